@@ -1,0 +1,392 @@
+//! Signing and networkless verification (feature `verify`).
+//!
+//! Keys are RSA-2048 with e = 65537 and tokens are RS256, because that is the only shape
+//! @clerk/backend's `jwtKey` option can verify: it turns the PEM into a JWK by cutting a fixed
+//! 2048-bit SPKI prefix off the base64. The checks mirror @clerk/backend's `verifyJwt`, in the
+//! same order, so both sides reject a token for the same reason.
+
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use rsa::pkcs1v15;
+use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+use rsa::rand_core::OsRng;
+use rsa::signature::{RandomizedSigner, SignatureEncoding, Verifier};
+use rsa::traits::PublicKeyParts;
+use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::decode::{BASE64URL, decode_json_object, decode_segment, split};
+use crate::{KeyError, SessionClaims, TokenError};
+
+/// The only key size @clerk/backend's `jwtKey` understands.
+pub const KEY_BITS: usize = 2048;
+/// The only public exponent @clerk/backend's `jwtKey` understands (its PEM suffix is `IDAQAB`).
+pub const PUBLIC_EXPONENT: u64 = 65537;
+
+/// An RS256 signing key: RSA-2048, e = 65537, with a stable key id.
+#[derive(Clone)]
+pub struct SigningKey {
+    private: RsaPrivateKey,
+    public: PublicKey,
+}
+
+// Hand-written so that the private key never ends up in logs.
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey").field("kid", &self.public.kid).finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// Generates a fresh key from the OS random number generator. Takes a moment (RSA-2048).
+    pub fn generate() -> Self {
+        let private = RsaPrivateKey::new(&mut OsRng, KEY_BITS)
+            .expect("generating an RSA-2048 key with the OS RNG cannot fail");
+        Self::from_private(private).expect("a generated key has e = 65537 and 2048 bits")
+    }
+
+    /// Reads a PKCS#8 `-----BEGIN PRIVATE KEY-----` PEM (what [`to_pkcs8_pem`](Self::to_pkcs8_pem)
+    /// writes). Keys other than RSA-2048 with e = 65537 are refused.
+    pub fn from_pkcs8_pem(pem: &str) -> Result<Self, KeyError> {
+        let private = RsaPrivateKey::from_pkcs8_pem(pem.trim())
+            .map_err(|e| KeyError::InvalidPem(format!("not a PKCS#8 RSA private key: {e}")))?;
+        private
+            .validate()
+            .map_err(|e| KeyError::InvalidPem(format!("inconsistent RSA private key: {e}")))?;
+        Self::from_private(private)
+    }
+
+    fn from_private(private: RsaPrivateKey) -> Result<Self, KeyError> {
+        let public = PublicKey::from_rsa(private.to_public_key())?;
+        Ok(Self { private, public })
+    }
+
+    /// The key as a PKCS#8 `-----BEGIN PRIVATE KEY-----` PEM, LF line endings.
+    pub fn to_pkcs8_pem(&self) -> String {
+        let pem = self.private.to_pkcs8_pem(LineEnding::LF).expect("an RSA key encodes as PKCS#8");
+        pem.as_str().to_owned()
+    }
+
+    pub fn public_key(&self) -> PublicKey {
+        self.public.clone()
+    }
+
+    /// The key id put in the header of every token this key signs; see [`PublicKey::kid`].
+    pub fn kid(&self) -> &str {
+        &self.public.kid
+    }
+
+    /// Signs `claims` as an RS256 JWT with header `{"alg":"RS256","typ":"JWT","kid":...}`.
+    ///
+    /// An `aud` claim is dropped: Clerk session tokens never carry one, and the Python SDK rejects
+    /// tokens that do unless the caller asks for that audience.
+    ///
+    /// # Panics
+    /// If `claims` does not serialize to a JSON object.
+    pub fn sign<T: Serialize>(&self, claims: &T) -> String {
+        let mut payload = match serde_json::to_value(claims) {
+            Ok(Value::Object(map)) => map,
+            Ok(other) => panic!("JWT claims must serialize to a JSON object, not {other}"),
+            Err(e) => panic!("JWT claims must serialize to JSON: {e}"),
+        };
+        payload.remove("aud");
+        let header = json!({ "alg": "RS256", "typ": "JWT", "kid": self.kid() });
+        self.sign_raw(&header, &Value::Object(payload))
+    }
+
+    /// Signs any header and payload with this key, without checks: for tests that need tokens
+    /// Clerk would reject (odd `typ`, `alg` lies, missing claims).
+    #[doc(hidden)]
+    pub fn sign_raw(&self, header: &Value, payload: &Value) -> String {
+        let encode = |v: &Value| BASE64URL.encode(serde_json::to_vec(v).expect("JSON values serialize"));
+        let signing_input = format!("{}.{}", encode(header), encode(payload));
+        // Randomized (blinded) signing: the RSA private-key operation of the `rsa` crate is not
+        // constant time, and blinding is its mitigation.
+        let signature = pkcs1v15::SigningKey::<Sha256>::new(self.private.clone())
+            .sign_with_rng(&mut OsRng, signing_input.as_bytes());
+        format!("{signing_input}.{}", BASE64URL.encode(signature.to_bytes()))
+    }
+}
+
+/// An RSA public key for verifying RS256 tokens, with its key id.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PublicKey {
+    key: RsaPublicKey,
+    kid: String,
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublicKey").field("kid", &self.kid).finish_non_exhaustive()
+    }
+}
+
+impl PublicKey {
+    /// Reads an SPKI `-----BEGIN PUBLIC KEY-----` PEM. Like @clerk/backend, it also takes the PEM
+    /// with its line breaks removed (as it often is in an environment variable). PKCS#1
+    /// (`BEGIN RSA PUBLIC KEY`) is refused: @clerk/backend silently fails on it.
+    pub fn from_spki_pem(pem: &str) -> Result<Self, KeyError> {
+        const BEGIN: &str = "-----BEGIN PUBLIC KEY-----";
+        const END: &str = "-----END PUBLIC KEY-----";
+        let pem = pem.trim();
+        let body = pem
+            .strip_prefix(BEGIN)
+            .and_then(|rest| rest.strip_suffix(END))
+            .ok_or_else(|| {
+                KeyError::InvalidPem(format!("expected an SPKI PEM between {BEGIN} and {END}"))
+            })?;
+        let body: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .map_err(|e| KeyError::InvalidPem(format!("PEM body is not base64: {e}")))?;
+        let key = RsaPublicKey::from_public_key_der(&der)
+            .map_err(|e| KeyError::InvalidPem(format!("not an SPKI RSA public key: {e}")))?;
+        Self::from_rsa(key)
+    }
+
+    fn from_rsa(key: RsaPublicKey) -> Result<Self, KeyError> {
+        if key.n().bits() != KEY_BITS || *key.e() != BigUint::from(PUBLIC_EXPONENT) {
+            return Err(KeyError::UnsupportedKey(format!(
+                "Clerk's SDKs need RSA-{KEY_BITS} with e = {PUBLIC_EXPONENT}, got {} bits with e = {}",
+                key.n().bits(),
+                key.e()
+            )));
+        }
+        let der = key.to_public_key_der().expect("an RSA public key encodes as SPKI");
+        Ok(Self { kid: kid_for(der.as_bytes()), key })
+    }
+
+    /// The key as an SPKI `-----BEGIN PUBLIC KEY-----` PEM (LF line endings), the form
+    /// @clerk/backend's `jwtKey` takes.
+    pub fn to_spki_pem(&self) -> String {
+        self.key.to_public_key_pem(LineEnding::LF).expect("an RSA public key encodes as SPKI")
+    }
+
+    /// The key id: `"ins_"` + the first 27 characters of base64url(SHA-256(SPKI DER)). Derived from
+    /// the key itself, so it is stable across restarts and identical on every machine.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The key as a JWKS entry: `{kid, kty: "RSA", alg: "RS256", use: "sig", n, e}`.
+    pub fn jwk(&self, kid: &str) -> Value {
+        json!({
+            "kid": kid,
+            "kty": "RSA",
+            "alg": "RS256",
+            "use": "sig",
+            "n": BASE64URL.encode(self.key.n().to_bytes_be()),
+            "e": BASE64URL.encode(self.key.e().to_bytes_be()),
+        })
+    }
+
+    fn verify_rs256(&self, signing_input: &[u8], signature: &[u8]) -> bool {
+        let Ok(signature) = pkcs1v15::Signature::try_from(signature) else {
+            return false;
+        };
+        pkcs1v15::VerifyingKey::<Sha256>::new(self.key.clone())
+            .verify(signing_input, &signature)
+            .is_ok()
+    }
+}
+
+fn kid_for(spki_der: &[u8]) -> String {
+    let digest = BASE64URL.encode(Sha256::digest(spki_der));
+    format!("ins_{}", &digest[..27])
+}
+
+/// What [`verify_and_validate`] checks besides the signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// Accepted `azp` values (origins). Empty: `azp` is not checked. Otherwise a token without
+    /// `azp` is rejected too.
+    pub authorized_parties: Vec<String>,
+    /// The expected `iss`; `None`: not checked.
+    pub issuer: Option<String>,
+    /// Tolerance for `exp`, `nbf` and `iat`, in seconds (@clerk/backend: 5 s).
+    pub clock_skew_secs: u64,
+    /// The current time in seconds since the epoch; `None`: the system clock. For tests.
+    pub now: Option<i64>,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        Self { authorized_parties: Vec::new(), issuer: None, clock_skew_secs: 5, now: None }
+    }
+}
+
+/// Why a token failed verification. [`reason`](Self::reason) gives @clerk/backend's
+/// `TokenVerificationError` reason for the same failure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// Not a decodable JWT (segments, base64url, JSON), or larger than [`crate::MAX_TOKEN_LEN`].
+    Malformed(String),
+    /// The header's `typ` is present and not `"JWT"`.
+    InvalidType(String),
+    /// The header's `alg` is not `RS256` (the value found, or `null`).
+    InvalidAlgorithm(String),
+    /// The signature does not match the key.
+    InvalidSignature,
+    /// A required claim is absent: `sub`, `sid` or `exp`.
+    MissingClaim(&'static str),
+    /// A claim has the wrong JSON type (e.g. a numeric `sub`, a string `exp`).
+    InvalidClaim(&'static str),
+    /// `azp` is absent or not among the authorized parties.
+    InvalidAuthorizedParty(Option<String>),
+    /// `iss` is absent or not the expected issuer.
+    InvalidIssuer(Option<String>),
+    /// `exp` is at or before `now - skew`.
+    Expired { exp: i64, now: i64 },
+    /// `nbf` is after `now + skew`.
+    NotActiveYet { nbf: i64, now: i64 },
+    /// `iat` is after `now + skew`.
+    IatInTheFuture { iat: i64, now: i64 },
+}
+
+impl VerifyError {
+    /// @clerk/backend's `TokenVerificationErrorReason` for this failure.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Malformed(_) | Self::InvalidType(_) => "token-invalid",
+            Self::InvalidAlgorithm(_) => "token-invalid-algorithm",
+            Self::InvalidSignature => "token-invalid-signature",
+            Self::MissingClaim(_) | Self::InvalidClaim(_) => "token-verification-failed",
+            Self::InvalidAuthorizedParty(_) => "token-invalid-authorized-parties",
+            Self::InvalidIssuer(_) => "token-invalid-issuer",
+            Self::Expired { .. } => "token-expired",
+            Self::NotActiveYet { .. } => "token-not-active-yet",
+            Self::IatInTheFuture { .. } => "token-iat-in-the-future",
+        }
+    }
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed(why) => write!(f, "malformed token: {why}"),
+            Self::InvalidType(typ) => write!(f, "invalid JWT type {typ}, expected \"JWT\""),
+            Self::InvalidAlgorithm(alg) => write!(f, "invalid JWT algorithm {alg}, only RS256 is accepted"),
+            Self::InvalidSignature => f.write_str("JWT signature is invalid"),
+            Self::MissingClaim(claim) => write!(f, "required claim `{claim}` is missing"),
+            Self::InvalidClaim(claim) => write!(f, "claim `{claim}` has the wrong type"),
+            Self::InvalidAuthorizedParty(azp) => {
+                write!(f, "authorized party (azp) {azp:?} is not one of the authorized parties")
+            }
+            Self::InvalidIssuer(iss) => write!(f, "issuer (iss) {iss:?} is not the expected issuer"),
+            Self::Expired { exp, now } => write!(f, "token expired at {exp} (now {now})"),
+            Self::NotActiveYet { nbf, now } => write!(f, "token not valid before {nbf} (now {now})"),
+            Self::IatInTheFuture { iat, now } => write!(f, "token issued in the future at {iat} (now {now})"),
+        }
+    }
+}
+
+impl std::error::Error for VerifyError {}
+
+impl From<TokenError> for VerifyError {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::Malformed(why) | TokenError::InvalidClaims(why) => Self::Malformed(why),
+        }
+    }
+}
+
+/// Verifies an RS256 session token with `key` and validates its claims, in @clerk/backend's
+/// order: decode, `typ`, `alg`, signature, `sub`, `sid`, `azp`, `iss`, `exp`, `nbf`, `iat`.
+///
+/// Stricter than @clerk/backend in two ways: only RS256 is accepted (it also takes RS384/RS512,
+/// which then fail against an RS256 key anyway), and a session id (`sid`) is required.
+pub fn verify_and_validate(
+    token: &str,
+    key: &PublicKey,
+    options: &VerifyOptions,
+) -> Result<SessionClaims, VerifyError> {
+    let parts = split(token)?;
+    let header = decode_json_object(parts.header, "header")?;
+    let payload = decode_json_object(parts.payload, "payload")?;
+    let signature = decode_segment(parts.signature, "signature")?;
+
+    match header.get("typ") {
+        None => {}
+        Some(Value::String(typ)) if typ == "JWT" => {}
+        Some(other) => return Err(VerifyError::InvalidType(other.to_string())),
+    }
+    match header.get("alg") {
+        Some(Value::String(alg)) if alg == "RS256" => {}
+        other => {
+            return Err(VerifyError::InvalidAlgorithm(other.unwrap_or(&Value::Null).to_string()));
+        }
+    }
+    if !key.verify_rs256(parts.signing_input.as_bytes(), &signature) {
+        return Err(VerifyError::InvalidSignature);
+    }
+
+    string_claim(&payload, "sub")?.ok_or(VerifyError::MissingClaim("sub"))?;
+    string_claim(&payload, "sid")?.ok_or(VerifyError::MissingClaim("sid"))?;
+
+    if !options.authorized_parties.is_empty() {
+        // A wrongly typed azp is treated as absent: either way it is not an authorized party.
+        let azp = payload.get("azp").and_then(Value::as_str);
+        if !azp.is_some_and(|azp| options.authorized_parties.iter().any(|p| p == azp)) {
+            return Err(VerifyError::InvalidAuthorizedParty(azp.map(str::to_owned)));
+        }
+    }
+    if let Some(issuer) = &options.issuer {
+        let iss = payload.get("iss").and_then(Value::as_str);
+        if iss != Some(issuer.as_str()) {
+            return Err(VerifyError::InvalidIssuer(iss.map(str::to_owned)));
+        }
+    }
+
+    let now = options.now.unwrap_or_else(system_now);
+    let skew = i64::try_from(options.clock_skew_secs).unwrap_or(i64::MAX);
+    let exp = time_claim(&payload, "exp")?.ok_or(VerifyError::MissingClaim("exp"))?;
+    if exp <= now.saturating_sub(skew) {
+        return Err(VerifyError::Expired { exp, now });
+    }
+    if let Some(nbf) = time_claim(&payload, "nbf")? {
+        if nbf > now.saturating_add(skew) {
+            return Err(VerifyError::NotActiveYet { nbf, now });
+        }
+    }
+    if let Some(iat) = time_claim(&payload, "iat")? {
+        if iat > now.saturating_add(skew) {
+            return Err(VerifyError::IatInTheFuture { iat, now });
+        }
+    }
+
+    // Everything Clerk checks has passed; what is left is fitting the rest into SessionClaims
+    // (e.g. an `fva` that is not two numbers).
+    serde_json::from_value(Value::Object(payload))
+        .map_err(|e| VerifyError::Malformed(format!("invalid session token claims: {e}")))
+}
+
+fn string_claim<'a>(
+    payload: &'a Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<&'a str>, VerifyError> {
+    match payload.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(VerifyError::InvalidClaim(name)),
+    }
+}
+
+/// A NumericDate claim in whole seconds. RFC 7519 allows fractions, but Clerk never sends them
+/// and [`SessionClaims`] holds integers, so they are refused rather than silently truncated.
+fn time_claim(payload: &Map<String, Value>, name: &'static str) -> Result<Option<i64>, VerifyError> {
+    match payload.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or(VerifyError::InvalidClaim(name)),
+        Some(_) => Err(VerifyError::InvalidClaim(name)),
+    }
+}
+
+fn system_now() -> i64 {
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX)
+}
