@@ -1,0 +1,774 @@
+//! `Clerk`: the client state (loaded flag, client, active session, user, organization), the
+//! operations that change it, and listener emission.
+//!
+//! Everything runs on one thread (the browser's): state lives in `RefCell`s that are never
+//! borrowed across an `.await` or while a listener runs, so listeners may call back in.
+
+use super::authz::{AuthorizationParams, check_authorization};
+use super::error::{ClerkError, Result, codes};
+use super::fapi::{self, Fapi, Retry, Verb};
+use super::platform::{Clock, Storage, Transport};
+use super::resources::{Client, Json, Session, client_from_body, str_field};
+use super::tokens::{CachedToken, Minted, TokenCache, TokenKey, cached_token};
+use clerk_token::{InstanceType, PublishableKey};
+use futures::FutureExt;
+use futures::future::LocalBoxFuture;
+use serde_json::Value;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+/// Tokens are treated as expired this long before they really expire.
+pub const DEFAULT_LEEWAY_SECS: u32 = 10;
+/// clerk-js refuses a leeway of a whole default token lifetime: the cache would be useless.
+const MAX_LEEWAY_SECS: u32 = 60;
+
+/// A resource that may be not known yet (`undefined` in JS), known to be absent (`null`) or set.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Slot<T> {
+    Undefined,
+    Null,
+    Value(T),
+}
+
+impl<T> Slot<T> {
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Slot::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// What listeners receive. Built in one place from the state, so a session always comes with
+/// its own user and its own organization.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resources {
+    pub client: Option<Rc<Client>>,
+    pub session: Slot<Session>,
+    pub user: Slot<Json>,
+    pub organization: Slot<Json>,
+}
+
+/// A listener's failure is reported and then ignored: it must not stop the others.
+pub type Listener = Rc<dyn Fn(&Resources) -> std::result::Result<(), String>>;
+/// Runs between the "session is undefined" and the "new session is set" emissions.
+pub type BeforeEmit = Box<dyn FnOnce(Option<Session>) -> LocalBoxFuture<'static, Result<()>>>;
+
+/// `undefined` / `null` / an id, for the `session` and `organization` of `setActive`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Selection {
+    Keep,
+    Clear,
+    Id(String),
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClerkOptions {
+    /// Where to send Frontend API requests instead of `https://<key host>`; how an http
+    /// server such as the local clerk-server is reached.
+    pub proxy_url: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct GetTokenOptions {
+    pub template: Option<String>,
+    /// `Keep`: the session's active organization; `Clear`: the personal account.
+    pub organization: Selection,
+    pub leeway_secs: Option<u32>,
+    pub skip_cache: bool,
+    /// When false, a failure resolves to `None` instead of an error.
+    pub throw_on_error: bool,
+}
+
+impl Default for GetTokenOptions {
+    fn default() -> Self {
+        GetTokenOptions {
+            template: None,
+            organization: Selection::Keep,
+            leeway_secs: None,
+            skip_cache: false,
+            throw_on_error: true,
+        }
+    }
+}
+
+pub struct Platform {
+    pub transport: Rc<dyn Transport>,
+    pub clock: Rc<dyn Clock>,
+    pub storage: Rc<dyn Storage>,
+}
+
+#[derive(Default)]
+struct State {
+    loaded: bool,
+    client: Option<Rc<Client>>,
+    environment: Option<Rc<Json>>,
+    active_session_id: Option<String>,
+    /// Between the first and last step of `setActive`: session, user and organization read
+    /// as `undefined`.
+    transitioning: bool,
+}
+
+struct Inner {
+    publishable_key: String,
+    key: PublishableKey,
+    proxy_url: Option<String>,
+    fapi: Fapi,
+    clock: Rc<dyn Clock>,
+    tokens: Rc<TokenCache>,
+    state: RefCell<State>,
+    listeners: RefCell<Vec<(u64, Listener)>>,
+    next_listener_id: Cell<u64>,
+    last_emitted: RefCell<Option<Resources>>,
+    /// Bumped by every `setActive`; a call that sees another number was superseded.
+    set_active_generation: Cell<u64>,
+    listener_errors: RefCell<Vec<String>>,
+}
+
+#[derive(Clone)]
+pub struct Clerk(Rc<Inner>);
+
+impl Clerk {
+    pub fn new(publishable_key: &str, options: ClerkOptions, platform: Platform) -> Result<Clerk> {
+        let key = clerk_token::parse_publishable_key(publishable_key).map_err(|e| {
+            ClerkError::new(codes::INVALID_PUBLISHABLE_KEY, "The publishable key is not valid")
+                .with_long_message(format!("{e}. Copy the key from your instance settings (pk_test_… or pk_live_…)."))
+        })?;
+        let base_url = fapi::base_url(&key.frontend_api, options.proxy_url.as_deref())?;
+        let uses_dev_browser = key.instance_type == InstanceType::Development;
+        let fapi = Fapi::new(base_url, uses_dev_browser, platform.transport, platform.clock.clone(), platform.storage);
+        Ok(Clerk(Rc::new(Inner {
+            publishable_key: publishable_key.to_owned(),
+            key,
+            proxy_url: options.proxy_url,
+            fapi,
+            clock: platform.clock,
+            tokens: TokenCache::new(),
+            state: RefCell::default(),
+            listeners: RefCell::default(),
+            next_listener_id: Cell::new(0),
+            last_emitted: RefCell::default(),
+            set_active_generation: Cell::new(0),
+            listener_errors: RefCell::default(),
+        })))
+    }
+
+    // ---- identity -------------------------------------------------------------------------
+
+    pub fn publishable_key(&self) -> &str {
+        &self.0.publishable_key
+    }
+
+    pub fn frontend_api(&self) -> &str {
+        &self.0.key.frontend_api
+    }
+
+    pub fn instance_type(&self) -> InstanceType {
+        self.0.key.instance_type
+    }
+
+    pub fn proxy_url(&self) -> Option<&str> {
+        self.0.proxy_url.as_deref()
+    }
+
+    pub fn fapi_base_url(&self) -> &str {
+        self.0.fapi.base_url()
+    }
+
+    pub fn dev_browser_token(&self) -> Option<String> {
+        self.0.fapi.dev_browser_token()
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.0.clock.now_ms()
+    }
+
+    // ---- state ------------------------------------------------------------------------------
+
+    pub fn loaded(&self) -> bool {
+        self.0.state.borrow().loaded
+    }
+
+    pub fn client(&self) -> Option<Rc<Client>> {
+        self.0.state.borrow().client.clone()
+    }
+
+    pub fn environment(&self) -> Option<Rc<Json>> {
+        self.0.state.borrow().environment.clone()
+    }
+
+    /// The current session, user and organization, exactly as listeners see them.
+    pub fn resources(&self) -> Resources {
+        let state = self.0.state.borrow();
+        let client = state.client.clone();
+        if !state.loaded || state.transitioning {
+            return Resources { client, session: Slot::Undefined, user: Slot::Undefined, organization: Slot::Undefined };
+        }
+        let session = state
+            .active_session_id
+            .as_deref()
+            .and_then(|id| client.as_ref()?.signed_in_session(id).cloned());
+        match session {
+            None => Resources { client, session: Slot::Null, user: Slot::Null, organization: Slot::Null },
+            Some(session) => {
+                let user = session.user.clone().map_or(Slot::Null, Slot::Value);
+                let organization = session.active_organization().cloned().map_or(Slot::Null, Slot::Value);
+                Resources { client, session: Slot::Value(session), user, organization }
+            }
+        }
+    }
+
+    /// A signed-in session of the current client, by id.
+    pub fn signed_in_session(&self, session_id: &str) -> Option<Session> {
+        self.client()?.signed_in_session(session_id).cloned()
+    }
+
+    /// Any session of the current client, by id, whatever its status.
+    pub fn session(&self, session_id: &str) -> Option<Session> {
+        self.client()?.session(session_id).cloned()
+    }
+
+    // ---- listeners ----------------------------------------------------------------------------
+
+    /// Registers `listener` and calls it at once with the current state. Returns its id for
+    /// [`Clerk::remove_listener`].
+    pub fn add_listener(&self, listener: Listener) -> u64 {
+        let id = self.0.next_listener_id.get() + 1;
+        self.0.next_listener_id.set(id);
+        self.0.listeners.borrow_mut().push((id, listener.clone()));
+        let resources = self.resources();
+        self.call_listener(&listener, &resources);
+        id
+    }
+
+    pub fn remove_listener(&self, id: u64) {
+        self.0.listeners.borrow_mut().retain(|(i, _)| *i != id);
+    }
+
+    /// Errors thrown by listeners so far (they are otherwise swallowed), oldest first.
+    pub fn take_listener_errors(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.listener_errors.borrow_mut())
+    }
+
+    fn call_listener(&self, listener: &Listener, resources: &Resources) {
+        if let Err(e) = listener(resources) {
+            self.0.listener_errors.borrow_mut().push(e);
+        }
+    }
+
+    /// Tells listeners about the current state, unless it is what they saw last.
+    fn emit(&self) {
+        let resources = self.resources();
+        {
+            let mut last = self.0.last_emitted.borrow_mut();
+            if last.as_ref() == Some(&resources) {
+                return;
+            }
+            *last = Some(resources.clone());
+        }
+        // A copy: listeners may add or remove listeners while being called.
+        let listeners: Vec<Listener> = self.0.listeners.borrow().iter().map(|(_, l)| l.clone()).collect();
+        for listener in &listeners {
+            self.call_listener(listener, &resources);
+        }
+    }
+
+    // ---- loading and the client ---------------------------------------------------------------
+
+    /// Fetches the environment and the client, then picks the client's last active session.
+    pub async fn load(&self) -> Result<()> {
+        self.0.fapi.ensure_dev_browser().await?;
+        let environment_verb = match self.instance_type() {
+            // Development instances "touch" the environment, as clerk-js does.
+            InstanceType::Development => Verb::Patch,
+            InstanceType::Production => Verb::Get,
+        };
+        let environment_retry = if environment_verb == Verb::Get { Retry::Idempotent } else { Retry::Once };
+        let (environment, client) = futures::join!(
+            self.0.fapi.request(environment_verb, "/environment", &[], environment_retry),
+            self.0.fapi.request(Verb::Get, "/client", &[], Retry::Idempotent),
+        );
+        let environment = environment?;
+        let client = client_from_body(&client?).map_err(|e| ClerkError::unexpected_response(200, e))?;
+        {
+            let mut state = self.0.state.borrow_mut();
+            state.environment = Some(Rc::new(environment));
+            state.active_session_id = client
+                .as_ref()
+                .and_then(|c| c.last_active_session_id.as_deref().and_then(|id| c.signed_in_session(id)))
+                .map(|s| s.id.clone());
+            state.loaded = true;
+        }
+        self.replace_client(client.unwrap_or_default());
+        Ok(())
+    }
+
+    /// Installs a newer client: primes the token cache from the sessions' last tokens, forgets
+    /// tokens of sessions that are no longer signed in, and emits.
+    fn replace_client(&self, client: Client) {
+        self.install_client(client);
+        self.emit();
+    }
+
+    fn install_client(&self, client: Client) {
+        let now = self.now_ms();
+        let previous = self.client();
+        for session in client.sessions.iter().filter(|s| s.is_signed_in()) {
+            let Some(jwt) = session.last_active_token.as_ref().and_then(|t| t.jwt.as_deref()) else { continue };
+            let Ok((token, claims)) = cached_token(jwt, now, Minted::AtSomePoint) else { continue };
+            if claims.sid.as_deref() != Some(&session.id) {
+                continue;
+            }
+            let key = TokenKey { session_id: session.id.clone(), template: None, organization_id: organization_claim(&claims) };
+            self.0.tokens.prime(key, token);
+        }
+        if let Some(previous) = previous {
+            for old in previous.sessions.iter() {
+                if client.signed_in_session(&old.id).is_none() {
+                    self.0.tokens.clear_session(&old.id);
+                }
+            }
+        }
+        {
+            let mut state = self.0.state.borrow_mut();
+            let still_signed_in = state.active_session_id.as_deref().is_some_and(|id| client.signed_in_session(id).is_some());
+            if !still_signed_in {
+                state.active_session_id = None;
+            }
+            state.client = Some(Rc::new(client));
+        }
+    }
+
+    /// Applies the `client` piggy-backed on a mutation's answer, and returns its `response`.
+    fn absorb(&self, body: Value, emit: Emit) -> Result<Value> {
+        let envelope: super::resources::Envelope =
+            serde_json::from_value(body).map_err(|e| ClerkError::unexpected_response(200, e))?;
+        if let Some(client) = envelope.client {
+            self.install_client(client);
+            if emit == Emit::Now {
+                self.emit();
+            }
+        }
+        Ok(envelope.response)
+    }
+
+    fn require_loaded(&self) -> Result<()> {
+        if self.loaded() {
+            Ok(())
+        } else {
+            Err(ClerkError::new(codes::NOT_LOADED, "Clerk is not loaded yet")
+                .with_long_message("Call and await clerk.load() before using the client."))
+        }
+    }
+
+    pub async fn client_reload(&self) -> Result<()> {
+        self.require_loaded()?;
+        let body = self.0.fapi.request(Verb::Get, "/client", &[], Retry::Idempotent).await?;
+        let client = client_from_body(&body).map_err(|e| ClerkError::unexpected_response(200, e))?;
+        self.replace_client(client.unwrap_or_default());
+        Ok(())
+    }
+
+    pub async fn client_create(&self) -> Result<()> {
+        self.require_loaded()?;
+        let body = self.0.fapi.request(Verb::Put, "/client", &[], Retry::Once).await?;
+        let client = client_from_body(&body).map_err(|e| ClerkError::unexpected_response(200, e))?;
+        self.replace_client(client.unwrap_or_default());
+        Ok(())
+    }
+
+    /// Destroys the client on the server: every session is signed out, every token forgotten.
+    pub async fn client_destroy(&self) -> Result<()> {
+        self.require_loaded()?;
+        self.0.fapi.request(Verb::Delete, "/client", &[], Retry::Once).await?;
+        self.0.tokens.clear();
+        self.0.state.borrow_mut().active_session_id = None;
+        self.replace_client(Client::default());
+        Ok(())
+    }
+
+    /// Removes every session of the client.
+    pub async fn client_remove_sessions(&self) -> Result<()> {
+        self.require_loaded()?;
+        let body = self.0.fapi.request(Verb::Delete, "/client/sessions", &[], Retry::Once).await?;
+        let response = self.absorb(body, Emit::Now)?;
+        // Some servers answer with the client as the response itself.
+        if response.get("object").and_then(Value::as_str) == Some("client") {
+            let client = Client::deserialize_from(&response)?;
+            self.replace_client(client);
+        }
+        Ok(())
+    }
+
+    /// Forgets every cached token.
+    pub fn clear_cache(&self) {
+        self.0.tokens.clear();
+    }
+
+    fn edit_client(&self, edit: impl FnOnce(&mut Client)) {
+        let Some(client) = self.client() else { return };
+        let mut client = (*client).clone();
+        edit(&mut client);
+        self.replace_client(client);
+    }
+
+    pub fn reset_sign_in(&self) {
+        self.edit_client(|c| c.sign_in = None);
+    }
+
+    pub fn reset_sign_up(&self) {
+        self.edit_client(|c| c.sign_up = None);
+    }
+
+    /// True when the client cookie expires within 8 days, as clerk-js decides.
+    pub fn client_is_eligible_for_touch(&self) -> bool {
+        let Some(expires_at) = self.client().and_then(|c| c.cookie_expires_at) else { return false };
+        expires_at - (self.now_ms() as i64) <= 8 * 24 * 60 * 60 * 1000
+    }
+
+    pub fn client_is_new(&self) -> bool {
+        self.client().is_none_or(|c| c.id.is_empty())
+    }
+
+    /// The URL that refreshes the client cookie then redirects to `redirect_url`.
+    pub fn build_touch_url(&self, redirect_url: &str) -> String {
+        self.0.fapi.url("/client/touch", Verb::Get, &[("redirect_url", redirect_url)])
+    }
+
+    // ---- setActive ----------------------------------------------------------------------------
+
+    /// Makes `session` (and `organization`) active, in three steps that listeners observe:
+    /// 1. session, user and organization become `undefined`;
+    /// 2. `before_emit` runs and is awaited;
+    /// 3. the new session, its user and organization are set and emitted.
+    ///
+    /// The session is touched on the server first; if that fails nothing changes. A later call
+    /// supersedes this one: once it has started, this call never emits its session. If
+    /// `before_emit` fails, the switch is still completed (the server already made the session
+    /// active, so undoing it locally would disagree with the server) and then the error is returned.
+    pub async fn set_active(&self, session: Selection, organization: Selection, before_emit: Option<BeforeEmit>) -> Result<()> {
+        self.require_loaded()?;
+        let client = self.client().unwrap_or_default();
+        let target: Option<Session> = match &session {
+            Selection::Keep => self.resources().session.value().cloned().or_else(|| {
+                let id = self.0.state.borrow().active_session_id.clone()?;
+                client.signed_in_session(&id).cloned()
+            }),
+            Selection::Clear => None,
+            Selection::Id(id) => Some(client.signed_in_session(id).cloned().ok_or_else(|| {
+                let status = client.session(id).map(|s| s.status.clone());
+                ClerkError::new(codes::SESSION_NOT_FOUND, format!("No signed-in session with id {id:?}")).with_long_message(
+                    match status {
+                        Some(status) => format!("The session is {status}; only active and pending sessions can be set active."),
+                        None => "The session does not belong to this client; it may have been removed. Reload the client.".into(),
+                    },
+                )
+            })?),
+        };
+        let organization_id: Option<Option<String>> = match (&organization, &target) {
+            (Selection::Keep, _) => None,
+            (Selection::Clear, _) => Some(None),
+            (Selection::Id(_), None) => {
+                return Err(ClerkError::invalid_argument("An organization can only be set active together with a session"));
+            }
+            (Selection::Id(id_or_slug), Some(session)) => Some(Some(resolve_organization(session, id_or_slug)?)),
+        };
+
+        let generation = self.0.set_active_generation.get() + 1;
+        self.0.set_active_generation.set(generation);
+        let superseded = || self.0.set_active_generation.get() != generation;
+
+        if let Some(session) = &target {
+            let org = organization_id.clone().unwrap_or_else(|| session.last_active_organization_id.clone());
+            let form = [("active_organization_id", org.as_deref().unwrap_or("")), ("intent", "select_session")];
+            // Quietly: the client changes, but listeners hear of it with the new session (step 1 on).
+            let touched = self.session_request(&session.id, "touch", &form, Emit::Later).await;
+            if let Err(e) = touched {
+                if !superseded() {
+                    self.end_transition();
+                }
+                return Err(e);
+            }
+        }
+        if superseded() {
+            return Ok(());
+        }
+
+        // Step 1: the current session becomes undefined.
+        self.0.state.borrow_mut().transitioning = true;
+        self.emit();
+
+        // Step 2: beforeEmit, with the session as it is now.
+        let new_session = target.as_ref().and_then(|s| self.signed_in_session(&s.id));
+        let before_emit_outcome = match before_emit {
+            Some(callback) => callback(new_session.clone()).await,
+            None => Ok(()),
+        };
+        if superseded() {
+            return before_emit_outcome;
+        }
+
+        // Step 3: the new session.
+        {
+            let mut state = self.0.state.borrow_mut();
+            state.active_session_id = new_session.map(|s| s.id);
+            state.transitioning = false;
+        }
+        self.emit();
+        before_emit_outcome
+    }
+
+    /// Leaves the `undefined` step, restoring what was active before it.
+    fn end_transition(&self) {
+        let was = std::mem::replace(&mut self.0.state.borrow_mut().transitioning, false);
+        if was {
+            self.emit();
+        }
+    }
+
+    /// Signs out: one session when `session_id` is given, otherwise every session of the client.
+    pub async fn sign_out(&self, session_id: Option<&str>) -> Result<()> {
+        self.require_loaded()?;
+        match session_id {
+            Some(id) => {
+                self.session_remove(id).await?;
+            }
+            None => self.client_destroy().await?,
+        }
+        if self.resources().session.value().is_none() {
+            self.set_active(Selection::Clear, Selection::Keep, None).await?;
+        }
+        Ok(())
+    }
+
+    // ---- sessions -----------------------------------------------------------------------------
+
+    /// POST `/client/sessions/{id}/{action}`; returns the session from the answer.
+    async fn session_request(&self, session_id: &str, action: &str, form: &[(&str, &str)], emit: Emit) -> Result<Value> {
+        validate_path_segment("session id", session_id)?;
+        let body = self
+            .0
+            .fapi
+            .request(Verb::Post, &format!("/client/sessions/{session_id}/{action}"), form, Retry::Once)
+            .await?;
+        self.absorb(body, emit)
+    }
+
+    /// Ends the session on the server; its tokens are forgotten.
+    pub async fn session_end(&self, session_id: &str) -> Result<Session> {
+        self.session_lifecycle(session_id, "end").await
+    }
+
+    /// Removes the session from the client; its tokens are forgotten.
+    pub async fn session_remove(&self, session_id: &str) -> Result<Session> {
+        self.session_lifecycle(session_id, "remove").await
+    }
+
+    async fn session_lifecycle(&self, session_id: &str, action: &str) -> Result<Session> {
+        self.require_loaded()?;
+        let response = self.session_request(session_id, action, &[], Emit::Now).await?;
+        self.0.tokens.clear_session(session_id);
+        Session::deserialize_from(&response)
+    }
+
+    /// Marks the session as active now, keeping its organization.
+    pub async fn session_touch(&self, session_id: &str) -> Result<Session> {
+        self.require_loaded()?;
+        let org = self.session(session_id).and_then(|s| s.last_active_organization_id);
+        let response = self
+            .session_request(session_id, "touch", &[("active_organization_id", org.as_deref().unwrap_or(""))], Emit::Now)
+            .await?;
+        Session::deserialize_from(&response)
+    }
+
+    pub fn check_authorization(&self, session_id: &str, params: &AuthorizationParams) -> bool {
+        self.session(session_id).is_some_and(|s| check_authorization(&s, params))
+    }
+
+    /// Reverification: `/verify` (start, with `level`) and `/verify/{prepare,attempt}_{first,second}_factor`.
+    /// Returns the `session_verification` object.
+    pub async fn session_verification(&self, session_id: &str, step: Option<&str>, form: &[(&str, &str)]) -> Result<Value> {
+        self.require_loaded()?;
+        let action = match step {
+            None => "verify".to_owned(),
+            Some(step) => {
+                validate_path_segment("verification step", step)?;
+                format!("verify/{step}")
+            }
+        };
+        self.session_request(session_id, &action, form, Emit::Now).await
+    }
+
+    // ---- tokens -------------------------------------------------------------------------------
+
+    /// A session token: from the cache when fresh, else from one request shared by every
+    /// concurrent caller asking for the same session, template and organization.
+    pub async fn get_token(&self, session_id: &str, options: &GetTokenOptions) -> Result<Option<String>> {
+        match self.get_token_or_error(session_id, options).await {
+            Ok(jwt) => Ok(Some(jwt)),
+            Err(_) if !options.throw_on_error => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn get_token_or_error(&self, session_id: &str, options: &GetTokenOptions) -> Result<String> {
+        self.require_loaded()?;
+        let session = self.require_signed_in(session_id)?;
+        let leeway_secs = options.leeway_secs.unwrap_or(DEFAULT_LEEWAY_SECS);
+        if options.template.is_none() && leeway_secs >= MAX_LEEWAY_SECS {
+            return Err(ClerkError::invalid_argument(format!(
+                "leewayInSeconds must be under the token lifetime ({MAX_LEEWAY_SECS} s), got {leeway_secs}"
+            )));
+        }
+        if let Some(template) = &options.template {
+            validate_path_segment("template", template)?;
+        }
+        let organization_id = match &options.organization {
+            Selection::Keep => session.last_active_organization_id.clone(),
+            Selection::Clear => None,
+            Selection::Id(id) => Some(id.clone()),
+        };
+        let key = TokenKey { session_id: session.id.clone(), template: options.template.clone(), organization_id };
+        let this = self.clone();
+        let fetch_key = key.clone();
+        let token = self
+            .0
+            .tokens
+            .get_or_fetch(key, self.now_ms(), u64::from(leeway_secs) * 1000, options.skip_cache, move || {
+                async move { this.mint_token(&fetch_key).await }.boxed_local()
+            })
+            .await?;
+        // The session may have ended while the request was under way.
+        self.require_signed_in(session_id)?;
+        Ok(token.jwt.to_string())
+    }
+
+    fn require_signed_in(&self, session_id: &str) -> Result<Session> {
+        self.signed_in_session(session_id).ok_or_else(|| {
+            let status = self.session(session_id).map(|s| s.status);
+            ClerkError::new(codes::SESSION_NOT_ACTIVE, "The session is not active").with_long_message(match status {
+                Some(status) => format!("Session {session_id} is {status}; it can no longer issue tokens."),
+                None => format!("Session {session_id} does not belong to this client."),
+            })
+        })
+    }
+
+    /// Asks the server for a token and checks it is for the session and organization asked for.
+    async fn mint_token(&self, key: &TokenKey) -> Result<CachedToken> {
+        let (path, form) = match &key.template {
+            Some(template) => (format!("/client/sessions/{}/tokens/{template}", key.session_id), vec![]),
+            None => (
+                format!("/client/sessions/{}/tokens", key.session_id),
+                vec![("organization_id", key.organization_id.clone().unwrap_or_default())],
+            ),
+        };
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let body = self.0.fapi.request(Verb::Post, &path, &form, Retry::Idempotent).await?;
+        // A bare `{object: "token", jwt}`; tolerate the `{response: …}` envelope too.
+        let jwt = body
+            .get("jwt")
+            .or_else(|| body.get("response").and_then(|r| r.get("jwt")))
+            .and_then(Value::as_str)
+            .ok_or_else(|| ClerkError::unexpected_response(200, "the token response has no jwt"))?;
+        let (token, claims) = cached_token(jwt, self.now_ms(), Minted::JustNow)?;
+        if claims.sid.as_deref().is_some_and(|sid| sid != key.session_id) {
+            return Err(ClerkError::unexpected_response(200, "the server sent a token for another session"));
+        }
+        if key.template.is_none() && organization_claim(&claims) != key.organization_id {
+            return Err(ClerkError::unexpected_response(200, "the server sent a token for another organization"));
+        }
+        Ok(token)
+    }
+
+    // ---- sign-in and sign-up ------------------------------------------------------------------
+
+    /// `client.signIn.create(...)` and the sign-in's steps (`prepare_first_factor`, …).
+    /// Returns the sign-in from the answer.
+    pub async fn sign_in_request(&self, step: Option<&str>, form: &[(&str, &str)]) -> Result<Value> {
+        self.attempt_request("sign_ins", "sign_in", step, Verb::Post, form).await
+    }
+
+    /// `client.signUp.create(...)`, `update` (PATCH, no step) and its verification steps.
+    pub async fn sign_up_request(&self, step: Option<&str>, verb: Verb, form: &[(&str, &str)]) -> Result<Value> {
+        self.attempt_request("sign_ups", "sign_up", step, verb, form).await
+    }
+
+    async fn attempt_request(&self, collection: &str, field: &str, step: Option<&str>, verb: Verb, form: &[(&str, &str)]) -> Result<Value> {
+        self.require_loaded()?;
+        let current_id = || {
+            let client = self.client()?;
+            let attempt = match field {
+                "sign_in" => client.sign_in.as_ref(),
+                _ => client.sign_up.as_ref(),
+            }?;
+            str_field(attempt, "id").map(str::to_owned)
+        };
+        let path = match (step, verb) {
+            (None, Verb::Post) => format!("/client/{collection}"),
+            (None, _) => {
+                let id = current_id().ok_or_else(|| ClerkError::invalid_argument(format!("There is no {field} to update; create one first")))?;
+                format!("/client/{collection}/{id}")
+            }
+            (Some(step), _) => {
+                validate_path_segment("step", step)?;
+                let id = current_id().ok_or_else(|| ClerkError::invalid_argument(format!("There is no {field} in progress; create one first")))?;
+                format!("/client/{collection}/{id}/{step}")
+            }
+        };
+        let body = self.0.fapi.request(verb, &path, form, Retry::Once).await?;
+        self.absorb(body, Emit::Now)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Emit {
+    Now,
+    /// The caller emits soon itself (setActive's steps).
+    Later,
+}
+
+/// The organization id a session token is for: `o.id` (v2) or `org_id` (v1).
+fn organization_claim(claims: &clerk_token::SessionClaims) -> Option<String> {
+    claims
+        .o
+        .as_ref()
+        .map(|o| o.id.clone())
+        .or_else(|| claims.extra.get("org_id").and_then(Value::as_str).map(str::to_owned))
+}
+
+/// An organization of the session's user, by id (`org_…`) or slug.
+fn resolve_organization(session: &Session, id_or_slug: &str) -> Result<String> {
+    let memberships = session.user.as_ref().map(super::resources::memberships);
+    let found = memberships.into_iter().flatten().filter_map(|m| m.get("organization")).find(|o| {
+        str_field(o, "id") == Some(id_or_slug) || str_field(o, "slug") == Some(id_or_slug)
+    });
+    match found.and_then(|o| str_field(o, "id")) {
+        Some(id) => Ok(id.to_owned()),
+        None => Err(ClerkError::new(
+            codes::ORGANIZATION_NOT_FOUND,
+            format!("The user of session {} is not a member of organization {id_or_slug:?}", session.id),
+        )),
+    }
+}
+
+/// Ids and names that go into URL paths: refuse anything that could change the path.
+fn validate_path_segment(what: &str, value: &str) -> Result<()> {
+    let ok = !value.is_empty()
+        && value.len() <= 128
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ClerkError::invalid_argument(format!("{what} {value:?} is not valid")))
+    }
+}
+
+trait DeserializeFrom: Sized {
+    fn deserialize_from(value: &Value) -> Result<Self>;
+}
+
+impl<T: serde::de::DeserializeOwned> DeserializeFrom for T {
+    fn deserialize_from(value: &Value) -> Result<Self> {
+        T::deserialize(value).map_err(|e| ClerkError::unexpected_response(200, e))
+    }
+}

@@ -1,0 +1,133 @@
+//! The one error type every fallible operation returns, shaped like Clerk's API errors so that
+//! JS sees the same `code` / `message` / `longMessage` / `meta` / `status` as with clerk-js.
+
+use serde::Deserialize;
+use serde_json::Value;
+use std::fmt;
+
+/// One entry of Clerk's error envelope `{errors: [{code, message, long_message, meta}]}`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct ApiErrorItem {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub long_message: Option<String>,
+    #[serde(default)]
+    pub meta: Option<Value>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ErrorEnvelope {
+    pub errors: Vec<ApiErrorItem>,
+}
+
+/// Codes of errors raised by the client itself rather than by the server.
+pub mod codes {
+    pub const NETWORK: &str = "network_error";
+    pub const UNEXPECTED_RESPONSE: &str = "unexpected_response";
+    pub const INVALID_ARGUMENT: &str = "invalid_argument";
+    pub const INVALID_PUBLISHABLE_KEY: &str = "invalid_publishable_key";
+    pub const NOT_LOADED: &str = "clerk_not_loaded";
+    pub const SESSION_NOT_FOUND: &str = "session_not_found";
+    pub const SESSION_NOT_ACTIVE: &str = "session_not_active";
+    pub const ORGANIZATION_NOT_FOUND: &str = "organization_not_found";
+    pub const BEFORE_EMIT_FAILED: &str = "before_emit_failed";
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClerkError {
+    pub code: String,
+    pub message: String,
+    pub long_message: Option<String>,
+    pub meta: Option<Value>,
+    /// HTTP status when the error came from the server; `None` for client-side errors.
+    pub status: Option<u16>,
+    /// Seconds to wait before retrying, from a `Retry-After` header (429/503).
+    pub retry_after: Option<u32>,
+    /// Every entry of the server's error envelope (the first one is mirrored above).
+    pub errors: Vec<ApiErrorItem>,
+}
+
+impl ClerkError {
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        ClerkError {
+            code: code.to_owned(),
+            message: message.into(),
+            long_message: None,
+            meta: None,
+            status: None,
+            retry_after: None,
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn with_long_message(mut self, long: impl Into<String>) -> Self {
+        self.long_message = Some(long.into());
+        self
+    }
+
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::new(codes::INVALID_ARGUMENT, message)
+    }
+
+    pub fn network(message: impl Into<String>) -> Self {
+        Self::new(codes::NETWORK, message)
+    }
+
+    /// A response the client could not make sense of (wrong shape, not JSON, …).
+    pub fn unexpected_response(status: u16, detail: impl fmt::Display) -> Self {
+        let mut e = Self::new(codes::UNEXPECTED_RESPONSE, "The server sent a response the client could not read")
+            .with_long_message(format!("HTTP {status}: {detail}"));
+        e.status = Some(status);
+        e
+    }
+
+    /// Builds the error for a non-2xx response, from the envelope when there is one.
+    pub(crate) fn from_response(status: u16, body: &str, retry_after: Option<u32>) -> Self {
+        let mut e = match serde_json::from_str::<ErrorEnvelope>(body) {
+            Ok(env) if !env.errors.is_empty() => {
+                let first = env.errors[0].clone();
+                ClerkError {
+                    code: first.code,
+                    message: first.message,
+                    long_message: first.long_message,
+                    meta: first.meta,
+                    status: None,
+                    retry_after: None,
+                    errors: env.errors,
+                }
+            }
+            _ => ClerkError::new(
+                if status == 429 { "too_many_requests" } else { "http_error" },
+                format!("The server answered HTTP {status}"),
+            ),
+        };
+        e.status = Some(status);
+        e.retry_after = retry_after;
+        e
+    }
+
+    /// Whether retrying the same request may succeed (network failures, 429 and 5xx).
+    pub fn is_retryable(&self) -> bool {
+        match self.status {
+            None => self.code == codes::NETWORK,
+            Some(s) => s == 429 || s >= 500,
+        }
+    }
+}
+
+impl fmt::Display for ClerkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)?;
+        if let Some(long) = &self.long_message {
+            write!(f, ": {long}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ClerkError {}
+
+pub type Result<T, E = ClerkError> = std::result::Result<T, E>;

@@ -1,0 +1,231 @@
+//! The Frontend API over a [`Transport`]: URL building, method tunnelling, dev-browser identity,
+//! envelopes, typed errors and retries of idempotent requests.
+
+use super::error::{ClerkError, Result};
+use super::platform::{Clock, HttpRequest, HttpResponse, Method, Storage, Transport};
+use serde_json::Value;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+/// The API version we speak, sent on every request as clerk-js does.
+pub const API_VERSION: &str = "2026-08-20";
+const DEV_BROWSER_UNAUTHENTICATED: &str = "dev_browser_unauthenticated";
+/// Attempts for idempotent requests (GETs and token minting); mutations are sent once.
+const MAX_ATTEMPTS: u32 = 4;
+const BASE_BACKOFF_MS: u64 = 250;
+const MAX_BACKOFF_MS: u64 = 8_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Verb {
+    fn tunnelled(self) -> Option<&'static str> {
+        match self {
+            Verb::Get | Verb::Post => None,
+            Verb::Put => Some("PUT"),
+            Verb::Patch => Some("PATCH"),
+            Verb::Delete => Some("DELETE"),
+        }
+    }
+}
+
+/// Whether a failed request may be sent again without changing its effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retry {
+    Idempotent,
+    Once,
+}
+
+pub struct Fapi {
+    /// `<origin>[/prefix]/v1`, without a trailing slash.
+    base_url: String,
+    /// Development instances identify the browser by a dev-browser token in the query string,
+    /// so they work without third-party cookies.
+    uses_dev_browser: bool,
+    dev_browser_token: RefCell<Option<String>>,
+    storage_key: String,
+    transport: Rc<dyn Transport>,
+    clock: Rc<dyn Clock>,
+    storage: Rc<dyn Storage>,
+    jitter_seed: Cell<u64>,
+}
+
+impl Fapi {
+    pub fn new(
+        base_url: String,
+        uses_dev_browser: bool,
+        transport: Rc<dyn Transport>,
+        clock: Rc<dyn Clock>,
+        storage: Rc<dyn Storage>,
+    ) -> Self {
+        let storage_key = format!("clerk_db_jwt:{base_url}");
+        let stored = if uses_dev_browser { storage.get(&storage_key) } else { None };
+        let seed = clock.now_ms() | 1;
+        Fapi {
+            base_url,
+            uses_dev_browser,
+            dev_browser_token: RefCell::new(stored),
+            storage_key,
+            transport,
+            clock,
+            storage,
+            jitter_seed: Cell::new(seed),
+        }
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn dev_browser_token(&self) -> Option<String> {
+        self.dev_browser_token.borrow().clone()
+    }
+
+    /// The full URL of `path` (starting with `/`), with the query every request carries.
+    pub fn url(&self, path: &str, verb: Verb, extra_query: &[(&str, &str)]) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.append_pair("__clerk_api_version", API_VERSION);
+        if let Some(method) = verb.tunnelled() {
+            query.append_pair("_method", method);
+        }
+        if let Some(token) = self.dev_browser_token.borrow().as_deref() {
+            query.append_pair("__clerk_db_jwt", token);
+        }
+        for (k, v) in extra_query {
+            query.append_pair(k, v);
+        }
+        format!("{}{}?{}", self.base_url, path, query.finish())
+    }
+
+    /// Makes sure a development instance has a dev-browser token before the first request.
+    pub async fn ensure_dev_browser(&self) -> Result<()> {
+        if !self.uses_dev_browser || self.dev_browser_token.borrow().is_some() {
+            return Ok(());
+        }
+        let request = HttpRequest {
+            method: Method::Post,
+            url: format!("{}/dev_browser", self.base_url),
+            form_body: None,
+        };
+        let response = self.send_with_retries(request, Retry::Idempotent).await?;
+        let body = parse_success(&response)?;
+        let token = body
+            .get("id")
+            .or_else(|| body.get("token"))
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ClerkError::unexpected_response(response.status, "dev_browser response has no id"))?;
+        self.store_dev_browser_token(Some(token.to_owned()));
+        Ok(())
+    }
+
+    fn store_dev_browser_token(&self, token: Option<String>) {
+        match &token {
+            Some(t) => self.storage.set(&self.storage_key, t),
+            None => self.storage.remove(&self.storage_key),
+        }
+        *self.dev_browser_token.borrow_mut() = token;
+    }
+
+    /// Sends one FAPI request and returns the parsed JSON body of a 2xx answer.
+    pub async fn request(&self, verb: Verb, path: &str, form: &[(&str, &str)], retry: Retry) -> Result<Value> {
+        self.ensure_dev_browser().await?;
+        let build = |fapi: &Self| HttpRequest {
+            method: if verb == Verb::Get { Method::Get } else { Method::Post },
+            url: fapi.url(path, verb, &[]),
+            form_body: (verb != Verb::Get).then(|| {
+                form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish()
+            }),
+        };
+        let response = self.send_with_retries(build(self), retry).await?;
+        if response.status == 401 && self.uses_dev_browser && error_code(&response) == Some(DEV_BROWSER_UNAUTHENTICATED) {
+            // The server forgot our dev browser (e.g. its database was reset): get a new one, once.
+            self.store_dev_browser_token(None);
+            self.ensure_dev_browser().await?;
+            let response = self.send_with_retries(build(self), retry).await?;
+            return parse_success(&response);
+        }
+        parse_success(&response)
+    }
+
+    async fn send_with_retries(&self, request: HttpRequest, retry: Retry) -> Result<HttpResponse> {
+        let mut attempt = 1;
+        loop {
+            let outcome = self.transport.send(request.clone()).await;
+            let error = match outcome {
+                Ok(response) => {
+                    if let Some(token) = response.dev_browser_jwt.clone().filter(|t| !t.is_empty()) {
+                        self.store_dev_browser_token(Some(token));
+                    }
+                    let retryable = response.status == 429 || response.status >= 500;
+                    if !retryable || retry == Retry::Once || attempt >= MAX_ATTEMPTS {
+                        return Ok(response);
+                    }
+                    ClerkError::from_response(response.status, &response.body, response.retry_after)
+                }
+                Err(e) => {
+                    let error = ClerkError::network(format!("The request to the Frontend API failed: {}", e.0));
+                    if retry == Retry::Once || attempt >= MAX_ATTEMPTS {
+                        return Err(error);
+                    }
+                    error
+                }
+            };
+            let delay = self.backoff_ms(attempt, error.retry_after);
+            self.clock.sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    /// Exponential back-off with full jitter, never shorter than the server's `Retry-After`.
+    fn backoff_ms(&self, attempt: u32, retry_after: Option<u32>) -> u64 {
+        let ceiling = (BASE_BACKOFF_MS << (attempt - 1).min(6)).min(MAX_BACKOFF_MS);
+        // xorshift64: enough randomness to de-synchronise tabs, no RNG dependency.
+        let mut x = self.jitter_seed.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.jitter_seed.set(x);
+        let jittered = ceiling / 2 + x % (ceiling / 2 + 1);
+        jittered.max(u64::from(retry_after.unwrap_or(0)) * 1000)
+    }
+}
+
+fn error_code(response: &HttpResponse) -> Option<&'static str> {
+    let body: Value = serde_json::from_str(&response.body).ok()?;
+    let code = body.get("errors")?.get(0)?.get("code")?.as_str()?;
+    (code == DEV_BROWSER_UNAUTHENTICATED).then_some(DEV_BROWSER_UNAUTHENTICATED)
+}
+
+/// The JSON body of a 2xx response, or the typed error the response stands for.
+fn parse_success(response: &HttpResponse) -> Result<Value> {
+    if !(200..300).contains(&response.status) {
+        return Err(ClerkError::from_response(response.status, &response.body, response.retry_after));
+    }
+    if response.body.trim().is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_str(&response.body).map_err(|e| ClerkError::unexpected_response(response.status, e))
+}
+
+/// Resolves the Frontend API base URL from the publishable key and options, as clerk-js does:
+/// a proxy URL wins (and is how plain-http servers are reached); otherwise https to the key's host.
+pub fn base_url(frontend_api: &str, proxy_url: Option<&str>) -> Result<String> {
+    match proxy_url.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(proxy) => {
+            if !(proxy.starts_with("http://") || proxy.starts_with("https://")) {
+                return Err(ClerkError::invalid_argument(format!(
+                    "proxyUrl must be an absolute http(s) URL, got {proxy:?}"
+                )));
+            }
+            Ok(format!("{}/v1", proxy.trim_end_matches('/')))
+        }
+        None => Ok(format!("https://{frontend_api}/v1")),
+    }
+}

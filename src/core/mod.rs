@@ -1,0 +1,16 @@
+//! The framework-free core: no JS types, time and HTTP behind traits.
+
+pub mod authz;
+pub mod clerk;
+pub mod error;
+pub mod fapi;
+pub mod platform;
+pub mod resources;
+pub mod tokens;
+
+pub use authz::{AuthorizationParams, FactorLevel, Reverification};
+pub use clerk::{BeforeEmit, Clerk, ClerkOptions, GetTokenOptions, Listener, Platform, Resources, Selection, Slot};
+pub use error::{ApiErrorItem, ClerkError, Result};
+pub use fapi::Verb;
+pub use platform::{Clock, HttpRequest, HttpResponse, MemoryStorage, Method, Storage, Transport, TransportError};
+pub use resources::{Client, Json, Session};

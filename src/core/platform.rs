@@ -1,0 +1,70 @@
+//! What the core needs from its host, as small traits: HTTP, time and a key-value store.
+//! The browser layer implements them over `fetch`, `Date.now`/`setTimeout` and `localStorage`;
+//! tests implement them with fakes they fully control.
+
+use futures::future::LocalBoxFuture;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+/// A Frontend API request. Browsers send only GET and POST to FAPI; other verbs are
+/// tunnelled through `_method=` in `url`, as clerk-js does, so no CORS preflight is needed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: String,
+    /// `application/x-www-form-urlencoded` body, when there is one.
+    pub form_body: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub body: String,
+    /// `Clerk-Db-Jwt` header: a replacement dev-browser token.
+    pub dev_browser_jwt: Option<String>,
+    /// `Retry-After` header in seconds.
+    pub retry_after: Option<u32>,
+}
+
+/// A failure below HTTP: no connection, CORS refusal, aborted request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TransportError(pub String);
+
+pub trait Transport {
+    fn send(&self, request: HttpRequest) -> LocalBoxFuture<'static, Result<HttpResponse, TransportError>>;
+}
+
+pub trait Clock {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> u64;
+    /// A future that completes after `ms` milliseconds (used for retry back-off).
+    fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()>;
+}
+
+/// Small persistent strings (the dev-browser token). Failures are ignored by design:
+/// storage is a cache, and private browsing modes may refuse it.
+pub trait Storage {
+    fn get(&self, key: &str) -> Option<String>;
+    fn set(&self, key: &str, value: &str);
+    fn remove(&self, key: &str);
+}
+
+/// Storage that forgets everything when dropped.
+#[derive(Default)]
+pub struct MemoryStorage(std::cell::RefCell<std::collections::HashMap<String, String>>);
+
+impl Storage for MemoryStorage {
+    fn get(&self, key: &str) -> Option<String> {
+        self.0.borrow().get(key).cloned()
+    }
+    fn set(&self, key: &str, value: &str) {
+        self.0.borrow_mut().insert(key.to_owned(), value.to_owned());
+    }
+    fn remove(&self, key: &str) {
+        self.0.borrow_mut().remove(key);
+    }
+}

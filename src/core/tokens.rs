@@ -1,0 +1,176 @@
+//! The session-token cache.
+//!
+//! Entries are keyed by (session, template, organization), so a token can never be handed to
+//! another session or organization, whatever happens meanwhile. An entry is either a token
+//! with its local expiry or one shared in-flight request: concurrent callers with the same
+//! key await the same request. Expiry is measured from the moment the token arrived plus its
+//! own lifetime (`exp - iat`), which keeps the cache right when the browser's clock is off.
+
+use super::error::{ClerkError, Result};
+use futures::FutureExt;
+use futures::future::{LocalBoxFuture, Shared};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TokenKey {
+    pub session_id: String,
+    pub template: Option<String>,
+    pub organization_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CachedToken {
+    pub jwt: Rc<str>,
+    /// Local time (ms) at which the token stops being valid.
+    pub expires_at_ms: u64,
+}
+
+type TokenFuture = Shared<LocalBoxFuture<'static, Result<CachedToken>>>;
+
+enum Entry {
+    Ready(CachedToken),
+    InFlight { request_id: u64, future: TokenFuture },
+}
+
+#[derive(Default)]
+pub struct TokenCache {
+    entries: RefCell<HashMap<TokenKey, Entry>>,
+    next_request_id: Cell<u64>,
+}
+
+impl TokenCache {
+    pub fn new() -> Rc<Self> {
+        Rc::new(Self::default())
+    }
+
+    /// A token still valid for more than `leeway_ms` at `now_ms`, without any request.
+    pub fn fresh(&self, key: &TokenKey, now_ms: u64, leeway_ms: u64) -> Option<CachedToken> {
+        match self.entries.borrow().get(key) {
+            Some(Entry::Ready(token)) if token.expires_at_ms > now_ms + leeway_ms => Some(token.clone()),
+            _ => None,
+        }
+    }
+
+    /// The cached token, the request already under way, or a new request made with `fetch`.
+    /// `skip_cache` always starts a new request, which then replaces the entry.
+    pub fn get_or_fetch(
+        self: &Rc<Self>,
+        key: TokenKey,
+        now_ms: u64,
+        leeway_ms: u64,
+        skip_cache: bool,
+        fetch: impl FnOnce() -> LocalBoxFuture<'static, Result<CachedToken>>,
+    ) -> LocalBoxFuture<'static, Result<CachedToken>> {
+        if !skip_cache {
+            if let Some(token) = self.fresh(&key, now_ms, leeway_ms) {
+                return futures::future::ready(Ok(token)).boxed_local();
+            }
+            if let Some(Entry::InFlight { future, .. }) = self.entries.borrow().get(&key) {
+                return future.clone().boxed_local();
+            }
+        }
+        let request_id = self.next_request_id.get() + 1;
+        self.next_request_id.set(request_id);
+        let cache: Weak<Self> = Rc::downgrade(self);
+        let request = fetch();
+        let settle_key = key.clone();
+        // Storing the outcome is part of the shared future, so it happens exactly once even
+        // if every caller stops waiting.
+        let future = async move {
+            let outcome = request.await;
+            if let Some(cache) = cache.upgrade() {
+                cache.settle(&settle_key, request_id, &outcome);
+            }
+            outcome
+        }
+        .boxed_local()
+        .shared();
+        self.entries
+            .borrow_mut()
+            .insert(key, Entry::InFlight { request_id, future: future.clone() });
+        future.boxed_local()
+    }
+
+    /// Records a request's outcome, unless the entry was dropped or replaced while it ran.
+    fn settle(&self, key: &TokenKey, request_id: u64, outcome: &Result<CachedToken>) {
+        let mut entries = self.entries.borrow_mut();
+        let current = matches!(entries.get(key), Some(Entry::InFlight { request_id: id, .. }) if *id == request_id);
+        if !current {
+            return;
+        }
+        match outcome {
+            Ok(token) => {
+                entries.insert(key.clone(), Entry::Ready(token.clone()));
+            }
+            Err(_) => {
+                entries.remove(key);
+            }
+        }
+    }
+
+    /// Puts a token that arrived by other means (a session's `last_active_token`) in the cache,
+    /// unless a longer-lived one is already there.
+    pub fn prime(&self, key: TokenKey, token: CachedToken) {
+        let mut entries = self.entries.borrow_mut();
+        match entries.get(&key) {
+            Some(Entry::Ready(existing)) if existing.expires_at_ms >= token.expires_at_ms => {}
+            Some(Entry::InFlight { .. }) => {}
+            _ => {
+                entries.insert(key, Entry::Ready(token));
+            }
+        }
+    }
+
+    /// Forgets every token of a session (it ended, was removed or revoked).
+    pub fn clear_session(&self, session_id: &str) {
+        self.entries.borrow_mut().retain(|k, _| k.session_id != session_id);
+    }
+
+    pub fn clear(&self) {
+        self.entries.borrow_mut().clear();
+    }
+
+    /// Ready tokens, for refresh-ahead scheduling: (key, expiry).
+    pub fn ready_entries(&self) -> Vec<(TokenKey, u64)> {
+        self.entries
+            .borrow()
+            .iter()
+            .filter_map(|(k, e)| match e {
+                Entry::Ready(t) => Some((k.clone(), t.expires_at_ms)),
+                Entry::InFlight { .. } => None,
+            })
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.borrow().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.borrow().is_empty()
+    }
+}
+
+/// How much is known about when a token was minted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Minted {
+    /// It is the answer to our own request: it lives `exp - iat` from now, whatever our clock says.
+    JustNow,
+    /// It came along with a resource (`last_active_token`) and may be old: also bound it by
+    /// `exp` on the local clock, so an old token is never taken for a fresh one.
+    AtSomePoint,
+}
+
+/// Turns a JWT into a cache entry, with its lifetime from its own `exp - iat`.
+pub fn cached_token(jwt: &str, received_at_ms: u64, minted: Minted) -> Result<(CachedToken, clerk_token::SessionClaims)> {
+    let claims = clerk_token::decode_unverified(jwt)
+        .map_err(|e| ClerkError::unexpected_response(200, format!("the session token could not be decoded: {e}")))?;
+    let lifetime_ms = (claims.exp - claims.iat).max(0) as u64 * 1000;
+    let mut expires_at_ms = received_at_ms + lifetime_ms;
+    if minted == Minted::AtSomePoint {
+        expires_at_ms = expires_at_ms.min(claims.exp.max(0) as u64 * 1000);
+    }
+    Ok((CachedToken { jwt: Rc::from(jwt), expires_at_ms }, claims))
+}

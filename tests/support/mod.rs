@@ -1,0 +1,305 @@
+//! Test doubles for the core: a Frontend API simulator behind the `Transport` trait and a
+//! clock the test moves by hand. The simulator keeps a real client model (sessions, statuses,
+//! organizations) and mints unsigned JWTs with real claims, so the core is exercised against
+//! the same shapes the real server sends; the real server is exercised by the e2e tests.
+#![allow(dead_code)]
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use clerk_rs::core::*;
+use futures::channel::oneshot;
+use futures::future::LocalBoxFuture;
+use futures::FutureExt;
+use serde_json::{Value, json};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+pub const PK_DEV: &str = "pk_test_Y2xlcmsuZXhhbXBsZS5hY2NvdW50cy5kZXYk"; // clerk.example.accounts.dev
+pub const PROXY: &str = "http://127.0.0.1:4000";
+
+#[derive(Default)]
+pub struct FakeClock {
+    pub now: Cell<u64>,
+    pub sleeps: RefCell<Vec<u64>>,
+}
+
+impl FakeClock {
+    pub fn advance_secs(&self, secs: u64) {
+        self.now.set(self.now.get() + secs * 1000);
+    }
+}
+
+impl Clock for FakeClock {
+    fn now_ms(&self) -> u64 {
+        self.now.get()
+    }
+    /// Sleeping moves time forward at once: back-off is observable without waiting.
+    fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()> {
+        self.sleeps.borrow_mut().push(ms);
+        self.now.set(self.now.get() + ms);
+        futures::future::ready(()).boxed_local()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: Method,
+    pub path: String,
+    pub query: HashMap<String, String>,
+    pub form: HashMap<String, String>,
+}
+
+/// A canned answer that replaces the simulator's for the next matching request.
+struct Override {
+    path_suffix: String,
+    status: u16,
+    body: String,
+    retry_after: Option<u32>,
+}
+
+#[derive(Default)]
+pub struct FakeFapi {
+    pub clock: Rc<FakeClock>,
+    pub client: RefCell<Value>,
+    pub requests: RefCell<Vec<Recorded>>,
+    overrides: RefCell<Vec<Override>>,
+    /// While set, answers wait until `release()`.
+    pub hold: Cell<bool>,
+    held: RefCell<Vec<oneshot::Sender<()>>>,
+    pub token_ttl_secs: Cell<i64>,
+    minted: Cell<u64>,
+}
+
+pub fn user(id: &str, orgs: &[(&str, &str, &[&str])]) -> Value {
+    let memberships: Vec<Value> = orgs
+        .iter()
+        .map(|(org, role, perms)| {
+            json!({"object": "organization_membership", "id": format!("mem_{id}_{org}"), "role": role, "permissions": perms,
+                   "organization": {"object": "organization", "id": org, "name": org.to_uppercase(), "slug": format!("slug-{org}")}})
+        })
+        .collect();
+    json!({"object": "user", "id": id, "first_name": id, "organization_memberships": memberships,
+           "email_addresses": [{"id": format!("idn_{id}"), "email_address": format!("{id}@example.com")}]})
+}
+
+pub fn session(id: &str, user: Value) -> Value {
+    json!({"object": "session", "id": id, "status": "active", "user": user, "last_active_organization_id": null,
+           "factor_verification_age": [0, -1], "created_at": 1, "updated_at": 1, "expire_at": 9_999_999_999_999i64,
+           "abandon_at": 9_999_999_999_999i64, "last_active_at": 1, "last_active_token": null})
+}
+
+impl FakeFapi {
+    /// A client with two signed-in sessions: `sess_a` (user_a, member of org_1 and org_2) and
+    /// `sess_b` (user_b), `sess_a` last active.
+    pub fn two_sessions() -> Rc<Self> {
+        let fake = FakeFapi { token_ttl_secs: Cell::new(60), ..Default::default() };
+        fake.clock.now.set(1_700_000_000_000);
+        let a = session("sess_a", user("user_a", &[("org_1", "org:admin", &["org:sys_memberships:manage"]), ("org_2", "org:member", &[])]));
+        let b = session("sess_b", user("user_b", &[]));
+        *fake.client.borrow_mut() = json!({"object": "client", "id": "client_1", "sessions": [a, b],
+            "last_active_session_id": "sess_a", "sign_in": null, "sign_up": null, "cookie_expires_at": null,
+            "created_at": 1, "updated_at": 1});
+        Rc::new(fake)
+    }
+
+    pub fn signed_out() -> Rc<Self> {
+        let fake = Self::two_sessions();
+        *fake.client.borrow_mut() = Value::Null;
+        fake
+    }
+
+    pub fn platform(self: &Rc<Self>) -> Platform {
+        Platform { transport: self.clone(), clock: self.clock.clone(), storage: Rc::new(MemoryStorage::default()) }
+    }
+
+    pub fn clerk(self: &Rc<Self>) -> Clerk {
+        Clerk::new(PK_DEV, ClerkOptions { proxy_url: Some(PROXY.into()) }, self.platform()).unwrap()
+    }
+
+    /// The next request whose path ends with `path_suffix` gets this answer instead.
+    pub fn respond_once(&self, path_suffix: &str, status: u16, body: &str) {
+        self.overrides.borrow_mut().push(Override { path_suffix: path_suffix.into(), status, body: body.into(), retry_after: None });
+    }
+
+    pub fn respond_once_retry_after(&self, path_suffix: &str, status: u16, retry_after: u32) {
+        self.overrides.borrow_mut().push(Override {
+            path_suffix: path_suffix.into(),
+            status,
+            body: r#"{"errors":[{"code":"too_many_requests","message":"Too many requests"}]}"#.into(),
+            retry_after: Some(retry_after),
+        });
+    }
+
+    pub fn release(&self) {
+        self.hold.set(false);
+        for tx in self.held.borrow_mut().drain(..) {
+            let _ = tx.send(());
+        }
+    }
+
+    pub fn count(&self, path_suffix: &str) -> usize {
+        self.requests.borrow().iter().filter(|r| r.path.ends_with(path_suffix)).count()
+    }
+
+    pub fn minted(&self) -> u64 {
+        self.minted.get()
+    }
+
+    pub fn set_session_status(&self, id: &str, status: &str) {
+        let mut client = self.client.borrow_mut();
+        for s in client["sessions"].as_array_mut().unwrap() {
+            if s["id"] == id {
+                s["status"] = json!(status);
+            }
+        }
+    }
+
+    pub fn mint(&self, sid: &str, org: Option<&str>, template: Option<&str>) -> String {
+        self.minted.set(self.minted.get() + 1);
+        let now = (self.clock.now_ms() / 1000) as i64;
+        let mut claims = json!({"sub": "user", "sid": sid, "iss": PROXY, "iat": now, "nbf": now - 10,
+            "exp": now + self.token_ttl_secs.get(), "v": 2, "n": self.minted.get()});
+        if let Some(org) = org {
+            claims["o"] = json!({"id": org, "rol": "admin", "slg": "slug", "per": ""});
+        }
+        if let Some(t) = template {
+            claims["template"] = json!(t);
+        }
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
+        let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+        format!("{header}.{payload}.c2lnbmF0dXJl")
+    }
+
+    fn route(&self, method: &str, path: &str, form: &HashMap<String, String>) -> (u16, Value) {
+        let client_snapshot = |c: &Value| if c.is_null() { Value::Null } else { c.clone() };
+        let segments: Vec<&str> = path.trim_start_matches("/v1/").split('/').collect();
+        match (method, segments.as_slice()) {
+            ("POST", ["dev_browser"]) => (200, json!({"object": "dev_browser", "id": "dvb_test"})),
+            ("PATCH" | "GET", ["environment"]) => (200, json!({"auth_config": {"single_session_mode": false}})),
+            ("GET", ["client"]) => (200, json!({"response": client_snapshot(&self.client.borrow()), "client": null})),
+            ("DELETE", ["client"]) => {
+                *self.client.borrow_mut() = Value::Null;
+                (200, json!({"response": null, "client": null}))
+            }
+            ("DELETE", ["client", "sessions"]) => {
+                let mut client = self.client.borrow_mut();
+                for s in client["sessions"].as_array_mut().unwrap() {
+                    s["status"] = json!("removed");
+                }
+                (200, json!({"response": client.clone(), "client": client.clone()}))
+            }
+            ("POST", ["client", "sessions", sid, rest @ ..]) => {
+                let mut client = self.client.borrow_mut();
+                let Some(index) = client["sessions"].as_array().unwrap().iter().position(|s| s["id"] == *sid) else {
+                    return (404, json!({"errors": [{"code": "resource_not_found", "message": "not found"}]}));
+                };
+                let active = matches!(client["sessions"][index]["status"].as_str(), Some("active" | "pending"));
+                match rest {
+                    ["touch"] => {
+                        let org = form.get("active_organization_id").filter(|o| !o.is_empty()).cloned();
+                        let token = self.mint(sid, org.as_deref(), None);
+                        let s = &mut client["sessions"][index];
+                        s["last_active_organization_id"] = json!(org);
+                        s["last_active_token"] = json!({"object": "token", "jwt": token});
+                        client["last_active_session_id"] = json!(sid);
+                    }
+                    ["end"] => client["sessions"][index]["status"] = json!("ended"),
+                    ["remove"] => client["sessions"][index]["status"] = json!("removed"),
+                    ["tokens"] | ["tokens", _] if !active => {
+                        return (401, json!({"errors": [{"code": "authentication_invalid", "message": "Unauthorized request", "long_message": "The session is not active"}]}));
+                    }
+                    ["tokens"] => {
+                        let org = form.get("organization_id").filter(|o| !o.is_empty()).cloned();
+                        return (200, json!({"object": "token", "jwt": self.mint(sid, org.as_deref(), None)}));
+                    }
+                    ["tokens", template] => return (200, json!({"object": "token", "jwt": self.mint(sid, None, Some(template))})),
+                    _ => return (404, json!({"errors": [{"code": "resource_not_found", "message": "not found"}]})),
+                }
+                let session = client["sessions"][index].clone();
+                (200, json!({"response": session, "client": client.clone()}))
+            }
+            _ => (404, json!({"errors": [{"code": "resource_not_found", "message": format!("no route {method} {path}")}]})),
+        }
+    }
+}
+
+fn parse_pairs(s: &str) -> HashMap<String, String> {
+    form_urlencoded::parse(s.as_bytes()).into_owned().collect()
+}
+
+impl Transport for FakeFapi {
+    fn send(&self, request: HttpRequest) -> LocalBoxFuture<'static, Result<HttpResponse, TransportError>> {
+        let url = request.url.strip_prefix(PROXY).expect("requests go to the proxy URL");
+        let (path, query) = url.split_once('?').unwrap_or((url, ""));
+        let query = parse_pairs(query);
+        let form = parse_pairs(request.form_body.as_deref().unwrap_or(""));
+        self.requests.borrow_mut().push(Recorded { method: request.method, path: path.to_owned(), query: query.clone(), form: form.clone() });
+        let method = match (request.method, query.get("_method")) {
+            (Method::Get, _) => "GET".to_owned(),
+            (Method::Post, Some(m)) => m.clone(),
+            (Method::Post, None) => "POST".to_owned(),
+        };
+        let overridden = {
+            let mut overrides = self.overrides.borrow_mut();
+            overrides.iter().position(|o| path.ends_with(&o.path_suffix)).map(|i| overrides.remove(i))
+        };
+        let response = match overridden {
+            Some(o) => HttpResponse { status: o.status, body: o.body, dev_browser_jwt: None, retry_after: o.retry_after },
+            None => {
+                let (status, body) = self.route(&method, path, &form);
+                HttpResponse { status, body: body.to_string(), dev_browser_jwt: None, retry_after: None }
+            }
+        };
+        if self.hold.get() {
+            let (tx, rx) = oneshot::channel();
+            self.held.borrow_mut().push(tx);
+            async move {
+                let _ = rx.await;
+                Ok(response)
+            }
+            .boxed_local()
+        } else {
+            futures::future::ready(Ok(response)).boxed_local()
+        }
+    }
+}
+
+/// Runs a future to completion on a single-threaded executor.
+pub fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    futures::executor::block_on(f)
+}
+
+/// Records what every emission looked like, as short strings: `client:session:org`.
+pub fn recorder(clerk: &Clerk) -> Rc<RefCell<Vec<String>>> {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let sink = log.clone();
+    clerk.add_listener(Rc::new(move |r: &Resources| {
+        sink.borrow_mut().push(describe(r));
+        Ok(())
+    }));
+    log
+}
+
+pub fn describe(r: &Resources) -> String {
+    let slot = |s: &Slot<String>| match s {
+        Slot::Undefined => "undefined".to_owned(),
+        Slot::Null => "null".to_owned(),
+        Slot::Value(v) => v.clone(),
+    };
+    let session = match &r.session {
+        Slot::Undefined => Slot::Undefined,
+        Slot::Null => Slot::Null,
+        Slot::Value(s) => Slot::Value(s.id.clone()),
+    };
+    let org = match &r.organization {
+        Slot::Undefined => Slot::Undefined,
+        Slot::Null => Slot::Null,
+        Slot::Value(o) => Slot::Value(o["id"].as_str().unwrap().to_owned()),
+    };
+    format!("{}:{}", slot(&session), slot(&org))
+}
+
+pub fn claims(jwt: &str) -> clerk_token::SessionClaims {
+    clerk_token::decode_unverified(jwt).unwrap()
+}
