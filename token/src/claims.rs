@@ -133,8 +133,16 @@ impl OrgPermissions {
             })
             .collect::<Vec<_>>()
             .join(",");
-        let fea = features.iter().map(|f| format!("o:{f}")).collect::<Vec<_>>().join(",");
-        Self { per: names.join(","), fpm, fea }
+        let fea = features
+            .iter()
+            .map(|f| format!("o:{f}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        Self {
+            per: names.join(","),
+            fpm,
+            fea,
+        }
     }
 
     /// Decodes back to permission keys, mirroring `@clerk/shared`'s `parsePermissions` and

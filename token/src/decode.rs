@@ -74,14 +74,21 @@ pub(crate) fn split(token: &str) -> Result<Parts<'_>, TokenError> {
         )));
     }
     let mut segments = token.split('.');
-    match (segments.next(), segments.next(), segments.next(), segments.next()) {
+    match (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) {
         (Some(header), Some(payload), Some(signature), None) => Ok(Parts {
             header,
             payload,
             signature,
             signing_input: &token[..header.len() + 1 + payload.len()],
         }),
-        _ => Err(TokenError::Malformed("a JWT has three segments separated by dots".into())),
+        _ => Err(TokenError::Malformed(
+            "a JWT has three segments separated by dots".into(),
+        )),
     }
 }
 
@@ -98,7 +105,9 @@ pub(crate) fn decode_json_object(
     let bytes = decode_segment(segment, what)?;
     match serde_json::from_slice(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(TokenError::Malformed(format!("{what} is not a JSON object"))),
+        Ok(_) => Err(TokenError::Malformed(format!(
+            "{what} is not a JSON object"
+        ))),
         Err(e) => Err(TokenError::Malformed(format!("{what} is not JSON: {e}"))),
     }
 }

@@ -33,7 +33,7 @@ pub struct PublishableKey {
     pub frontend_api: String,
 }
 
-/// Why a publishable key or a PEM key was rejected.
+/// Why a publishable key, or a PEM or JWK key, was rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KeyError {
@@ -45,6 +45,8 @@ pub enum KeyError {
     InvalidFrontendApi(&'static str),
     /// A PEM key could not be read.
     InvalidPem(String),
+    /// A JWK could not be read.
+    InvalidJwk(String),
     /// A readable key that Clerk's SDKs cannot use (not RSA-2048 with e = 65537).
     UnsupportedKey(String),
 }
@@ -52,12 +54,15 @@ pub enum KeyError {
 impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::InvalidPrefix => f.write_str("publishable key must start with pk_test_ or pk_live_"),
-            Self::InvalidEncoding => {
-                f.write_str("publishable key must be pk_test_ or pk_live_ followed by standard base64")
+            Self::InvalidPrefix => {
+                f.write_str("publishable key must start with pk_test_ or pk_live_")
             }
+            Self::InvalidEncoding => f.write_str(
+                "publishable key must be pk_test_ or pk_live_ followed by standard base64",
+            ),
             Self::InvalidFrontendApi(why) => write!(f, "publishable key is not valid: {why}"),
             Self::InvalidPem(why) => write!(f, "invalid PEM key: {why}"),
+            Self::InvalidJwk(why) => write!(f, "invalid JWK: {why}"),
             Self::UnsupportedKey(why) => write!(f, "unsupported key: {why}"),
         }
     }
@@ -77,19 +82,30 @@ pub fn parse_publishable_key(key: &str) -> Result<PublishableKey, KeyError> {
     if encoded.is_empty() {
         return Err(KeyError::InvalidEncoding);
     }
-    let decoded = BASE64_STANDARD.decode(encoded).map_err(|_| KeyError::InvalidEncoding)?;
+    let decoded = BASE64_STANDARD
+        .decode(encoded)
+        .map_err(|_| KeyError::InvalidEncoding)?;
     let decoded = String::from_utf8(decoded).map_err(|_| KeyError::InvalidEncoding)?;
     let host = decoded
         .strip_suffix('$')
-        .ok_or(KeyError::InvalidFrontendApi("the decoded Frontend API must end in '$'"))?;
+        .ok_or(KeyError::InvalidFrontendApi(
+            "the decoded Frontend API must end in '$'",
+        ))?;
     if host.contains('$') {
-        return Err(KeyError::InvalidFrontendApi("the decoded Frontend API has more than one '$'"));
+        return Err(KeyError::InvalidFrontendApi(
+            "the decoded Frontend API has more than one '$'",
+        ));
     }
     // clerk-js requires a dot, so `localhost:4001` is refused while `127.0.0.1:4001` works.
     if !host.contains('.') {
-        return Err(KeyError::InvalidFrontendApi("the decoded Frontend API must contain a '.'"));
+        return Err(KeyError::InvalidFrontendApi(
+            "the decoded Frontend API must contain a '.'",
+        ));
     }
-    Ok(PublishableKey { instance_type, frontend_api: host.to_owned() })
+    Ok(PublishableKey {
+        instance_type,
+        frontend_api: host.to_owned(),
+    })
 }
 
 /// Builds the publishable key for a Frontend API host (e.g. `"127.0.0.1:4001"`), padded like

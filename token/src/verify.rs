@@ -10,7 +10,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use rsa::pkcs1v15;
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+use rsa::pkcs8::{
+    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
+};
 use rsa::rand_core::OsRng;
 use rsa::signature::{RandomizedSigner, SignatureEncoding, Verifier};
 use rsa::traits::PublicKeyParts;
@@ -37,7 +39,9 @@ pub struct SigningKey {
 // Hand-written so that the private key never ends up in logs.
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey").field("kid", &self.public.kid).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.public.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -67,7 +71,10 @@ impl SigningKey {
 
     /// The key as a PKCS#8 `-----BEGIN PRIVATE KEY-----` PEM, LF line endings.
     pub fn to_pkcs8_pem(&self) -> String {
-        let pem = self.private.to_pkcs8_pem(LineEnding::LF).expect("an RSA key encodes as PKCS#8");
+        let pem = self
+            .private
+            .to_pkcs8_pem(LineEnding::LF)
+            .expect("an RSA key encodes as PKCS#8");
         pem.as_str().to_owned()
     }
 
@@ -102,7 +109,8 @@ impl SigningKey {
     /// Clerk would reject (odd `typ`, `alg` lies, missing claims).
     #[doc(hidden)]
     pub fn sign_raw(&self, header: &Value, payload: &Value) -> String {
-        let encode = |v: &Value| BASE64URL.encode(serde_json::to_vec(v).expect("JSON values serialize"));
+        let encode =
+            |v: &Value| BASE64URL.encode(serde_json::to_vec(v).expect("JSON values serialize"));
         let signing_input = format!("{}.{}", encode(header), encode(payload));
         // Randomized (blinded) signing: the RSA private-key operation of the `rsa` crate is not
         // constant time, and blinding is its mitigation.
@@ -121,7 +129,9 @@ pub struct PublicKey {
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PublicKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("PublicKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -156,14 +166,21 @@ impl PublicKey {
                 key.e()
             )));
         }
-        let der = key.to_public_key_der().expect("an RSA public key encodes as SPKI");
-        Ok(Self { kid: kid_for(der.as_bytes()), key })
+        let der = key
+            .to_public_key_der()
+            .expect("an RSA public key encodes as SPKI");
+        Ok(Self {
+            kid: kid_for(der.as_bytes()),
+            key,
+        })
     }
 
     /// The key as an SPKI `-----BEGIN PUBLIC KEY-----` PEM (LF line endings), the form
     /// @clerk/backend's `jwtKey` takes.
     pub fn to_spki_pem(&self) -> String {
-        self.key.to_public_key_pem(LineEnding::LF).expect("an RSA public key encodes as SPKI")
+        self.key
+            .to_public_key_pem(LineEnding::LF)
+            .expect("an RSA public key encodes as SPKI")
     }
 
     /// The key id: `"ins_"` + the first 27 characters of base64url(SHA-256(SPKI DER)). Derived from
@@ -182,6 +199,37 @@ impl PublicKey {
             "n": BASE64URL.encode(self.key.n().to_bytes_be()),
             "e": BASE64URL.encode(self.key.e().to_bytes_be()),
         })
+    }
+
+    /// Reads a JWKS entry (`{kty: "RSA", n, e, kid?, ...}`, e.g. from `GET /v1/jwks`). The key
+    /// keeps the entry's `kid`, or derives one when it has none. `alg`, if present, must be RS256.
+    pub fn from_jwk(jwk: &Value) -> Result<Self, KeyError> {
+        let field = |name: &str| jwk.get(name).and_then(Value::as_str);
+        if field("kty") != Some("RSA") {
+            return Err(KeyError::UnsupportedKey(
+                "JWK is not an RSA key (kty)".into(),
+            ));
+        }
+        if let Some(alg) = field("alg").filter(|alg| *alg != "RS256") {
+            return Err(KeyError::UnsupportedKey(format!(
+                "JWK is for {alg}, not RS256"
+            )));
+        }
+        let number = |name: &str| {
+            let encoded =
+                field(name).ok_or_else(|| KeyError::InvalidJwk(format!("JWK has no `{name}`")))?;
+            let bytes = BASE64URL
+                .decode(encoded)
+                .map_err(|e| KeyError::InvalidJwk(format!("JWK `{name}` is not base64url: {e}")))?;
+            Ok::<_, KeyError>(BigUint::from_bytes_be(&bytes))
+        };
+        let key = RsaPublicKey::new(number("n")?, number("e")?)
+            .map_err(|e| KeyError::InvalidJwk(format!("JWK is not a valid RSA key: {e}")))?;
+        let mut key = Self::from_rsa(key)?;
+        if let Some(kid) = field("kid") {
+            key.kid = kid.to_owned();
+        }
+        Ok(key)
     }
 
     fn verify_rs256(&self, signing_input: &[u8], signature: &[u8]) -> bool {
@@ -215,7 +263,12 @@ pub struct VerifyOptions {
 
 impl Default for VerifyOptions {
     fn default() -> Self {
-        Self { authorized_parties: Vec::new(), issuer: None, clock_skew_secs: 5, now: None }
+        Self {
+            authorized_parties: Vec::new(),
+            issuer: None,
+            clock_skew_secs: 5,
+            now: None,
+        }
     }
 }
 
@@ -232,6 +285,8 @@ pub enum VerifyError {
     InvalidAlgorithm(String),
     /// The signature does not match the key.
     InvalidSignature,
+    /// [`verify_with_key_set`] has no key for the header's `kid` (`None`: no `kid`, several keys).
+    UnknownKid(Option<String>),
     /// A required claim is absent: `sub`, `sid` or `exp`.
     MissingClaim(&'static str),
     /// A claim has the wrong JSON type (e.g. a numeric `sub`, a string `exp`).
@@ -255,6 +310,7 @@ impl VerifyError {
             Self::Malformed(_) | Self::InvalidType(_) => "token-invalid",
             Self::InvalidAlgorithm(_) => "token-invalid-algorithm",
             Self::InvalidSignature => "token-invalid-signature",
+            Self::UnknownKid(_) => "jwk-kid-mismatch",
             Self::MissingClaim(_) | Self::InvalidClaim(_) => "token-verification-failed",
             Self::InvalidAuthorizedParty(_) => "token-invalid-authorized-parties",
             Self::InvalidIssuer(_) => "token-invalid-issuer",
@@ -270,17 +326,29 @@ impl fmt::Display for VerifyError {
         match self {
             Self::Malformed(why) => write!(f, "malformed token: {why}"),
             Self::InvalidType(typ) => write!(f, "invalid JWT type {typ}, expected \"JWT\""),
-            Self::InvalidAlgorithm(alg) => write!(f, "invalid JWT algorithm {alg}, only RS256 is accepted"),
+            Self::InvalidAlgorithm(alg) => {
+                write!(f, "invalid JWT algorithm {alg}, only RS256 is accepted")
+            }
             Self::InvalidSignature => f.write_str("JWT signature is invalid"),
+            Self::UnknownKid(kid) => write!(f, "no key for the token's key id (kid) {kid:?}"),
             Self::MissingClaim(claim) => write!(f, "required claim `{claim}` is missing"),
             Self::InvalidClaim(claim) => write!(f, "claim `{claim}` has the wrong type"),
             Self::InvalidAuthorizedParty(azp) => {
-                write!(f, "authorized party (azp) {azp:?} is not one of the authorized parties")
+                write!(
+                    f,
+                    "authorized party (azp) {azp:?} is not one of the authorized parties"
+                )
             }
-            Self::InvalidIssuer(iss) => write!(f, "issuer (iss) {iss:?} is not the expected issuer"),
+            Self::InvalidIssuer(iss) => {
+                write!(f, "issuer (iss) {iss:?} is not the expected issuer")
+            }
             Self::Expired { exp, now } => write!(f, "token expired at {exp} (now {now})"),
-            Self::NotActiveYet { nbf, now } => write!(f, "token not valid before {nbf} (now {now})"),
-            Self::IatInTheFuture { iat, now } => write!(f, "token issued in the future at {iat} (now {now})"),
+            Self::NotActiveYet { nbf, now } => {
+                write!(f, "token not valid before {nbf} (now {now})")
+            }
+            Self::IatInTheFuture { iat, now } => {
+                write!(f, "token issued in the future at {iat} (now {now})")
+            }
         }
     }
 }
@@ -298,6 +366,9 @@ impl From<TokenError> for VerifyError {
 /// Verifies an RS256 session token with `key` and validates its claims, in @clerk/backend's
 /// order: decode, `typ`, `alg`, signature, `sub`, `sid`, `azp`, `iss`, `exp`, `nbf`, `iat`.
 ///
+/// The header's `kid` is not looked at (like @clerk/backend with `jwtKey`); to pick the key by
+/// `kid`, use [`verify_with_key_set`].
+///
 /// Stricter than @clerk/backend in two ways: only RS256 is accepted (it also takes RS384/RS512,
 /// which then fail against an RS256 key anyway), and a session id (`sid`) is required.
 pub fn verify_and_validate(
@@ -305,64 +376,114 @@ pub fn verify_and_validate(
     key: &PublicKey,
     options: &VerifyOptions,
 ) -> Result<SessionClaims, VerifyError> {
-    let parts = split(token)?;
-    let header = decode_json_object(parts.header, "header")?;
-    let payload = decode_json_object(parts.payload, "payload")?;
-    let signature = decode_segment(parts.signature, "signature")?;
+    Decoded::parse(token)?.verify(key, options)
+}
 
-    match header.get("typ") {
-        None => {}
-        Some(Value::String(typ)) if typ == "JWT" => {}
-        Some(other) => return Err(VerifyError::InvalidType(other.to_string())),
-    }
-    match header.get("alg") {
-        Some(Value::String(alg)) if alg == "RS256" => {}
-        other => {
-            return Err(VerifyError::InvalidAlgorithm(other.unwrap_or(&Value::Null).to_string()));
-        }
-    }
-    if !key.verify_rs256(parts.signing_input.as_bytes(), &signature) {
-        return Err(VerifyError::InvalidSignature);
-    }
+/// Like [`verify_and_validate`], with the key chosen by the header's `kid` from `keys` (e.g. a
+/// JWKS read with [`PublicKey::from_jwk`], or the current and previous key during a rotation).
+/// A token without `kid` is accepted only when there is exactly one key.
+pub fn verify_with_key_set(
+    token: &str,
+    keys: &[PublicKey],
+    options: &VerifyOptions,
+) -> Result<SessionClaims, VerifyError> {
+    let decoded = Decoded::parse(token)?;
+    let kid = decoded.header.get("kid").and_then(Value::as_str);
+    let key = match (kid, keys) {
+        (Some(kid), _) => keys.iter().find(|key| key.kid == kid),
+        (None, [only]) => Some(only),
+        (None, _) => None,
+    };
+    let key = key.ok_or_else(|| VerifyError::UnknownKid(kid.map(str::to_owned)))?;
+    decoded.verify(key, options)
+}
 
-    string_claim(&payload, "sub")?.ok_or(VerifyError::MissingClaim("sub"))?;
-    string_claim(&payload, "sid")?.ok_or(VerifyError::MissingClaim("sid"))?;
+/// A token split and decoded, not yet verified.
+struct Decoded<'a> {
+    signing_input: &'a str,
+    header: Map<String, Value>,
+    payload: Map<String, Value>,
+    signature: Vec<u8>,
+}
 
-    if !options.authorized_parties.is_empty() {
-        // A wrongly typed azp is treated as absent: either way it is not an authorized party.
-        let azp = payload.get("azp").and_then(Value::as_str);
-        if !azp.is_some_and(|azp| options.authorized_parties.iter().any(|p| p == azp)) {
-            return Err(VerifyError::InvalidAuthorizedParty(azp.map(str::to_owned)));
-        }
-    }
-    if let Some(issuer) = &options.issuer {
-        let iss = payload.get("iss").and_then(Value::as_str);
-        if iss != Some(issuer.as_str()) {
-            return Err(VerifyError::InvalidIssuer(iss.map(str::to_owned)));
-        }
-    }
-
-    let now = options.now.unwrap_or_else(system_now);
-    let skew = i64::try_from(options.clock_skew_secs).unwrap_or(i64::MAX);
-    let exp = time_claim(&payload, "exp")?.ok_or(VerifyError::MissingClaim("exp"))?;
-    if exp <= now.saturating_sub(skew) {
-        return Err(VerifyError::Expired { exp, now });
-    }
-    if let Some(nbf) = time_claim(&payload, "nbf")? {
-        if nbf > now.saturating_add(skew) {
-            return Err(VerifyError::NotActiveYet { nbf, now });
-        }
-    }
-    if let Some(iat) = time_claim(&payload, "iat")? {
-        if iat > now.saturating_add(skew) {
-            return Err(VerifyError::IatInTheFuture { iat, now });
-        }
+impl<'a> Decoded<'a> {
+    fn parse(token: &'a str) -> Result<Self, VerifyError> {
+        let parts = split(token)?;
+        Ok(Self {
+            signing_input: parts.signing_input,
+            header: decode_json_object(parts.header, "header")?,
+            payload: decode_json_object(parts.payload, "payload")?,
+            signature: decode_segment(parts.signature, "signature")?,
+        })
     }
 
-    // Everything Clerk checks has passed; what is left is fitting the rest into SessionClaims
-    // (e.g. an `fva` that is not two numbers).
-    serde_json::from_value(Value::Object(payload))
-        .map_err(|e| VerifyError::Malformed(format!("invalid session token claims: {e}")))
+    fn verify(
+        self,
+        key: &PublicKey,
+        options: &VerifyOptions,
+    ) -> Result<SessionClaims, VerifyError> {
+        let Self {
+            signing_input,
+            header,
+            payload,
+            signature,
+        } = self;
+        match header.get("typ") {
+            None => {}
+            Some(Value::String(typ)) if typ == "JWT" => {}
+            Some(other) => return Err(VerifyError::InvalidType(other.to_string())),
+        }
+        match header.get("alg") {
+            Some(Value::String(alg)) if alg == "RS256" => {}
+            other => {
+                return Err(VerifyError::InvalidAlgorithm(
+                    other.unwrap_or(&Value::Null).to_string(),
+                ));
+            }
+        }
+        if !key.verify_rs256(signing_input.as_bytes(), &signature) {
+            return Err(VerifyError::InvalidSignature);
+        }
+
+        string_claim(&payload, "sub")?.ok_or(VerifyError::MissingClaim("sub"))?;
+        string_claim(&payload, "sid")?.ok_or(VerifyError::MissingClaim("sid"))?;
+
+        if !options.authorized_parties.is_empty() {
+            // A wrongly typed azp is treated as absent: either way it is not an authorized party.
+            let azp = payload.get("azp").and_then(Value::as_str);
+            if !azp.is_some_and(|azp| options.authorized_parties.iter().any(|p| p == azp)) {
+                return Err(VerifyError::InvalidAuthorizedParty(azp.map(str::to_owned)));
+            }
+        }
+        if let Some(issuer) = &options.issuer {
+            let iss = payload.get("iss").and_then(Value::as_str);
+            if iss != Some(issuer.as_str()) {
+                return Err(VerifyError::InvalidIssuer(iss.map(str::to_owned)));
+            }
+        }
+
+        let now = options.now.unwrap_or_else(system_now);
+        let skew = i64::try_from(options.clock_skew_secs).unwrap_or(i64::MAX);
+        let exp = time_claim(&payload, "exp")?.ok_or(VerifyError::MissingClaim("exp"))?;
+        if exp <= now.saturating_sub(skew) {
+            return Err(VerifyError::Expired { exp, now });
+        }
+        if let Some(nbf) = time_claim(&payload, "nbf")? {
+            if nbf > now.saturating_add(skew) {
+                return Err(VerifyError::NotActiveYet { nbf, now });
+            }
+        }
+        if let Some(iat) = time_claim(&payload, "iat")? {
+            if iat > now.saturating_add(skew) {
+                return Err(VerifyError::IatInTheFuture { iat, now });
+            }
+        }
+
+        // Everything Clerk checks has passed; what is left is fitting the rest into SessionClaims
+        // (e.g. an `fva` that is not two numbers).
+        serde_json::from_value(Value::Object(payload))
+            .map_err(|e| VerifyError::Malformed(format!("invalid session token claims: {e}")))
+    }
 }
 
 fn string_claim<'a>(
@@ -378,7 +499,10 @@ fn string_claim<'a>(
 
 /// A NumericDate claim in whole seconds. RFC 7519 allows fractions, but Clerk never sends them
 /// and [`SessionClaims`] holds integers, so they are refused rather than silently truncated.
-fn time_claim(payload: &Map<String, Value>, name: &'static str) -> Result<Option<i64>, VerifyError> {
+fn time_claim(
+    payload: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<i64>, VerifyError> {
     match payload.get(name) {
         None => Ok(None),
         Some(Value::Number(n)) => n.as_i64().map(Some).ok_or(VerifyError::InvalidClaim(name)),
@@ -387,6 +511,8 @@ fn time_claim(payload: &Map<String, Value>, name: &'static str) -> Result<Option
 }
 
 fn system_now() -> i64 {
-    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX)
 }

@@ -33,11 +33,17 @@ struct Case {
 const SKEW_SECS: i64 = 60;
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn node_available(root: &Path) -> Result<(), String> {
-    if !root.join("tests/js/node_modules/@clerk/backend/package.json").exists() {
+    if !root
+        .join("tests/js/node_modules/@clerk/backend/package.json")
+        .exists()
+    {
         return Err("tests/js/node_modules/@clerk/backend is not installed".into());
     }
     match Command::new("node").arg("--version").output() {
@@ -47,7 +53,10 @@ fn node_available(root: &Path) -> Result<(), String> {
 }
 
 fn cases() -> Vec<Case> {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     let pem = key().public_key().to_spki_pem();
     let claims = claims_at(now);
     let with = |changes: Value| {
@@ -83,50 +92,150 @@ fn cases() -> Vec<Case> {
 
     vec![
         case("valid", valid.clone(), "accept"),
-        case("valid with org, actor and custom claims", key().sign(&org_claims), "accept"),
-        Case { pem: pem.replace('\n', ""), ..case("PEM without newlines", valid.clone(), "accept") },
-        Case { authorized_parties: vec![], ..case("azp missing, no parties", signed(json!({ "azp": null })), "accept") },
-        case("kid absent", key().sign_raw(&json!({ "alg": "RS256", "typ": "JWT" }), &claims), "accept"),
-        case("typ absent", key().sign_raw(&json!({ "alg": "RS256" }), &claims), "accept"),
-        case("expired within skew", signed(json!({ "exp": now - SKEW_SECS / 2 })), "accept"),
-        case("nbf within skew", signed(json!({ "nbf": now + SKEW_SECS / 2 })), "accept"),
-        case("expired", signed(json!({ "exp": now - 2 * SKEW_SECS })), "token-expired"),
-        case("not active yet", signed(json!({ "nbf": now + 2 * SKEW_SECS })), "token-not-active-yet"),
-        case("iat in the future", signed(json!({ "iat": now + 2 * SKEW_SECS })), "token-iat-in-the-future"),
-        case("azp missing", signed(json!({ "azp": null })), "token-invalid-authorized-parties"),
-        case("azp other", signed(json!({ "azp": "https://evil.example.com" })), "token-invalid-authorized-parties"),
+        case(
+            "valid with org, actor and custom claims",
+            key().sign(&org_claims),
+            "accept",
+        ),
+        Case {
+            pem: pem.replace('\n', ""),
+            ..case("PEM without newlines", valid.clone(), "accept")
+        },
+        Case {
+            authorized_parties: vec![],
+            ..case(
+                "azp missing, no parties",
+                signed(json!({ "azp": null })),
+                "accept",
+            )
+        },
+        case(
+            "kid absent",
+            key().sign_raw(&json!({ "alg": "RS256", "typ": "JWT" }), &claims),
+            "accept",
+        ),
+        case(
+            "typ absent",
+            key().sign_raw(&json!({ "alg": "RS256" }), &claims),
+            "accept",
+        ),
+        case(
+            "expired within skew",
+            signed(json!({ "exp": now - SKEW_SECS / 2 })),
+            "accept",
+        ),
+        case(
+            "nbf within skew",
+            signed(json!({ "nbf": now + SKEW_SECS / 2 })),
+            "accept",
+        ),
+        case(
+            "expired",
+            signed(json!({ "exp": now - 2 * SKEW_SECS })),
+            "token-expired",
+        ),
+        case(
+            "not active yet",
+            signed(json!({ "nbf": now + 2 * SKEW_SECS })),
+            "token-not-active-yet",
+        ),
+        case(
+            "iat in the future",
+            signed(json!({ "iat": now + 2 * SKEW_SECS })),
+            "token-iat-in-the-future",
+        ),
+        case(
+            "azp missing",
+            signed(json!({ "azp": null })),
+            "token-invalid-authorized-parties",
+        ),
+        case(
+            "azp other",
+            signed(json!({ "azp": "https://evil.example.com" })),
+            "token-invalid-authorized-parties",
+        ),
         Case {
             issuer: Some("https://clerk.other.com".into()),
             ..case("issuer mismatch", valid.clone(), "token-invalid-issuer")
         },
-        case("exp missing", signed(json!({ "exp": null })), "token-verification-failed"),
-        case("sub missing", signed(json!({ "sub": null })), "token-verification-failed"),
+        case(
+            "exp missing",
+            signed(json!({ "exp": null })),
+            "token-verification-failed",
+        ),
+        case(
+            "sub missing",
+            signed(json!({ "sub": null })),
+            "token-verification-failed",
+        ),
         // Clerk does not look at sid; our product requires one.
-        Case { ours: Some("token-verification-failed"), ..case("sid missing", signed(json!({ "sid": null })), "accept") },
-        case("typ at+jwt", key().sign_raw(&json!({ "alg": "RS256", "typ": "at+jwt" }), &claims), "token-invalid"),
+        Case {
+            ours: Some("token-verification-failed"),
+            ..case("sid missing", signed(json!({ "sid": null })), "accept")
+        },
+        case(
+            "typ at+jwt",
+            key().sign_raw(&json!({ "alg": "RS256", "typ": "at+jwt" }), &claims),
+            "token-invalid",
+        ),
         case(
             "alg none",
-            format!("{}.{}.", b64_json(&json!({ "alg": "none", "typ": "JWT" })), b64_json(&claims)),
+            format!(
+                "{}.{}.",
+                b64_json(&json!({ "alg": "none", "typ": "JWT" })),
+                b64_json(&claims)
+            ),
             "token-invalid-algorithm",
         ),
         case(
             "HS256 keyed with the public key",
-            hs256(&json!({ "alg": "HS256", "typ": "JWT" }), &claims, pem.as_bytes()),
+            hs256(
+                &json!({ "alg": "HS256", "typ": "JWT" }),
+                &claims,
+                pem.as_bytes(),
+            ),
             "token-invalid-algorithm",
         ),
-        case("ES256", key().sign_raw(&json!({ "alg": "ES256", "typ": "JWT" }), &claims), "token-invalid-algorithm"),
+        case(
+            "ES256",
+            key().sign_raw(&json!({ "alg": "ES256", "typ": "JWT" }), &claims),
+            "token-invalid-algorithm",
+        ),
         // Clerk allows RS512 but then cannot use an RS256 JWK for it; we refuse the algorithm.
-        Case { ours: Some("token-invalid-algorithm"), ..case("RS512", rs512(key(), &claims), "token-verification-failed") },
-        case("other key", other_key().sign(&claims), "token-invalid-signature"),
+        Case {
+            ours: Some("token-invalid-algorithm"),
+            ..case("RS512", rs512(key(), &claims), "token-verification-failed")
+        },
+        case(
+            "other key",
+            other_key().sign(&claims),
+            "token-invalid-signature",
+        ),
         case(
             "payload changed after signing",
             replace_segment(&valid, 1, &b64_json(&with(json!({ "sub": "user_admin" })))),
             "token-invalid-signature",
         ),
-        case("signature removed", replace_segment(&valid, 2, ""), "token-invalid-signature"),
-        case("two segments", valid[..valid.rfind('.').unwrap()].to_owned(), "token-invalid"),
-        case("payload not base64url", replace_segment(&valid, 1, "e30*"), "token-invalid"),
-        case("payload not JSON", replace_segment(&valid, 1, &b64("not json")), "token-invalid"),
+        case(
+            "signature removed",
+            replace_segment(&valid, 2, ""),
+            "token-invalid-signature",
+        ),
+        case(
+            "two segments",
+            valid[..valid.rfind('.').unwrap()].to_owned(),
+            "token-invalid",
+        ),
+        case(
+            "payload not base64url",
+            replace_segment(&valid, 1, "e30*"),
+            "token-invalid",
+        ),
+        case(
+            "payload not JSON",
+            replace_segment(&valid, 1, &b64("not json")),
+            "token-invalid",
+        ),
     ]
 }
 
@@ -155,7 +264,12 @@ fn run_clerk_backend(root: &Path, cases: &[Case]) -> Vec<Value> {
         .spawn()
         .expect("node starts");
     // The script reads all of stdin before writing anything, so this cannot deadlock.
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let output = child.wait_with_output().unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
@@ -163,7 +277,10 @@ fn run_clerk_backend(root: &Path, cases: &[Case]) -> Vec<Value> {
         "verify-token.mjs failed: {}\n{stdout}",
         String::from_utf8_lossy(&output.stderr)
     );
-    stdout.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+    stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
 }
 
 #[test]
@@ -179,7 +296,11 @@ fn clerk_backend_agrees_with_us() {
 
     let cases = cases();
     let results = run_clerk_backend(&root, &cases);
-    assert_eq!(results.len(), cases.len(), "one result per case: {results:#?}");
+    assert_eq!(
+        results.len(),
+        cases.len(),
+        "one result per case: {results:#?}"
+    );
 
     let mut disagreements = Vec::new();
     for (case, result) in cases.iter().zip(&results) {
@@ -203,8 +324,15 @@ fn clerk_backend_agrees_with_us() {
         };
         let expected_ours = case.ours.unwrap_or(case.clerk);
         if ours != expected_ours {
-            disagreements.push(format!("{}: we said {ours}, expected {expected_ours}", case.name));
+            disagreements.push(format!(
+                "{}: we said {ours}, expected {expected_ours}",
+                case.name
+            ));
         }
     }
-    assert!(disagreements.is_empty(), "disagreements:\n{}", disagreements.join("\n"));
+    assert!(
+        disagreements.is_empty(),
+        "disagreements:\n{}",
+        disagreements.join("\n")
+    );
 }
