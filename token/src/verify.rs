@@ -32,7 +32,7 @@ pub const PUBLIC_EXPONENT: u64 = 65537;
 /// An RS256 signing key: RSA-2048, e = 65537, with a stable key id.
 #[derive(Clone)]
 pub struct SigningKey {
-    private: RsaPrivateKey,
+    signer: pkcs1v15::SigningKey<Sha256>,
     public: PublicKey,
 }
 
@@ -66,13 +66,17 @@ impl SigningKey {
 
     fn from_private(private: RsaPrivateKey) -> Result<Self, KeyError> {
         let public = PublicKey::from_rsa(private.to_public_key())?;
-        Ok(Self { private, public })
+        Ok(Self {
+            signer: pkcs1v15::SigningKey::new(private),
+            public,
+        })
     }
 
     /// The key as a PKCS#8 `-----BEGIN PRIVATE KEY-----` PEM, LF line endings.
     pub fn to_pkcs8_pem(&self) -> String {
         let pem = self
-            .private
+            .signer
+            .as_ref()
             .to_pkcs8_pem(LineEnding::LF)
             .expect("an RSA key encodes as PKCS#8");
         pem.as_str().to_owned()
@@ -114,7 +118,8 @@ impl SigningKey {
         let signing_input = format!("{}.{}", encode(header), encode(payload));
         // Randomized (blinded) signing: the RSA private-key operation of the `rsa` crate is not
         // constant time, and blinding is its mitigation.
-        let signature = pkcs1v15::SigningKey::<Sha256>::new(self.private.clone())
+        let signature = self
+            .signer
             .sign_with_rng(&mut OsRng, signing_input.as_bytes());
         format!("{signing_input}.{}", BASE64URL.encode(signature.to_bytes()))
     }
@@ -371,6 +376,36 @@ impl From<TokenError> for VerifyError {
 ///
 /// Stricter than @clerk/backend in two ways: only RS256 is accepted (it also takes RS384/RS512,
 /// which then fail against an RS256 key anyway), and a session id (`sid`) is required.
+///
+/// ```
+/// use clerk_token::{SessionClaims, SigningKey, VerifyOptions, verify_and_validate};
+///
+/// let key = SigningKey::generate();
+/// let now = 1_700_000_000;
+/// let claims = SessionClaims {
+///     sub: "user_1".into(),
+///     sid: Some("sess_1".into()),
+///     iss: "https://clerk.example.com".into(),
+///     azp: Some("https://app.example.com".into()),
+///     exp: now + 60,
+///     iat: now,
+///     nbf: now - 10,
+///     v: Some(2),
+///     ..SessionClaims::default()
+/// };
+/// let token = key.sign(&claims);
+///
+/// let options = VerifyOptions {
+///     authorized_parties: vec!["https://app.example.com".into()],
+///     now: Some(now), // tests only; None reads the system clock
+///     ..VerifyOptions::default()
+/// };
+/// assert_eq!(verify_and_validate(&token, &key.public_key(), &options), Ok(claims));
+///
+/// let late = VerifyOptions { now: Some(now + 3600), ..options };
+/// let error = verify_and_validate(&token, &key.public_key(), &late).unwrap_err();
+/// assert_eq!(error.reason(), "token-expired");
+/// ```
 pub fn verify_and_validate(
     token: &str,
     key: &PublicKey,
@@ -468,15 +503,15 @@ impl<'a> Decoded<'a> {
         if exp <= now.saturating_sub(skew) {
             return Err(VerifyError::Expired { exp, now });
         }
-        if let Some(nbf) = time_claim(&payload, "nbf")? {
-            if nbf > now.saturating_add(skew) {
-                return Err(VerifyError::NotActiveYet { nbf, now });
-            }
+        if let Some(nbf) = time_claim(&payload, "nbf")?
+            && nbf > now.saturating_add(skew)
+        {
+            return Err(VerifyError::NotActiveYet { nbf, now });
         }
-        if let Some(iat) = time_claim(&payload, "iat")? {
-            if iat > now.saturating_add(skew) {
-                return Err(VerifyError::IatInTheFuture { iat, now });
-            }
+        if let Some(iat) = time_claim(&payload, "iat")?
+            && iat > now.saturating_add(skew)
+        {
+            return Err(VerifyError::IatInTheFuture { iat, now });
         }
 
         // Everything Clerk checks has passed; what is left is fitting the rest into SessionClaims
