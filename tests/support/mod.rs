@@ -66,6 +66,8 @@ pub struct FakeFapi {
     overrides: RefCell<Vec<Override>>,
     /// While set, answers wait until `release()`.
     pub hold: Cell<bool>,
+    /// When set, only answers to paths ending with this are held.
+    pub hold_only: RefCell<Option<String>>,
     held: RefCell<Vec<oneshot::Sender<()>>>,
     pub token_ttl_secs: Cell<i64>,
     minted: Cell<u64>,
@@ -251,7 +253,8 @@ impl Transport for FakeFapi {
                 HttpResponse { status, body: body.to_string(), dev_browser_jwt: None, retry_after: None }
             }
         };
-        if self.hold.get() {
+        let held_path = self.hold_only.borrow().as_ref().is_none_or(|suffix| path.ends_with(suffix.as_str()));
+        if self.hold.get() && held_path {
             let (tx, rx) = oneshot::channel();
             self.held.borrow_mut().push(tx);
             async move {

@@ -1,0 +1,92 @@
+//! Client helpers and checkAuthorization.
+
+mod support;
+
+use clerk_rs::core::*;
+use serde_json::json;
+use support::*;
+
+#[test]
+fn touch_eligibility_follows_the_cookie_expiry() {
+    let fake = FakeFapi::two_sessions();
+    let now = fake.clock.now.get() as i64;
+    fake.client.borrow_mut()["cookie_expires_at"] = json!(now + 9 * 86_400_000);
+    let clerk = fake.clerk();
+    block_on(clerk.load()).unwrap();
+    assert!(!clerk.client_is_eligible_for_touch());
+    fake.clock.advance_secs(2 * 86_400);
+    assert!(clerk.client_is_eligible_for_touch());
+    assert!(!clerk.client_is_new());
+}
+
+#[test]
+fn touch_url_carries_the_redirect_and_dev_browser() {
+    let fake = FakeFapi::two_sessions();
+    let clerk = fake.clerk();
+    block_on(clerk.load()).unwrap();
+    let url = clerk.build_touch_url("http://app.test/after?x=1");
+    assert!(url.starts_with("http://127.0.0.1:4000/v1/client/touch?"), "{url}");
+    assert!(url.contains("redirect_url=http%3A%2F%2Fapp.test%2Fafter%3Fx%3D1"), "{url}");
+    assert!(url.contains("__clerk_db_jwt=dvb_test"), "{url}");
+}
+
+#[test]
+fn reset_sign_in_and_reload() {
+    let fake = FakeFapi::two_sessions();
+    fake.client.borrow_mut()["sign_in"] = json!({"object": "sign_in", "id": "sia_1", "status": "needs_first_factor"});
+    let clerk = fake.clerk();
+    block_on(clerk.load()).unwrap();
+    assert!(clerk.client().unwrap().sign_in.is_some());
+    clerk.reset_sign_in();
+    assert!(clerk.client().unwrap().sign_in.is_none());
+    fake.set_session_status("sess_a", "revoked");
+    block_on(clerk.client_reload()).unwrap();
+    assert_eq!(describe(&clerk.resources()), "null:null");
+    assert_eq!(clerk.client().unwrap().signed_in_sessions().count(), 1);
+}
+
+fn authz(role: Option<&str>, permission: Option<&str>, reverification: Option<Reverification>) -> AuthorizationParams {
+    AuthorizationParams { role: role.map(Into::into), permission: permission.map(Into::into), reverification }
+}
+
+#[test]
+fn roles_and_permissions_need_the_active_organization() {
+    let fake = FakeFapi::two_sessions();
+    let clerk = fake.clerk();
+    block_on(clerk.load()).unwrap();
+    assert!(!clerk.check_authorization("sess_a", &authz(Some("org:admin"), None, None)), "no active org yet");
+    block_on(clerk.set_active(Selection::Keep, Selection::Id("org_1".into()), None)).unwrap();
+    assert!(clerk.check_authorization("sess_a", &authz(Some("org:admin"), None, None)));
+    assert!(clerk.check_authorization("sess_a", &authz(Some("admin"), None, None)));
+    assert!(!clerk.check_authorization("sess_a", &authz(Some("org:member"), None, None)));
+    assert!(clerk.check_authorization("sess_a", &authz(None, Some("org:sys_memberships:manage"), None)));
+    assert!(!clerk.check_authorization("sess_a", &authz(None, Some("org:sys_billing:manage"), None)));
+    block_on(clerk.set_active(Selection::Keep, Selection::Id("org_2".into()), None)).unwrap();
+    assert!(!clerk.check_authorization("sess_a", &authz(Some("org:admin"), None, None)));
+    assert!(!clerk.check_authorization("sess_unknown", &authz(Some("org:admin"), None, None)));
+}
+
+#[test]
+fn reverification_against_factor_verification_age() {
+    let fake = FakeFapi::two_sessions();
+    {
+        let mut client = fake.client.borrow_mut();
+        client["sessions"][0]["factor_verification_age"] = json!([30, -1]); // first factor 30 min ago, no 2FA
+        client["sessions"][1]["factor_verification_age"] = json!([5, 20]);
+    }
+    let clerk = fake.clerk();
+    block_on(clerk.load()).unwrap();
+    let preset = |name| authz(None, None, Reverification::preset(name));
+    let custom = |level, after_minutes| authz(None, None, Some(Reverification { level, after_minutes }));
+    // No second factor: second_factor levels fall back to the first factor.
+    assert!(!clerk.check_authorization("sess_a", &preset("strict")));
+    assert!(clerk.check_authorization("sess_a", &preset("moderate")));
+    assert!(clerk.check_authorization("sess_a", &preset("lax")));
+    assert!(!clerk.check_authorization("sess_a", &preset("strict_mfa")));
+    // Both factors known: multi_factor needs both fresh.
+    assert!(!clerk.check_authorization("sess_b", &preset("strict_mfa")));
+    assert!(clerk.check_authorization("sess_b", &custom(FactorLevel::MultiFactor, 30)));
+    assert!(clerk.check_authorization("sess_b", &custom(FactorLevel::FirstFactor, 10)));
+    assert!(!clerk.check_authorization("sess_b", &custom(FactorLevel::SecondFactor, 10)));
+    assert!(Reverification::preset("bogus").is_none());
+}
