@@ -51,9 +51,28 @@ pub struct SessionClaims {
     /// the org-scoped ones to turn `o.per`/`o.fpm` into permission keys; see [`OrgPermissions`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fea: Option<String>,
-    /// Every other claim, e.g. custom claims from a JWT template.
-    #[serde(flatten)]
+    /// Every other claim, e.g. custom claims from a JWT template. Entries named like one of the
+    /// fields above are not serialized: like Clerk, templates cannot override default claims.
+    #[serde(flatten, serialize_with = "serialize_extra")]
     pub extra: Map<String, Value>,
+}
+
+/// The claims [`SessionClaims`] has fields for.
+const DEFAULT_CLAIMS: [&str; 13] = [
+    "sub", "sid", "iss", "azp", "exp", "iat", "nbf", "v", "fva", "sts", "act", "o", "fea",
+];
+
+// Without this filter a template claim such as `"sub"` would be written after the real one, and
+// JSON parsers keep the last duplicate: it would replace the user id.
+fn serialize_extra<S: serde::Serializer>(
+    extra: &Map<String, Value>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(
+        extra
+            .iter()
+            .filter(|(name, _)| !DEFAULT_CLAIMS.contains(&name.as_str())),
+    )
 }
 
 impl SessionClaims {

@@ -180,3 +180,21 @@ fn org_permissions_decode_tolerates_what_clerk_tolerates() {
     assert!(decode("read", "1", "u:posts").is_empty());
     assert!(decode("read", "", "o:posts").is_empty());
 }
+
+#[test]
+fn custom_claims_cannot_override_default_claims() {
+    let mut claims = SessionClaims {
+        sub: "user_1".into(),
+        exp: 10,
+        ..SessionClaims::default()
+    };
+    claims.extra.insert("sub".into(), json!("user_admin"));
+    claims.extra.insert("o".into(), json!({ "id": "org_evil" }));
+    claims.extra.insert("custom".into(), json!(true));
+    let json = serde_json::to_string(&claims).unwrap();
+    assert_eq!(json.matches("\"sub\"").count(), 1, "{json}");
+    let value: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["sub"], "user_1");
+    assert!(value.get("o").is_none());
+    assert_eq!(value["custom"], true);
+}

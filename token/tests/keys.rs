@@ -54,7 +54,7 @@ fn public_pem_round_trips_with_and_without_newlines() {
     assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"));
     assert!(pem.trim_end().ends_with("-----END PUBLIC KEY-----"));
     assert_eq!(PublicKey::from_spki_pem(&pem).unwrap(), public);
-    // As found in environment variables: the line breaks removed, or escaped as "\n".
+    // As found in environment variables: the line breaks removed; or with CRLF line endings.
     assert_eq!(
         PublicKey::from_spki_pem(&pem.replace('\n', "")).unwrap(),
         public
