@@ -8,11 +8,19 @@
 //    "issuer": "https://clerk.example.com",                // optional
 //    "clockSkewInMs": 5000,                                 // optional
 //    "expect": "accept" | "<TokenVerificationError reason>"} // optional
-// Each output line is {"name", "result": "accept" | reason, "message"?, "expect"?, "ok"?}.
+// Each output line is {"name", "result": "accept" | reason, "message"?, "auth"?, "authError"?,
+// "expect"?, "ok"?}.
+// `auth` (accepted tokens only) is what Clerk's SDKs read from the claims: @clerk/shared's
+// JWTPayloadToAuthObjectProperties (userId, sessionId, orgId, orgRole, orgSlug, orgPermissions, ...).
 // Exits 1 if any case with an `expect` got another result, 2 on unusable input.
 
 import { readFileSync } from 'node:fs';
 import { verifyToken } from '@clerk/backend';
+
+// @clerk/shared comes with @clerk/backend (same parser clerk-js uses); optional, for `auth` only.
+const authProperties = await import('@clerk/shared/jwtPayloadParser')
+  .then((m) => m.__experimental_JWTPayloadToAuthObjectProperties)
+  .catch(() => undefined);
 
 const input = readFileSync(process.argv[2] ?? 0, 'utf8');
 let mismatches = 0;
@@ -30,8 +38,16 @@ for (const [index, line] of input.split('\n').entries()) {
 
   const output = { name };
   try {
-    await verifyToken(token, { jwtKey: pem, authorizedParties, issuer, clockSkewInMs });
+    const claims = await verifyToken(token, { jwtKey: pem, authorizedParties, issuer, clockSkewInMs });
     output.result = 'accept';
+    if (authProperties) {
+      try {
+        const { sessionClaims: _, ...auth } = authProperties(claims);
+        output.auth = auth;
+      } catch (error) {
+        output.authError = String(error?.message ?? error);
+      }
+    }
   } catch (error) {
     // TokenVerificationError carries a machine-readable reason; anything else is a surprise.
     output.result = error?.reason ?? `unexpected-error`;

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use clerk_token::{VerifyError, VerifyOptions, verify_and_validate};
+use clerk_token::{OrgPermissions, SessionClaims, VerifyError, VerifyOptions, verify_and_validate};
 use common::*;
 use serde_json::{Value, json};
 
@@ -28,6 +28,8 @@ struct Case {
     /// Our result when it deliberately differs from Clerk's; `None`: the same as `clerk`.
     ours: Option<&'static str>,
 }
+
+const ORG_CASE: &str = "valid with org, actor and custom claims";
 
 /// Wide enough that node's start-up time cannot move a token across a boundary.
 const SKEW_SECS: i64 = 60;
@@ -82,9 +84,16 @@ fn cases() -> Vec<Case> {
         ours: None,
     };
 
+    let permissions = OrgPermissions::encode(&[
+        "org:posts:read",
+        "org:posts:manage",
+        "org:billing:manage",
+        "org:sys_memberships:read",
+    ]);
     let org_claims = with(json!({
-        "o": { "id": "org_1", "rol": "admin", "slg": "acme", "per": "read,manage", "fpm": "3" },
-        "fea": "o:posts",
+        "o": { "id": "org_1", "rol": "admin", "slg": "acme", "per": permissions.per, "fpm": permissions.fpm },
+        // A user-scoped feature in between, which must not count for the organization.
+        "fea": format!("u:beta,{}", permissions.fea),
         "sts": "pending",
         "act": { "sub": "user_admin", "iss": "https://dashboard.clerk.com" },
         "custom": { "nested": [1, 2, 3] },
@@ -319,7 +328,16 @@ fn clerk_backend_agrees_with_us() {
             now: None,
         };
         let ours = match verify_and_validate(&case.token, &key().public_key(), &options) {
-            Ok(_) => "accept",
+            Ok(claims) => {
+                match result.get("auth") {
+                    Some(auth) => compare_auth(case.name, &claims, auth, &mut disagreements),
+                    None => disagreements.push(format!(
+                        "{}: no auth properties from @clerk/shared: {}",
+                        case.name, result["authError"]
+                    )),
+                }
+                "accept"
+            }
             Err(error) => VerifyError::reason(&error),
         };
         let expected_ours = case.ours.unwrap_or(case.clerk);
@@ -335,4 +353,30 @@ fn clerk_backend_agrees_with_us() {
         "disagreements:\n{}",
         disagreements.join("\n")
     );
+}
+
+/// What Clerk's SDKs derive from the claims (@clerk/shared's JWTPayloadToAuthObjectProperties)
+/// must match what our claims say, in particular the decoded organization permissions.
+fn compare_auth(name: &str, claims: &SessionClaims, auth: &Value, disagreements: &mut Vec<String>) {
+    let org = claims.o.as_ref();
+    let expected = json!({
+        "userId": claims.sub,
+        "sessionId": claims.sid,
+        "sessionStatus": claims.sts,
+        "actor": claims.act,
+        "factorVerificationAge": claims.fva,
+        "orgId": org.map(|o| &o.id),
+        "orgSlug": org.map(|o| &o.slg),
+        "orgRole": claims.org_role(),
+        "orgPermissions": org.map(|_| claims.org_permissions()),
+    });
+    for (field, ours) in expected.as_object().unwrap() {
+        // JSON.stringify drops undefined fields; those are our `null`s.
+        let theirs = auth.get(field).unwrap_or(&Value::Null);
+        if theirs != ours {
+            disagreements.push(format!(
+                "{name}: Clerk's {field} is {theirs}, ours is {ours}"
+            ));
+        }
+    }
 }
