@@ -101,11 +101,7 @@ fn cases() -> Vec<Case> {
 
     vec![
         case("valid", valid.clone(), "accept"),
-        case(
-            "valid with org, actor and custom claims",
-            key().sign(&org_claims),
-            "accept",
-        ),
+        case(ORG_CASE, key().sign(&org_claims), "accept"),
         Case {
             pem: pem.replace('\n', ""),
             ..case("PEM without newlines", valid.clone(), "accept")
@@ -353,6 +349,14 @@ fn clerk_backend_agrees_with_us() {
         "disagreements:\n{}",
         disagreements.join("\n")
     );
+    // The organization case really exercised the permission encoding.
+    let org = results.iter().find(|r| r["name"] == ORG_CASE).unwrap();
+    assert_eq!(
+        org["auth"]["orgPermissions"].as_array().map(Vec::len),
+        Some(4),
+        "{org}"
+    );
+    assert_eq!(org["auth"]["orgRole"], "org:admin");
 }
 
 /// What Clerk's SDKs derive from the claims (@clerk/shared's JWTPayloadToAuthObjectProperties)
