@@ -1,8 +1,16 @@
 //! Clerk's session-token format, shared by the browser library and the server.
 //!
-//! Always available (and small enough for wasm): [`SessionClaims`], [`decode_unverified`] and
-//! publishable keys. With the default feature `verify`: RSA keys, signing and networkless
-//! verification that agrees with `@clerk/backend`'s `verifyToken`.
+//! Always available, with no cryptography so that it stays small in wasm:
+//! * [`SessionClaims`] (Clerk's v2 claims, with [`OrgClaim`] and [`OrgPermissions`] for the
+//!   compact organization claims) and [`decode_unverified`], which is all a browser needs;
+//! * publishable keys: [`parse_publishable_key`], [`encode_publishable_key`].
+//!
+//! With the default feature `verify` (RustCrypto's `rsa` and `sha2`):
+//! * `SigningKey` / `PublicKey`: RSA-2048 keys with e = 65537 as PKCS#8/SPKI PEM and JWK,
+//!   the only shape `@clerk/backend`'s `jwtKey` accepts;
+//! * `verify_and_validate` and `verify_with_key_set`: networkless RS256 verification that
+//!   makes the same checks, in the same order and with the same reasons
+//!   (`VerifyError::reason`), as `@clerk/backend`'s `verifyToken`.
 
 mod claims;
 mod decode;

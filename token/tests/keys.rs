@@ -202,3 +202,12 @@ fn jwk_round_trips_and_keeps_its_kid() {
         KeyError::UnsupportedKey(_)
     )); // e = 3
 }
+
+#[test]
+fn keys_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<SigningKey>();
+    assert_send_sync::<PublicKey>();
+    assert_send_sync::<clerk_token::VerifyError>();
+    assert_send_sync::<KeyError>();
+}
