@@ -1,1 +1,123 @@
-fn main() {}
+//! `clerk-server`: a local Clerk-compatible Frontend + Backend API.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clerk_server::{Config, seed};
+
+const USAGE: &str = "\
+usage: clerk-server [seed] [options]
+
+  seed                     create the demo instance (users, organization, JWT template) and exit
+options:
+  --db PATH                SQLite database (default: clerk.db; created on first run)
+  --addr HOST:PORT         listen address (default: 127.0.0.1:4000)
+  --www DIR                serve DIR at / from the same origin (demo app, wasm package)
+  --token-ttl SECS         session-token lifetime (default: 60)
+  --dev                    development endpoints (/__dev/*) and CORS for any loopback origin
+  --allowed-origin ORIGIN  allow ORIGIN for CORS (repeatable)
+  --frontend-host HOST:PORT  host in the publishable key and `iss` (default: the bound address)
+  --seed                   seed the demo instance before serving
+  -h, --help               this help";
+
+struct Args {
+    config: Config,
+    seed_only: bool,
+    seed: bool,
+}
+
+fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut config = Config::new("clerk.db", SocketAddr::from(([127, 0, 0, 1], 4000)));
+    config.verbose = true;
+    let (mut seed_only, mut seed) = (false, false);
+    while let Some(arg) = argv.next() {
+        let mut value = |name: &str| argv.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "seed" => seed_only = true,
+            "serve" => {}
+            "--seed" => seed = true,
+            "--dev" => config.dev = true,
+            "--db" => config.db_path = PathBuf::from(value("--db")?),
+            "--addr" => {
+                let v = value("--addr")?;
+                config.addr = v.parse().map_err(|_| format!("--addr: `{v}` is not HOST:PORT"))?;
+            }
+            "--www" => config.www = Some(PathBuf::from(value("--www")?)),
+            "--token-ttl" => {
+                let v = value("--token-ttl")?;
+                config.token_ttl = v.parse().ok().filter(|n| *n > 0).ok_or(format!("--token-ttl: bad value `{v}`"))?;
+            }
+            "--allowed-origin" => config.allowed_origins.push(value("--allowed-origin")?),
+            "--frontend-host" => config.frontend_host = Some(value("--frontend-host")?),
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok(Args { config, seed_only, seed })
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> ExitCode {
+    let args = match parse(std::env::args().skip(1)) {
+        Ok(a) => a,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("error: {e}\n");
+            }
+            eprintln!("{USAGE}");
+            return if e.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) };
+        }
+    };
+    if args.seed_only {
+        return match clerk_server::seed_database(&args.config.db_path) {
+            Ok((instance, seeded)) => {
+                println!("seeded {}", args.config.db_path.display());
+                println!("secret key:      {}", instance.secret_key);
+                seed::print_credentials(&seeded);
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let server = match clerk_server::start(args.config).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let st = server.state.clone();
+    if args.seed {
+        let store = st.store.clone();
+        match tokio::task::spawn_blocking(move || seed::seed(&*store)).await {
+            Ok(Ok(s)) => seed::print_credentials(&s),
+            Ok(Err(e)) => eprintln!("seed failed: {}", e.long_message),
+            Err(e) => eprintln!("seed failed: {e}"),
+        }
+    }
+    println!("clerk-server listening on {}", server.url());
+    println!("frontend API:    {}", st.issuer);
+    println!("publishable key: {}", st.publishable_key);
+    println!("secret key:      {}", st.secret_key);
+    println!("jwks:            {}/v1/jwks (kid {})", server.url(), st.key.kid());
+    println!("{}", st.public_key_pem.trim_end());
+    if st.config.dev {
+        println!("development endpoints: /__dev/emails?to=ADDRESS, /__dev/requests");
+    }
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {
+            println!("shutting down");
+            server.stop().await;
+        }
+        _ = wait_forever() => {}
+    }
+    ExitCode::SUCCESS
+}
+
+async fn wait_forever() {
+    std::future::pending::<()>().await
+}

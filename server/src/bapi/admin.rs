@@ -1,0 +1,269 @@
+//! Users, organizations and JWT templates: enough of the Backend API to seed an instance.
+//! The `create_*` functions are shared with `clerk-server seed`.
+
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::pagination;
+use crate::AppState;
+use crate::errors::{ApiError, ApiResult, Json};
+use crate::extract::{Input, Params};
+use crate::render::{org_json, user_json};
+use crate::store::{EmailAddress, JwtTemplate, Membership, Organization, Tx, User};
+use crate::util::{hash_password, is_plausible_email, new_id, now_ms};
+
+/// One email or a list of them (Clerk's BAPI takes `email_address: [..]`).
+#[derive(Deserialize, Debug, Clone)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+pub struct NewUser {
+    pub email_address: Option<OneOrMany>,
+    pub password: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub username: Option<String>,
+    /// Base32 TOTP secret: enables an authenticator-app second factor.
+    pub totp_secret: Option<String>,
+}
+
+pub fn create_user(tx: &mut dyn Tx, new: NewUser) -> ApiResult<User> {
+    let now = now_ms();
+    let emails = match new.email_address {
+        None => vec![],
+        Some(OneOrMany::One(e)) => vec![e],
+        Some(OneOrMany::Many(v)) => v,
+    };
+    for e in &emails {
+        if !is_plausible_email(e) {
+            return Err(ApiError::unprocessable("form_param_format_invalid", format!("`{e}` is not a valid email address"))
+                .param("email_address"));
+        }
+        if tx.email(e)?.is_some() {
+            return Err(ApiError::unprocessable("form_identifier_exists", "That email address is taken.").param("email_address"));
+        }
+    }
+    if let Some(u) = &new.username {
+        if tx.user_by_username(u)?.is_some() {
+            return Err(ApiError::unprocessable("form_identifier_exists", "That username is taken.").param("username"));
+        }
+    }
+    if let Some(p) = &new.password {
+        if p.chars().count() < 8 {
+            return Err(ApiError::unprocessable("form_password_length_too_short", "Passwords must be 8 characters or more.")
+                .param("password"));
+        }
+    }
+    if let Some(secret) = &new.totp_secret {
+        if crate::util::totp_now(secret).is_none() {
+            return Err(ApiError::invalid_param("totp_secret", "totp_secret must be base32, 128 bits or more"));
+        }
+    }
+    let mut user = User {
+        id: new_id("user"),
+        first_name: new.first_name,
+        last_name: new.last_name,
+        username: new.username,
+        primary_email_address_id: None,
+        password_hash: new.password.as_deref().map(hash_password),
+        totp_secret: new.totp_secret,
+        created_at: now,
+        updated_at: now,
+        last_sign_in_at: None,
+    };
+    let mut addresses = Vec::new();
+    for e in emails {
+        addresses.push(EmailAddress { id: new_id("idn"), user_id: user.id.clone(), email: e, verified: true, created_at: now });
+    }
+    user.primary_email_address_id = addresses.first().map(|a| a.id.clone());
+    tx.put_user(&user)?;
+    for a in &addresses {
+        tx.put_email(a)?;
+    }
+    Ok(user)
+}
+
+pub fn create_org(tx: &mut dyn Tx, name: &str, slug: &str) -> ApiResult<Organization> {
+    if tx.org_by_slug(slug)?.is_some() {
+        return Err(ApiError::unprocessable("form_identifier_exists", "That slug is taken.").param("slug"));
+    }
+    let now = now_ms();
+    let org = Organization { id: new_id("org"), name: name.to_owned(), slug: slug.to_owned(), created_at: now, updated_at: now };
+    tx.put_org(&org)?;
+    Ok(org)
+}
+
+pub fn add_member(tx: &mut dyn Tx, org_id: &str, user_id: &str, role: &str) -> ApiResult<Membership> {
+    if !matches!(role, "org:admin" | "org:member") {
+        return Err(ApiError::invalid_param("role", "role must be org:admin or org:member"));
+    }
+    tx.org(org_id)?.ok_or_else(|| ApiError::not_found("organization"))?;
+    tx.user(user_id)?.ok_or_else(|| ApiError::not_found("user").param("user_id"))?;
+    let existing = tx.memberships_of(user_id)?.into_iter().find(|(m, _)| m.org_id == org_id);
+    let now = now_ms();
+    let m = match existing {
+        Some((mut m, _)) => {
+            m.role = role.to_owned();
+            m.updated_at = now;
+            m
+        }
+        None => Membership {
+            id: new_id("orgmem"),
+            org_id: org_id.to_owned(),
+            user_id: user_id.to_owned(),
+            role: role.to_owned(),
+            created_at: now,
+            updated_at: now,
+        },
+    };
+    tx.put_membership(&m)?;
+    Ok(m)
+}
+
+/// Creates or replaces the template called `name`.
+pub fn put_template(tx: &mut dyn Tx, name: &str, claims: Value, lifetime: i64) -> ApiResult<JwtTemplate> {
+    if !claims.is_object() {
+        return Err(ApiError::invalid_param("claims", "claims must be a JSON object"));
+    }
+    if !(30..=315_360_000).contains(&lifetime) {
+        return Err(ApiError::invalid_param("lifetime", "lifetime must be between 30 and 315360000 seconds"));
+    }
+    let now = now_ms();
+    let existing = tx.jwt_template(name)?;
+    let t = JwtTemplate {
+        id: existing.as_ref().map(|t| t.id.clone()).unwrap_or_else(|| new_id("jtmp")),
+        name: name.to_owned(),
+        claims,
+        lifetime,
+        allowed_clock_skew: 5,
+        created_at: existing.map(|t| t.created_at).unwrap_or(now),
+        updated_at: now,
+    };
+    tx.put_jwt_template(&t)?;
+    Ok(t)
+}
+
+fn template_json(t: &JwtTemplate) -> Value {
+    json!({
+        "object": "jwt_template", "id": t.id, "name": t.name, "claims": t.claims,
+        "lifetime": t.lifetime, "allowed_clock_skew": t.allowed_clock_skew,
+        "custom_signing_key": false, "signing_algorithm": "RS256",
+        "created_at": t.created_at, "updated_at": t.updated_at,
+    })
+}
+
+pub async fn post_user(State(st): State<AppState>, Input(new): Input<NewUser>) -> ApiResult<Json> {
+    st.db(move |tx| {
+        let u = create_user(tx, new)?;
+        Ok(Ok(Json(user_json(tx, &u, false)?)))
+    })
+    .await
+}
+
+pub async fn list_users(State(st): State<AppState>, Params(q): Params) -> ApiResult<Json> {
+    let (limit, offset) = pagination(&q)?;
+    let email = q.get("email_address").cloned();
+    st.db(move |tx| {
+        let users = match email {
+            Some(e) => match tx.email(&e)? {
+                Some(a) => tx.user(&a.user_id)?.into_iter().collect(),
+                None => vec![],
+            },
+            None => tx.users(limit, offset)?.0,
+        };
+        let mut out = Vec::new();
+        for u in &users {
+            out.push(user_json(tx, u, false)?);
+        }
+        Ok(Ok(Json(Value::Array(out))))
+    })
+    .await
+}
+
+pub async fn get_user(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Json> {
+    st.db(move |tx| {
+        let u = tx.user(&id)?.ok_or_else(|| ApiError::not_found("user"))?;
+        Ok(Ok(Json(user_json(tx, &u, false)?)))
+    })
+    .await
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewTemplate {
+    name: Option<String>,
+    claims: Option<Value>,
+    lifetime: Option<i64>,
+}
+
+pub async fn post_template(State(st): State<AppState>, Input(body): Input<NewTemplate>) -> ApiResult<Json> {
+    let name = body.name.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::missing_param("name"))?;
+    let claims = body.claims.ok_or_else(|| ApiError::missing_param("claims"))?;
+    st.db(move |tx| {
+        if tx.jwt_template(&name)?.is_some() {
+            return Err(ApiError::unprocessable("form_identifier_exists", "A template with that name exists").param("name"));
+        }
+        let t = put_template(tx, &name, claims, body.lifetime.unwrap_or(60))?;
+        Ok(Ok(Json(template_json(&t))))
+    })
+    .await
+}
+
+/// `{data, total_count}`, as Clerk answers for templates.
+pub async fn list_templates(State(st): State<AppState>) -> ApiResult<Json> {
+    st.db(move |tx| {
+        let all = tx.jwt_templates()?;
+        let data: Vec<Value> = all.iter().map(template_json).collect();
+        Ok(Ok(Json(json!({ "data": data, "total_count": all.len() }))))
+    })
+    .await
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewOrg {
+    name: Option<String>,
+    slug: Option<String>,
+    created_by: Option<String>,
+}
+
+pub async fn post_org(State(st): State<AppState>, Input(body): Input<NewOrg>) -> ApiResult<Json> {
+    let name = body.name.filter(|n| !n.trim().is_empty()).ok_or_else(|| ApiError::missing_param("name"))?;
+    let slug = body.slug.unwrap_or_else(|| {
+        name.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect()
+    });
+    st.db(move |tx| {
+        let org = create_org(tx, &name, &slug)?;
+        if let Some(creator) = body.created_by.filter(|c| !c.is_empty()) {
+            add_member(tx, &org.id, &creator, "org:admin")?;
+        }
+        Ok(Ok(Json(org_json(tx, &org)?)))
+    })
+    .await
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewMembership {
+    user_id: Option<String>,
+    role: Option<String>,
+}
+
+pub async fn post_membership(State(st): State<AppState>, Path(org_id): Path<String>, Input(body): Input<NewMembership>) -> ApiResult<Json> {
+    let user_id = body.user_id.ok_or_else(|| ApiError::missing_param("user_id"))?;
+    let role = body.role.unwrap_or_else(|| "org:member".into());
+    st.db(move |tx| {
+        let m = add_member(tx, &org_id, &user_id, &role)?;
+        let org = tx.org(&org_id)?.ok_or_else(|| ApiError::not_found("organization"))?;
+        Ok(Ok(Json(json!({
+            "object": "organization_membership", "id": m.id, "role": m.role,
+            "permissions": crate::render::role_permissions(&m.role),
+            "organization": org_json(tx, &org)?,
+            "public_user_data": {"user_id": m.user_id},
+            "created_at": m.created_at, "updated_at": m.updated_at,
+        }))))
+    })
+    .await
+}

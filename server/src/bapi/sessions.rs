@@ -1,0 +1,163 @@
+//! `/v1/sessions` of the Backend API.
+
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::pagination;
+use crate::AppState;
+use crate::errors::{ApiError, ApiResult, Json};
+use crate::extract::{Input, Params};
+use crate::fapi;
+use crate::render::bapi_session_json;
+use crate::store::{Client, SessionFilter, SessionStatus};
+use crate::tokens::{self, OrgChoice};
+use crate::util::{new_id, now_ms, random_string, sha256_hex};
+
+/// `GET /v1/sessions`: newest first; a bare array unless `paginated=true` (the Python SDK
+/// only understands the array, @clerk/backend asks for `{data, total_count}`).
+pub async fn list(State(st): State<AppState>, Params(q): Params) -> ApiResult<Json> {
+    let (limit, offset) = pagination(&q)?;
+    let status = match q.get("status").map(String::as_str).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(SessionStatus::parse(s).ok_or_else(|| {
+            ApiError::invalid_param("status", format!("Unknown session status `{s}`"))
+        })?),
+    };
+    let filter = SessionFilter {
+        client_id: q.get("client_id").filter(|v| !v.is_empty()).cloned(),
+        user_id: q.get("user_id").filter(|v| !v.is_empty()).cloned(),
+        status,
+    };
+    let paginated = q.get("paginated").is_some_and(|v| v == "true");
+    st.db(move |tx| {
+        let now = now_ms();
+        tx.expire_sessions(now)?;
+        let (page, total) = tx.list_sessions(&filter, limit, offset)?;
+        let data: Vec<Value> = page.iter().map(|s| bapi_session_json(s, now)).collect();
+        Ok(Ok(Json(if paginated { json!({ "data": data, "total_count": total }) } else { Value::Array(data) })))
+    })
+    .await
+}
+
+pub async fn get(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Json> {
+    st.db(move |tx| {
+        let s = tx.session(&id)?.ok_or_else(|| ApiError::not_found("session"))?;
+        Ok(Ok(Json(bapi_session_json(&s, now_ms()))))
+    })
+    .await
+}
+
+#[derive(Deserialize, Default)]
+pub struct CreateSession {
+    user_id: Option<String>,
+}
+
+/// `POST /v1/sessions {user_id}`: a session for the user on a new (cookie-less) client.
+pub async fn create(State(st): State<AppState>, Input(body): Input<CreateSession>) -> ApiResult<Json> {
+    let user_id = body.user_id.filter(|u| !u.is_empty()).ok_or_else(|| ApiError::missing_param("user_id"))?;
+    st.db(move |tx| {
+        let now = now_ms();
+        let mut user = tx.user(&user_id)?.ok_or_else(|| ApiError::not_found("user").param("user_id"))?;
+        let mut client = Client {
+            id: new_id("client"),
+            cookie_hash: sha256_hex(&random_string(48)),
+            dev_browser_hash: None,
+            sign_in_id: None,
+            sign_up_id: None,
+            last_active_session_id: None,
+            last_authentication_strategy: None,
+            created_at: now,
+            updated_at: now,
+        };
+        tx.put_client(&client)?;
+        let s = fapi::create_session(tx, &mut client, &mut user, now, false)?;
+        Ok(Ok(Json(bapi_session_json(&s, now))))
+    })
+    .await
+}
+
+pub async fn revoke(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Json> {
+    st.db(move |tx| {
+        let now = now_ms();
+        let mut s = tx.session(&id)?.ok_or_else(|| ApiError::not_found("session"))?;
+        if s.effective_status(now).is_signed_in() {
+            s.status = SessionStatus::Revoked;
+            s.updated_at = now;
+            tx.put_session(&s)?;
+        }
+        Ok(Ok(Json(bapi_session_json(&s, now))))
+    })
+    .await
+}
+
+#[derive(Deserialize, Default)]
+pub struct VerifyBody {
+    token: Option<String>,
+}
+
+/// Deprecated upstream: returns the session if `token` is a valid token of it.
+pub async fn verify(State(st): State<AppState>, Path(id): Path<String>, Input(body): Input<VerifyBody>) -> ApiResult<Json> {
+    let token = body.token.ok_or_else(|| ApiError::missing_param("token"))?;
+    let claims = clerk_token::verify_and_validate(&token, &st.key.public_key(), &Default::default())
+        .map_err(|e| ApiError::bad_request("token_invalid", format!("Invalid token: {}", e.reason())).param("token"))?;
+    st.db(move |tx| {
+        let now = now_ms();
+        let s = tx.session(&id)?.ok_or_else(|| ApiError::not_found("session"))?;
+        if claims.sid.as_deref() != Some(s.id.as_str()) {
+            return Err(ApiError::bad_request("token_invalid", "The token belongs to another session").param("token"));
+        }
+        tokens::ensure_mintable(&s, now)?;
+        Ok(Ok(Json(bapi_session_json(&s, now))))
+    })
+    .await
+}
+
+#[derive(Deserialize, Default)]
+pub struct TokenBody {
+    expires_in_seconds: Option<i64>,
+}
+
+fn lifetime(body: &TokenBody) -> ApiResult<Option<i64>> {
+    match body.expires_in_seconds {
+        Some(n) if !(1..=10 * 365 * 24 * 3600).contains(&n) => {
+            Err(ApiError::invalid_param("expires_in_seconds", "expires_in_seconds must be positive"))
+        }
+        other => Ok(other),
+    }
+}
+
+/// `POST /v1/sessions/{id}/tokens` (optional `{expires_in_seconds}`; empty bodies welcome).
+pub async fn token(State(st): State<AppState>, Path(id): Path<String>, Input(body): Input<TokenBody>) -> ApiResult<Json> {
+    let ttl = lifetime(&body)?.unwrap_or(st.config.token_ttl);
+    let st2 = st.clone();
+    let claims = st
+        .db(move |tx| {
+            let now = now_ms();
+            let s = tx.session(&id)?.ok_or_else(|| ApiError::not_found("session"))?;
+            tokens::ensure_mintable(&s, now)?;
+            let c = tokens::session_claims(&st2, tx, &s, &OrgChoice::Active, None, ttl, now)?;
+            Ok(Ok(serde_json::to_value(c).map_err(|e| ApiError::internal(e.to_string()))?))
+        })
+        .await?;
+    Ok(Json(json!({ "object": "token", "jwt": st.sign(claims).await? })))
+}
+
+pub async fn template_token(
+    State(st): State<AppState>,
+    Path((id, template)): Path<(String, String)>,
+    Input(body): Input<TokenBody>,
+) -> ApiResult<Json> {
+    let ttl = lifetime(&body)?;
+    let st2 = st.clone();
+    let claims = st
+        .db(move |tx| {
+            let now = now_ms();
+            let s = tx.session(&id)?.ok_or_else(|| ApiError::not_found("session"))?;
+            tokens::ensure_mintable(&s, now)?;
+            let tpl = tx.jwt_template(&template)?.ok_or_else(|| ApiError::not_found("JWT template"))?;
+            Ok(Ok(tokens::template_claims(&st2, tx, &s, &tpl, &OrgChoice::Active, None, ttl, now)?))
+        })
+        .await?;
+    Ok(Json(json!({ "object": "token", "jwt": st.sign(claims).await? })))
+}

@@ -1,0 +1,41 @@
+//! Server configuration (filled by the CLI or by tests).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// SQLite database file; created on first run.
+    pub db_path: PathBuf,
+    /// Address to listen on; port 0 picks a free port.
+    pub addr: SocketAddr,
+    /// Static folder served at `/` (demo app, wasm package).
+    pub www: Option<PathBuf>,
+    /// Session-token lifetime in seconds (Clerk: 60).
+    pub token_ttl: i64,
+    /// Development mode: `/__dev/*` endpoints and CORS for any loopback origin.
+    pub dev: bool,
+    /// Origins allowed by CORS (exact match, e.g. `http://127.0.0.1:5173`).
+    pub allowed_origins: Vec<String>,
+    /// `host:port` the Frontend API is reached at (publishable key and `iss`); default: the
+    /// bound address.
+    pub frontend_host: Option<String>,
+    /// Print keys and credentials on start.
+    pub verbose: bool,
+}
+
+impl Config {
+    /// Defaults for a server on `addr` with database `db_path`.
+    pub fn new(db_path: impl Into<PathBuf>, addr: SocketAddr) -> Self {
+        Config {
+            db_path: db_path.into(),
+            addr,
+            www: None,
+            token_ttl: 60,
+            dev: false,
+            allowed_origins: Vec::new(),
+            frontend_host: None,
+            verbose: false,
+        }
+    }
+}

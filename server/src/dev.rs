@@ -1,0 +1,50 @@
+//! Development-only endpoints (`--dev`): the email outbox and request counters.
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::errors::{ApiError, ApiResult, Json};
+use crate::extract::Params;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/__dev/emails", get(emails))
+        .route("/__dev/requests", get(requests))
+        .route("/__dev/requests/reset", post(reset_requests))
+        .route("/__dev/instance", get(instance))
+}
+
+/// `GET /__dev/emails?to=ADDRESS`: emails sent to that address, newest first, with `latest_code`.
+async fn emails(State(st): State<AppState>, Params(q): Params) -> ApiResult<Json> {
+    let to = q.get("to").ok_or_else(|| ApiError::missing_param("to"))?.to_lowercase();
+    let outbox = st.outbox.lock().unwrap_or_else(|p| p.into_inner());
+    let mut msgs: Vec<Value> = outbox.get(&to).cloned().unwrap_or_default();
+    msgs.reverse();
+    let latest = msgs.first().map(|m| m["code"].clone()).unwrap_or(Value::Null);
+    Ok(Json(json!({ "to": to, "latest_code": latest, "emails": msgs })))
+}
+
+/// `GET /__dev/requests`: request counts keyed by `METHOD /route/{template}`.
+async fn requests(State(st): State<AppState>) -> Json {
+    let c = st.counters.lock().unwrap_or_else(|p| p.into_inner());
+    Json(serde_json::to_value(&*c).unwrap_or_default())
+}
+
+async fn reset_requests(State(st): State<AppState>) -> Json {
+    st.counters.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    Json(json!({ "reset": true }))
+}
+
+/// Public facts about the instance (never the secret key).
+async fn instance(State(st): State<AppState>) -> Json {
+    Json(json!({
+        "publishable_key": st.publishable_key,
+        "frontend_api": st.issuer,
+        "public_key_pem": st.public_key_pem,
+        "kid": st.key.kid(),
+        "token_ttl": st.config.token_ttl,
+    }))
+}

@@ -1,0 +1,133 @@
+//! Request extractors with Clerk-style errors (axum's own rejections are plain text).
+
+use std::collections::HashMap;
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use crate::errors::ApiError;
+use crate::util::sha256_hex;
+
+/// Request bodies larger than this are refused with 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// A request body: `application/x-www-form-urlencoded` (clerk-js) or JSON (the backend SDKs).
+/// An empty body counts as no fields at all, whatever the Content-Type says: @clerk/backend
+/// sends `Content-Type: application/json` on body-less POSTs. Unknown fields are ignored.
+pub struct Input<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Input<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let too_large = || {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request_body_too_large", "Request body too large")
+                .long(format!("Request bodies are limited to {BODY_LIMIT} bytes."))
+        };
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > BODY_LIMIT) {
+            return Err(too_large());
+        }
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/json"));
+        let bytes = axum::body::to_bytes(req.into_body(), BODY_LIMIT).await.map_err(|_| too_large())?;
+        let malformed = |what: &str, e: &dyn std::fmt::Display| {
+            ApiError::bad_request("malformed_request_body", format!("Malformed {what} body"))
+                .long(format!("The request body could not be parsed as {what}: {e}"))
+        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return serde_json::from_str("{}").map(Input).map_err(|e| malformed("form", &e));
+        }
+        if is_json {
+            serde_json::from_slice(&bytes).map(Input).map_err(|e| malformed("JSON", &e))
+        } else {
+            check_urlencoded(&bytes).map_err(|e| malformed("form", &e))?;
+            serde_urlencoded::from_bytes(&bytes).map(Input).map_err(|e| malformed("form", &e))
+        }
+    }
+}
+
+/// The form parser is lenient (bad escapes and invalid UTF-8 become U+FFFD); a body that is not
+/// exactly well-formed is rejected instead of being half-understood.
+fn check_urlencoded(body: &[u8]) -> Result<(), String> {
+    for pair in body.split(|b| *b == b'&') {
+        let mut decoded = Vec::with_capacity(pair.len());
+        let mut i = 0;
+        while i < pair.len() {
+            match pair[i] {
+                b'%' => {
+                    let hex = pair.get(i + 1..i + 3).ok_or("truncated percent escape")?;
+                    let s = std::str::from_utf8(hex).map_err(|_| "bad percent escape")?;
+                    decoded.push(u8::from_str_radix(s, 16).map_err(|_| format!("bad percent escape %{s}"))?);
+                    i += 3;
+                }
+                b => {
+                    decoded.push(b);
+                    i += 1;
+                }
+            }
+        }
+        std::str::from_utf8(&decoded).map_err(|_| "invalid UTF-8 in form field")?;
+    }
+    Ok(())
+}
+
+/// Query parameters as a map, leniently parsed (clerk-js adds several we ignore).
+pub struct Params(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Params(parts.uri.query().map(|q| crate::form_pairs(q).collect()).unwrap_or_default()))
+    }
+}
+
+/// Who is calling the Frontend API: the `__client` cookie and/or the dev-browser token
+/// (`__clerk_db_jwt` query parameter), plus the Origin (the token's `azp`).
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    pub cookie_hash: Option<String>,
+    pub dev_browser_hash: Option<String>,
+    pub origin: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let cookie = parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|kv| kv.trim().split_once('='))
+            .find(|(k, _)| *k == "__client")
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        let db = parts.uri.query().and_then(|q| {
+            crate::form_pairs(q).find(|(k, _)| k == "__clerk_db_jwt").map(|(_, v)| v)
+        });
+        let origin = parts
+            .headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .filter(|o| !o.is_empty() && *o != "null")
+            .map(str::to_owned);
+        Ok(Caller {
+            cookie_hash: cookie.as_deref().map(sha256_hex),
+            dev_browser_hash: db.filter(|v| !v.is_empty()).as_deref().map(sha256_hex),
+            origin,
+        })
+    }
+}

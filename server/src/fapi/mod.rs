@@ -1,0 +1,256 @@
+//! Frontend API: what clerk-js and our wasm library call. Clients are identified by the
+//! `__client` cookie or, for development instances, the dev-browser token; every session lookup
+//! is scoped to the caller's client.
+
+mod client;
+mod sessions;
+mod sign_ins;
+mod sign_ups;
+mod verify;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::errors::{ApiError, ApiResult, json_response};
+use crate::extract::Caller;
+use crate::render::{self, Ctx};
+use crate::store::{Client, Session, SessionStatus, Tx, User};
+use crate::util::{new_id, now_ms, random_string, sha256_hex};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/dev_browser", post(client::create_dev_browser))
+        .route("/v1/environment", get(client::environment).patch(client::environment))
+        .route(
+            "/v1/client",
+            get(client::get_client)
+                .post(client::create_client)
+                .put(client::create_client)
+                .delete(client::destroy_client),
+        )
+        .route("/v1/client/sessions", axum::routing::delete(sessions::remove_all))
+        .route("/v1/client/sessions/{id}", get(sessions::get_session))
+        .route("/v1/client/sessions/{id}/touch", post(sessions::touch))
+        .route("/v1/client/sessions/{id}/end", post(sessions::end))
+        .route("/v1/client/sessions/{id}/remove", post(sessions::remove))
+        .route("/v1/client/sessions/{id}/tokens", post(sessions::token))
+        .route("/v1/client/sessions/{id}/tokens/{template}", post(sessions::template_token))
+        .route("/v1/client/sessions/{id}/verify", post(verify::start))
+        .route("/v1/client/sessions/{id}/verify/prepare_first_factor", post(verify::prepare_first))
+        .route("/v1/client/sessions/{id}/verify/attempt_first_factor", post(verify::attempt_first))
+        .route("/v1/client/sessions/{id}/verify/prepare_second_factor", post(verify::prepare_second))
+        .route("/v1/client/sessions/{id}/verify/attempt_second_factor", post(verify::attempt_second))
+        .route("/v1/client/sign_ins", post(sign_ins::create))
+        .route("/v1/client/sign_ins/{id}", get(sign_ins::get))
+        .route("/v1/client/sign_ins/{id}/prepare_first_factor", post(sign_ins::prepare_first))
+        .route("/v1/client/sign_ins/{id}/attempt_first_factor", post(sign_ins::attempt_first))
+        .route("/v1/client/sign_ins/{id}/prepare_second_factor", post(sign_ins::prepare_second))
+        .route("/v1/client/sign_ins/{id}/attempt_second_factor", post(sign_ins::attempt_second))
+        .route("/v1/client/sign_ups", post(sign_ups::create))
+        .route("/v1/client/sign_ups/{id}", get(sign_ups::get).patch(sign_ups::update))
+        .route("/v1/client/sign_ups/{id}/prepare_verification", post(sign_ups::prepare))
+        .route("/v1/client/sign_ups/{id}/attempt_verification", post(sign_ups::attempt))
+}
+
+/// Failed attempts allowed per sign-in / sign-up / verification before a lockout.
+pub const MAX_FAILED_ATTEMPTS: u32 = 5;
+/// How long the lockout lasts.
+pub const LOCKOUT_MS: i64 = 10 * 60 * 1000;
+/// Email codes expire after ten minutes.
+pub const CODE_TTL_MS: i64 = 10 * 60 * 1000;
+const SESSION_LIFETIME_MS: i64 = 7 * 24 * 3600 * 1000;
+const SESSION_ABANDON_MS: i64 = 30 * 24 * 3600 * 1000;
+
+/// A Frontend API response: JSON body plus an optional `__client` cookie change.
+pub struct Fapi {
+    pub body: Value,
+    pub cookie: CookieChange,
+}
+
+pub enum CookieChange {
+    Keep,
+    Set(String),
+    Clear,
+}
+
+impl Fapi {
+    pub fn new(body: Value, cookie: CookieChange) -> Self {
+        Fapi { body, cookie }
+    }
+}
+
+impl IntoResponse for Fapi {
+    fn into_response(self) -> Response {
+        let mut resp = json_response(axum::http::StatusCode::OK, &self.body);
+        // HttpOnly so page scripts cannot steal it; Lax because clerk-js's requests are
+        // same-site (page and FAPI both on 127.0.0.1).
+        let cookie = match self.cookie {
+            CookieChange::Keep => None,
+            CookieChange::Set(v) => Some(format!(
+                "__client={v}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000"
+            )),
+            CookieChange::Clear => Some("__client=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0".to_owned()),
+        };
+        if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            resp.headers_mut().append(header::SET_COOKIE, c);
+        }
+        resp
+    }
+}
+
+pub fn ctx(caller: &Caller) -> Ctx {
+    Ctx { origin: caller.origin.clone(), now: now_ms() }
+}
+
+/// The caller's client, if any. An unknown dev-browser token is a 401 that makes clerk-js
+/// fetch a new one.
+pub fn find_client(tx: &mut dyn Tx, caller: &Caller) -> ApiResult<Option<Client>> {
+    if let Some(db) = &caller.dev_browser_hash {
+        if !tx.dev_browser_exists(db)? {
+            return Err(ApiError::unauthorized(
+                "dev_browser_unauthenticated",
+                "Invalid development browser token",
+            ));
+        }
+        return Ok(tx.client_by_dev_browser(db)?);
+    }
+    match &caller.cookie_hash {
+        Some(h) => Ok(tx.client_by_cookie(h)?),
+        None => Ok(None),
+    }
+}
+
+/// The caller's client, created (with a new cookie) when there is none.
+pub fn ensure_client(tx: &mut dyn Tx, caller: &Caller, now: i64) -> ApiResult<(Client, CookieChange)> {
+    if let Some(c) = find_client(tx, caller)? {
+        return Ok((c, CookieChange::Keep));
+    }
+    let cookie = random_string(48);
+    let client = Client {
+        id: new_id("client"),
+        cookie_hash: sha256_hex(&cookie),
+        dev_browser_hash: caller.dev_browser_hash.clone(),
+        sign_in_id: None,
+        sign_up_id: None,
+        last_active_session_id: None,
+        last_authentication_strategy: None,
+        created_at: now,
+        updated_at: now,
+    };
+    tx.put_client(&client)?;
+    Ok((client, CookieChange::Set(cookie)))
+}
+
+/// A session of the caller's client. Someone else's session is indistinguishable from a
+/// missing one (404), so ids cannot be probed.
+pub fn client_session(tx: &mut dyn Tx, caller: &Caller, id: &str) -> ApiResult<(Client, Session)> {
+    let client = find_client(tx, caller)?.ok_or_else(|| ApiError::not_found("session"))?;
+    match tx.session(id)? {
+        Some(s) if s.client_id == client.id => Ok((client, s)),
+        _ => Err(ApiError::not_found("session")),
+    }
+}
+
+/// `{response, client}` with the full, current client.
+pub fn envelope(st: &AppState, tx: &mut dyn Tx, client: &Client, response: Value, ctx: &Ctx) -> ApiResult<Value> {
+    Ok(json!({ "response": response, "client": render::client_json(st, tx, client, ctx)? }))
+}
+
+/// Signs `user` in on `client`: a new active session that becomes the last active one.
+pub fn create_session(
+    tx: &mut dyn Tx,
+    client: &mut Client,
+    user: &mut User,
+    now: i64,
+    second_factor_verified: bool,
+) -> ApiResult<Session> {
+    let s = Session {
+        id: new_id("sess"),
+        client_id: client.id.clone(),
+        user_id: user.id.clone(),
+        status: SessionStatus::Active,
+        last_active_at: now,
+        expire_at: now + SESSION_LIFETIME_MS,
+        abandon_at: now + SESSION_ABANDON_MS,
+        created_at: now,
+        updated_at: now,
+        last_active_organization_id: None,
+        actor: None,
+        first_factor_verified_at: Some(now),
+        second_factor_verified_at: second_factor_verified.then_some(now),
+        verification: None,
+    };
+    tx.put_session(&s)?;
+    client.last_active_session_id = Some(s.id.clone());
+    client.updated_at = now;
+    tx.put_client(client)?;
+    user.last_sign_in_at = Some(now);
+    user.updated_at = now;
+    tx.put_user(user)?;
+    Ok(s)
+}
+
+/// 429 while a lockout is running.
+pub fn check_lock(locked_until: Option<i64>, now: i64) -> ApiResult<()> {
+    match locked_until {
+        Some(t) if t > now => Err(ApiError::too_many_attempts(((t - now) as u64).div_ceil(1000))),
+        _ => Ok(()),
+    }
+}
+
+/// Counts a failed attempt, starting a lockout at the limit.
+pub fn record_failure(failed: &mut u32, locked_until: &mut Option<i64>, now: i64) {
+    *failed += 1;
+    if *failed >= MAX_FAILED_ATTEMPTS {
+        *locked_until = Some(now + LOCKOUT_MS);
+        *failed = 0;
+    }
+}
+
+/// Creates and "sends" a one-time email code for `owner_id`; returns its expiry.
+pub fn issue_email_code(st: &AppState, tx: &mut dyn Tx, owner_id: &str, email: &str, now: i64) -> ApiResult<i64> {
+    let code = crate::util::new_email_code();
+    let expires_at = now + CODE_TTL_MS;
+    tx.put_email_code(&crate::store::EmailCode {
+        owner_id: owner_id.to_owned(),
+        email: email.to_owned(),
+        code_hash: crate::util::code_hash(owner_id, &code),
+        expires_at,
+    })?;
+    st.send_email(email, "Your verification code", &code);
+    Ok(expires_at)
+}
+
+/// Checks an email code: constant-time, expiring, single use (consumed on success).
+pub fn consume_email_code(tx: &mut dyn Tx, owner_id: &str, code: &str, now: i64) -> ApiResult<bool> {
+    let Some(stored) = tx.email_code(owner_id)? else {
+        return Err(ApiError::unprocessable(
+            "verification_missing",
+            "No code was sent, or it was already used",
+        )
+        .long("Prepare the verification first; codes can be used once.")
+        .param("code"));
+    };
+    if stored.expires_at <= now {
+        tx.delete_email_code(owner_id)?;
+        return Err(ApiError::unprocessable("verification_expired", "This code has expired").param("code"));
+    }
+    let ok = crate::util::ct_eq(&stored.code_hash, &crate::util::code_hash(owner_id, code));
+    if ok {
+        tx.delete_email_code(owner_id)?;
+    }
+    Ok(ok)
+}
+
+pub fn incorrect_code() -> ApiError {
+    ApiError::unprocessable("form_code_incorrect", "Incorrect code").param("code")
+}
+
+pub fn incorrect_password() -> ApiError {
+    ApiError::unprocessable("form_password_incorrect", "Password is incorrect. Try again, or use another method.")
+        .param("password")
+}

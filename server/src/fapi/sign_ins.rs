@@ -1,0 +1,313 @@
+//! Sign-ins: identifier, then a first factor (password or email code), then TOTP if the user
+//! has a second factor. Failed attempts are counted per sign-in and lock it out at the limit.
+
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{
+    CookieChange, Fapi, check_lock, consume_email_code, create_session, ctx, ensure_client, envelope,
+    find_client, incorrect_code, incorrect_password, issue_email_code, record_failure,
+};
+use crate::AppState;
+use crate::errors::{ApiError, ApiResult};
+use crate::extract::{Caller, Input};
+use crate::render::{self, Ctx};
+use crate::store::{Client, SignIn, Tx, User};
+use crate::util::{check_totp, new_id, verify_password};
+
+#[derive(Deserialize, Default)]
+pub struct SignInForm {
+    identifier: Option<String>,
+    strategy: Option<String>,
+    password: Option<String>,
+    code: Option<String>,
+    email_address_id: Option<String>,
+}
+
+/// Finds a user by email address or username.
+fn user_by_identifier(tx: &mut dyn Tx, identifier: &str) -> ApiResult<Option<User>> {
+    let identifier = identifier.trim();
+    if let Some(e) = tx.email(identifier)? {
+        return Ok(tx.user(&e.user_id)?);
+    }
+    Ok(tx.user_by_username(identifier)?)
+}
+
+fn verification(status: &str, strategy: &str, expire_at: Option<i64>) -> Value {
+    json!({ "object": "verification", "status": status, "strategy": strategy, "attempts": null, "expire_at": expire_at })
+}
+
+/// The caller's sign-in `id` (sign-ins of other clients are 404).
+fn client_sign_in(tx: &mut dyn Tx, caller: &Caller, id: &str) -> ApiResult<(Client, SignIn)> {
+    let client = find_client(tx, caller)?.ok_or_else(|| ApiError::not_found("sign in"))?;
+    match tx.sign_in(id)? {
+        Some(si) if si.client_id == client.id => Ok((client, si)),
+        _ => Err(ApiError::not_found("sign in")),
+    }
+}
+
+/// First factor verified: either ask for the second factor or create the session.
+fn first_factor_passed(
+    tx: &mut dyn Tx,
+    client: &mut Client,
+    si: &mut SignIn,
+    user: &mut User,
+    strategy: &str,
+    now: i64,
+) -> ApiResult<()> {
+    si.first_factor_verification = Some(verification("verified", strategy, None));
+    client.last_authentication_strategy = Some(strategy.to_owned());
+    if user.totp_secret.is_some() {
+        si.status = "needs_second_factor".into();
+        Ok(())
+    } else {
+        complete(tx, client, si, user, false, now)
+    }
+}
+
+fn complete(
+    tx: &mut dyn Tx,
+    client: &mut Client,
+    si: &mut SignIn,
+    user: &mut User,
+    second_factor: bool,
+    now: i64,
+) -> ApiResult<()> {
+    let s = create_session(tx, client, user, now, second_factor)?;
+    si.status = "complete".into();
+    si.created_session_id = Some(s.id);
+    // A finished sign-in no longer hangs off the client (it stays readable by id).
+    client.sign_in_id = None;
+    Ok(())
+}
+
+/// Saves the sign-in and client and answers `{response: sign_in, client}`.
+fn respond(st: &AppState, tx: &mut dyn Tx, client: &mut Client, si: &mut SignIn, ctx: &Ctx, cookie: CookieChange) -> ApiResult<Fapi> {
+    si.updated_at = ctx.now;
+    tx.put_sign_in(si)?;
+    client.updated_at = ctx.now;
+    tx.put_client(client)?;
+    let v = render::sign_in_json(tx, si)?;
+    Ok(Fapi::new(envelope(st, tx, client, v, ctx)?, cookie))
+}
+
+/// Runs a first-factor attempt. `Ok(Err(..))` is a failed attempt that has been counted.
+fn attempt_first_factor(
+    tx: &mut dyn Tx,
+    client: &mut Client,
+    si: &mut SignIn,
+    form: &SignInForm,
+    now: i64,
+) -> ApiResult<Result<(), ApiError>> {
+    check_lock(si.locked_until, now)?;
+    let strategy = form.strategy.as_deref().unwrap_or(if form.password.is_some() { "password" } else { "email_code" });
+    let mut user = si
+        .user_id
+        .as_deref()
+        .map(|id| tx.user(id))
+        .transpose()?
+        .flatten()
+        .ok_or_else(|| ApiError::unprocessable("sign_in_identifier_missing", "Enter an identifier first").param("identifier"))?;
+    let passed = match strategy {
+        "password" => {
+            let password = form.password.as_deref().ok_or_else(|| ApiError::missing_param("password"))?;
+            user.password_hash.as_deref().is_some_and(|h| verify_password(password, h))
+        }
+        "email_code" => {
+            let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
+            consume_email_code(tx, &si.id, code, now)?
+        }
+        other => {
+            return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`")));
+        }
+    };
+    if !passed {
+        record_failure(&mut si.failed_attempts, &mut si.locked_until, now);
+        return Ok(Err(if strategy == "password" { incorrect_password() } else { incorrect_code() }));
+    }
+    si.failed_attempts = 0;
+    first_factor_passed(tx, client, si, &mut user, strategy, now)?;
+    Ok(Ok(()))
+}
+
+/// `POST /v1/client/sign_ins`: creates a sign-in; with `password` it is attempted at once.
+pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Input<SignInForm>) -> ApiResult<Fapi> {
+    let st2 = st.clone();
+    st.db(move |tx| {
+        let ctx = ctx(&caller);
+        let (mut client, cookie) = ensure_client(tx, &caller, ctx.now)?;
+        let mut si = SignIn {
+            id: new_id("sia"),
+            client_id: client.id.clone(),
+            status: "needs_identifier".into(),
+            identifier: None,
+            user_id: None,
+            first_factor_verification: None,
+            second_factor_verification: None,
+            failed_attempts: 0,
+            locked_until: None,
+            created_session_id: None,
+            created_at: ctx.now,
+            updated_at: ctx.now,
+            abandon_at: ctx.now + 24 * 3600 * 1000,
+        };
+        if let Some(identifier) = form.identifier.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
+            let user = user_by_identifier(tx, identifier)?.ok_or_else(|| {
+                ApiError::unprocessable("form_identifier_not_found", "Couldn't find your account.").param("identifier")
+            })?;
+            // Multi-session: a user can be signed in once per client.
+            let already = tx
+                .sessions_of_client(&client.id)?
+                .into_iter()
+                .any(|s| s.user_id == user.id && s.effective_status(ctx.now).is_signed_in());
+            if already {
+                return Err(ApiError::unprocessable(
+                    "identifier_already_signed_in",
+                    "You're already signed in",
+                )
+                .param("identifier"));
+            }
+            si.identifier = Some(identifier.to_owned());
+            si.user_id = Some(user.id.clone());
+            si.status = "needs_first_factor".into();
+        }
+        client.sign_in_id = Some(si.id.clone());
+        let wants_password = form.strategy.as_deref() == Some("password") || form.password.is_some();
+        let outcome = if si.user_id.is_some() && wants_password {
+            attempt_first_factor(tx, &mut client, &mut si, &form, ctx.now)?
+        } else {
+            Ok(())
+        };
+        let resp = respond(&st2, tx, &mut client, &mut si, &ctx, cookie)?;
+        Ok(outcome.map(|()| resp))
+    })
+    .await
+}
+
+pub async fn get(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Fapi> {
+    let st2 = st.clone();
+    st.db(move |tx| {
+        let ctx = ctx(&caller);
+        let (client, si) = client_sign_in(tx, &caller, &id)?;
+        let v = render::sign_in_json(tx, &si)?;
+        Ok(Ok(Fapi::new(envelope(&st2, tx, &client, v, &ctx)?, CookieChange::Keep)))
+    })
+    .await
+}
+
+/// `prepare_first_factor` with `strategy=email_code` sends a code; `password` needs nothing.
+pub async fn prepare_first(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Input(form): Input<SignInForm>,
+) -> ApiResult<Fapi> {
+    let st2 = st.clone();
+    st.db(move |tx| {
+        let ctx = ctx(&caller);
+        let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
+        check_lock(si.locked_until, ctx.now)?;
+        if si.status != "needs_first_factor" {
+            return Err(ApiError::unprocessable("sign_in_status_invalid", format!("Sign-in is {}", si.status)));
+        }
+        let user_id = si.user_id.clone().unwrap_or_default();
+        match form.strategy.as_deref() {
+            Some("email_code") => {
+                let emails = tx.emails_of(&user_id)?;
+                let user = tx.user(&user_id)?.ok_or_else(|| ApiError::not_found("user"))?;
+                let wanted = form.email_address_id.clone().or(user.primary_email_address_id.clone());
+                let email = emails
+                    .into_iter()
+                    .find(|e| Some(&e.id) == wanted.as_ref())
+                    .ok_or_else(|| ApiError::invalid_param("email_address_id", "Unknown email address"))?;
+                let expire_at = issue_email_code(&st2, tx, &si.id, &email.email, ctx.now)?;
+                si.first_factor_verification = Some(verification("unverified", "email_code", Some(expire_at)));
+            }
+            Some("password") => {}
+            Some(other) => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
+            None => return Err(ApiError::missing_param("strategy")),
+        }
+        Ok(Ok(respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?))
+    })
+    .await
+}
+
+pub async fn attempt_first(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Input(form): Input<SignInForm>,
+) -> ApiResult<Fapi> {
+    let st2 = st.clone();
+    st.db(move |tx| {
+        let ctx = ctx(&caller);
+        let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
+        if si.status != "needs_first_factor" {
+            return Err(ApiError::unprocessable("sign_in_status_invalid", format!("Sign-in is {}", si.status)));
+        }
+        let outcome = attempt_first_factor(tx, &mut client, &mut si, &form, ctx.now)?;
+        let resp = respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?;
+        Ok(outcome.map(|()| resp))
+    })
+    .await
+}
+
+pub async fn prepare_second(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Input(form): Input<SignInForm>,
+) -> ApiResult<Fapi> {
+    let st2 = st.clone();
+    st.db(move |tx| {
+        let ctx = ctx(&caller);
+        let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
+        if si.status != "needs_second_factor" {
+            return Err(ApiError::unprocessable("sign_in_status_invalid", format!("Sign-in is {}", si.status)));
+        }
+        match form.strategy.as_deref().unwrap_or("totp") {
+            "totp" => si.second_factor_verification = Some(verification("unverified", "totp", None)),
+            other => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
+        }
+        Ok(Ok(respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?))
+    })
+    .await
+}
+
+pub async fn attempt_second(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Input(form): Input<SignInForm>,
+) -> ApiResult<Fapi> {
+    let st2 = st.clone();
+    st.db(move |tx| {
+        let ctx = ctx(&caller);
+        let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
+        check_lock(si.locked_until, ctx.now)?;
+        if si.status != "needs_second_factor" {
+            return Err(ApiError::unprocessable("sign_in_status_invalid", format!("Sign-in is {}", si.status)));
+        }
+        if let Some(s) = form.strategy.as_deref().filter(|s| *s != "totp") {
+            return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{s}`")));
+        }
+        let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
+        let mut user = tx
+            .user(si.user_id.as_deref().unwrap_or_default())?
+            .ok_or_else(|| ApiError::not_found("user"))?;
+        let ok = user.totp_secret.as_deref().is_some_and(|secret| check_totp(secret, code));
+        let outcome = if ok {
+            si.failed_attempts = 0;
+            si.second_factor_verification = Some(verification("verified", "totp", None));
+            complete(tx, &mut client, &mut si, &mut user, true, ctx.now)?;
+            Ok(())
+        } else {
+            record_failure(&mut si.failed_attempts, &mut si.locked_until, ctx.now);
+            Err(incorrect_code())
+        };
+        let resp = respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?;
+        Ok(outcome.map(|()| resp))
+    })
+    .await
+}

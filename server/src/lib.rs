@@ -1,0 +1,288 @@
+//! clerk-server: a local, persistent, Clerk-compatible Frontend API (what clerk-js and our wasm
+//! library call) and Backend API (what @clerk/backend and `clerk-backend-api` call) on one port.
+
+pub mod bapi;
+pub mod config;
+pub mod dev;
+pub mod errors;
+pub mod extract;
+pub mod fapi;
+pub mod render;
+pub mod seed;
+pub mod store;
+pub mod tokens;
+pub mod util;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use clerk_token::{InstanceType, SigningKey, encode_publishable_key};
+use serde_json::Value;
+use tower::Layer;
+use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
+
+pub use config::Config;
+use errors::{ApiError, ApiResult};
+use store::{Instance, Store, Tx, TxOutcome};
+
+/// Shared state of a running server; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Arc<dyn Store>,
+    pub key: SigningKey,
+    pub public_key_pem: String,
+    pub secret_key: String,
+    pub publishable_key: String,
+    /// The Frontend API origin, used as `iss`.
+    pub issuer: String,
+    pub config: Config,
+    /// Development outbox: emails "sent" per address (plaintext codes never reach the database).
+    pub outbox: Mutex<HashMap<String, Vec<Value>>>,
+    /// Development request counters keyed by `METHOD /route/{template}`.
+    pub counters: Mutex<BTreeMap<String, u64>>,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Runs `f` in one database transaction on the blocking pool.
+    pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Tx) -> TxOutcome<T, ApiError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.run(f))
+            .await
+            .map_err(|e| ApiError::internal(format!("db task: {e}")))?
+    }
+
+    /// Signs claims off the async workers (RSA signing is CPU work).
+    pub async fn sign(&self, claims: Value) -> ApiResult<String> {
+        let st = self.clone();
+        tokio::task::spawn_blocking(move || st.key.sign(&claims))
+            .await
+            .map_err(|e| ApiError::internal(format!("sign task: {e}")))
+    }
+
+    /// Records an email in the development outbox and prints it.
+    pub fn send_email(&self, to: &str, subject: &str, code: &str) {
+        if self.config.verbose || self.config.dev {
+            println!("[email] to={to} subject={subject:?} code={code}");
+        }
+        let msg = serde_json::json!({
+            "to": to, "subject": subject, "code": code, "sent_at": util::now_ms(),
+        });
+        let mut outbox = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
+        outbox.entry(to.to_lowercase()).or_default().push(msg);
+    }
+}
+
+/// Loads the instance from the database, creating keys on first run.
+fn load_or_create_instance(store: &dyn Store) -> ApiResult<Instance> {
+    store.run(|tx| {
+        if let Some(i) = tx.instance()? {
+            return Ok(Ok(i));
+        }
+        let key = SigningKey::generate();
+        let instance = Instance {
+            secret_key: format!("sk_test_{}", util::random_string(40)),
+            signing_key_pem: key.to_pkcs8_pem(),
+            created_at: util::now_ms(),
+        };
+        tx.put_instance(&instance)?;
+        Ok(Ok(instance))
+    })
+}
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// The Frontend/Backend API base URL, e.g. `http://127.0.0.1:4000`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Graceful shutdown; returns once the listener is closed and connections are drained.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+
+    /// Runs until the task ends (Ctrl-C handling is the caller's).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// Opens the database, binds `config.addr` and starts serving in the background.
+pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error + Send + Sync>> {
+    let db_path = config.db_path.clone();
+    let store: Arc<dyn Store> =
+        tokio::task::spawn_blocking(move || store::sqlite::SqliteStore::open(&db_path))
+            .await?
+            .map(Arc::new)?;
+    let st2 = store.clone();
+    let instance = tokio::task::spawn_blocking(move || load_or_create_instance(&*st2))
+        .await?
+        .map_err(|e| e.long_message)?;
+    let key = SigningKey::from_pkcs8_pem(&instance.signing_key_pem)
+        .map_err(|e| format!("stored signing key: {e:?}"))?;
+
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let addr = listener.local_addr()?;
+    let host = config.frontend_host.clone().unwrap_or_else(|| addr.to_string());
+    let state = AppState(Arc::new(Inner {
+        store,
+        public_key_pem: key.public_key().to_spki_pem(),
+        key,
+        secret_key: instance.secret_key,
+        publishable_key: encode_publishable_key(InstanceType::Development, &host),
+        issuer: format!("http://{host}"),
+        config,
+        outbox: Mutex::new(HashMap::new()),
+        counters: Mutex::new(BTreeMap::new()),
+    }));
+
+    let app = app(state.clone());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, axum::ServiceExt::<Request>::into_make_service(app))
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            });
+        if let Err(e) = serve.await {
+            eprintln!("server error: {e}");
+        }
+    });
+    Ok(Server { addr, state, shutdown: Some(tx), task })
+}
+
+/// The whole HTTP service: CORS, then method tunnelling, then the router.
+pub fn app(
+    state: AppState,
+) -> impl tower::Service<
+    Request,
+    Response = Response,
+    Error = std::convert::Infallible,
+    Future = impl Send + 'static,
+> + Clone
++ Send
++ 'static {
+    let cors = cors_layer(&state);
+    let router = router(state);
+    // Method tunnelling must happen before routing, so it wraps the router rather than being a
+    // route layer.
+    let tunnelled = tower::util::MapRequestLayer::new(tunnel_method).layer(router);
+    cors.layer(tunnelled)
+}
+
+fn router(state: AppState) -> Router {
+    let mut app = Router::new()
+        .merge(fapi::routes())
+        .merge(bapi::routes(state.clone()));
+    if state.config.dev {
+        app = app.merge(dev::routes());
+    }
+    // Counters see the route template (`MatchedPath`), so they must be a route layer.
+    app = app.route_layer(middleware::from_fn_with_state(state.clone(), count_requests));
+    app = match &state.config.www {
+        Some(dir) => app.fallback_service(tower_http::services::ServeDir::new(dir)),
+        None => app.fallback(|| async { ApiError::not_found("resource") }),
+    };
+    app.with_state(state)
+}
+
+/// `POST ...?_method=PATCH` is routed as `PATCH` (browsers' clerk-js only sends GET and POST).
+fn tunnel_method(mut req: Request) -> Request {
+    if req.method() == Method::POST {
+        let tunnelled = req.uri().query().and_then(|q| {
+            form_pairs(q).find(|(k, _)| k == "_method").map(|(_, v)| v.to_ascii_uppercase())
+        });
+        if let Some(m) = tunnelled {
+            match m.as_str() {
+                "PATCH" => *req.method_mut() = Method::PATCH,
+                "DELETE" => *req.method_mut() = Method::DELETE,
+                "PUT" => *req.method_mut() = Method::PUT,
+                _ => {}
+            }
+        }
+    }
+    req
+}
+
+/// Lenient `key=value` pairs of a query string (unknown or odd parameters are ignored).
+pub fn form_pairs(q: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default().into_iter()
+}
+
+async fn count_requests(
+    State(state): State<AppState>,
+    path: Option<MatchedPath>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if let Some(p) = path {
+        let key = format!("{} {}", req.method(), p.as_str());
+        let mut c = state.counters.lock().unwrap_or_else(|p| p.into_inner());
+        *c.entry(key).or_default() += 1;
+    }
+    next.run(req).await
+}
+
+/// Echoes allowed Origins with credentials; exposes `Clerk-Db-Jwt` for dev-browser refreshes.
+fn cors_layer(state: &AppState) -> CorsLayer {
+    let mut allowed = state.config.allowed_origins.clone();
+    allowed.push(state.issuer.clone());
+    let dev = state.config.dev;
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+            let Ok(o) = origin.to_str() else { return false };
+            allowed.iter().any(|a| a == o) || (dev && is_loopback_origin(o))
+        }))
+        .allow_credentials(true)
+        .allow_methods(AllowMethods::mirror_request())
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([HeaderName::from_static("clerk-db-jwt")])
+        .max_age(Duration::from_secs(600))
+}
+
+fn is_loopback_origin(o: &str) -> bool {
+    ["http://127.0.0.1", "http://localhost"].iter().any(|base| {
+        o.strip_prefix(base)
+            .is_some_and(|rest| rest.is_empty() || rest.strip_prefix(':').is_some_and(|p| p.parse::<u16>().is_ok()))
+    })
+}
+
+/// `clerk-server seed`: opens (or creates) the database and seeds the demo instance.
+pub fn seed_database(
+    db_path: &std::path::Path,
+) -> Result<(Instance, seed::Seeded), Box<dyn std::error::Error + Send + Sync>> {
+    let store = store::sqlite::SqliteStore::open(db_path)?;
+    let instance = load_or_create_instance(&store).map_err(|e| e.long_message)?;
+    let seeded = seed::seed(&store).map_err(|e| e.long_message)?;
+    Ok((instance, seeded))
+}

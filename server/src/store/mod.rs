@@ -1,0 +1,342 @@
+//! Persistence. Handlers run their whole read-modify-write inside one [`Tx`] (one database
+//! transaction), so every request is atomic and a failed validation writes nothing.
+//!
+//! The [`Store`] trait is what a PostgreSQL backend would implement; [`sqlite::SqliteStore`] is
+//! the default. Records are stored as JSON documents next to the columns that are queried
+//! (ids, foreign keys, status, unique keys), which keeps both backends small.
+
+pub mod sqlite;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug)]
+pub struct StoreError(pub String);
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for StoreError {}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The instance's secrets, created on first run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Instance {
+    pub secret_key: String,
+    pub signing_key_pem: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub username: Option<String>,
+    pub primary_email_address_id: Option<String>,
+    /// argon2 PHC string.
+    pub password_hash: Option<String>,
+    /// Base32 TOTP secret when the user has an authenticator app as second factor.
+    pub totp_secret: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_sign_in_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EmailAddress {
+    pub id: String,
+    pub user_id: String,
+    pub email: String,
+    pub verified: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Membership {
+    pub id: String,
+    pub org_id: String,
+    pub user_id: String,
+    /// `org:admin` or `org:member`.
+    pub role: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Client {
+    pub id: String,
+    /// SHA-256 of the `__client` cookie value (the cookie is a bearer secret; the id is public).
+    pub cookie_hash: String,
+    /// SHA-256 of the dev-browser token this client is bound to, if any.
+    pub dev_browser_hash: Option<String>,
+    pub sign_in_id: Option<String>,
+    pub sign_up_id: Option<String>,
+    pub last_active_session_id: Option<String>,
+    pub last_authentication_strategy: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionStatus {
+    Active,
+    Pending,
+    Ended,
+    Removed,
+    Replaced,
+    Revoked,
+    Expired,
+    Abandoned,
+}
+
+impl SessionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Pending => "pending",
+            Self::Ended => "ended",
+            Self::Removed => "removed",
+            Self::Replaced => "replaced",
+            Self::Revoked => "revoked",
+            Self::Expired => "expired",
+            Self::Abandoned => "abandoned",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        serde_json::from_value(Value::String(s.to_owned())).ok()
+    }
+
+    /// Only signed-in sessions appear in `client.sessions` and may mint tokens.
+    pub fn is_signed_in(self) -> bool {
+        matches!(self, Self::Active | Self::Pending)
+    }
+}
+
+/// Reverification in progress on a session (`/sessions/{id}/verify`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionVerification {
+    pub id: String,
+    /// `first_factor`, `second_factor` or `multi_factor`.
+    pub level: String,
+    pub first_done: bool,
+    pub second_done: bool,
+    #[serde(default)]
+    pub failed_attempts: u32,
+    #[serde(default)]
+    pub locked_until: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    pub id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub status: SessionStatus,
+    pub last_active_at: i64,
+    pub expire_at: i64,
+    pub abandon_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_active_organization_id: Option<String>,
+    pub actor: Option<Value>,
+    /// When a first / second factor was last verified (ms), for `factor_verification_age`.
+    pub first_factor_verified_at: Option<i64>,
+    pub second_factor_verified_at: Option<i64>,
+    pub verification: Option<SessionVerification>,
+}
+
+impl Session {
+    /// Status with time-based expiry applied (sessions are expired lazily, not by a sweeper).
+    pub fn effective_status(&self, now: i64) -> SessionStatus {
+        if self.status.is_signed_in() && now >= self.expire_at {
+            SessionStatus::Expired
+        } else {
+            self.status
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignIn {
+    pub id: String,
+    pub client_id: String,
+    /// `needs_identifier`, `needs_first_factor`, `needs_second_factor`, `complete`.
+    pub status: String,
+    pub identifier: Option<String>,
+    pub user_id: Option<String>,
+    /// Verification objects as shown on the wire (`first_factor_verification`, ...).
+    pub first_factor_verification: Option<Value>,
+    pub second_factor_verification: Option<Value>,
+    pub failed_attempts: u32,
+    pub locked_until: Option<i64>,
+    pub created_session_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub abandon_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignUp {
+    pub id: String,
+    pub client_id: String,
+    /// `missing_requirements`, `complete`, `abandoned`.
+    pub status: String,
+    pub email_address: Option<String>,
+    pub email_verified: bool,
+    pub email_verification: Option<Value>,
+    pub password_hash: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub username: Option<String>,
+    pub failed_attempts: u32,
+    pub locked_until: Option<i64>,
+    pub created_user_id: Option<String>,
+    pub created_session_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub abandon_at: i64,
+}
+
+/// A one-time email code; only its hash is stored (the plaintext goes to the outbox).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EmailCode {
+    /// What it verifies: a sign-in, sign-up or session-verification id.
+    pub owner_id: String,
+    pub email: String,
+    pub code_hash: String,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JwtTemplate {
+    pub id: String,
+    pub name: String,
+    pub claims: Value,
+    pub lifetime: i64,
+    pub allowed_clock_skew: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SessionFilter {
+    pub client_id: Option<String>,
+    pub user_id: Option<String>,
+    pub status: Option<SessionStatus>,
+}
+
+/// All data operations, inside one transaction.
+pub trait Tx {
+    fn instance(&mut self) -> StoreResult<Option<Instance>>;
+    fn put_instance(&mut self, i: &Instance) -> StoreResult<()>;
+
+    fn user(&mut self, id: &str) -> StoreResult<Option<User>>;
+    fn put_user(&mut self, u: &User) -> StoreResult<()>;
+    fn users(&mut self, limit: u32, offset: u32) -> StoreResult<(Vec<User>, u64)>;
+    fn user_by_username(&mut self, username: &str) -> StoreResult<Option<User>>;
+
+    fn email(&mut self, address: &str) -> StoreResult<Option<EmailAddress>>;
+    fn emails_of(&mut self, user_id: &str) -> StoreResult<Vec<EmailAddress>>;
+    fn put_email(&mut self, e: &EmailAddress) -> StoreResult<()>;
+
+    fn org(&mut self, id: &str) -> StoreResult<Option<Organization>>;
+    fn org_by_slug(&mut self, slug: &str) -> StoreResult<Option<Organization>>;
+    fn put_org(&mut self, o: &Organization) -> StoreResult<()>;
+    fn members_count(&mut self, org_id: &str) -> StoreResult<u64>;
+    fn memberships_of(&mut self, user_id: &str) -> StoreResult<Vec<(Membership, Organization)>>;
+    fn put_membership(&mut self, m: &Membership) -> StoreResult<()>;
+
+    fn client(&mut self, id: &str) -> StoreResult<Option<Client>>;
+    fn client_by_cookie(&mut self, cookie_hash: &str) -> StoreResult<Option<Client>>;
+    fn client_by_dev_browser(&mut self, db_hash: &str) -> StoreResult<Option<Client>>;
+    fn put_client(&mut self, c: &Client) -> StoreResult<()>;
+    fn delete_client(&mut self, id: &str) -> StoreResult<()>;
+
+    fn dev_browser_exists(&mut self, db_hash: &str) -> StoreResult<bool>;
+    fn put_dev_browser(&mut self, db_hash: &str, created_at: i64) -> StoreResult<()>;
+
+    fn session(&mut self, id: &str) -> StoreResult<Option<Session>>;
+    fn put_session(&mut self, s: &Session) -> StoreResult<()>;
+    fn sessions_of_client(&mut self, client_id: &str) -> StoreResult<Vec<Session>>;
+    /// Newest first; returns the page and the total matching count.
+    fn list_sessions(
+        &mut self,
+        f: &SessionFilter,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<(Vec<Session>, u64)>;
+    /// Persists time-based expiry so that status filters see it.
+    fn expire_sessions(&mut self, now: i64) -> StoreResult<()>;
+
+    fn sign_in(&mut self, id: &str) -> StoreResult<Option<SignIn>>;
+    fn put_sign_in(&mut self, s: &SignIn) -> StoreResult<()>;
+    fn sign_up(&mut self, id: &str) -> StoreResult<Option<SignUp>>;
+    fn put_sign_up(&mut self, s: &SignUp) -> StoreResult<()>;
+
+    fn email_code(&mut self, owner_id: &str) -> StoreResult<Option<EmailCode>>;
+    fn put_email_code(&mut self, c: &EmailCode) -> StoreResult<()>;
+    fn delete_email_code(&mut self, owner_id: &str) -> StoreResult<()>;
+
+    fn jwt_template(&mut self, name: &str) -> StoreResult<Option<JwtTemplate>>;
+    fn put_jwt_template(&mut self, t: &JwtTemplate) -> StoreResult<()>;
+    fn jwt_templates(&mut self) -> StoreResult<Vec<JwtTemplate>>;
+}
+
+/// A storage backend: runs a closure in one transaction, committing only if it returns `Ok`.
+pub trait Store: Send + Sync + 'static {
+    fn transaction(
+        &self,
+        f: &mut dyn FnMut(&mut dyn Tx) -> StoreResult<()>,
+    ) -> StoreResult<()>;
+}
+
+/// Outcome of a transaction body: `Err` is an error that rolls back; `Ok(Err(e))` is an API
+/// error whose writes must still be committed (for example a counted failed attempt).
+pub type TxOutcome<T, E> = Result<Result<T, E>, E>;
+
+impl dyn Store {
+    /// Runs `f` in a transaction. `f`'s outer `Err` rolls back; `Ok(..)` commits.
+    pub fn run<T, E>(&self, f: impl FnOnce(&mut dyn Tx) -> TxOutcome<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut f = Some(f);
+        let mut out: Option<Result<T, E>> = None;
+        let mut failure: Option<E> = None;
+        let res = self.transaction(&mut |tx| {
+            let f = f.take().expect("transaction body runs once");
+            match f(tx) {
+                Ok(r) => {
+                    out = Some(r);
+                    Ok(())
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    Err(StoreError("rolled back".into()))
+                }
+            }
+        });
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        res?;
+        out.expect("transaction produced a result")
+    }
+}
