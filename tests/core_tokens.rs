@@ -304,6 +304,7 @@ fn client_destroy_and_remove_sessions_forget_everything() {
     block_on(clerk.client_destroy()).unwrap();
     let client = clerk.client().unwrap();
     assert_eq!((client.id.as_str(), client.sessions.len()), ("", 0));
+    assert_eq!(clerk.session_or_last_known("sess_a").unwrap().status, "active", "as the client last listed it");
     assert!(clerk.client_is_new());
     assert_eq!(describe(&clerk.resources()), "null:null");
     assert_eq!(token(&clerk, "sess_a", GetTokenOptions::default()).unwrap_err().code, "session_not_active");

@@ -72,8 +72,8 @@ fn check_organization(session: &Session, params: &AuthorizationParams) -> Option
 fn check_reverification(session: &Session, params: &AuthorizationParams) -> Option<bool> {
     let rule = params.reverification.as_ref()?;
     let [first_age, second_age] = session.factor_verification_age?;
-    let first_ok = (first_age != -1).then(|| rule.after_minutes > first_age);
-    let second_ok = (second_age != -1).then(|| rule.after_minutes > second_age);
+    let first_ok = (first_age != -1).then_some(rule.after_minutes > first_age);
+    let second_ok = (second_age != -1).then_some(rule.after_minutes > second_age);
     match rule.level {
         FactorLevel::FirstFactor => first_ok,
         // A user without a second factor is held to the first one.
@@ -91,7 +91,7 @@ pub fn check_authorization(session: &Session, params: &AuthorizationParams) -> b
     }
     let checks = [check_organization(session, params), check_reverification(session, params)];
     if checks.iter().any(Option::is_none) {
-        checks.iter().any(|c| *c == Some(true))
+        checks.contains(&Some(true))
     } else {
         checks.iter().all(|c| *c == Some(true))
     }

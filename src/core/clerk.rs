@@ -19,6 +19,8 @@ use std::rc::Rc;
 
 /// Tokens are treated as expired this long before they really expire.
 pub const DEFAULT_LEEWAY_SECS: u32 = 10;
+/// Listener errors kept for inspection; older ones are dropped.
+const MAX_KEPT_LISTENER_ERRORS: usize = 16;
 /// clerk-js refuses a leeway of a whole default token lifetime: the cache would be useless.
 const MAX_LEEWAY_SECS: u32 = 60;
 
@@ -122,6 +124,10 @@ struct Inner {
     last_emitted: RefCell<Option<Resources>>,
     /// Bumped by every `setActive`; a call that sees another number was superseded.
     set_active_generation: Cell<u64>,
+    /// Sessions the client no longer lists, as they last were (held JS objects read them).
+    forgotten_sessions: RefCell<std::collections::HashMap<String, Session>>,
+    /// Bumped every time a client is installed; lets adapters cache objects per client version.
+    client_version: Cell<u64>,
     listener_errors: RefCell<Vec<String>>,
 }
 
@@ -149,6 +155,8 @@ impl Clerk {
             next_listener_id: Cell::new(0),
             last_emitted: RefCell::default(),
             set_active_generation: Cell::new(0),
+            client_version: Cell::new(0),
+            forgotten_sessions: RefCell::default(),
             listener_errors: RefCell::default(),
         })))
     }
@@ -193,6 +201,11 @@ impl Clerk {
         self.0.state.borrow().client.clone()
     }
 
+    /// Changes whenever the client (and so any session in it) changes.
+    pub fn client_version(&self) -> u64 {
+        self.0.client_version.get()
+    }
+
     pub fn environment(&self) -> Option<Rc<Json>> {
         self.0.state.borrow().environment.clone()
     }
@@ -228,6 +241,11 @@ impl Clerk {
         self.client()?.session(session_id).cloned()
     }
 
+    /// A session of the current client or, once the client dropped it, as it last was.
+    pub fn session_or_last_known(&self, session_id: &str) -> Option<Session> {
+        self.session(session_id).or_else(|| self.0.forgotten_sessions.borrow().get(session_id).cloned())
+    }
+
     // ---- listeners ----------------------------------------------------------------------------
 
     /// Registers `listener` and calls it at once with the current state. Returns its id for
@@ -245,14 +263,18 @@ impl Clerk {
         self.0.listeners.borrow_mut().retain(|(i, _)| *i != id);
     }
 
-    /// Errors thrown by listeners so far (they are otherwise swallowed), oldest first.
+    /// The latest errors thrown by listeners (they are otherwise swallowed), oldest first.
     pub fn take_listener_errors(&self) -> Vec<String> {
         std::mem::take(&mut *self.0.listener_errors.borrow_mut())
     }
 
     fn call_listener(&self, listener: &Listener, resources: &Resources) {
         if let Err(e) = listener(resources) {
-            self.0.listener_errors.borrow_mut().push(e);
+            let mut errors = self.0.listener_errors.borrow_mut();
+            if errors.len() == MAX_KEPT_LISTENER_ERRORS {
+                errors.remove(0);
+            }
+            errors.push(e);
         }
     }
 
@@ -327,6 +349,9 @@ impl Clerk {
                 if client.signed_in_session(&old.id).is_none() {
                     self.0.tokens.clear_session(&old.id);
                 }
+                if client.session(&old.id).is_none() {
+                    self.0.forgotten_sessions.borrow_mut().insert(old.id.clone(), old.clone());
+                }
             }
         }
         {
@@ -337,6 +362,7 @@ impl Clerk {
             }
             state.client = Some(Rc::new(client));
         }
+        self.0.client_version.set(self.0.client_version.get() + 1);
     }
 
     /// Applies the `client` piggy-backed on a mutation's answer, and returns its `response`.

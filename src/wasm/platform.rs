@@ -1,0 +1,102 @@
+//! The browser's implementations of the core's platform traits.
+
+use crate::core::{Clock, HttpRequest, HttpResponse, Method, Storage, Transport, TransportError};
+use futures::FutureExt;
+use futures::future::LocalBoxFuture;
+use gloo_net::http::RequestBuilder;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// `fetch` with `credentials: 'include'`, so the `__client` cookie travels to the Frontend API.
+pub struct FetchTransport;
+
+impl Transport for FetchTransport {
+    fn send(&self, request: HttpRequest) -> LocalBoxFuture<'static, Result<HttpResponse, TransportError>> {
+        async move {
+            let builder = RequestBuilder::new(&request.url).credentials(web_sys::RequestCredentials::Include);
+            let sent = match (request.method, request.form_body) {
+                (Method::Get, _) => builder.method(gloo_net::http::Method::GET).send().await,
+                (Method::Post, body) => {
+                    let builder = builder.method(gloo_net::http::Method::POST);
+                    match body {
+                        Some(form) => builder
+                            .header("Content-Type", "application/x-www-form-urlencoded")
+                            .body(form)
+                            .map_err(|e| TransportError(e.to_string()))?
+                            .send()
+                            .await,
+                        None => builder.send().await,
+                    }
+                }
+            };
+            let response = sent.map_err(|e| TransportError(e.to_string()))?;
+            let headers = response.headers();
+            let dev_browser_jwt = headers.get("clerk-db-jwt");
+            let retry_after = headers.get("retry-after").and_then(|v| v.trim().parse().ok());
+            let status = response.status();
+            let body = response.text().await.map_err(|e| TransportError(e.to_string()))?;
+            Ok(HttpResponse { status, body, dev_browser_jwt, retry_after })
+        }
+        .boxed_local()
+    }
+}
+
+/// `Date.now()` and `setTimeout`, looked up on the global object so workers work too.
+pub struct BrowserClock;
+
+impl Clock for BrowserClock {
+    fn now_ms(&self) -> u64 {
+        js_sys::Date::now() as u64
+    }
+
+    fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()> {
+        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+            let set_timeout = js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into())
+                .ok()
+                .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+            match set_timeout {
+                Some(f) => {
+                    let _ = f.call2(&JsValue::UNDEFINED, &resolve, &JsValue::from_f64(ms as f64));
+                }
+                None => {
+                    let _ = resolve.call0(&JsValue::UNDEFINED);
+                }
+            }
+        });
+        async move {
+            let _ = JsFuture::from(promise).await;
+        }
+        .boxed_local()
+    }
+}
+
+/// `localStorage`, when the page may use it; otherwise nothing is kept.
+pub struct LocalStorage(Option<web_sys::Storage>);
+
+impl Default for LocalStorage {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LocalStorage {
+    pub fn new() -> Self {
+        LocalStorage(web_sys::window().and_then(|w| w.local_storage().ok().flatten()))
+    }
+}
+
+impl Storage for LocalStorage {
+    fn get(&self, key: &str) -> Option<String> {
+        self.0.as_ref()?.get_item(key).ok().flatten()
+    }
+    fn set(&self, key: &str, value: &str) {
+        if let Some(s) = &self.0 {
+            let _ = s.set_item(key, value);
+        }
+    }
+    fn remove(&self, key: &str) {
+        if let Some(s) = &self.0 {
+            let _ = s.remove_item(key);
+        }
+    }
+}
