@@ -504,9 +504,11 @@ async fn clerk_backend_verify_token_accepts_our_tokens() {
     assert!(out.status.success(), "verify-token.mjs failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let first: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
     assert_eq!(first["result"], "accept", "{stdout}");
-    if first.get("auth").is_some() {
-        assert_eq!(first["auth"]["orgId"], org.as_str(), "{stdout}");
-        assert_eq!(first["auth"]["orgRole"], "org:admin", "{stdout}");
-    }
+    // What Clerk's SDKs read from our claims (@clerk/shared's parser).
+    assert_eq!(first["auth"]["orgId"], org.as_str(), "{stdout}");
+    assert_eq!(first["auth"]["orgRole"], "org:admin", "{stdout}");
+    assert!(first["auth"]["orgPermissions"].as_array().unwrap().contains(&json!("org:sys_memberships:manage")), "{stdout}");
+    let second: Value = serde_json::from_str(stdout.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(second["result"], "token-invalid-authorized-parties", "{stdout}");
     t.server.stop().await;
 }
