@@ -214,3 +214,23 @@ async fn restart_keeps_users_sessions_and_keys() {
     assert_eq!(api.get("/v1/users").await.body.as_array().unwrap().len(), 2);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_clerk_backend_sdk_works_against_the_server() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let modules = root.join("../tests/js/node_modules/@clerk/backend");
+    if std::process::Command::new("node").arg("--version").output().is_err() || !modules.exists() {
+        eprintln!("SKIP: node or tests/js/node_modules/@clerk/backend missing (run .ci/setup)");
+        return;
+    }
+    let t = TestServer::start().await;
+    let script = root.join("tests/backend_sdk.mjs");
+    let args = [script.display().to_string(), t.server.url(), t.sk(), t.seeded.bob_id.clone()];
+    let out = tokio::task::spawn_blocking(move || std::process::Command::new("node").args(&args).output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout.lines().filter(|l| l.contains("\"ok\":true")).count(), 8, "{stdout}");
+    t.server.stop().await;
+}

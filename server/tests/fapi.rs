@@ -512,3 +512,27 @@ async fn clerk_backend_verify_token_accepts_our_tokens() {
     assert_eq!(second["result"], "token-invalid-authorized-parties", "{stdout}");
     t.server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn www_folder_is_served_from_the_same_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let www = dir.path().join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    std::fs::write(www.join("index.html"), "<h1>demo</h1>").unwrap();
+    std::fs::write(www.join("lib_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let mut cfg = config(dir.path().join("clerk.db"), 60);
+    cfg.www = Some(www);
+    let server = clerk_server::start(cfg).await.unwrap();
+    let http = reqwest::Client::new();
+    let r = http.get(format!("{}/", server.url())).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let r = http.get(format!("{}/lib_bg.wasm", server.url())).send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "application/wasm");
+    // API routes still win over the folder.
+    let r = http.get(format!("{}/v1/client", server.url())).send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let r = http.get(format!("{}/missing.js", server.url())).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    server.stop().await;
+}
