@@ -79,12 +79,12 @@ impl ClientJs {
 
     #[wasm_bindgen(getter = signIn)]
     pub fn sign_in(&self) -> SignInJs {
-        SignInJs { ctx: self.ctx.clone() }
+        SignInJs { ctx: self.ctx.clone(), answer: None }
     }
 
     #[wasm_bindgen(getter = signUp)]
     pub fn sign_up(&self) -> SignUpJs {
-        SignUpJs { ctx: self.ctx.clone() }
+        SignUpJs { ctx: self.ctx.clone(), answer: None }
     }
 
     #[wasm_bindgen(getter = cookieExpiresAt)]
@@ -181,12 +181,23 @@ macro_rules! fields {
     };
 }
 
-/// Runs one step of a sign-in or sign-up; resolves to the same live object.
+/// The attempt as it is now: the client's own while it is the same attempt, else the answer
+/// of the call that returned this object (the server drops a completed attempt from the client).
+fn attempt(live: Option<&Json>, answer: Option<&Json>) -> Option<Json> {
+    let id = |j: &Json| j.get("id").and_then(Json::as_str).map(str::to_owned);
+    match (live, answer) {
+        (Some(live), Some(answer)) if id(live) == id(answer) => Some(live.clone()),
+        (_, Some(answer)) => Some(answer.clone()),
+        (live, None) => live.cloned(),
+    }
+}
+
+/// Runs one step of a sign-in or sign-up; resolves to an object showing the step's answer.
 fn step<T: Into<JsValue> + 'static>(
     ctx: &Rc<Context>,
     params: JsValue,
     defaults: &[(&str, &str)],
-    make: impl FnOnce(Rc<Context>) -> T + 'static,
+    make: impl FnOnce(Rc<Context>, Json) -> T + 'static,
     call: impl AsyncFnOnce(Rc<Context>, Vec<(String, String)>) -> Result<Json, ClerkError> + 'static,
 ) -> js_sys::Promise {
     let mut form = match form_from_js(&params) {
@@ -200,23 +211,25 @@ fn step<T: Into<JsValue> + 'static>(
     }
     let ctx = ctx.clone();
     promise(async move {
-        call(ctx.clone(), form).await?;
-        Ok(make(ctx).into())
+        let answer = call(ctx.clone(), form).await?;
+        Ok(make(ctx, answer).into())
     })
 }
 
 #[wasm_bindgen(js_name = SignIn)]
 pub struct SignInJs {
     ctx: Rc<Context>,
+    answer: Option<Json>,
 }
 
 impl SignInJs {
     fn current(&self) -> Option<Json> {
-        self.ctx.core.client()?.sign_in.clone()
+        let client = self.ctx.core.client();
+        attempt(client.as_ref().and_then(|c| c.sign_in.as_ref()), self.answer.as_ref())
     }
 
     fn step(&self, name: Option<&'static str>, params: JsValue, defaults: &[(&str, &str)]) -> js_sys::Promise {
-        step(&self.ctx, params, defaults, |ctx| SignInJs { ctx }, async move |ctx, form| {
+        step(&self.ctx, params, defaults, |ctx, answer| SignInJs { ctx, answer: Some(answer) }, async move |ctx, form| {
             ctx.core.sign_in_request(name, &as_form_refs(&form)).await
         })
     }
@@ -269,15 +282,17 @@ impl SignInJs {
 #[wasm_bindgen(js_name = SignUp)]
 pub struct SignUpJs {
     ctx: Rc<Context>,
+    answer: Option<Json>,
 }
 
 impl SignUpJs {
     fn current(&self) -> Option<Json> {
-        self.ctx.core.client()?.sign_up.clone()
+        let client = self.ctx.core.client();
+        attempt(client.as_ref().and_then(|c| c.sign_up.as_ref()), self.answer.as_ref())
     }
 
     fn step(&self, name: Option<&'static str>, verb: Verb, params: JsValue, defaults: &[(&str, &str)]) -> js_sys::Promise {
-        step(&self.ctx, params, defaults, |ctx| SignUpJs { ctx }, async move |ctx, form| {
+        step(&self.ctx, params, defaults, |ctx, answer| SignUpJs { ctx, answer: Some(answer) }, async move |ctx, form| {
             ctx.core.sign_up_request(name, verb, &as_form_refs(&form)).await
         })
     }
