@@ -594,7 +594,13 @@ impl Clerk {
         self.require_loaded()?;
         let response = self.session_request(session_id, action, &[], Emit::Now).await?;
         self.0.tokens.clear_session(session_id);
-        Session::deserialize_from(&response)
+        let session = Session::deserialize_from(&response)?;
+        // Servers may leave ended and removed sessions out of the client: the answer is then
+        // the freshest word on this session.
+        if self.session(session_id).is_none() {
+            self.0.forgotten_sessions.borrow_mut().insert(session.id.clone(), session.clone());
+        }
+        Ok(session)
     }
 
     /// Marks the session as active now, keeping its organization.
