@@ -40,9 +40,10 @@ fn expiry_and_default_leeway_on_the_token_lifetime() {
     let fake = FakeFapi::two_sessions();
     let clerk = loaded(&fake);
     let first = plain(&clerk, "sess_a");
-    fake.clock.advance_secs(49); // 11 s left: more than the 10 s leeway
+    // Default leeway: 10 s, at most 5% of the lifetime (3 s for a 60 s token).
+    fake.clock.advance_secs(56); // 4 s left
     assert_eq!(plain(&clerk, "sess_a"), first);
-    fake.clock.advance_secs(2); // 9 s left: inside the leeway, treated as expired
+    fake.clock.advance_secs(2); // 2 s left: inside the leeway, treated as expired
     let refreshed = plain(&clerk, "sess_a");
     assert_ne!(refreshed, first);
     assert_eq!(fake.count("/sess_a/tokens"), 2);

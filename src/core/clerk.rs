@@ -7,9 +7,9 @@
 use super::authz::{AuthorizationParams, check_authorization};
 use super::error::{ClerkError, Result, codes};
 use super::fapi::{self, Fapi, Retry, Verb};
-use super::platform::{Clock, Storage, Transport};
+use super::platform::{Clock, Spawner, Storage, Transport};
 use super::resources::{Client, Json, Session, client_from_body, str_field};
-use super::tokens::{CachedToken, Minted, TokenCache, TokenKey, cached_token};
+use super::tokens::{CachedToken, Leeway, Minted, TokenCache, TokenKey, cached_token};
 use clerk_token::{InstanceType, PublishableKey};
 use futures::FutureExt;
 use futures::future::LocalBoxFuture;
@@ -17,8 +17,14 @@ use serde_json::Value;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-/// Tokens are treated as expired this long before they really expire.
+/// Tokens are treated as expired this long before they really expire (at most a quarter of
+/// their lifetime, for short-lived tokens).
 pub const DEFAULT_LEEWAY_SECS: u32 = 10;
+const DEFAULT_LEEWAY_MS: u64 = DEFAULT_LEEWAY_SECS as u64 * 1000;
+/// The active token is refreshed this long (at most 2.5% of its lifetime) before its leeway
+/// starts, so the new token is usually there before anyone asks; a caller who comes during
+/// the refresh joins it rather than starting another request.
+const REFRESH_MARGIN_MS: u64 = 2_000;
 /// Listener errors kept for inspection; older ones are dropped.
 const MAX_KEPT_LISTENER_ERRORS: usize = 16;
 /// clerk-js refuses a leeway of a whole default token lifetime: the cache would be useless.
@@ -98,6 +104,7 @@ pub struct Platform {
     pub transport: Rc<dyn Transport>,
     pub clock: Rc<dyn Clock>,
     pub storage: Rc<dyn Storage>,
+    pub spawner: Rc<dyn Spawner>,
 }
 
 #[derive(Default)]
@@ -117,7 +124,10 @@ struct Inner {
     proxy_url: Option<String>,
     fapi: Fapi,
     clock: Rc<dyn Clock>,
+    spawner: Rc<dyn Spawner>,
     tokens: Rc<TokenCache>,
+    /// The token the background refresh is set up for: (key, local time it fires).
+    refresh_target: RefCell<Option<(TokenKey, u64)>>,
     state: RefCell<State>,
     listeners: RefCell<Vec<(u64, Listener)>>,
     next_listener_id: Cell<u64>,
@@ -149,7 +159,9 @@ impl Clerk {
             proxy_url: options.proxy_url,
             fapi,
             clock: platform.clock,
+            spawner: platform.spawner,
             tokens: TokenCache::new(),
+            refresh_target: RefCell::default(),
             state: RefCell::default(),
             listeners: RefCell::default(),
             next_listener_id: Cell::new(0),
@@ -293,6 +305,7 @@ impl Clerk {
         for listener in &listeners {
             self.call_listener(listener, &resources);
         }
+        self.schedule_refresh();
     }
 
     // ---- loading and the client ---------------------------------------------------------------
@@ -646,12 +659,12 @@ impl Clerk {
     async fn get_token_or_error(&self, session_id: &str, options: &GetTokenOptions) -> Result<String> {
         self.require_loaded()?;
         let session = self.require_signed_in(session_id)?;
-        let leeway_secs = options.leeway_secs.unwrap_or(DEFAULT_LEEWAY_SECS);
-        if options.template.is_none() && leeway_secs >= MAX_LEEWAY_SECS {
+        if let Some(leeway_secs) = options.leeway_secs.filter(|l| *l >= MAX_LEEWAY_SECS && options.template.is_none()) {
             return Err(ClerkError::invalid_argument(format!(
                 "leewayInSeconds must be under the token lifetime ({MAX_LEEWAY_SECS} s), got {leeway_secs}"
             )));
         }
+        let leeway = Leeway { requested_ms: options.leeway_secs.map(|l| u64::from(l) * 1000), default_ms: DEFAULT_LEEWAY_MS };
         if let Some(template) = &options.template {
             validate_path_segment("template", template)?;
         }
@@ -666,13 +679,68 @@ impl Clerk {
         let token = self
             .0
             .tokens
-            .get_or_fetch(key, self.now_ms(), u64::from(leeway_secs) * 1000, options.skip_cache, move || {
+            .get_or_fetch(key, self.now_ms(), leeway, options.skip_cache, move || {
                 async move { this.mint_token(&fetch_key).await }.boxed_local()
             })
             .await?;
         // The session may have ended while the request was under way.
         self.require_signed_in(session_id)?;
+        self.schedule_refresh();
         Ok(token.jwt.to_string())
+    }
+
+    /// The cache key of the token `getToken()` gives by default: the active session's, for
+    /// its active organization.
+    fn active_token_key(&self) -> Option<TokenKey> {
+        let session = self.resources().session.value()?.clone();
+        Some(TokenKey { session_id: session.id, template: None, organization_id: session.last_active_organization_id })
+    }
+
+    /// Refresh-ahead: fetches the next token for the active session and organization shortly
+    /// before the cached one enters its leeway, so `getToken()` never waits at expiry. Only
+    /// the active key is kept warm (clerk-js refreshes every cached session).
+    fn schedule_refresh(&self) {
+        let Some(key) = self.active_token_key() else {
+            self.0.refresh_target.borrow_mut().take();
+            return;
+        };
+        let Some(token) = self.0.tokens.ready(&key) else { return };
+        let margin = REFRESH_MARGIN_MS.min(token.lifetime_ms / 40);
+        let fire_at = token.expires_at_ms.saturating_sub(token.leeway_ms(None, DEFAULT_LEEWAY_MS) + margin);
+        let target = Some((key.clone(), fire_at));
+        if *self.0.refresh_target.borrow() == target {
+            return; // already set up for this very token
+        }
+        *self.0.refresh_target.borrow_mut() = target.clone();
+        let clock = self.0.clock.clone();
+        let weak = Rc::downgrade(&self.0);
+        self.0.spawner.spawn(
+            async move {
+                // Until an absolute time: the task may first run a little after it was spawned.
+                clock.sleep(fire_at.saturating_sub(clock.now_ms())).await;
+                let Some(inner) = weak.upgrade() else { return };
+                let clerk = Clerk(inner);
+                // Superseded by a newer token, another session or organization, or sign-out.
+                if *clerk.0.refresh_target.borrow() != target {
+                    return;
+                }
+                clerk.0.refresh_target.borrow_mut().take();
+                let minting = clerk.clone();
+                let mint_key = key.clone();
+                let Some(refresh) = clerk.0.tokens.refresh(&key, move || async move { minting.mint_token(&mint_key).await }.boxed_local()) else {
+                    return;
+                };
+                // A failure keeps the old token; the next getToken() after it expires asks the
+                // server itself.
+                if refresh.await.is_ok() {
+                    if clerk.signed_in_session(&key.session_id).is_none() {
+                        clerk.0.tokens.clear_session(&key.session_id);
+                    }
+                    clerk.schedule_refresh();
+                }
+            }
+            .boxed_local(),
+        );
     }
 
     fn require_signed_in(&self, session_id: &str) -> Result<Session> {

@@ -12,5 +12,5 @@ pub use authz::{AuthorizationParams, FactorLevel, Reverification};
 pub use clerk::{BeforeEmit, Clerk, ClerkOptions, GetTokenOptions, Listener, Platform, Resources, Selection, Slot};
 pub use error::{ApiErrorItem, ClerkError, Result};
 pub use fapi::Verb;
-pub use platform::{Clock, HttpRequest, HttpResponse, MemoryStorage, Method, Storage, Transport, TransportError};
+pub use platform::{Clock, HttpRequest, HttpResponse, MemoryStorage, Method, Spawner, Storage, Transport, TransportError};
 pub use resources::{Client, Json, Session};

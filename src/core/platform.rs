@@ -45,6 +45,11 @@ pub trait Clock {
     fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()>;
 }
 
+/// Runs background work (token refresh-ahead) on the host's event loop.
+pub trait Spawner {
+    fn spawn(&self, task: LocalBoxFuture<'static, ()>);
+}
+
 /// Small persistent strings (the dev-browser token). Failures are ignored by design:
 /// storage is a cache, and private browsing modes may refuse it.
 pub trait Storage {

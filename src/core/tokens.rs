@@ -25,6 +25,28 @@ pub struct CachedToken {
     pub jwt: Rc<str>,
     /// Local time (ms) at which the token stops being valid.
     pub expires_at_ms: u64,
+    /// Its whole lifetime (`exp - iat`), which bounds the default leeway.
+    pub lifetime_ms: u64,
+}
+
+impl CachedToken {
+    /// How long before expiry the token is treated as expired: the caller's leeway, or by
+    /// default `default_ms` but at most 5% of the lifetime, so a token is used for nearly all
+    /// of its life and short-lived ones (seconds) are still served from the cache.
+    pub fn leeway_ms(&self, requested_ms: Option<u64>, default_ms: u64) -> u64 {
+        requested_ms.unwrap_or(default_ms.min(self.lifetime_ms / 20))
+    }
+
+    fn is_fresh(&self, now_ms: u64, leeway: Leeway) -> bool {
+        self.expires_at_ms > now_ms + self.leeway_ms(leeway.requested_ms, leeway.default_ms)
+    }
+}
+
+/// The leeway asked for (`leewayInSeconds`), or the default applied per token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Leeway {
+    pub requested_ms: Option<u64>,
+    pub default_ms: u64,
 }
 
 type TokenFuture = Shared<LocalBoxFuture<'static, Result<CachedToken>>>;
@@ -32,6 +54,9 @@ type TokenFuture = Shared<LocalBoxFuture<'static, Result<CachedToken>>>;
 enum Entry {
     Ready(CachedToken),
     InFlight { request_id: u64, future: TokenFuture },
+    /// A background refresh is under way; `token` serves callers while it is still fresh,
+    /// later callers join the refresh instead of starting another request.
+    Refreshing { token: CachedToken, request_id: u64, future: TokenFuture },
 }
 
 #[derive(Default)]
@@ -45,12 +70,57 @@ impl TokenCache {
         Rc::new(Self::default())
     }
 
-    /// A token still valid for more than `leeway_ms` at `now_ms`, without any request.
-    pub fn fresh(&self, key: &TokenKey, now_ms: u64, leeway_ms: u64) -> Option<CachedToken> {
+    /// A token still valid for more than its leeway at `now_ms`, without any request.
+    pub fn fresh(&self, key: &TokenKey, now_ms: u64, leeway: Leeway) -> Option<CachedToken> {
         match self.entries.borrow().get(key) {
-            Some(Entry::Ready(token)) if token.expires_at_ms > now_ms + leeway_ms => Some(token.clone()),
+            Some(Entry::Ready(token) | Entry::Refreshing { token, .. }) if token.is_fresh(now_ms, leeway) => Some(token.clone()),
             _ => None,
         }
+    }
+
+    /// The cached token under `key`, fresh or not, unless a request for it is under way.
+    pub fn ready(&self, key: &TokenKey) -> Option<CachedToken> {
+        match self.entries.borrow().get(key) {
+            Some(Entry::Ready(token)) => Some(token.clone()),
+            _ => None,
+        }
+    }
+
+    fn next_request_id(&self) -> u64 {
+        let id = self.next_request_id.get() + 1;
+        self.next_request_id.set(id);
+        id
+    }
+
+    /// Wraps a request so that its outcome is stored exactly once, even if every caller
+    /// stops waiting.
+    fn shared_request(self: &Rc<Self>, key: TokenKey, request_id: u64, request: LocalBoxFuture<'static, Result<CachedToken>>) -> TokenFuture {
+        let cache: Weak<Self> = Rc::downgrade(self);
+        async move {
+            let outcome = request.await;
+            if let Some(cache) = cache.upgrade() {
+                cache.settle(&key, request_id, &outcome);
+            }
+            outcome
+        }
+        .boxed_local()
+        .shared()
+    }
+
+    /// Starts a background refresh of a ready token: it keeps serving callers meanwhile.
+    /// Returns the refresh's outcome, or `None` when there is nothing ready to refresh.
+    pub fn refresh(
+        self: &Rc<Self>,
+        key: &TokenKey,
+        fetch: impl FnOnce() -> LocalBoxFuture<'static, Result<CachedToken>>,
+    ) -> Option<LocalBoxFuture<'static, Result<CachedToken>>> {
+        let token = self.ready(key)?;
+        let request_id = self.next_request_id();
+        let future = self.shared_request(key.clone(), request_id, fetch());
+        self.entries
+            .borrow_mut()
+            .insert(key.clone(), Entry::Refreshing { token, request_id, future: future.clone() });
+        Some(future.boxed_local())
     }
 
     /// The cached token, the request already under way, or a new request made with `fetch`.
@@ -59,34 +129,20 @@ impl TokenCache {
         self: &Rc<Self>,
         key: TokenKey,
         now_ms: u64,
-        leeway_ms: u64,
+        leeway: Leeway,
         skip_cache: bool,
         fetch: impl FnOnce() -> LocalBoxFuture<'static, Result<CachedToken>>,
     ) -> LocalBoxFuture<'static, Result<CachedToken>> {
         if !skip_cache {
-            if let Some(token) = self.fresh(&key, now_ms, leeway_ms) {
+            if let Some(token) = self.fresh(&key, now_ms, leeway) {
                 return futures::future::ready(Ok(token)).boxed_local();
             }
-            if let Some(Entry::InFlight { future, .. }) = self.entries.borrow().get(&key) {
+            if let Some(Entry::InFlight { future, .. } | Entry::Refreshing { future, .. }) = self.entries.borrow().get(&key) {
                 return future.clone().boxed_local();
             }
         }
-        let request_id = self.next_request_id.get() + 1;
-        self.next_request_id.set(request_id);
-        let cache: Weak<Self> = Rc::downgrade(self);
-        let request = fetch();
-        let settle_key = key.clone();
-        // Storing the outcome is part of the shared future, so it happens exactly once even
-        // if every caller stops waiting.
-        let future = async move {
-            let outcome = request.await;
-            if let Some(cache) = cache.upgrade() {
-                cache.settle(&settle_key, request_id, &outcome);
-            }
-            outcome
-        }
-        .boxed_local()
-        .shared();
+        let request_id = self.next_request_id();
+        let future = self.shared_request(key.clone(), request_id, fetch());
         self.entries
             .borrow_mut()
             .insert(key, Entry::InFlight { request_id, future: future.clone() });
@@ -94,17 +150,19 @@ impl TokenCache {
     }
 
     /// Records a request's outcome, unless the entry was dropped or replaced while it ran.
+    /// A failed refresh puts back the token it was refreshing.
     fn settle(&self, key: &TokenKey, request_id: u64, outcome: &Result<CachedToken>) {
         let mut entries = self.entries.borrow_mut();
-        let current = matches!(entries.get(key), Some(Entry::InFlight { request_id: id, .. }) if *id == request_id);
-        if !current {
-            return;
-        }
-        match outcome {
-            Ok(token) => {
-                entries.insert(key.clone(), Entry::Ready(token.clone()));
+        let previous = match entries.get(key) {
+            Some(Entry::InFlight { request_id: id, .. }) if *id == request_id => None,
+            Some(Entry::Refreshing { request_id: id, token, .. }) if *id == request_id => Some(token.clone()),
+            _ => return,
+        };
+        match outcome.as_ref().ok().cloned().or(previous) {
+            Some(token) => {
+                entries.insert(key.clone(), Entry::Ready(token));
             }
-            Err(_) => {
+            None => {
                 entries.remove(key);
             }
         }
@@ -116,7 +174,7 @@ impl TokenCache {
         let mut entries = self.entries.borrow_mut();
         match entries.get(&key) {
             Some(Entry::Ready(existing)) if existing.expires_at_ms >= token.expires_at_ms => {}
-            Some(Entry::InFlight { .. }) => {}
+            Some(Entry::InFlight { .. } | Entry::Refreshing { .. }) => {}
             _ => {
                 entries.insert(key, Entry::Ready(token));
             }
@@ -139,7 +197,7 @@ impl TokenCache {
             .iter()
             .filter_map(|(k, e)| match e {
                 Entry::Ready(t) => Some((k.clone(), t.expires_at_ms)),
-                Entry::InFlight { .. } => None,
+                Entry::InFlight { .. } | Entry::Refreshing { .. } => None,
             })
             .collect()
     }
@@ -172,5 +230,5 @@ pub fn cached_token(jwt: &str, received_at_ms: u64, minted: Minted) -> Result<(C
     if minted == Minted::AtSomePoint {
         expires_at_ms = expires_at_ms.min(claims.exp.max(0) as u64 * 1000);
     }
-    Ok((CachedToken { jwt: Rc::from(jwt), expires_at_ms }, claims))
+    Ok((CachedToken { jwt: Rc::from(jwt), expires_at_ms, lifetime_ms }, claims))
 }

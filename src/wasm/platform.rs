@@ -1,6 +1,6 @@
 //! The browser's implementations of the core's platform traits.
 
-use crate::core::{Clock, HttpRequest, HttpResponse, Method, Storage, Transport, TransportError};
+use crate::core::{Clock, HttpRequest, HttpResponse, Method, Spawner, Storage, Transport, TransportError};
 use futures::FutureExt;
 use futures::future::LocalBoxFuture;
 use gloo_net::http::RequestBuilder;
@@ -98,5 +98,14 @@ impl Storage for LocalStorage {
         if let Some(s) = &self.0 {
             let _ = s.remove_item(key);
         }
+    }
+}
+
+/// Background tasks on the browser's microtask queue.
+pub struct LocalSpawner;
+
+impl Spawner for LocalSpawner {
+    fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
+        wasm_bindgen_futures::spawn_local(task);
     }
 }

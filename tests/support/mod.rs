@@ -18,15 +18,32 @@ use std::rc::Rc;
 pub const PK_DEV: &str = "pk_test_Y2xlcmsuZXhhbXBsZS5hY2NvdW50cy5kZXYk"; // clerk.example.accounts.dev
 pub const PROXY: &str = "http://127.0.0.1:4000";
 
-#[derive(Default)]
+/// Time that moves only when the test says so.
 pub struct FakeClock {
-    pub now: Cell<u64>,
+    pub now: Rc<Cell<u64>>,
     pub sleeps: RefCell<Vec<u64>>,
+    /// When true (the default), sleeping moves time forward at once, so back-off is observable
+    /// without waiting. When false, sleepers wait until `advance_secs` reaches their deadline.
+    pub auto_advance: Cell<bool>,
+    wakers: Rc<RefCell<Vec<std::task::Waker>>>,
+}
+
+impl Default for FakeClock {
+    fn default() -> Self {
+        FakeClock { now: Rc::default(), sleeps: RefCell::default(), auto_advance: Cell::new(true), wakers: Rc::default() }
+    }
 }
 
 impl FakeClock {
     pub fn advance_secs(&self, secs: u64) {
-        self.now.set(self.now.get() + secs * 1000);
+        self.advance_ms(secs * 1000);
+    }
+
+    pub fn advance_ms(&self, ms: u64) {
+        self.now.set(self.now.get() + ms);
+        for waker in self.wakers.borrow_mut().drain(..) {
+            waker.wake();
+        }
     }
 }
 
@@ -34,11 +51,23 @@ impl Clock for FakeClock {
     fn now_ms(&self) -> u64 {
         self.now.get()
     }
-    /// Sleeping moves time forward at once: back-off is observable without waiting.
+
     fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()> {
         self.sleeps.borrow_mut().push(ms);
-        self.now.set(self.now.get() + ms);
-        futures::future::ready(()).boxed_local()
+        if self.auto_advance.get() {
+            self.now.set(self.now.get() + ms);
+            return futures::future::ready(()).boxed_local();
+        }
+        let (now, wakers, deadline) = (self.now.clone(), self.wakers.clone(), self.now.get() + ms);
+        futures::future::poll_fn(move |cx| {
+            if now.get() >= deadline {
+                std::task::Poll::Ready(())
+            } else {
+                wakers.borrow_mut().push(cx.waker().clone());
+                std::task::Poll::Pending
+            }
+        })
+        .boxed_local()
     }
 }
 
@@ -71,6 +100,18 @@ pub struct FakeFapi {
     held: RefCell<Vec<oneshot::Sender<()>>>,
     pub token_ttl_secs: Cell<i64>,
     minted: Cell<u64>,
+    /// Background tasks the library spawned; they run when the test calls `run_background`.
+    background: RefCell<futures::executor::LocalPool>,
+    /// A handle that spawns into `background` even while it runs.
+    background_spawner: RefCell<Option<futures::executor::LocalSpawner>>,
+}
+
+impl Spawner for FakeFapi {
+    fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
+        use futures::task::LocalSpawnExt;
+        let mut spawner = self.background_spawner.borrow_mut();
+        spawner.get_or_insert_with(|| self.background.borrow().spawner()).spawn_local(task).unwrap();
+    }
 }
 
 pub fn user(id: &str, orgs: &[(&str, &str, &[&str])]) -> Value {
@@ -96,6 +137,7 @@ impl FakeFapi {
     /// `sess_b` (user_b), `sess_a` last active.
     pub fn two_sessions() -> Rc<Self> {
         let fake = FakeFapi { token_ttl_secs: Cell::new(60), ..Default::default() };
+        *fake.background_spawner.borrow_mut() = Some(fake.background.borrow().spawner());
         fake.clock.now.set(1_700_000_000_000);
         let a = session("sess_a", user("user_a", &[("org_1", "org:admin", &["org:sys_memberships:manage"]), ("org_2", "org:member", &[])]));
         let b = session("sess_b", user("user_b", &[]));
@@ -112,7 +154,12 @@ impl FakeFapi {
     }
 
     pub fn platform(self: &Rc<Self>) -> Platform {
-        Platform { transport: self.clone(), clock: self.clock.clone(), storage: Rc::new(MemoryStorage::default()) }
+        Platform { transport: self.clone(), clock: self.clock.clone(), storage: Rc::new(MemoryStorage::default()), spawner: self.clone() }
+    }
+
+    /// Runs the library's background tasks until they all wait (on time or on the network).
+    pub fn run_background(&self) {
+        self.background.borrow_mut().run_until_stalled();
     }
 
     pub fn clerk(self: &Rc<Self>) -> Clerk {
