@@ -253,7 +253,8 @@ async fn count_requests(
     next.run(req).await
 }
 
-/// Echoes allowed Origins with credentials; exposes `Clerk-Db-Jwt` for dev-browser refreshes.
+/// Echoes allowed Origins with credentials; exposes `Clerk-Db-Jwt` for dev-browser refreshes
+/// and `Retry-After` so cross-origin clients can honour rate limits (it is not CORS-safelisted).
 fn cors_layer(state: &AppState) -> CorsLayer {
     let mut allowed = state.config.allowed_origins.clone();
     allowed.push(state.issuer.clone());
@@ -266,7 +267,7 @@ fn cors_layer(state: &AppState) -> CorsLayer {
         .allow_credentials(true)
         .allow_methods(AllowMethods::mirror_request())
         .allow_headers(AllowHeaders::mirror_request())
-        .expose_headers([HeaderName::from_static("clerk-db-jwt")])
+        .expose_headers([HeaderName::from_static("clerk-db-jwt"), HeaderName::from_static("retry-after")])
         .max_age(Duration::from_secs(600))
 }
 
