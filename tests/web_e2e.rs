@@ -209,7 +209,7 @@ export async function serverErrors(clerk, server, secretKey) {
     }
   }
   out.rateLimited = limited ?? 'never';
-  try { await clerk.client.signIn.create({}); } catch (e) { out.missingIdentifier = [e.status, e.code]; }
+  try { await clerk.client.signIn.create({ identifier: 'nobody@example.com' }); } catch (e) { out.unknownIdentifier = [e.status, e.code]; }
   try { await clerk.client.signUp.create({ emailAddress: 'not-an-email', password: 'x' }); } catch (e) { out.badSignUp = [e.status, e.code, e.errors.length >= 1]; }
   const sid = await signInWithPassword(clerk, 'alice@example.com').catch(() => null) ?? await signInWithPassword(clerk, 'bob@example.com').catch(() => null);
   localStorage.clear();
@@ -223,7 +223,8 @@ export async function serverErrors(clerk, server, secretKey) {
     out.revoked = [e.status, e.code, fresh.session?.id === bob];
   }
   await fresh.client.reload();
-  out.afterReload = [fresh.session, fresh.client.sessions.find((s) => s.id === bob)?.status];
+  out.afterReload = [fresh.session, fresh.client.signedInSessions.some((s) => s.id === bob)];
+  out.revokedServer = (await json(`${server}/v1/sessions/${bob}`, { headers: { Authorization: `Bearer ${secretKey}` } })).status;
   out.unused = sid === undefined;
   return out;
 }
@@ -338,11 +339,12 @@ async fn server_errors_arrive_typed_and_leave_state_consistent() {
     assert_eq!(wrong[5], "needs_first_factor", "a failed attempt leaves the sign-in where it was");
     assert_eq!(out["rateLimited"][0], 429, "{out}");
     assert_eq!(out["rateLimited"][2], true, "429 carries Retry-After");
-    assert_eq!(out["missingIdentifier"][0], 422, "{out}");
+    assert_eq!(out["unknownIdentifier"][0], 422, "{out}");
     assert_eq!(out["badSignUp"][0], 422, "{out}");
     assert_eq!(out["revokedByBackend"], 200);
     let revoked = &out["revoked"];
     assert!(revoked[0] == 401 || revoked[0] == 404 || revoked[0] == 422, "{out}");
     assert_eq!(revoked[2], true, "an error alone does not sign the user out locally");
-    assert_eq!(out["afterReload"], json!([null, "revoked"]));
+    assert_eq!(out["afterReload"], json!([null, false]), "after a reload the revoked session is gone");
+    assert_eq!(out["revokedServer"], "revoked");
 }
