@@ -130,6 +130,14 @@ async fn sessions_endpoints_and_pagination() {
     let r = api.http.post(t.url(&format!("/v1/sessions/{}/revoke", ids[2]))).bearer_auth(t.sk()).send().await.unwrap();
     assert_eq!(r.status(), 200);
 
+    // Impersonation: the actor becomes the `act` claim.
+    let r = api.post("/v1/sessions", Some(json!({"user_id": bob, "actor": {"sub": t.seeded.alice_id}}))).await;
+    assert_eq!(r.body["actor"]["sub"], t.seeded.alice_id.as_str());
+    let act = api.post(&format!("/v1/sessions/{}/tokens", r.body["id"].as_str().unwrap()), None).await;
+    let c = verify(&t, act.body["jwt"].as_str().unwrap(), &[]).unwrap();
+    assert_eq!(c.act.unwrap()["sub"], t.seeded.alice_id.as_str());
+    assert_eq!(api.post("/v1/sessions", Some(json!({"user_id": bob, "actor": "x"}))).await.status, 422);
+
     // JWKS.
     let r = api.get("/v1/jwks").await;
     let k = &r.body["keys"][0];

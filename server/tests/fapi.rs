@@ -122,6 +122,15 @@ async fn email_code_sign_in_and_single_use_codes() {
     let r = b.get(&format!("/v1/client/sign_ins/{sia}")).await;
     assert_eq!(r.body["response"]["status"], "complete");
 
+    // `strategy=email_code` on create sends the code at once.
+    let b2 = t.browser();
+    let r = b2.post("/v1/client/sign_ins", &[("identifier", "bob@example.com"), ("strategy", "email_code")]).await;
+    assert_eq!(r.body["response"]["first_factor_verification"]["status"], "unverified", "{:?}", r.body);
+    let sia2 = r.body["response"]["id"].as_str().unwrap().to_owned();
+    let code2 = t.latest_code("bob@example.com").await;
+    let r = b2.post(&format!("/v1/client/sign_ins/{sia2}/attempt_first_factor"), &[("strategy", "email_code"), ("code", &code2)]).await;
+    assert_eq!(r.body["response"]["status"], "complete", "{:?}", r.body);
+
     // Reverification by email code: a code works once.
     let verify = format!("/v1/client/sessions/{sid}/verify");
     let r = b.post(&verify, &[("level", "first_factor")]).await;

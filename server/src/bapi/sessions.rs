@@ -51,11 +51,18 @@ pub async fn get(State(st): State<AppState>, Path(id): Path<String>) -> ApiResul
 #[derive(Deserialize, Default)]
 pub struct CreateSession {
     user_id: Option<String>,
+    /// Impersonation (our extension, for testing): `{"sub": "user_..."}`; becomes the `act` claim.
+    actor: Option<Value>,
 }
 
 /// `POST /v1/sessions {user_id}`: a session for the user on a new (cookie-less) client.
 pub async fn create(State(st): State<AppState>, Input(body): Input<CreateSession>) -> ApiResult<Json> {
     let user_id = body.user_id.filter(|u| !u.is_empty()).ok_or_else(|| ApiError::missing_param("user_id"))?;
+    let actor = match body.actor {
+        None | Some(Value::Null) => None,
+        Some(a) if a.get("sub").is_some_and(Value::is_string) => Some(a),
+        Some(_) => return Err(ApiError::invalid_param("actor", "actor must be an object with a `sub`")),
+    };
     st.db(move |tx| {
         let now = now_ms();
         let mut user = tx.user(&user_id)?.ok_or_else(|| ApiError::not_found("user").param("user_id"))?;
@@ -71,7 +78,11 @@ pub async fn create(State(st): State<AppState>, Input(body): Input<CreateSession
             updated_at: now,
         };
         tx.put_client(&client)?;
-        let s = fapi::create_session(tx, &mut client, &mut user, now, false)?;
+        let mut s = fapi::create_session(tx, &mut client, &mut user, now, false)?;
+        if let Some(actor) = actor {
+            s.actor = Some(actor);
+            tx.put_session(&s)?;
+        }
         Ok(Ok(Json(bapi_session_json(&s, now))))
     })
     .await

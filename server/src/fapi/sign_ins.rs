@@ -47,6 +47,21 @@ fn client_sign_in(tx: &mut dyn Tx, caller: &Caller, id: &str) -> ApiResult<(Clie
     }
 }
 
+/// Emails a sign-in code to `email_address_id` (default: the primary address).
+fn send_sign_in_code(st: &AppState, tx: &mut dyn Tx, si: &mut SignIn, email_address_id: Option<String>, now: i64) -> ApiResult<()> {
+    let user_id = si.user_id.clone().unwrap_or_default();
+    let user = tx.user(&user_id)?.ok_or_else(|| ApiError::not_found("user"))?;
+    let wanted = email_address_id.or(user.primary_email_address_id.clone());
+    let email = tx
+        .emails_of(&user_id)?
+        .into_iter()
+        .find(|e| Some(&e.id) == wanted.as_ref())
+        .ok_or_else(|| ApiError::invalid_param("email_address_id", "Unknown email address"))?;
+    let expire_at = issue_email_code(st, tx, &si.id, &email.email, now)?;
+    si.first_factor_verification = Some(verification("unverified", "email_code", Some(expire_at)));
+    Ok(())
+}
+
 /// First factor verified: either ask for the second factor or create the session.
 fn first_factor_passed(
     tx: &mut dyn Tx,
@@ -177,6 +192,10 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
         let outcome = if si.user_id.is_some() && wants_password {
             attempt_first_factor(tx, &mut client, &mut si, &form, ctx.now)?
         } else {
+            if si.user_id.is_some() && form.strategy.as_deref() == Some("email_code") {
+                // `signIn.create({identifier, strategy: "email_code"})` prepares at once.
+                send_sign_in_code(&st2, tx, &mut si, form.email_address_id.clone(), ctx.now)?;
+            }
             Ok(())
         };
         let resp = respond(&st2, tx, &mut client, &mut si, &ctx, cookie)?;
@@ -211,19 +230,8 @@ pub async fn prepare_first(
         if si.status != "needs_first_factor" {
             return Err(ApiError::unprocessable("sign_in_status_invalid", format!("Sign-in is {}", si.status)));
         }
-        let user_id = si.user_id.clone().unwrap_or_default();
         match form.strategy.as_deref() {
-            Some("email_code") => {
-                let emails = tx.emails_of(&user_id)?;
-                let user = tx.user(&user_id)?.ok_or_else(|| ApiError::not_found("user"))?;
-                let wanted = form.email_address_id.clone().or(user.primary_email_address_id.clone());
-                let email = emails
-                    .into_iter()
-                    .find(|e| Some(&e.id) == wanted.as_ref())
-                    .ok_or_else(|| ApiError::invalid_param("email_address_id", "Unknown email address"))?;
-                let expire_at = issue_email_code(&st2, tx, &si.id, &email.email, ctx.now)?;
-                si.first_factor_verification = Some(verification("unverified", "email_code", Some(expire_at)));
-            }
+            Some("email_code") => send_sign_in_code(&st2, tx, &mut si, form.email_address_id.clone(), ctx.now)?,
             Some("password") => {}
             Some(other) => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
             None => return Err(ApiError::missing_param("strategy")),
