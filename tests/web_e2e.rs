@@ -195,6 +195,41 @@ export async function signUpAndReverification(clerk, server, totpSecret) {
   return out;
 }
 
+const settle = () => new Promise((r) => setTimeout(r, 100)); // BroadcastChannel delivers asynchronously
+
+export async function twoTabs(clerk, server, totpSecret) {
+  const out = {};
+  const tabA = clerk;
+  await tabA.load();
+  const bob = await signInWithPassword(tabA, 'bob@example.com');
+  const alice = await signInAlice(tabA, server, totpSecret);
+  await tabA.setActive({ session: bob });
+  // Tab B: the same origin and storage, so the same dev browser and client.
+  const tabB = new clerk.constructor(clerk.publishableKey, { proxyUrl: server });
+  await tabB.load();
+  const seenInB = [];
+  tabB.addListener((r) => seenInB.push(r.session === undefined ? 'undefined' : r.session?.id === bob ? 'bob' : r.session?.id === alice.sessionId ? 'alice' : 'null'));
+  const total = async () => Object.entries(await counters(server)).filter(([k]) => k.includes(' /v1/')).reduce((a, [, n]) => a + n, 0);
+  const before = await total();
+  const token = await tabA.session.getToken({ skipCache: true });
+  await settle();
+  out.tokenShared = (await tabB.session.getToken()) === token;
+  await tabA.setActive({ session: alice.sessionId });
+  await settle();
+  out.switched = tabB.session?.id === alice.sessionId;
+  await tabA.setActive({ organization: 'acme' });
+  await settle();
+  out.orgInB = tabB.organization?.slug;
+  await tabA.session.end();
+  await settle();
+  out.signedOutInB = tabB.session;
+  out.bobStillThere = tabB.client.signedInSessions.map((s) => s.id).includes(bob);
+  // Frontend API requests made meanwhile, less tab A's own: a token, two touches, an end.
+  out.requestsByB = (await total()) - before - 4;
+  out.seenInB = seenInB;
+  return out;
+}
+
 export async function serverErrors(clerk, server, secretKey) {
   const out = {};
   await clerk.load();
@@ -240,6 +275,8 @@ extern "C" {
     async fn lifecycle(clerk: JsValue, server: &str, secret_key: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_name = signUpAndReverification)]
     async fn sign_up_and_reverification(clerk: JsValue, server: &str, totp: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_name = twoTabs)]
+    async fn two_tabs(clerk: JsValue, server: &str, totp: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_name = serverErrors)]
     async fn server_errors(clerk: JsValue, server: &str, secret_key: &str) -> Result<JsValue, JsValue>;
 }
@@ -347,4 +384,17 @@ async fn server_errors_arrive_typed_and_leave_state_consistent() {
     assert_eq!(revoked[2], true, "an error alone does not sign the user out locally");
     assert_eq!(out["afterReload"], json!([null, false]), "after a reload the revoked session is gone");
     assert_eq!(out["revokedServer"], "revoked");
+}
+
+#[wasm_bindgen_test]
+async fn two_tabs_stay_in_sync_without_requests() {
+    let totp = env(option_env!("CLERK_E2E_TOTP_SECRET"), "CLERK_E2E_TOTP_SECRET");
+    let out = outcome(two_tabs(clerk().await, server(), totp).await);
+    assert_eq!(out["tokenShared"], true, "{out}");
+    assert_eq!(out["switched"], true, "{out}");
+    assert_eq!(out["orgInB"], "acme", "{out}");
+    assert_eq!(out["signedOutInB"], Value::Null, "{out}");
+    assert_eq!(out["bobStillThere"], true, "{out}");
+    assert_eq!(out["requestsByB"], 0, "tab B followed without asking the server: {out}");
+    assert!(!out["seenInB"].as_array().unwrap().contains(&json!("undefined")), "no half state in tab B: {out}");
 }

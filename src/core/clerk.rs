@@ -7,7 +7,7 @@
 use super::authz::{AuthorizationParams, check_authorization};
 use super::error::{ClerkError, Result, codes};
 use super::fapi::{self, Fapi, Retry, Verb};
-use super::platform::{Clock, Spawner, Storage, Transport};
+use super::platform::{Broadcast, Clock, Spawner, Storage, Transport};
 use super::resources::{Client, Json, Session, client_from_body, str_field};
 use super::tokens::{CachedToken, Leeway, Minted, TokenCache, TokenKey, cached_token};
 use clerk_token::{InstanceType, PublishableKey};
@@ -105,6 +105,7 @@ pub struct Platform {
     pub clock: Rc<dyn Clock>,
     pub storage: Rc<dyn Storage>,
     pub spawner: Rc<dyn Spawner>,
+    pub broadcast: Rc<dyn Broadcast>,
 }
 
 #[derive(Default)]
@@ -118,13 +119,21 @@ struct State {
     transitioning: bool,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     publishable_key: String,
     key: PublishableKey,
     proxy_url: Option<String>,
     fapi: Fapi,
     clock: Rc<dyn Clock>,
     spawner: Rc<dyn Spawner>,
+    broadcast: Rc<dyn Broadcast>,
+    /// The last state this tab posted or received, so the same state is not posted back.
+    last_tab_state: RefCell<Option<String>>,
+    /// While the client is reloaded to learn a session another tab signed in: the newest
+    /// state to apply once it is known (later messages replace it; there is one reload).
+    pub(crate) awaiting_reload: RefCell<Option<String>>,
+    /// Spreads the refresh of tabs sharing a token, so one refreshes and the others receive it.
+    refresh_jitter_seed: u64,
     tokens: Rc<TokenCache>,
     /// The token the background refresh is set up for: (key, local time it fires).
     refresh_target: RefCell<Option<(TokenKey, u64)>>,
@@ -142,7 +151,7 @@ struct Inner {
 }
 
 #[derive(Clone)]
-pub struct Clerk(Rc<Inner>);
+pub struct Clerk(pub(crate) Rc<Inner>);
 
 impl Clerk {
     pub fn new(publishable_key: &str, options: ClerkOptions, platform: Platform) -> Result<Clerk> {
@@ -152,6 +161,7 @@ impl Clerk {
         })?;
         let base_url = fapi::base_url(&key.frontend_api, options.proxy_url.as_deref())?;
         let uses_dev_browser = key.instance_type == InstanceType::Development;
+        let refresh_jitter_seed = platform.clock.now_ms().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 17;
         let fapi = Fapi::new(base_url, uses_dev_browser, platform.transport, platform.clock.clone(), platform.storage);
         Ok(Clerk(Rc::new(Inner {
             publishable_key: publishable_key.to_owned(),
@@ -160,6 +170,10 @@ impl Clerk {
             fapi,
             clock: platform.clock,
             spawner: platform.spawner,
+            broadcast: platform.broadcast,
+            last_tab_state: RefCell::default(),
+            awaiting_reload: RefCell::default(),
+            refresh_jitter_seed,
             tokens: TokenCache::new(),
             refresh_target: RefCell::default(),
             state: RefCell::default(),
@@ -306,6 +320,43 @@ impl Clerk {
             self.call_listener(listener, &resources);
         }
         self.schedule_refresh();
+        self.post_state();
+    }
+
+    /// Tells the other tabs about this tab's settled state, once per change.
+    fn post_state(&self) {
+        let Some(message) = self.state_message() else { return };
+        let mut last = self.0.last_tab_state.borrow_mut();
+        if last.as_deref() != Some(message.as_str()) {
+            self.0.broadcast.post(&message);
+            *last = Some(message);
+        }
+    }
+
+    pub(crate) fn transitioning(&self) -> bool {
+        self.0.state.borrow().transitioning
+    }
+
+    pub(crate) fn spawn(&self, task: impl std::future::Future<Output = ()> + 'static) {
+        self.0.spawner.spawn(task.boxed_local());
+    }
+
+    pub(crate) fn prime_token(&self, key: TokenKey, token: CachedToken) {
+        if self.0.tokens.prime(key, token) {
+            self.schedule_refresh();
+        }
+    }
+
+    /// Installs the state another tab posted. It supersedes a `setActive` under way here.
+    pub(crate) fn apply_remote_state(&self, message: &str, client: Client, active: Option<String>) {
+        self.0.set_active_generation.set(self.0.set_active_generation.get() + 1);
+        *self.0.last_tab_state.borrow_mut() = Some(message.to_owned());
+        {
+            let mut state = self.0.state.borrow_mut();
+            state.active_session_id = active;
+            state.transitioning = false;
+        }
+        self.replace_client(client);
     }
 
     // ---- loading and the client ---------------------------------------------------------------
@@ -340,7 +391,7 @@ impl Clerk {
 
     /// Installs a newer client: primes the token cache from the sessions' last tokens, forgets
     /// tokens of sessions that are no longer signed in, and emits.
-    fn replace_client(&self, client: Client) {
+    pub(crate) fn replace_client(&self, client: Client) {
         self.install_client(client);
         self.emit();
     }
@@ -355,7 +406,11 @@ impl Clerk {
                 continue;
             }
             let key = TokenKey { session_id: session.id.clone(), template: None, organization_id: organization_claim(&claims) };
-            self.0.tokens.prime(key, token);
+            if self.0.tokens.prime(key.clone(), token)
+                && let Some(message) = Self::token_message(&key, jwt)
+            {
+                self.0.broadcast.post(&message); // other tabs need not ask for it
+            }
         }
         if let Some(previous) = previous {
             for old in previous.sessions.iter() {
@@ -706,7 +761,8 @@ impl Clerk {
         };
         let Some(token) = self.0.tokens.ready(&key) else { return };
         let margin = REFRESH_MARGIN_MS.min(token.lifetime_ms / 40);
-        let fire_at = token.expires_at_ms.saturating_sub(token.leeway_ms(None, DEFAULT_LEEWAY_MS) + margin);
+        let jitter = self.0.refresh_jitter_seed % (margin / 2 + 1);
+        let fire_at = token.expires_at_ms.saturating_sub(token.leeway_ms(None, DEFAULT_LEEWAY_MS) + margin + jitter);
         let target = Some((key.clone(), fire_at));
         if *self.0.refresh_target.borrow() == target {
             return; // already set up for this very token
@@ -776,6 +832,9 @@ impl Clerk {
         }
         if key.template.is_none() && organization_claim(&claims) != key.organization_id {
             return Err(ClerkError::unexpected_response(200, "the server sent a token for another organization"));
+        }
+        if let Some(message) = Self::token_message(key, jwt) {
+            self.0.broadcast.post(&message);
         }
         Ok(token)
     }

@@ -6,11 +6,12 @@ pub mod error;
 pub mod fapi;
 pub mod platform;
 pub mod resources;
+mod sync;
 pub mod tokens;
 
 pub use authz::{AuthorizationParams, FactorLevel, Reverification};
 pub use clerk::{BeforeEmit, Clerk, ClerkOptions, GetTokenOptions, Listener, Platform, Resources, Selection, Slot};
 pub use error::{ApiErrorItem, ClerkError, Result};
 pub use fapi::Verb;
-pub use platform::{Clock, HttpRequest, HttpResponse, MemoryStorage, Method, Spawner, Storage, Transport, TransportError};
+pub use platform::{Broadcast, Clock, HttpRequest, NoBroadcast, HttpResponse, MemoryStorage, Method, Spawner, Storage, Transport, TransportError};
 pub use resources::{Client, Json, Session};

@@ -50,6 +50,19 @@ pub trait Spawner {
     fn spawn(&self, task: LocalBoxFuture<'static, ()>);
 }
 
+/// Messages to the other tabs of the same origin (BroadcastChannel). Incoming messages are
+/// handed to [`crate::core::Clerk::receive_broadcast`] by the host.
+pub trait Broadcast {
+    fn post(&self, message: &str);
+}
+
+/// For hosts with a single tab (and tests that do not look at tabs).
+pub struct NoBroadcast;
+
+impl Broadcast for NoBroadcast {
+    fn post(&self, _message: &str) {}
+}
+
 /// Small persistent strings (the dev-browser token). Failures are ignored by design:
 /// storage is a cache, and private browsing modes may refuse it.
 pub trait Storage {

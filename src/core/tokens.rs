@@ -168,15 +168,16 @@ impl TokenCache {
         }
     }
 
-    /// Puts a token that arrived by other means (a session's `last_active_token`) in the cache,
-    /// unless a longer-lived one is already there.
-    pub fn prime(&self, key: TokenKey, token: CachedToken) {
+    /// Puts a token that arrived by other means (a session's `last_active_token`, another tab)
+    /// in the cache, unless a longer-lived one is already there. Returns whether it was kept.
+    pub fn prime(&self, key: TokenKey, token: CachedToken) -> bool {
         let mut entries = self.entries.borrow_mut();
         match entries.get(&key) {
-            Some(Entry::Ready(existing)) if existing.expires_at_ms >= token.expires_at_ms => {}
-            Some(Entry::InFlight { .. } | Entry::Refreshing { .. }) => {}
+            Some(Entry::Ready(existing)) if existing.expires_at_ms >= token.expires_at_ms => false,
+            Some(Entry::InFlight { .. } | Entry::Refreshing { .. }) => false,
             _ => {
                 entries.insert(key, Entry::Ready(token));
+                true
             }
         }
     }

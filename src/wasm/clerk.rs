@@ -1,7 +1,7 @@
 //! The JS `Clerk` class.
 
 use super::convert::{self, error_to_js, get, get_string};
-use super::platform::{BrowserClock, FetchTransport, LocalSpawner, LocalStorage};
+use super::platform::{BrowserClock, FetchTransport, LocalSpawner, LocalStorage, TabChannel};
 use super::{Context, install_panic_hook, promise, rejected};
 use crate::core::{self, BeforeEmit, ClerkError, ClerkOptions, Platform, Resources, Selection, Slot};
 use clerk_token::InstanceType;
@@ -87,13 +87,22 @@ impl ClerkJs {
     #[wasm_bindgen(constructor)]
     pub fn new(publishable_key: String, options: JsValue) -> Result<ClerkJs, JsValue> {
         let proxy_url = get_string(&options, "proxyUrl").map(absolute_proxy_url);
+        let tabs = Rc::new(TabChannel::open(&format!("clerk-rs:{publishable_key}")));
         let platform = Platform {
             transport: Rc::new(FetchTransport),
             clock: Rc::new(BrowserClock),
             storage: Rc::new(LocalStorage::new()),
             spawner: Rc::new(LocalSpawner),
+            broadcast: tabs.clone(),
         };
-        Self::with_platform(&publishable_key, ClerkOptions { proxy_url }, platform).map_err(|e| error_to_js(&e))
+        let clerk = Self::with_platform(&publishable_key, ClerkOptions { proxy_url }, platform).map_err(|e| error_to_js(&e))?;
+        let weak = Rc::downgrade(&clerk.ctx);
+        tabs.listen(move |message| {
+            if let Some(ctx) = weak.upgrade() {
+                ctx.core.receive_broadcast(&message);
+            }
+        });
+        Ok(clerk)
     }
 
     #[wasm_bindgen(getter)]

@@ -1,6 +1,8 @@
 //! The browser's implementations of the core's platform traits.
 
-use crate::core::{Clock, HttpRequest, HttpResponse, Method, Spawner, Storage, Transport, TransportError};
+use crate::core::{Broadcast, Clock, HttpRequest, HttpResponse, Method, Spawner, Storage, Transport, TransportError};
+use std::cell::RefCell;
+use wasm_bindgen::closure::Closure;
 use futures::FutureExt;
 use futures::future::LocalBoxFuture;
 use gloo_net::http::RequestBuilder;
@@ -107,5 +109,46 @@ pub struct LocalSpawner;
 impl Spawner for LocalSpawner {
     fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
         wasm_bindgen_futures::spawn_local(task);
+    }
+}
+
+/// The other tabs of this origin, over a `BroadcastChannel` (absent where unsupported).
+pub struct TabChannel {
+    channel: Option<web_sys::BroadcastChannel>,
+    on_message: RefCell<Option<Closure<dyn FnMut(web_sys::MessageEvent)>>>,
+}
+
+impl TabChannel {
+    pub fn open(name: &str) -> Self {
+        TabChannel { channel: web_sys::BroadcastChannel::new(name).ok(), on_message: RefCell::default() }
+    }
+
+    /// Calls `receive` with every message another tab posts.
+    pub fn listen(&self, receive: impl Fn(String) + 'static) {
+        let Some(channel) = &self.channel else { return };
+        let closure = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            if let Some(message) = event.data().as_string() {
+                receive(message);
+            }
+        });
+        channel.set_onmessage(Some(closure.as_ref().unchecked_ref()));
+        *self.on_message.borrow_mut() = Some(closure);
+    }
+}
+
+impl Broadcast for TabChannel {
+    fn post(&self, message: &str) {
+        if let Some(channel) = &self.channel {
+            let _ = channel.post_message(&JsValue::from_str(message));
+        }
+    }
+}
+
+impl Drop for TabChannel {
+    fn drop(&mut self) {
+        if let Some(channel) = &self.channel {
+            channel.set_onmessage(None);
+            channel.close();
+        }
     }
 }

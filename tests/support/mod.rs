@@ -154,7 +154,22 @@ impl FakeFapi {
     }
 
     pub fn platform(self: &Rc<Self>) -> Platform {
-        Platform { transport: self.clone(), clock: self.clock.clone(), storage: Rc::new(MemoryStorage::default()), spawner: self.clone() }
+        Platform {
+            transport: self.clone(),
+            clock: self.clock.clone(),
+            storage: Rc::new(MemoryStorage::default()),
+            spawner: self.clone(),
+            broadcast: Rc::new(NoBroadcast),
+        }
+    }
+
+    /// A Clerk in another "tab": same server, same client, messages through `hub`.
+    pub fn tab(self: &Rc<Self>, hub: &Rc<TabHub>) -> Clerk {
+        let tab_id = hub.tabs.borrow().len();
+        let platform = Platform { broadcast: Rc::new(HubPort { hub: hub.clone(), from: tab_id }), ..self.platform() };
+        let clerk = Clerk::new(PK_DEV, ClerkOptions { proxy_url: Some(PROXY.into()) }, platform).unwrap();
+        hub.tabs.borrow_mut().push(clerk.clone());
+        clerk
     }
 
     /// Runs the library's background tasks until they all wait (on time or on the network).
@@ -352,4 +367,49 @@ pub fn describe(r: &Resources) -> String {
 
 pub fn claims(jwt: &str) -> clerk_token::SessionClaims {
     clerk_token::decode_unverified(jwt).unwrap()
+}
+
+/// A BroadcastChannel between test "tabs": posts are queued and delivered on `deliver()`,
+/// to every tab but the sender, as browsers do.
+#[derive(Default)]
+pub struct TabHub {
+    tabs: RefCell<Vec<Clerk>>,
+    queue: RefCell<Vec<(usize, String)>>,
+    pub posted: RefCell<Vec<String>>,
+}
+
+impl TabHub {
+    pub fn new() -> Rc<Self> {
+        Rc::default()
+    }
+
+    /// Delivers queued messages (and those they cause) until none are left.
+    pub fn deliver(&self) {
+        loop {
+            let batch: Vec<_> = self.queue.borrow_mut().drain(..).collect();
+            if batch.is_empty() {
+                return;
+            }
+            let tabs: Vec<Clerk> = self.tabs.borrow().clone();
+            for (from, message) in batch {
+                for (i, tab) in tabs.iter().enumerate() {
+                    if i != from {
+                        tab.receive_broadcast(&message);
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct HubPort {
+    hub: Rc<TabHub>,
+    from: usize,
+}
+
+impl Broadcast for HubPort {
+    fn post(&self, message: &str) {
+        self.hub.posted.borrow_mut().push(message.to_owned());
+        self.hub.queue.borrow_mut().push((self.from, message.to_owned()));
+    }
 }
