@@ -108,16 +108,18 @@ async fn main() -> ExitCode {
     if st.config.dev {
         println!("development endpoints: /__dev/emails?to=ADDRESS, /__dev/requests");
     }
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {
-            println!("shutting down");
-            server.stop().await;
-        }
-        _ = wait_forever() => {}
-    }
+    shutdown_signal().await;
+    println!("shutting down");
+    server.stop().await;
     ExitCode::SUCCESS
 }
 
-async fn wait_forever() {
-    std::future::pending::<()>().await
+/// Ctrl-C or SIGTERM (what `kill` and service managers send).
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }

@@ -19,10 +19,10 @@ pub struct Seeded {
 }
 
 fn user(tx: &mut dyn Tx, email: &str, first: &str, last: &str, username: &str, totp: Option<&str>) -> ApiResult<User> {
-    if let Some(e) = tx.email(email)? {
-        if let Some(u) = tx.user(&e.user_id)? {
-            return Ok(u);
-        }
+    if let Some(e) = tx.email(email)?
+        && let Some(u) = tx.user(&e.user_id)?
+    {
+        return Ok(u);
     }
     create_user(tx, NewUser {
         email_address: Some(OneOrMany::One(email.to_owned())),

@@ -48,21 +48,17 @@ pub fn create_user(tx: &mut dyn Tx, new: NewUser) -> ApiResult<User> {
             return Err(ApiError::unprocessable("form_identifier_exists", "That email address is taken.").param("email_address"));
         }
     }
-    if let Some(u) = &new.username {
-        if tx.user_by_username(u)?.is_some() {
-            return Err(ApiError::unprocessable("form_identifier_exists", "That username is taken.").param("username"));
-        }
+    if let Some(u) = &new.username
+        && tx.user_by_username(u)?.is_some()
+    {
+        return Err(ApiError::unprocessable("form_identifier_exists", "That username is taken.").param("username"));
     }
-    if let Some(p) = &new.password {
-        if p.chars().count() < 8 {
-            return Err(ApiError::unprocessable("form_password_length_too_short", "Passwords must be 8 characters or more.")
-                .param("password"));
-        }
+    if new.password.as_ref().is_some_and(|p| p.chars().count() < 8) {
+        return Err(ApiError::unprocessable("form_password_length_too_short", "Passwords must be 8 characters or more.")
+            .param("password"));
     }
-    if let Some(secret) = &new.totp_secret {
-        if crate::util::totp_now(secret).is_none() {
-            return Err(ApiError::invalid_param("totp_secret", "totp_secret must be base32, 128 bits or more"));
-        }
+    if new.totp_secret.as_deref().is_some_and(|s| crate::util::totp_now(s).is_none()) {
+        return Err(ApiError::invalid_param("totp_secret", "totp_secret must be base32, 128 bits or more"));
     }
     let mut user = User {
         id: new_id("user"),
