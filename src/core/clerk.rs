@@ -435,8 +435,7 @@ impl Clerk {
 
     /// Applies the `client` piggy-backed on a mutation's answer, and returns its `response`.
     fn absorb(&self, body: Value, emit: Emit) -> Result<Value> {
-        let envelope: super::resources::Envelope =
-            serde_json::from_value(body).map_err(|e| ClerkError::unexpected_response(200, e))?;
+        let envelope = super::resources::Envelope::deserialize_from(&body)?;
         if let Some(client) = envelope.client {
             self.install_client(client);
             if emit == Emit::Now {
@@ -551,7 +550,7 @@ impl Clerk {
             Selection::Clear => None,
             Selection::Id(id) => Some(client.signed_in_session(id).cloned().ok_or_else(|| {
                 let status = client.session(id).map(|s| s.status.clone());
-                ClerkError::new(codes::SESSION_NOT_FOUND, format!("No signed-in session with id {id:?}")).with_long_message(
+                ClerkError::new(codes::SESSION_NOT_FOUND, format!("No signed-in session with id \"{id}\"")).with_long_message(
                     match status {
                         Some(status) => format!("The session is {status}; only active and pending sessions can be set active."),
                         None => "The session does not belong to this client; it may have been removed. Reload the client.".into(),
@@ -887,12 +886,8 @@ enum Emit {
 }
 
 /// The organization id a session token is for: `o.id` (v2) or `org_id` (v1).
-fn organization_claim(claims: &clerk_token::SessionClaims) -> Option<String> {
-    claims
-        .o
-        .as_ref()
-        .map(|o| o.id.clone())
-        .or_else(|| claims.extra.get("org_id").and_then(Value::as_str).map(str::to_owned))
+fn organization_claim(claims: &clerk_token::CacheClaims) -> Option<String> {
+    claims.organization_id().map(str::to_owned)
 }
 
 /// An organization of the session's user, by id (`org_…`) or slug.
@@ -905,7 +900,7 @@ fn resolve_organization(session: &Session, id_or_slug: &str) -> Result<String> {
         Some(id) => Ok(id.to_owned()),
         None => Err(ClerkError::new(
             codes::ORGANIZATION_NOT_FOUND,
-            format!("The user of session {} is not a member of organization {id_or_slug:?}", session.id),
+            format!("The user of session {} is not a member of organization \"{id_or_slug}\"", session.id),
         )),
     }
 }
@@ -918,11 +913,11 @@ fn validate_path_segment(what: &str, value: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(ClerkError::invalid_argument(format!("{what} {value:?} is not valid")))
+        Err(ClerkError::invalid_argument(format!("{what} \"{value}\" is not valid")))
     }
 }
 
-trait DeserializeFrom: Sized {
+pub(crate) trait DeserializeFrom: Sized {
     fn deserialize_from(value: &Value) -> Result<Self>;
 }
 

@@ -86,7 +86,8 @@ impl ClerkError {
 
     /// Builds the error for a non-2xx response, from the envelope when there is one.
     pub(crate) fn from_response(status: u16, body: &str, retry_after: Option<u32>) -> Self {
-        let mut e = match serde_json::from_str::<ErrorEnvelope>(body) {
+        let envelope = super::resources::parse_json(body).and_then(|v| ErrorEnvelope::deserialize(&v));
+        let mut e = match envelope {
             Ok(env) if !env.errors.is_empty() => {
                 let first = env.errors[0].clone();
                 ClerkError {

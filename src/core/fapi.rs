@@ -198,7 +198,7 @@ impl Fapi {
 }
 
 fn error_code(response: &HttpResponse) -> Option<&'static str> {
-    let body: Value = serde_json::from_str(&response.body).ok()?;
+    let body = super::resources::parse_json(&response.body).ok()?;
     let code = body.get("errors")?.get(0)?.get("code")?.as_str()?;
     (code == DEV_BROWSER_UNAUTHENTICATED).then_some(DEV_BROWSER_UNAUTHENTICATED)
 }
@@ -211,7 +211,7 @@ fn parse_success(response: &HttpResponse) -> Result<Value> {
     if response.body.trim().is_empty() {
         return Ok(Value::Null);
     }
-    serde_json::from_str(&response.body).map_err(|e| ClerkError::unexpected_response(response.status, e))
+    super::resources::parse_json(&response.body).map_err(|e| ClerkError::unexpected_response(response.status, e))
 }
 
 /// Resolves the Frontend API base URL from the publishable key and options, as clerk-js does:
@@ -221,7 +221,7 @@ pub fn base_url(frontend_api: &str, proxy_url: Option<&str>) -> Result<String> {
         Some(proxy) => {
             if !(proxy.starts_with("http://") || proxy.starts_with("https://")) {
                 return Err(ClerkError::invalid_argument(format!(
-                    "proxyUrl must be an absolute http(s) URL, got {proxy:?}"
+                    "proxyUrl must be an absolute http(s) URL, got \"{proxy}\""
                 )));
             }
             Ok(format!("{}/v1", proxy.trim_end_matches('/')))

@@ -115,6 +115,12 @@ pub fn memberships(user: &Json) -> impl Iterator<Item = &Json> {
         .iter()
 }
 
+/// Parses JSON text. Every decoding in the library goes through this one parser and then
+/// `T::deserialize(&Value)`: one serde_json front-end instead of several keeps the wasm small.
+pub fn parse_json(text: &str) -> serde_json::Result<Json> {
+    serde_json::from_str(text)
+}
+
 pub fn str_field<'a>(value: &'a Json, key: &str) -> Option<&'a str> {
     value.get(key).and_then(Value::as_str)
 }

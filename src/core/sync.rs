@@ -4,9 +4,10 @@
 
 use super::clerk::Clerk;
 use super::tokens::{Minted, TokenKey, cached_token};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+use serde_json::json;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub(crate) enum TabMessage {
     /// The sending tab's settled state: active session and organization, and every session of
@@ -24,22 +25,19 @@ impl Clerk {
         }
         let client = self.client()?;
         let session = self.resources().session.value().cloned();
-        let message = TabMessage::State {
-            active: session.as_ref().map(|s| s.id.clone()),
-            org: session.and_then(|s| s.last_active_organization_id),
-            sessions: client.sessions.iter().map(|s| (s.id.clone(), s.status.clone())).collect(),
-        };
-        serde_json::to_string(&message).ok()
+        // Built as a `Value` (already in the bundle) rather than a derived Serialize.
+        let sessions: Vec<_> = client.sessions.iter().map(|s| json!([s.id, s.status])).collect();
+        let message = json!({
+            "t": "state",
+            "active": session.as_ref().map(|s| s.id.clone()),
+            "org": session.and_then(|s| s.last_active_organization_id),
+            "sessions": sessions,
+        });
+        Some(message.to_string())
     }
 
     pub(crate) fn token_message(key: &TokenKey, jwt: &str) -> Option<String> {
-        serde_json::to_string(&TabMessage::Token {
-            sid: key.session_id.clone(),
-            org: key.organization_id.clone(),
-            tpl: key.template.clone(),
-            jwt: jwt.to_owned(),
-        })
-        .ok()
+        Some(json!({"t": "token", "sid": key.session_id, "org": key.organization_id, "tpl": key.template, "jwt": jwt}).to_string())
     }
 
     /// Applies a message from another tab. Unknown or malformed messages are ignored: they may
@@ -48,10 +46,10 @@ impl Clerk {
         if !self.loaded() {
             return;
         }
-        match serde_json::from_str::<TabMessage>(message) {
-            Ok(TabMessage::Token { sid, org, tpl, jwt }) => self.receive_token(TokenKey { session_id: sid, template: tpl, organization_id: org }, &jwt),
-            Ok(TabMessage::State { active, org, sessions }) => self.receive_state(message, active, org, sessions),
-            Err(_) => {}
+        match parse_message(message) {
+            Some(TabMessage::Token { sid, org, tpl, jwt }) => self.receive_token(TokenKey { session_id: sid, template: tpl, organization_id: org }, &jwt),
+            Some(TabMessage::State { active, org, sessions }) => self.receive_state(message, active, org, sessions),
+            None => {}
         }
     }
 
@@ -75,7 +73,7 @@ impl Clerk {
             self.spawn(async move {
                 let reloaded = clerk.client_reload().await.is_ok();
                 let Some(latest) = clerk.0.awaiting_reload.borrow_mut().take() else { return };
-                let Ok(TabMessage::State { sessions, .. }) = serde_json::from_str::<TabMessage>(&latest) else { return };
+                let Some(TabMessage::State { sessions, .. }) = parse_message(&latest) else { return };
                 let known = clerk.client().is_some_and(|c| sessions.iter().all(|(id, _)| c.session(id).is_some()));
                 if reloaded && known {
                     clerk.receive_broadcast(&latest);
@@ -98,4 +96,8 @@ impl Clerk {
         }
         self.apply_remote_state(message, updated, active);
     }
+}
+
+fn parse_message(message: &str) -> Option<TabMessage> {
+    TabMessage::deserialize(&super::resources::parse_json(message).ok()?).ok()
 }

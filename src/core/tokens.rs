@@ -223,9 +223,12 @@ pub enum Minted {
 }
 
 /// Turns a JWT into a cache entry, with its lifetime from its own `exp - iat`.
-pub fn cached_token(jwt: &str, received_at_ms: u64, minted: Minted) -> Result<(CachedToken, clerk_token::SessionClaims)> {
-    let claims = clerk_token::decode_unverified(jwt)
-        .map_err(|e| ClerkError::unexpected_response(200, format!("the session token could not be decoded: {e}")))?;
+pub fn cached_token(jwt: &str, received_at_ms: u64, minted: Minted) -> Result<(CachedToken, clerk_token::CacheClaims)> {
+    // Through the library's one JSON parser (see `parse_json`), not the token crate's.
+    let undecodable = |e: &dyn std::fmt::Display| ClerkError::unexpected_response(200, format!("the session token could not be decoded: {e}"));
+    let payload = clerk_token::payload_json(jwt).map_err(|e| undecodable(&e))?;
+    let value = super::resources::parse_json(&payload).map_err(|e| undecodable(&e))?;
+    let claims = <clerk_token::CacheClaims as serde::Deserialize>::deserialize(&value).map_err(|e| undecodable(&e))?;
     let lifetime_ms = (claims.exp - claims.iat).max(0) as u64 * 1000;
     let mut expires_at_ms = received_at_ms + lifetime_ms;
     if minted == Minted::AtSomePoint {

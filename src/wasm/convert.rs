@@ -15,7 +15,7 @@ pub fn camel_case(snake: &str) -> String {
         if c == '_' {
             upper = !out.is_empty();
         } else if upper {
-            out.extend(c.to_uppercase());
+            out.push(c.to_ascii_uppercase()); // wire keys are ASCII: no Unicode tables
             upper = false;
         } else {
             out.push(c);
@@ -60,11 +60,6 @@ pub fn optional_date(ms: Option<i64>) -> JsValue {
 /// A Frontend API JSON value as clerk-js exposes it: camelCase keys, `*_at` timestamps as `Date`s.
 pub fn json_to_js(value: &Json) -> JsValue {
     convert(value, true)
-}
-
-/// A JSON value with its keys as they are (token claims, metadata).
-pub fn json_to_js_raw(value: &Json) -> JsValue {
-    convert(value, false)
 }
 
 fn convert(value: &Json, rename: bool) -> JsValue {
@@ -171,8 +166,12 @@ fn scalar_to_string(key: &str, value: &JsValue) -> Result<String, ClerkError> {
     if let Some(b) = value.as_bool() {
         return Ok(b.to_string());
     }
-    if let Some(n) = value.as_f64() {
-        return Ok(if n.fract() == 0.0 && n.abs() < 1e15 { (n as i64).to_string() } else { n.to_string() });
+    if value.as_f64().is_some() {
+        // JS formats the number: Rust's float formatting costs ~14 KB of wasm.
+        return js_sys::Number::unchecked_from_js(value.clone())
+            .to_string_with_radix(10)
+            .map(String::from)
+            .map_err(|_| ClerkError::invalid_argument(format!("Parameter \"{key}\" is not a finite number")));
     }
     if Array::is_array(value) {
         let parts: Result<Vec<_>, _> = Array::from(value).iter().map(|v| scalar_to_string(key, &v)).collect();
@@ -181,7 +180,7 @@ fn scalar_to_string(key: &str, value: &JsValue) -> Result<String, ClerkError> {
     if let Some(id) = get_string(value, "id") {
         return Ok(id);
     }
-    Err(ClerkError::invalid_argument(format!("Parameter {key:?} must be a string, number, boolean or array")))
+    Err(ClerkError::invalid_argument(format!("Parameter \"{key}\" must be a string, number, boolean or array")))
 }
 
 pub fn as_form_refs(form: &[(String, String)]) -> Vec<(&str, &str)> {

@@ -80,7 +80,7 @@ fn authorization_params(params: &JsValue) -> Result<AuthorizationParams, ClerkEr
     let reverification = get(params, "reverification");
     if let Some(preset) = reverification.as_string() {
         parsed.reverification = Some(Reverification::preset(&preset).ok_or_else(|| {
-            ClerkError::invalid_argument(format!("Unknown reverification preset {preset:?}; use strict_mfa, strict, moderate or lax"))
+            ClerkError::invalid_argument(format!("Unknown reverification preset \"{preset}\"; use strict_mfa, strict, moderate or lax"))
         })?);
     } else if reverification.is_object() {
         let level = convert::get_string(&reverification, "level").as_deref().and_then(FactorLevel::parse);
@@ -260,10 +260,11 @@ impl TokenJs {
     /// `{claims}` decoded without verification (the browser cannot verify, and need not).
     #[wasm_bindgen(getter)]
     pub fn jwt(&self) -> JsValue {
-        let Ok(claims) = clerk_token::decode_unverified(&self.raw) else { return JsValue::NULL };
+        // The browser's JSON.parse: no JSON code of ours in the bundle for this.
+        let claims = clerk_token::payload_json(&self.raw).ok().and_then(|json| js_sys::JSON::parse(&json).ok());
+        let Some(claims) = claims.filter(JsValue::is_object) else { return JsValue::NULL };
         let object = js_sys::Object::new();
-        let claims = serde_json::to_value(&claims).unwrap_or_default();
-        convert::set(&object, "claims", &convert::json_to_js_raw(&claims));
+        convert::set(&object, "claims", &claims);
         object.into()
     }
 }

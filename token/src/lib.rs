@@ -19,7 +19,7 @@ mod publishable_key;
 mod verify;
 
 pub use claims::{OrgClaim, OrgPermissions, SessionClaims};
-pub use decode::{MAX_TOKEN_LEN, TokenError, decode_unverified};
+pub use decode::{CacheClaims, MAX_TOKEN_LEN, TokenError, decode_cache_claims, decode_unverified, payload_json};
 pub use publishable_key::{
     InstanceType, KeyError, PublishableKey, encode_publishable_key, parse_publishable_key,
 };
