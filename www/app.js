@@ -62,7 +62,8 @@ function render(r = { session: clerk.session, user: clerk.user, organization: cl
     : switching ? 'Switching…'
     : session ? `Signed in as ${email(session)}`
     : signedIn ? 'No active session' : 'Signed out';
-  $('#status').dataset.state = loading ? 'loading' : session ? 'signed-in' : 'signed-out';
+  $('#status').dataset.state = loading ? 'loading' : switching ? 'switching' : session ? 'signed-in' : 'signed-out';
+  if (switching) return; // keep the last picture until the new session is set
   $('#sign-out-all').hidden = !signedIn;
 
   if (!signedIn) adding = false;
@@ -73,7 +74,6 @@ function render(r = { session: clerk.session, user: clerk.user, organization: cl
   $('#sessions').hidden = loading || !signedIn;
   $('#account').hidden = !session;
   $('#token').hidden = !session;
-  if (switching) return; // keep the last picture until the new session is set
 
   renderSessions(session);
   if (session) renderAccount(session, r.user, r.organization);
