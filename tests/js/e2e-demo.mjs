@@ -250,6 +250,19 @@ try {
   const tab2 = await openTab();
   check('tab 2 loads signed in as alice', await waitStatus(tab2, 'Signed in as alice@example.com'), await status(tab2));
   check('tab 2 lists both sessions', (await sessionRows(tab2)).length === 2);
+  await tab2.waitForTimeout(1500); // let tab 2 settle (its first token) before counting
+  await resetCounters();
+  await tab1.click(`#session-list li[data-session-id="${bobSid}"] [data-action=switch-session]`);
+  check('tab 1 switches to bob', await waitStatus(tab1, 'Signed in as bob@example.com'), await status(tab1));
+  crossTab('tab 2 follows the switch to bob', await waitStatus(tab2, 'Signed in as bob@example.com', 5000), await status(tab2));
+  claims = await claimsWhere(tab2, (cl) => cl.sid === bobSid, 5000);
+  crossTab('tab 2 shows bob\'s token', claims?.sid === bobSid, claims);
+  c = fapi(await counters());
+  crossTab('the switch cost one request in all (tab 2 asked nothing)',
+    c['POST /v1/client/sessions/{id}/touch'] === 1 && Object.values(c).reduce((a, b) => a + b, 0) === 1, c);
+  await tab1.click(`#session-list li[data-session-id="${aliceSid}"] [data-action=switch-session]`);
+  check('tab 1 switches back to alice', await waitStatus(tab1, 'Signed in as alice@example.com'), await status(tab1));
+  crossTab('tab 2 follows the switch back', await waitStatus(tab2, 'Signed in as alice@example.com', 5000), await status(tab2));
 
   // 7. Sign out one session (bob's) from tab 1.
   await resetCounters();
@@ -335,5 +348,5 @@ try {
   server.kill();
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(`e2e-demo: ${passed} passed, ${failed} failed${skipped ? ` (${skipped} skipped)` : ''}`);
+console.log(`e2e-demo: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(exitCode);
