@@ -252,6 +252,17 @@ export async function serverErrors(clerk, server, secretKey) {
   await fresh.load();
   const bob = await signInWithPassword(fresh, 'bob@example.com');
   await fresh.session.getToken();
+  // 500s, injected by the server's development mode: minting is retried (4 tries), a touch is not.
+  const failNext = (route, times) => fetch(`${server}/__dev/fail_next?route=${encodeURIComponent(route)}&status=500&times=${times}`, { method: 'POST' });
+  await failNext('POST /v1/client/sessions/{id}/tokens', 4);
+  try { await fresh.session.getToken({ skipCache: true }); out.mint500 = 'no error'; } catch (e) {
+    out.mint500 = [e.name, e.status, e.code, e.clerkError, fresh.session?.id === bob];
+  }
+  out.afterMint500 = typeof (await fresh.session.getToken()) === 'string';
+  await failNext('POST /v1/client/sessions/{id}/touch', 1);
+  try { await fresh.setActive({ organization: 'acme' }); out.touch500 = 'no error'; } catch (e) {
+    out.touch500 = [e.status, e.code, fresh.session?.id === bob, fresh.organization];
+  }
   const revoke = await fetch(`${server}/v1/sessions/${bob}/revoke`, { method: 'POST', headers: { Authorization: `Bearer ${secretKey}` } });
   out.revokedByBackend = revoke.status;
   try { await fresh.session.getToken({ skipCache: true }); out.revoked = 'no error'; } catch (e) {
@@ -378,6 +389,9 @@ async fn server_errors_arrive_typed_and_leave_state_consistent() {
     assert_eq!(out["rateLimited"][2], true, "429 carries Retry-After");
     assert_eq!(out["unknownIdentifier"][0], 422, "{out}");
     assert_eq!(out["badSignUp"][0], 422, "{out}");
+    assert_eq!(out["mint500"], json!(["ClerkAPIResponseError", 500, "injected_failure", true, true]), "{out}");
+    assert_eq!(out["afterMint500"], true, "after the failure, the next call mints a token again");
+    assert_eq!(out["touch500"], json!([500, "injected_failure", true, null]), "a failed switch changes nothing: {out}");
     assert_eq!(out["revokedByBackend"], 200);
     let revoked = &out["revoked"];
     assert!(revoked[0] == 401 || revoked[0] == 404 || revoked[0] == 422, "{out}");

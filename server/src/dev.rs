@@ -1,4 +1,5 @@
-//! Development-only endpoints (`--dev`): the email outbox and request counters.
+//! Development-only endpoints (`--dev`): the email outbox, request counters and failure
+//! injection.
 
 use axum::Router;
 use axum::extract::State;
@@ -15,6 +16,21 @@ pub fn routes() -> Router<AppState> {
         .route("/__dev/requests", get(requests))
         .route("/__dev/requests/reset", post(reset_requests))
         .route("/__dev/instance", get(instance))
+        .route("/__dev/fail_next", post(fail_next))
+}
+
+/// `POST /__dev/fail_next?route=POST%20/v1/client/sessions/{id}/tokens&status=500[&times=N]`:
+/// the next N requests to that route (as `/__dev/requests` names it) get that error status.
+async fn fail_next(State(st): State<AppState>, Params(q): Params) -> ApiResult<Json> {
+    let route = q.get("route").ok_or_else(|| ApiError::missing_param("route"))?.clone();
+    let status: u16 = q
+        .get("status")
+        .and_then(|s| s.parse().ok())
+        .filter(|s| (400..600).contains(s))
+        .ok_or_else(|| ApiError::invalid_param("status", "status must be an HTTP error status (400-599)"))?;
+    let times: usize = q.get("times").and_then(|t| t.parse().ok()).unwrap_or(1).min(100);
+    st.injected_failures.lock().unwrap_or_else(|p| p.into_inner()).entry(route.clone()).or_default().extend(std::iter::repeat_n(status, times));
+    Ok(Json(json!({ "route": route, "status": status, "times": times })))
 }
 
 /// `GET /__dev/emails?to=ADDRESS`: emails sent to that address, newest first, with `latest_code`.

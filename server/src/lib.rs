@@ -50,6 +50,9 @@ pub struct Inner {
     pub outbox: Mutex<HashMap<String, Vec<Value>>>,
     /// Development request counters keyed by `METHOD /route/{template}`.
     pub counters: Mutex<BTreeMap<String, u64>>,
+    /// Development only: failures to answer instead of the next requests to a route
+    /// (route template → HTTP statuses, oldest first). See `POST /__dev/fail_next`.
+    pub injected_failures: Mutex<HashMap<String, Vec<u16>>>,
 }
 
 impl Deref for AppState {
@@ -165,6 +168,7 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
         config,
         outbox: Mutex::new(HashMap::new()),
         counters: Mutex::new(BTreeMap::new()),
+        injected_failures: Mutex::new(HashMap::new()),
     }));
 
     let app = app(state.clone());
@@ -247,8 +251,16 @@ async fn count_requests(
 ) -> Response {
     if let Some(p) = path {
         let key = format!("{} {}", req.method(), p.as_str());
-        let mut c = state.counters.lock().unwrap_or_else(|p| p.into_inner());
-        *c.entry(key).or_default() += 1;
+        let injected = {
+            let mut failures = state.injected_failures.lock().unwrap_or_else(|p| p.into_inner());
+            failures.get_mut(&key).filter(|q| !q.is_empty()).map(|q| q.remove(0))
+        };
+        *state.counters.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_default() += 1;
+        if let Some(status) = injected {
+            let status = axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+            return axum::response::IntoResponse::into_response(ApiError::new(status, "injected_failure", "Injected failure")
+                .long("This failure was requested through /__dev/fail_next (development mode only)."));
+        }
     }
     next.run(req).await
 }
