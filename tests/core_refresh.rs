@@ -106,23 +106,13 @@ fn callers_during_a_slow_refresh_join_it() {
     assert_eq!(fake.count("/sess_a/tokens"), 2);
     fake.clock.advance_secs(2); // old token now inside its leeway: callers must wait for the refresh
     let mut pool = futures::executor::LocalPool::new();
-    let got = Rc::new(std::cell::RefCell::new(Vec::new()));
-    for _ in 0..5 {
-        let (c, g) = (clerk.clone(), got.clone());
-        use futures::task::LocalSpawnExt;
-        pool.spawner()
-            .spawn_local(async move {
-                let t = c.get_token("sess_a", &GetTokenOptions::default()).await.unwrap().unwrap();
-                g.borrow_mut().push(t);
-            })
-            .unwrap();
-    }
+    let pending: Vec<_> = (0..5).map(|_| spawn_get_token(&pool, &clerk, "sess_a", GetTokenOptions::default())).collect();
     pool.run_until_stalled();
     assert_eq!(fake.count("/sess_a/tokens"), 2, "callers joined the refresh");
     fake.release();
     fake.run_background();
     pool.run_until_stalled();
-    let got = got.borrow();
+    let got: Vec<String> = pending.iter().map(|p| p.borrow_mut().take().unwrap().unwrap().unwrap()).collect();
     assert_eq!(got.len(), 5);
     assert!(got.iter().all(|t| claims(t).iat == claims(&got[0]).iat));
 }

@@ -6,7 +6,6 @@ mod support;
 use clerk_rs::core::*;
 use futures::executor::LocalPool;
 use futures::task::LocalSpawnExt;
-use std::cell::RefCell;
 use std::rc::Rc;
 use support::*;
 
@@ -82,22 +81,13 @@ fn concurrent_callers_share_one_request() {
     let clerk = loaded(&fake);
     fake.hold.set(true);
     let mut pool = LocalPool::new();
-    let results = Rc::new(RefCell::new(Vec::new()));
-    for _ in 0..50 {
-        let (c, r) = (clerk.clone(), results.clone());
-        pool.spawner()
-            .spawn_local(async move {
-                let t = c.get_token("sess_a", &GetTokenOptions::default()).await;
-                r.borrow_mut().push(t.unwrap().unwrap());
-            })
-            .unwrap();
-    }
+    let pending: Vec<_> = (0..50).map(|_| spawn_get_token(&pool, &clerk, "sess_a", GetTokenOptions::default())).collect();
     pool.run_until_stalled();
     assert_eq!(fake.count("/sess_a/tokens"), 1);
-    assert!(results.borrow().is_empty());
+    assert!(pending.iter().all(|p| p.borrow().is_none()), "nobody has an answer before the server's");
     fake.release();
     pool.run_until_stalled();
-    let results = results.borrow();
+    let results: Vec<String> = pending.iter().map(|p| p.borrow_mut().take().unwrap().unwrap().unwrap()).collect();
     assert_eq!(results.len(), 50);
     assert!(results.iter().all(|t| *t == results[0]));
     assert_eq!(fake.count("/sess_a/tokens"), 1);
@@ -153,14 +143,7 @@ fn a_token_in_flight_across_set_active_never_reaches_the_other_session() {
     let clerk = loaded(&fake);
     fake.hold.set(true);
     let mut pool = LocalPool::new();
-    let got = Rc::new(RefCell::new(None));
-    let (c, g) = (clerk.clone(), got.clone());
-    pool.spawner()
-        .spawn_local(async move {
-            let t = c.get_token("sess_a", &GetTokenOptions::default()).await;
-            *g.borrow_mut() = Some(t);
-        })
-        .unwrap();
+    let got = spawn_get_token(&pool, &clerk, "sess_a", GetTokenOptions::default());
     let c = clerk.clone();
     pool.spawner()
         .spawn_local(async move { c.set_active(Selection::Id("sess_b".into()), Selection::Keep, None).await.unwrap() })
@@ -275,14 +258,7 @@ fn a_session_ended_elsewhere_while_minting_gets_an_error() {
     fake.hold.set(true);
     *fake.hold_only.borrow_mut() = Some("/tokens".into());
     let mut pool = LocalPool::new();
-    let got = Rc::new(RefCell::new(None));
-    let (c, g) = (clerk.clone(), got.clone());
-    pool.spawner()
-        .spawn_local(async move {
-            let t = c.get_token("sess_a", &GetTokenOptions::default()).await;
-            *g.borrow_mut() = Some(t);
-        })
-        .unwrap();
+    let got = spawn_get_token(&pool, &clerk, "sess_a", GetTokenOptions::default());
     pool.run_until_stalled();
     block_on(clerk.session_end("sess_a")).unwrap(); // ends while the token request is under way
     fake.release();

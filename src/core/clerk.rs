@@ -454,17 +454,20 @@ impl Clerk {
         }
     }
 
+    /// Fetches the client again from the server.
     pub async fn client_reload(&self) -> Result<()> {
-        self.require_loaded()?;
-        let body = self.0.fapi.request(Verb::Get, "/client", &[], Retry::Idempotent).await?;
-        let client = client_from_body(&body).map_err(|e| ClerkError::unexpected_response(200, e))?;
-        self.replace_client(client.unwrap_or_default());
-        Ok(())
+        self.client_request(Verb::Get, Retry::Idempotent).await
     }
 
+    /// Creates a new client on the server (PUT /client).
     pub async fn client_create(&self) -> Result<()> {
+        self.client_request(Verb::Put, Retry::Once).await
+    }
+
+    /// `/client`, answered with the client (or `null`), which replaces ours.
+    async fn client_request(&self, verb: Verb, retry: Retry) -> Result<()> {
         self.require_loaded()?;
-        let body = self.0.fapi.request(Verb::Put, "/client", &[], Retry::Once).await?;
+        let body = self.0.fapi.request(verb, "/client", &[], retry).await?;
         let client = client_from_body(&body).map_err(|e| ClerkError::unexpected_response(200, e))?;
         self.replace_client(client.unwrap_or_default());
         Ok(())

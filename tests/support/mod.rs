@@ -413,3 +413,20 @@ impl Broadcast for HubPort {
         self.hub.queue.borrow_mut().push((self.from, message.to_owned()));
     }
 }
+
+/// The outcome of a `getToken` call running on a test executor, once it has finished.
+pub type PendingToken = Rc<RefCell<Option<Result<Option<String>, ClerkError>>>>;
+
+/// Starts `clerk.get_token(session, options)` on `pool`; it makes progress as the pool runs.
+pub fn spawn_get_token(pool: &futures::executor::LocalPool, clerk: &Clerk, session: &str, options: GetTokenOptions) -> PendingToken {
+    use futures::task::LocalSpawnExt;
+    let outcome: PendingToken = Rc::default();
+    let (clerk, session, sink) = (clerk.clone(), session.to_owned(), outcome.clone());
+    pool.spawner()
+        .spawn_local(async move {
+            let token = clerk.get_token(&session, &options).await;
+            *sink.borrow_mut() = Some(token);
+        })
+        .unwrap();
+    outcome
+}

@@ -1,0 +1,199 @@
+#!/usr/bin/env node
+// `make bench`: clerk-rs (pkg/, release build) side by side with @clerk/clerk-js 6.40.0 in one
+// headless Chromium, against one clerk-server. Prints a table and writes BENCHMARKS.md.
+// Not a test: it never fails on a missed target, only on a broken run.
+// Env: BENCH_ROUNDS (default 5), BENCH_SKIP_STEADY=1 (skip the 10-lifetime part), CHROMIUM.
+import { spawn, execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, statSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { brotliCompressSync, constants as zc } from 'node:zlib';
+import { createRequire } from 'node:module';
+import { CHROMIUM_ARGS } from '../browser.mjs';
+
+const require = createRequire(import.meta.url);
+const { chromium } = require('playwright-core');
+
+const here = new URL('.', import.meta.url).pathname;
+const root = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const TTL = 5;
+const LIFETIMES = 10;
+const CLERK_JS_VERSION = '6.40.0';
+const clerkJsDir = join(root, 'server/tests/js/node_modules/@clerk/clerk-js');
+const T_START = Date.now();
+const log = (...a) => console.error(`[bench +${((Date.now() - T_START) / 1000).toFixed(0)}s]`, ...a);
+
+// ------------------------------------------------------------------ prerequisites
+
+if (!existsSync(join(root, 'pkg/index.js'))) throw new Error('pkg/ is missing: run `make package`');
+const cjsVersion = JSON.parse(readFileSync(join(clerkJsDir, 'package.json'), 'utf8')).version;
+if (cjsVersion !== CLERK_JS_VERSION) throw new Error(`@clerk/clerk-js ${cjsVersion} installed, want ${CLERK_JS_VERSION} (run .ci/setup)`);
+log('building clerk-server (release)');
+execFileSync('cargo', ['build', '-q', '--release', '-p', 'clerk-server'], { cwd: root, stdio: 'inherit' });
+
+const tmp = mkdtempSync(join(tmpdir(), 'clerk-rs-bench-'));
+const site = join(tmp, 'site');
+mkdirSync(site);
+symlinkSync(join(root, 'pkg'), join(site, 'pkg'));
+symlinkSync(join(clerkJsDir, 'dist'), join(site, 'clerk'));
+writeFileSync(join(site, 'bench.js'), readFileSync(join(here, 'page.js')));
+
+async function freePort() {
+  const srv = createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+const servers = [];
+async function startServer(name, ttl) {
+  const port = await freePort();
+  const proc = spawn(join(root, 'target/release/clerk-server'),
+    ['--db', join(tmp, `${name}.db`), '--addr', `127.0.0.1:${port}`, '--www', site, '--dev', '--seed', '--token-ttl', String(ttl)],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  servers.push(proc);
+  let out = '';
+  proc.stdout.on('data', (d) => { out += d; });
+  proc.stderr.on('data', (d) => { out += d; });
+  for (let i = 0; i < 600 && !out.includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!out.includes('listening')) throw new Error(`clerk-server did not start:\n${out}`);
+  const base = `http://127.0.0.1:${port}`;
+  const inst = await (await fetch(`${base}/__dev/instance`)).json();
+  return { base, pk: inst.publishable_key, orgId: out.match(/organization Acme \(slug acme\): (\S+)/)?.[1], log: () => out };
+}
+function stopServers() { for (const p of servers) if (p.exitCode === null) p.kill('SIGTERM'); }
+process.on('exit', stopServers);
+
+/** The two pages: each loads its client, then page.js's boot() calls load() at once. */
+function writePages(srv, suffix = '', pk = srv.pk) {
+  const ours = `<!doctype html><meta charset="utf-8"><title>clerk-rs</title><script src="/bench.js"></script>
+<script type="module">
+import { Clerk } from '/pkg/index.js';
+__b.tLib = performance.now();
+__b.boot(new Clerk(${JSON.stringify(pk)}, { proxyUrl: location.origin }));
+</script>`;
+  const theirs = `<!doctype html><meta charset="utf-8"><title>clerk-js</title><script src="/bench.js"></script>
+<script src="/clerk/clerk.browser.js" data-clerk-publishable-key="${pk}" data-clerk-proxy-url="${srv.base}"></script>
+<script>
+(function wait() {
+  if (!window.Clerk) return setTimeout(wait, 1);
+  __b.tLib = performance.now();
+  __b.boot(window.Clerk);
+})();
+</script>`;
+  writeFileSync(join(site, `ours${suffix}.html`), ours);
+  writeFileSync(join(site, `clerkjs${suffix}.html`), theirs);
+}
+
+/** RFC 6238 TOTP for alice (seeded secret). */
+function totp(secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', now = Date.now()) {
+  const bits = [...secret].map((c) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'.indexOf(c).toString(2).padStart(5, '0')).join('');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(now / 30000)));
+  const h = createHmac('sha1', key).update(counter).digest();
+  return String((h.readUInt32BE(h[19] & 15) & 0x7fffffff) % 1e6).padStart(6, '0');
+}
+
+// ------------------------------------------------------------------ browser helpers
+
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const chromiumVersion = browser.version();
+
+/** A fresh context (own cookies, storage, BroadcastChannel) and page, loaded and ready. */
+async function open(srv, who, suffix = '') {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const requests = [];
+  page.on('request', (r) => requests.push({ t: Date.now(), method: r.method(), url: r.url(), body: r.postData() ?? '' }));
+  page.on('pageerror', (e) => log(`${who} pageerror: ${e.message}`));
+  await page.goto(`${srv.base}/${who}${suffix}.html`);
+  await page.waitForFunction(() => window.__b?.t1, null, { timeout: 30000 });
+  const errors = await page.evaluate(() => __b.errors);
+  if (errors.length) throw new Error(`${who}: ${errors.join('; ')}`);
+  return { context, page, requests, cdp: await context.newCDPSession(page) };
+}
+
+async function heap(cdp) {
+  await cdp.send('HeapProfiler.collectGarbage');
+  await cdp.send('HeapProfiler.collectGarbage');
+  const u = await cdp.send('Runtime.getHeapUsage');
+  return { js: u.usedSize, backing: u.backingStorageSize ?? 0 };
+}
+
+const median = (xs) => {
+  const s = xs.filter((x) => typeof x === 'number' && !Number.isNaN(x)).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+// ------------------------------------------------------------------ one measured round of one client
+
+/** Load (signed out), heap, sign-in, 1,000 getToken, cached rate, 100 concurrent cold, setActive, signed-in reload. */
+async function round(srv, who) {
+  const r = {};
+  {
+    // The server's own key (host 127.0.0.1): clerk-js uses no dev browser with it.
+    const { context, page } = await open(srv, who, '-ip');
+    await page.waitForTimeout(1000);
+    Object.assign(r, await page.evaluate(() => ({ ipLoadMs: __b.t1 - __b.t0, ipLoadReqs: __b.fapi(0, __b.t1).length, ipLoadReqs1s: __b.fapi().length })));
+    await context.close();
+  }
+  const { context, page, cdp, requests } = await open(srv, who);
+  try {
+    await page.waitForTimeout(1000); // let anything load() starts in the background show up
+    Object.assign(r, await page.evaluate(() => ({
+      loadMs: __b.t1 - __b.t0, navToReadyMs: __b.t1, libMs: __b.tLib,
+      loadReqs: __b.fapi(0, __b.t1).length, loadReqs1s: __b.fapi().length, wasmMemory: __b.wasmMemory(),
+    })));
+    r.fapiLoad = requests.filter((q) => new URL(q.url).pathname.startsWith("/v1/")).map((q) => q.method + " " + q.url.replace(/^http:..[^/]+/, "") + " " + q.body);
+    r.assets = requests.filter((q) => /\/(pkg|clerk)\//.test(new URL(q.url).pathname)).map((q) => new URL(q.url).pathname);
+    r.heapLoad = await heap(cdp);
+    const bob = await page.evaluate(async () => { const id = await __b.signIn('bob@example.com'); await C.setActive({ session: id }); await C.session.getToken(); return id; });
+    await page.evaluate(() => __b.calls(1000));
+    r.heap1000 = await heap(cdp);
+    r.wasmMemory1000 = await page.evaluate(() => __b.wasmMemory());
+    r.cachedRate = await page.evaluate(() => __b.cachedRate(1000));
+    r.floorRate = await page.evaluate(() => __b.floorRate(500));
+    r.cold = await page.evaluate(() => __b.concurrent(100, undefined, true));
+    r.coldTemplate = await page.evaluate(() => __b.concurrent(100, { template: 'demo' }, false));
+    const alice = await page.evaluate((code) => __b.signIn('alice@example.com', code), totp());
+    await page.evaluate((id) => C.setActive({ session: id }), alice);
+    await page.evaluate(() => new Promise((res) => setTimeout(res, 300)));
+    r.switches = [];
+    for (const id of [bob, alice, bob, alice]) r.switches.push(await page.evaluate((id) => __b.switchTo(id), id));
+    // Signed-in reload: the client comes back from the cookie with two sessions.
+    await page.reload();
+    await page.waitForFunction(() => window.__b?.t1, null, { timeout: 30000 });
+    await page.waitForTimeout(1000);
+    Object.assign(r, await page.evaluate(() => ({
+      reloadMs: __b.t1 - __b.t0, reloadNavToReadyMs: __b.t1, reloadReqs: __b.fapi(0, __b.t1).length, reloadReqs1s: __b.fapi().length,
+      reloadSignedIn: !!C.session,
+    })));
+  } finally {
+    await context.close();
+  }
+  return r;
+}
+
+// A key for a Clerk development host (as real apps have): both clients then use the dev browser.
+const DEV_PK = 'pk_test_Y2xlcmsuc3R1Yi5hY2NvdW50cy5kZXYk'; // clerk.stub.accounts.dev
+const main = await startServer('main', 60);
+writePages(main, '', DEV_PK);
+writePages(main, '-ip');
+log(`clerk-server ${main.base}, ${ROUNDS} rounds`);
+const results = { ours: [], clerkjs: [] };
+for (let i = 0; i < ROUNDS; i++) {
+  for (const who of ['ours', 'clerkjs']) {
+    const r = await round(main, who);
+    results[who].push(r);
+    log(who, JSON.stringify(r));
+  }
+}
+await browser.close();
+stopServers();
