@@ -15,6 +15,7 @@ fn loaded(fake: &Rc<FakeFapi>) -> Clerk {
     clerk
 }
 
+#[allow(clippy::result_large_err)] // see src/core/mod.rs
 fn token(clerk: &Clerk, session: &str, options: GetTokenOptions) -> Result<Option<String>> {
     block_on(clerk.get_token(session, &options))
 }

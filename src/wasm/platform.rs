@@ -112,10 +112,13 @@ impl Spawner for LocalSpawner {
     }
 }
 
+type MessageHandler = Closure<dyn FnMut(web_sys::MessageEvent)>;
+
 /// The other tabs of this origin, over a `BroadcastChannel` (absent where unsupported).
 pub struct TabChannel {
     channel: Option<web_sys::BroadcastChannel>,
-    on_message: RefCell<Option<Closure<dyn FnMut(web_sys::MessageEvent)>>>,
+    /// Kept alive as long as the channel listens with it.
+    on_message: RefCell<Option<MessageHandler>>,
 }
 
 impl TabChannel {
@@ -126,7 +129,7 @@ impl TabChannel {
     /// Calls `receive` with every message another tab posts.
     pub fn listen(&self, receive: impl Fn(String) + 'static) {
         let Some(channel) = &self.channel else { return };
-        let closure = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+        let closure = MessageHandler::new(move |event: web_sys::MessageEvent| {
             if let Some(message) = event.data().as_string() {
                 receive(message);
             }

@@ -181,6 +181,105 @@ async function round(srv, who) {
   return r;
 }
 
+// ------------------------------------------------------------------ steady use over 10 token lifetimes
+
+async function steady(srv, who) {
+  const { context, page } = await open(srv, who, '-ttl5');
+  try {
+    await page.evaluate(async () => { const id = await __b.signIn('bob@example.com'); await C.setActive({ session: id }); await C.session.getToken(); });
+    return await page.evaluate(([ms]) => __b.steady(ms, 100), [LIFETIMES * TTL * 1000]);
+  } finally {
+    await context.close();
+  }
+}
+
+// ------------------------------------------------------------------ parity scenario
+
+const STEPS = [
+  ['load', null],
+  ['signIn bob', async (p) => p.evaluate(async () => { __b.bob = await __b.signIn('bob@example.com'); })],
+  ['setActive bob', async (p) => p.evaluate(() => C.setActive({ session: __b.bob }))],
+  ['signIn alice (+TOTP)', async (p) => p.evaluate(async (code) => { __b.alice = await __b.signIn('alice@example.com', code); }, totp())],
+  ['setActive alice', async (p) => p.evaluate(() => C.setActive({ session: __b.alice }))],
+  ['setActive bob', async (p) => p.evaluate(() => C.setActive({ session: __b.bob }))],
+  ['setActive alice (beforeEmit)', async (p) => p.evaluate(() => C.setActive({ session: __b.alice, beforeEmit: () => new Promise((r) => setTimeout(r, 10)) }))],
+  ['setActive org Acme', async (p, orgId) => p.evaluate((o) => C.setActive({ organization: o }), orgId)],
+  ['getToken()', async (p) => p.evaluate(() => C.session.getToken())],
+  ['getToken() again', async (p) => p.evaluate(() => C.session.getToken())],
+  ['getToken({skipCache})', async (p) => p.evaluate(() => C.session.getToken({ skipCache: true }))],
+  ["getToken({template:'demo'})", async (p) => p.evaluate(() => C.session.getToken({ template: 'demo' }))],
+  ['getToken({organizationId:null})', async (p) => p.evaluate(() => C.session.getToken({ organizationId: null }))],
+  ['setActive org null', async (p) => p.evaluate(() => C.setActive({ organization: null }))],
+  ['session.touch()', async (p) => p.evaluate(() => C.session.touch())],
+  ['session.end()', async (p) => p.evaluate(() => C.session.end())],
+  ['client.destroy()', async (p) => p.evaluate(() => C.client.destroy())],
+];
+
+/** Runs the scenario; returns [{step, requests:[..], states:[..]}] with ids as raw strings. */
+async function parity(srv, who) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  let step = 'load';
+  const reqs = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.origin === srv.base && u.pathname.startsWith('/v1/')) reqs.push({ step, method: r.method(), url: u, body: r.postData() ?? '' });
+  });
+  page.on('pageerror', (e) => log(`${who} pageerror: ${e.message}`));
+  const errors = [];
+  try {
+    await page.goto(`${srv.base}/${who}.html`);
+    await page.waitForFunction(() => window.__b?.t1, null, { timeout: 30000 });
+    await page.waitForTimeout(500);
+    for (const [name, fn] of STEPS.slice(1)) {
+      step = name;
+      await page.evaluate((n) => { __b.step = n; }, name);
+      try { await fn(page, srv.orgId); } catch (e) { errors.push(`${name}: ${String(e.message).split('\n')[0]}`); }
+      await page.waitForTimeout(300);
+    }
+    const states = await page.evaluate(() => __b.states);
+    return { reqs, states, errors };
+  } finally {
+    await context.close();
+  }
+}
+
+const QUIET = new Set(['__clerk_api_version', '_clerk_js_version', '__clerk_db_jwt', '_clerk_retry_attempt']);
+/** Labels ids by first appearance so both clients' logs compare: sess_… → sess#1. */
+function labeller() {
+  const seen = new Map();
+  const count = {};
+  return (text) => text.replace(/\b(sess|user|org|sia|sua|client|idn|dvb|orgmem|mem)_[A-Za-z0-9]{8,}/g, (id, kind) => {
+    if (!seen.has(id)) { count[kind] = (count[kind] ?? 0) + 1; seen.set(id, `${kind}#${count[kind]}`); }
+    return seen.get(id);
+  });
+}
+function describe(run) {
+  const L = labeller();
+  const byStep = new Map(STEPS.map(([n]) => [n, { requests: [], states: [] }]));
+  for (const r of run.reqs) {
+    const q = [...r.url.searchParams].filter(([k]) => !QUIET.has(k)).map(([k, v]) => `${k}=${v}`);
+    const body = r.body ? [...new URLSearchParams(r.body)].map(([k, v]) => `${k}=${/password|code/.test(k) ? '…' : v}`) : [];
+    byStep.get(r.step).requests.push(L(`${r.method} ${r.url.pathname}${q.length ? `?${q.join('&')}` : ''}${body.length ? ` {${body.join(', ')}}` : ''}`));
+  }
+  for (const s of run.states) byStep.get(s.step)?.states.push(L(`session=${s.session} user=${s.user} org=${s.org} client=${s.client}`));
+  return byStep;
+}
+/** Line diff (LCS): ' ' both, '-' clerk-js only, '+' ours only. */
+function diff(a, b) {
+  const n = a.length, m = b.length;
+  const dp = Array.from({ length: n + 1 }, () => new Array(m + 1).fill(0));
+  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) dp[i][j] = a[i] === b[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
+  const out = [];
+  let i = 0, j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && a[i] === b[j]) { out.push(`  ${a[i]}`); i++; j++; }
+    else if (j >= m || (i < n && dp[i + 1][j] >= dp[i][j + 1])) out.push(`- ${a[i++]}`);
+    else out.push(`+ ${b[j++]}`);
+  }
+  return out;
+}
+
 // A key for a Clerk development host (as real apps have): both clients then use the dev browser.
 const DEV_PK = 'pk_test_Y2xlcmsuc3R1Yi5hY2NvdW50cy5kZXYk'; // clerk.stub.accounts.dev
 const main = await startServer('main', 60);
