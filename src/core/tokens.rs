@@ -190,26 +190,6 @@ impl TokenCache {
     pub fn clear(&self) {
         self.entries.borrow_mut().clear();
     }
-
-    /// Ready tokens, for refresh-ahead scheduling: (key, expiry).
-    pub fn ready_entries(&self) -> Vec<(TokenKey, u64)> {
-        self.entries
-            .borrow()
-            .iter()
-            .filter_map(|(k, e)| match e {
-                Entry::Ready(t) => Some((k.clone(), t.expires_at_ms)),
-                Entry::InFlight { .. } | Entry::Refreshing { .. } => None,
-            })
-            .collect()
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.borrow().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.borrow().is_empty()
-    }
 }
 
 /// How much is known about when a token was minted.
