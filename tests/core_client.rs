@@ -90,3 +90,19 @@ fn reverification_against_factor_verification_age() {
     assert!(!clerk.check_authorization("sess_b", &custom(FactorLevel::SecondFactor, 10)));
     assert!(Reverification::preset("bogus").is_none());
 }
+
+#[test]
+fn sign_out_of_one_session_or_all() {
+    let fake = FakeFapi::two_sessions();
+    let clerk = fake.clerk();
+    block_on(clerk.load()).unwrap();
+    let log = recorder(&clerk);
+    block_on(clerk.sign_out(Some("sess_b"))).unwrap();
+    assert_eq!(describe(&clerk.resources()), "sess_a:null", "another session: the current one stays");
+    block_on(clerk.sign_out(Some("sess_a"))).unwrap();
+    assert_eq!(describe(&clerk.resources()), "null:null");
+    assert_eq!(*log.borrow(), ["sess_a:null", "sess_a:null", "null:null"], "no undefined flash on sign-out");
+    block_on(clerk.sign_out(None)).unwrap();
+    assert_eq!(fake.count("/v1/client"), 2, "load's GET, then the DELETE of signOut()");
+    assert!(clerk.client_is_new());
+}

@@ -623,18 +623,14 @@ impl Clerk {
     }
 
     /// Signs out: one session when `session_id` is given, otherwise every session of the client.
+    /// The new client already says who is signed in, so no `setActive` step follows: removing
+    /// the current session leaves `session` null, removing another one leaves it as it was.
     pub async fn sign_out(&self, session_id: Option<&str>) -> Result<()> {
         self.require_loaded()?;
         match session_id {
-            Some(id) => {
-                self.session_remove(id).await?;
-            }
-            None => self.client_destroy().await?,
+            Some(id) => self.session_remove(id).await.map(drop),
+            None => self.client_destroy().await,
         }
-        if self.resources().session.value().is_none() {
-            self.set_active(Selection::Clear, Selection::Keep, None).await?;
-        }
-        Ok(())
     }
 
     // ---- sessions -----------------------------------------------------------------------------

@@ -201,7 +201,7 @@ const STEPS = [
   ['setActive bob', async (p) => p.evaluate(() => C.setActive({ session: __b.bob }))],
   ['signIn alice (+TOTP)', async (p) => p.evaluate(async (code) => { __b.alice = await __b.signIn('alice@example.com', code); }, totp())],
   ['setActive alice', async (p) => p.evaluate(() => C.setActive({ session: __b.alice }))],
-  ['setActive bob', async (p) => p.evaluate(() => C.setActive({ session: __b.bob }))],
+  ['setActive bob (back)', async (p) => p.evaluate(() => C.setActive({ session: __b.bob }))],
   ['setActive alice (beforeEmit)', async (p) => p.evaluate(() => C.setActive({ session: __b.alice, beforeEmit: () => new Promise((r) => setTimeout(r, 10)) }))],
   ['setActive org Acme', async (p, orgId) => p.evaluate((o) => C.setActive({ organization: o }), orgId)],
   ['getToken()', async (p) => p.evaluate(() => C.session.getToken())],
@@ -280,19 +280,176 @@ function diff(a, b) {
   return out;
 }
 
+// ------------------------------------------------------------------ bundle sizes
+
+const gzip9 = (f) => execFileSync('gzip', ['-9c', f], { maxBuffer: 1 << 30 }).length;
+const brotli = (f) => brotliCompressSync(readFileSync(f), {
+  params: { [zc.BROTLI_PARAM_QUALITY]: 11, [zc.BROTLI_PARAM_LGWIN]: 24, [zc.BROTLI_PARAM_SIZE_HINT]: statSync(f).size },
+}).length;
+function sizes(files) {
+  const t = { raw: 0, gzip: 0, brotli: 0 };
+  for (const f of files) { t.raw += statSync(f).size; t.gzip += gzip9(f); t.brotli += brotli(f); }
+  return t;
+}
+
+// ------------------------------------------------------------------ the run
+
 // A key for a Clerk development host (as real apps have): both clients then use the dev browser.
 const DEV_PK = 'pk_test_Y2xlcmsuc3R1Yi5hY2NvdW50cy5kZXYk'; // clerk.stub.accounts.dev
 const main = await startServer('main', 60);
 writePages(main, '', DEV_PK);
 writePages(main, '-ip');
-log(`clerk-server ${main.base}, ${ROUNDS} rounds`);
+log(`clerk-server ${main.base}, ${ROUNDS} rounds A B A B (A = clerk-rs, B = clerk-js), a fresh browser context each`);
 const results = { ours: [], clerkjs: [] };
 for (let i = 0; i < ROUNDS; i++) {
   for (const who of ['ours', 'clerkjs']) {
     const r = await round(main, who);
     results[who].push(r);
-    log(who, JSON.stringify(r));
+    log(`round ${i + 1} ${who}: load ${r.loadMs.toFixed(1)} ms, cached ${Math.round(r.cachedRate)}/s`);
   }
+}
+
+log('parity scenario through both clients');
+const par = { ours: await parity(main, 'ours'), clerkjs: await parity(main, 'clerkjs') };
+
+let steadyRes = null;
+if (process.env.BENCH_SKIP_STEADY !== '1') {
+  const short = await startServer('ttl5', TTL);
+  writePages(short, '-ttl5', DEV_PK);
+  log(`steady use: ${LIFETIMES} lifetimes of ${TTL} s, both clients at once (separate contexts), server ${short.base}`);
+  const [o, c] = await Promise.all([steady(short, 'ours'), steady(short, 'clerkjs')]);
+  steadyRes = { ours: o, clerkjs: c };
 }
 await browser.close();
 stopServers();
+
+// ------------------------------------------------------------------ report
+
+const assetsOf = (who) => [...new Set(results[who].flatMap((r) => r.assets))];
+const fileOf = (u) => (u.startsWith('/pkg/') ? join(root, u) : join(clerkJsDir, 'dist', u.slice('/clerk/'.length)));
+const bundle = {
+  ours: sizes(['pkg/clerk_bg.wasm', 'pkg/clerk.js', 'pkg/index.js'].map((f) => join(root, f))),
+  oursWasm: sizes([join(root, 'pkg/clerk_bg.wasm')]),
+  oursJs: sizes([join(root, 'pkg/clerk.js'), join(root, 'pkg/index.js')]),
+  clerkjs: sizes([join(clerkJsDir, 'dist/clerk.browser.js')]),
+  clerkjsLoaded: sizes(assetsOf('clerkjs').map(fileOf)),
+  clerkjsMjs: sizes([join(clerkJsDir, 'dist/clerk.mjs')]),
+};
+
+const med = (who, f) => median(results[who].map(f));
+const K = (b) => `${(b / 1024).toFixed(1)} KiB`;
+const n1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
+const n0 = (x) => (Number.isFinite(x) ? String(Math.round(x)) : 'n/a');
+const ratio = (a, b) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : 'n/a');
+const rows = [];
+const row = (what, a, b, r, target = '') => rows.push([what, a, b, r, target]);
+const mark = (ok) => (ok ? 'met' : 'MISSED');
+
+for (const k of ['raw', 'gzip', 'brotli']) {
+  row(`bundle, ${k === 'gzip' ? 'gzip -9' : k === 'brotli' ? 'brotli -q 11' : 'raw'} (ours: wasm + clerk.js + index.js; clerk-js: clerk.browser.js)`,
+    K(bundle.ours[k]), K(bundle.clerkjs[k]), ratio(bundle.ours[k], bundle.clerkjs[k]),
+    k === 'gzip' ? `≤ 0.50×: ${mark(bundle.ours.gzip <= 0.5 * bundle.clerkjs.gzip)}; stretch ≤ 0.35×: ${mark(bundle.ours.gzip <= 0.35 * bundle.clerkjs.gzip)}` : '');
+}
+row('  of which wasm / JS glue, gzip -9', `${K(bundle.oursWasm.gzip)} / ${K(bundle.oursJs.gzip)}`, '', '', '');
+const L = (who, f) => med(who, f);
+const loadRow = (what, f, d = n1) => row(what, d(L('ours', f)), d(L('clerkjs', f)), ratio(L('ours', f), L('clerkjs', f)));
+loadRow('load() signed out → ready, ms (call to resolve)', (r) => r.loadMs);
+loadRow('navigation → ready, signed out, ms (incl. fetching + compiling the library)', (r) => r.navToReadyMs);
+{
+  const a = L('ours', (r) => r.loadReqs1s), b = L('clerkjs', (r) => r.loadReqs1s);
+  row('load() signed out: FAPI requests (dev-host key, dev browser)', n0(a), n0(b), ratio(a, b), `≤ clerk-js: ${mark(a <= b)}`);
+  const c = L('ours', (r) => r.ipLoadReqs1s), d = L('clerkjs', (r) => r.ipLoadReqs1s);
+  row('load() signed out: FAPI requests (server\'s own 127.0.0.1 key)', n0(c), n0(d), ratio(c, d), `≤ clerk-js: ${mark(c <= d)}`);
+  loadRow('load() signed out (127.0.0.1 key) → ready, ms', (r) => r.ipLoadMs);
+  loadRow('reload signed in (2 sessions) → ready, ms', (r) => r.reloadMs);
+  const e = L('ours', (r) => r.reloadReqs1s), f = L('clerkjs', (r) => r.reloadReqs1s);
+  row('reload signed in: FAPI requests', n0(e), n0(f), ratio(e, f), `≤ clerk-js: ${mark(e <= f)}`);
+}
+{
+  const a = L('ours', (r) => r.cachedRate), b = L('clerkjs', (r) => r.cachedRate);
+  row('cached getToken(), calls/s', n0(a), n0(b), ratio(a, b), `≥ clerk-js: ${mark(a >= b)}`);
+  loadRow('  floor: await Promise.resolve(x), calls/s (same page)', (r) => r.floorRate, n0);
+}
+{
+  const a = Math.max(...results.ours.map((r) => r.cold.requests)), b = Math.max(...results.clerkjs.map((r) => r.cold.requests));
+  row('100 concurrent cold getToken(): /tokens requests (worst round)', String(a), String(b), '', `1: ${mark(a === 1)}`);
+  const c = Math.max(...results.ours.map((r) => r.coldTemplate.requests)), d = Math.max(...results.clerkjs.map((r) => r.coldTemplate.requests));
+  row("100 concurrent cold getToken({template:'demo'}): requests (worst round)", String(c), String(d), '', '');
+}
+if (steadyRes) {
+  const o = steadyRes.ours, c = steadyRes.clerkjs;
+  row(`steady use, ${LIFETIMES} lifetimes of ${TTL} s (getToken every 100 ms): /tokens requests`, String(o.tokens), String(c.tokens), ratio(o.tokens, c.tokens), `≤ ${LIFETIMES + 1}: ${mark(o.tokens <= LIFETIMES + 1)}`);
+  row('  getToken latency p50 / p99 / max, ms', `${o.p50.toFixed(2)} / ${o.p99.toFixed(2)} / ${o.max.toFixed(1)}`, `${c.p50.toFixed(2)} / ${c.p99.toFixed(2)} / ${c.max.toFixed(1)}`, '', '');
+  row('  calls that waited on a /tokens request (of all calls)', `${o.blocked} of ${o.calls}`, `${c.blocked} of ${c.calls}`, '', `0: ${mark(o.blocked === 0)}`);
+} else {
+  row('steady use over 10 lifetimes', 'skipped (BENCH_SKIP_STEADY=1)', '', '', '');
+}
+loadRow('setActive between two sessions → final emission, ms', (r) => median(r.switches.map((s) => s.ms)));
+loadRow('setActive between two sessions: requests per switch', (r) => median(r.switches.map((s) => s.requests)), n0);
+loadRow('JS heap after load (after GC)', (r) => r.heapLoad.js, K);
+loadRow('JS heap after 1,000 getToken (after GC)', (r) => r.heap1000.js, K);
+row('  + our wasm linear memory after load / after 1,000 getToken', `${K(L('ours', (r) => r.wasmMemory))} / ${K(L('ours', (r) => r.wasmMemory1000))}`, 'n/a (no wasm)', '', '');
+loadRow('  + ArrayBuffer backing stores after load (CDP backingStorageSize)', (r) => r.heapLoad.backing, K);
+
+const table = [
+  '| measurement | clerk-rs (A) | clerk-js 6.40.0 (B) | A/B | target |',
+  '|---|---:|---:|---:|---|',
+  ...rows.map((r) => `| ${r.join(' | ')} |`),
+].join('\n');
+
+// Parity: per step, the request lines and the listener states, diffed.
+const po = describe(par.ours), pc = describe(par.clerkjs);
+const parityLines = [];
+let reqDiffs = 0, stateDiffs = 0;
+for (const [name] of STEPS) {
+  const dr = diff(pc.get(name).requests, po.get(name).requests);
+  const ds = diff(pc.get(name).states, po.get(name).states);
+  reqDiffs += dr.filter((l) => l[0] !== ' ').length;
+  stateDiffs += ds.filter((l) => l[0] !== ' ').length;
+  parityLines.push(`## ${name}`, '  requests:', ...dr.map((l) => `    ${l}`), '  listener states:', ...ds.map((l) => `    ${l}`));
+}
+const parityErrors = [...par.ours.errors.map((e) => `clerk-rs: ${e}`), ...par.clerkjs.errors.map((e) => `clerk-js: ${e}`)];
+
+const machine = {
+  cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
+  nproc: execFileSync('nproc').toString().trim(),
+  memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+  chromium: chromiumVersion,
+  node: process.version,
+  ours: JSON.parse(readFileSync(join(root, 'pkg/package.json'), 'utf8')).version,
+  commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim(),
+  date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+};
+
+console.log(`\nclerk-rs ${machine.ours} (${machine.commit}) vs @clerk/clerk-js ${cjsVersion}; Chromium ${machine.chromium}, node ${machine.node}; nproc ${machine.nproc}, ${machine.memory}`);
+console.log(`medians over ${ROUNDS} rounds A B A B\n`);
+console.log(table);
+console.log(`\nparity: ${reqDiffs} request lines and ${stateDiffs} listener-state lines differ ('-' clerk-js only, '+' clerk-rs only)\n`);
+console.log(parityLines.join('\n'));
+if (parityErrors.length) console.log(`\nparity step errors:\n${parityErrors.join('\n')}`);
+
+const notes = readFileSync(join(here, 'notes.md'), 'utf8');
+writeFileSync(join(root, 'BENCHMARKS.md'), `# clerk-rs vs @clerk/clerk-js: benchmarks and behaviour parity
+
+Written by \`make bench\` (tests/js/bench/run.mjs) — do not edit by hand; the prose comes from tests/js/bench/notes.md.
+
+- Run: ${machine.date}, clerk-rs ${machine.ours} at ${machine.commit} (release package from \`make package\`), @clerk/clerk-js ${cjsVersion} (\`clerk.browser.js\`, pinned in server/tests/js/package-lock.json)
+- Machine: nproc ${machine.nproc} (${machine.cpus}), ${machine.memory} RAM, shared with other jobs; Chromium ${machine.chromium} headless (Debian), playwright-core ${require('playwright-core/package.json').version}, node ${machine.node}
+- Server: clerk-server (release) on 127.0.0.1, pages served same-origin by \`--www\`, \`proxyUrl\` = the page origin; token TTL 60 s (steady-use part: ${TTL} s). Publishable key for a Clerk development host (\`clerk.stub.accounts.dev\`), so both clients use the dev browser, unless a row says "127.0.0.1 key".
+- Method: ${ROUNDS} rounds, alternating A (clerk-rs) B (clerk-js) A B …; every round of every client gets a fresh browser context (own cookies, storage, dev browser, BroadcastChannel). Medians over the rounds. Requests are counted from the page's Resource Timing entries for \`/v1/\` URLs.
+
+## Results
+
+${table}
+
+${notes}
+
+## Parity: the scenario's request and listener-state sequences
+
+One run per client, a fresh context each, on the 60 s-TTL server. Ids are labelled by first appearance (\`sess#1\` is the first session id that client saw). Query parameters \`__clerk_api_version\`, \`_clerk_js_version\`, \`__clerk_db_jwt\` are left out; passwords and codes are elided. ' ' = both clients, '-' = clerk-js only, '+' = clerk-rs only. ${reqDiffs} request lines and ${stateDiffs} state lines differ.
+
+\`\`\`diff
+${parityLines.join('\n')}
+\`\`\`
+${parityErrors.length ? `\nSteps that threw:\n\n${parityErrors.map((e) => `- ${e}`).join('\n')}\n` : ''}`);
+console.log(`\nwrote BENCHMARKS.md (${((Date.now() - T_START) / 1000).toFixed(0)} s)`);
