@@ -17,5 +17,9 @@ setup:
 package: setup
 	@.ci/build-package
 
+# clerk-rs vs @clerk/clerk-js 6.40 in one Chromium run (not a test): prints a table, writes BENCHMARKS.md.
+bench: package
+	@node tests/js/bench/run.mjs
+
 size: package
 	@.ci/size
