@@ -68,7 +68,7 @@ async function startServer(name, ttl) {
   return { base, pk: inst.publishable_key, orgId: out.match(/organization Acme \(slug acme\): (\S+)/)?.[1], log: () => out };
 }
 function stopServers() { for (const p of servers) if (p.exitCode === null) p.kill('SIGTERM'); }
-process.on('exit', stopServers);
+process.on('exit', () => { stopServers(); rmSync(tmp, { recursive: true, force: true }); });
 
 /** The two pages: each loads its client, then page.js's boot() calls load() at once. */
 function writePages(srv, suffix = '', pk = srv.pk) {
