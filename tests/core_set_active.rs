@@ -193,6 +193,10 @@ fn organization_by_id_or_slug_and_null_for_personal() {
     assert_eq!(describe(&clerk.resources()), "sess_a:null");
     let err = block_on(clerk.set_active(Selection::Keep, Selection::Id("org_9".into()), None)).unwrap_err();
     assert_eq!(err.code, "organization_not_found");
+    let intents: Vec<String> = fake.requests.borrow().iter().filter(|r| r.path.ends_with("/touch")).map(|r| r.form["intent"].clone()).collect();
+    assert_eq!(intents, ["select_org", "select_org", "select_org"], "an organization-only switch, as clerk-js says it");
+    block_on(clerk.set_active(Selection::Id("sess_b".into()), Selection::Keep, None)).unwrap();
+    assert_eq!(fake.requests.borrow().last().unwrap().form["intent"], "select_session");
 }
 
 #[test]
