@@ -714,7 +714,7 @@ impl Clerk {
 
     async fn get_token_or_error(&self, session_id: &str, options: &GetTokenOptions) -> Result<String> {
         self.require_loaded()?;
-        let session = self.require_signed_in(session_id)?;
+        let active_organization = self.require_signed_in(session_id)?;
         if let Some(leeway_secs) = options.leeway_secs.filter(|l| *l >= MAX_LEEWAY_SECS && options.template.is_none()) {
             return Err(ClerkError::invalid_argument(format!(
                 "leewayInSeconds must be under the token lifetime ({MAX_LEEWAY_SECS} s), got {leeway_secs}"
@@ -725,11 +725,11 @@ impl Clerk {
             validate_path_segment("template", template)?;
         }
         let organization_id = match &options.organization {
-            Selection::Keep => session.last_active_organization_id.clone(),
+            Selection::Keep => active_organization,
             Selection::Clear => None,
             Selection::Id(id) => Some(id.clone()),
         };
-        let key = TokenKey { session_id: session.id.clone(), template: options.template.clone(), organization_id };
+        let key = TokenKey { session_id: session_id.to_owned(), template: options.template.clone(), organization_id };
         let this = self.clone();
         let fetch_key = key.clone();
         let token = self
@@ -747,9 +747,14 @@ impl Clerk {
 
     /// The cache key of the token `getToken()` gives by default: the active session's, for
     /// its active organization.
-    fn active_token_key(&self) -> Option<TokenKey> {
-        let session = self.resources().session.value()?.clone();
-        Some(TokenKey { session_id: session.id, template: None, organization_id: session.last_active_organization_id })
+    /// Read in place: it runs on every getToken() call, so no copy of the session and its user.
+    pub(crate) fn active_token_key(&self) -> Option<TokenKey> {
+        let state = self.0.state.borrow();
+        if !state.loaded || state.transitioning {
+            return None;
+        }
+        let session = state.client.as_ref()?.signed_in_session(state.active_session_id.as_deref()?)?;
+        Some(TokenKey { session_id: session.id.clone(), template: None, organization_id: session.last_active_organization_id.clone() })
     }
 
     /// Refresh-ahead: fetches the next token for the active session and organization shortly
@@ -800,8 +805,14 @@ impl Clerk {
         );
     }
 
-    fn require_signed_in(&self, session_id: &str) -> Result<Session> {
-        self.signed_in_session(session_id).ok_or_else(|| {
+    /// Checks the session can issue tokens and returns its active organization. Read in place:
+    /// it runs twice on every getToken() call.
+    fn require_signed_in(&self, session_id: &str) -> Result<Option<String>> {
+        let organization = {
+            let state = self.0.state.borrow();
+            state.client.as_ref().and_then(|c| c.signed_in_session(session_id)).map(|s| s.last_active_organization_id.clone())
+        };
+        organization.ok_or_else(|| {
             let status = self.session(session_id).map(|s| s.status);
             ClerkError::new(codes::SESSION_NOT_ACTIVE, "The session is not active").with_long_message(match status {
                 Some(status) => format!("Session {session_id} is {status}; it can no longer issue tokens."),

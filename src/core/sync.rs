@@ -24,13 +24,14 @@ impl Clerk {
             return None;
         }
         let client = self.client()?;
-        let session = self.resources().session.value().cloned();
+        // The active session and organization are exactly the default token's key.
+        let active = self.active_token_key();
         // Built as a `Value` (already in the bundle) rather than a derived Serialize.
         let sessions: Vec<_> = client.sessions.iter().map(|s| json!([s.id, s.status])).collect();
         let message = json!({
             "t": "state",
-            "active": session.as_ref().map(|s| s.id.clone()),
-            "org": session.and_then(|s| s.last_active_organization_id),
+            "active": active.as_ref().map(|k| k.session_id.clone()),
+            "org": active.and_then(|k| k.organization_id),
             "sessions": sessions,
         });
         Some(message.to_string())
