@@ -66,17 +66,8 @@ pub async fn create(State(st): State<AppState>, Input(body): Input<CreateSession
     st.db(move |tx| {
         let now = now_ms();
         let mut user = tx.user(&user_id)?.ok_or_else(|| ApiError::not_found("user").param("user_id"))?;
-        let mut client = Client {
-            id: new_id("client"),
-            cookie_hash: sha256_hex(&random_string(48)),
-            dev_browser_hash: None,
-            sign_in_id: None,
-            sign_up_id: None,
-            last_active_session_id: None,
-            last_authentication_strategy: None,
-            created_at: now,
-            updated_at: now,
-        };
+        // A client no browser holds the cookie of: the Backend API's sessions live on their own.
+        let mut client = Client::new(new_id("client"), sha256_hex(&random_string(48)), None, now);
         tx.put_client(&client)?;
         let mut s = fapi::create_session(tx, &mut client, &mut user, now, false)?;
         if let Some(actor) = actor {

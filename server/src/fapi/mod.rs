@@ -130,17 +130,7 @@ pub fn ensure_client(tx: &mut dyn Tx, caller: &Caller, now: i64) -> ApiResult<(C
         return Ok((c, CookieChange::Keep));
     }
     let cookie = random_string(48);
-    let client = Client {
-        id: new_id("client"),
-        cookie_hash: sha256_hex(&cookie),
-        dev_browser_hash: caller.dev_browser_hash.clone(),
-        sign_in_id: None,
-        sign_up_id: None,
-        last_active_session_id: None,
-        last_authentication_strategy: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let client = Client::new(new_id("client"), sha256_hex(&cookie), caller.dev_browser_hash.clone(), now);
     tx.put_client(&client)?;
     Ok((client, CookieChange::Set(cookie)))
 }

@@ -47,6 +47,15 @@ fn client_sign_in(tx: &mut dyn Tx, caller: &Caller, id: &str) -> ApiResult<(Clie
     }
 }
 
+/// Refuses a step the sign-in is not at (e.g. a second factor before the first).
+fn expect_status(si: &SignIn, wanted: &str) -> ApiResult<()> {
+    if si.status == wanted {
+        Ok(())
+    } else {
+        Err(ApiError::unprocessable("sign_in_status_invalid", format!("Sign-in is {}", si.status)))
+    }
+}
+
 /// Emails a sign-in code to `email_address_id` (default: the primary address).
 fn send_sign_in_code(st: &AppState, tx: &mut dyn Tx, si: &mut SignIn, email_address_id: Option<String>, now: i64) -> ApiResult<()> {
     let user_id = si.user_id.clone().unwrap_or_default();
@@ -227,9 +236,7 @@ pub async fn prepare_first(
         let ctx = ctx(&caller);
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         check_lock(si.locked_until, ctx.now)?;
-        if si.status != "needs_first_factor" {
-            return Err(ApiError::unprocessable("sign_in_status_invalid", format!("Sign-in is {}", si.status)));
-        }
+        expect_status(&si, "needs_first_factor")?;
         match form.strategy.as_deref() {
             Some("email_code") => send_sign_in_code(&st2, tx, &mut si, form.email_address_id.clone(), ctx.now)?,
             Some("password") => {}
@@ -251,9 +258,7 @@ pub async fn attempt_first(
     st.db(move |tx| {
         let ctx = ctx(&caller);
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
-        if si.status != "needs_first_factor" {
-            return Err(ApiError::unprocessable("sign_in_status_invalid", format!("Sign-in is {}", si.status)));
-        }
+        expect_status(&si, "needs_first_factor")?;
         let outcome = attempt_first_factor(tx, &mut client, &mut si, &form, ctx.now)?;
         let resp = respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?;
         Ok(outcome.map(|()| resp))
@@ -271,9 +276,7 @@ pub async fn prepare_second(
     st.db(move |tx| {
         let ctx = ctx(&caller);
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
-        if si.status != "needs_second_factor" {
-            return Err(ApiError::unprocessable("sign_in_status_invalid", format!("Sign-in is {}", si.status)));
-        }
+        expect_status(&si, "needs_second_factor")?;
         match form.strategy.as_deref().unwrap_or("totp") {
             "totp" => si.second_factor_verification = Some(verification("unverified", "totp", None)),
             other => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
@@ -294,9 +297,7 @@ pub async fn attempt_second(
         let ctx = ctx(&caller);
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         check_lock(si.locked_until, ctx.now)?;
-        if si.status != "needs_second_factor" {
-            return Err(ApiError::unprocessable("sign_in_status_invalid", format!("Sign-in is {}", si.status)));
-        }
+        expect_status(&si, "needs_second_factor")?;
         if let Some(s) = form.strategy.as_deref().filter(|s| *s != "totp") {
             return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{s}`")));
         }

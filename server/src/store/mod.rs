@@ -90,6 +90,23 @@ pub struct Client {
     pub updated_at: i64,
 }
 
+impl Client {
+    /// A new client with nothing in progress, identified by the hash of its cookie.
+    pub fn new(id: String, cookie_hash: String, dev_browser_hash: Option<String>, now: i64) -> Self {
+        Client {
+            id,
+            cookie_hash,
+            dev_browser_hash,
+            sign_in_id: None,
+            sign_up_id: None,
+            last_active_session_id: None,
+            last_authentication_strategy: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SessionStatus {
