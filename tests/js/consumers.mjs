@@ -5,9 +5,9 @@
 //   (c) a plain <script type="module"> page importing /pkg/index.js, loaded in Chromium.
 // (b) and (c) are served by one clerk-server (fresh seeded database, same origin) and each runs
 // consumers/flow.js: new Clerk(...).load(), then a password sign-in of bob.
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { spawnSync, execFileSync } from 'node:child_process';
+import { startClerkServer } from './server.mjs';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launch } from './browser.mjs';
@@ -72,24 +72,12 @@ cpSync(join(consumers, 'flow.js'), join(site, 'script/flow.js'));
 cpSync(join(root, 'pkg'), join(site, 'pkg'), { recursive: true });
 
 execFileSync('cargo', ['build', '-q', '-p', 'clerk-server'], { cwd: root, stdio: 'inherit' });
-const port = await new Promise((resolve) => {
-  const s = createServer();
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
-const base = `http://127.0.0.1:${port}`;
-const server = spawn(join(root, 'target/debug/clerk-server'),
-  ['--db', join(dir, 'clerk.db'), '--addr', `127.0.0.1:${port}`, '--www', site, '--dev', '--seed'],
-  { stdio: ['ignore', 'pipe', 'pipe'] });
-let log = '';
-server.stdout.on('data', (d) => { log += d; });
-server.stderr.on('data', (d) => { log += d; });
-// A debug build generates its RSA key on first start: slow on a busy machine.
-let exited = false;
-server.on('exit', () => { exited = true; });
-for (let i = 0; i < 1200 && !exited && !log.includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
+const clerkServer = await startClerkServer({ db: join(dir, 'clerk.db'), www: site });
+const { base } = clerkServer;
+const server = clerkServer.process;
 
 try {
-  if (!check('clerk-server started', log.includes('listening'), log)) throw new Error('no server');
+  if (!check('clerk-server started', clerkServer.started, clerkServer.log())) throw new Error('no server');
   const pages = [
     ['Vite app', '/vite/', 'a hashed asset under /vite/assets/', /^\/vite\/assets\/.*\.wasm$/],
     ['script module', '/script/', '/pkg/clerk_bg.wasm', /^\/pkg\/clerk_bg\.wasm$/],

@@ -6,10 +6,10 @@
 // claims) → second tab → sign out one session → sign out of all (the second tab follows) →
 // email-code sign-in → sign-up with email verification. Each step also checks what the server
 // recorded in /__dev/requests.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { startClerkServer } from './server.mjs';
 import { createHmac } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launch } from './browser.mjs';
@@ -52,14 +52,6 @@ function decodeJwt(jwt) {
   return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
 }
 
-async function freePort() {
-  const srv = createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 // ---------------------------------------------------------------- the server and the site
 
 if (!existsSync(join(root, 'pkg/index.js'))) {
@@ -74,26 +66,17 @@ cpSync(join(root, 'www'), site, { recursive: true });
 cpSync(join(root, 'pkg'), join(site, 'pkg'), { recursive: true });
 mkdirSync(out, { recursive: true });
 
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const server = spawn(join(root, 'target/debug/clerk-server'),
-  ['--db', join(dir, 'clerk.db'), '--addr', `127.0.0.1:${port}`, '--www', site, '--dev', '--seed', '--token-ttl', String(TOKEN_TTL)],
-  { stdio: ['ignore', 'pipe', 'pipe'] });
-let serverLog = '';
-server.stdout.on('data', (d) => { serverLog += d; });
-server.stderr.on('data', (d) => { serverLog += d; });
-// A debug build generates its RSA key on first start: slow on a busy machine.
-let exited = false;
-server.on('exit', () => { exited = true; });
-for (let i = 0; i < 1200 && !exited && !serverLog.includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
-if (!serverLog.includes('listening')) {
-  console.log(serverLog);
+const clerkServer = await startClerkServer({ db: join(dir, 'clerk.db'), www: site, ttl: TOKEN_TTL });
+const { base } = clerkServer;
+const server = clerkServer.process;
+if (!clerkServer.started) {
+  console.log(clerkServer.log());
   console.log('FAIL e2e-demo: clerk-server did not start');
   console.log('e2e-demo: 0 passed, 1 failed');
-  server.kill();
+  clerkServer.stop();
   process.exit(1);
 }
-const orgId = serverLog.match(/organization Acme \(slug acme\): (\S+)/)?.[1];
+const { orgId } = clerkServer;
 
 const counters = async () => (await fetch(`${base}/__dev/requests`)).json();
 const resetCounters = () => fetch(`${base}/__dev/requests/reset`, { method: 'POST' });

@@ -3,10 +3,10 @@
 // headless Chromium, against one clerk-server. Prints a table and writes BENCHMARKS.md.
 // Not a test: it never fails on a missed target, only on a broken run.
 // Env: BENCH_ROUNDS (default 5), BENCH_SKIP_STEADY=1 (skip the 10-lifetime part), CHROMIUM.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { startClerkServer } from '../server.mjs';
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, statSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, constants as zc } from 'node:zlib';
@@ -43,31 +43,15 @@ symlinkSync(join(root, 'pkg'), join(site, 'pkg'));
 symlinkSync(join(clerkJsDir, 'dist'), join(site, 'clerk'));
 writeFileSync(join(site, 'bench.js'), readFileSync(join(here, 'page.js')));
 
-async function freePort() {
-  const srv = createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 const servers = [];
 async function startServer(name, ttl) {
-  const port = await freePort();
-  const proc = spawn(join(root, 'target/release/clerk-server'),
-    ['--db', join(tmp, `${name}.db`), '--addr', `127.0.0.1:${port}`, '--www', site, '--dev', '--seed', '--token-ttl', String(ttl)],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  servers.push(proc);
-  let out = '';
-  proc.stdout.on('data', (d) => { out += d; });
-  proc.stderr.on('data', (d) => { out += d; });
-  for (let i = 0; i < 600 && !out.includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!out.includes('listening')) throw new Error(`clerk-server did not start:\n${out}`);
-  const base = `http://127.0.0.1:${port}`;
-  const inst = await (await fetch(`${base}/__dev/instance`)).json();
-  return { base, pk: inst.publishable_key, orgId: out.match(/organization Acme \(slug acme\): (\S+)/)?.[1], log: () => out };
+  const server = await startClerkServer({ db: join(tmp, `${name}.db`), www: site, ttl, profile: 'release', timeoutMs: 30_000 });
+  servers.push(server);
+  if (!server.started) throw new Error(`clerk-server did not start:\n${server.log()}`);
+  const inst = await (await fetch(`${server.base}/__dev/instance`)).json();
+  return { base: server.base, pk: inst.publishable_key, orgId: server.orgId, log: server.log };
 }
-function stopServers() { for (const p of servers) if (p.exitCode === null) p.kill('SIGTERM'); }
+function stopServers() { for (const server of servers) server.stop(); }
 process.on('exit', () => { stopServers(); rmSync(tmp, { recursive: true, force: true }); });
 
 /** The two pages: each loads its client, then page.js's boot() calls load() at once. */

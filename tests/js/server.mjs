@@ -1,0 +1,43 @@
+// Starts clerk-server for a node test script: a free loopback port, a database and a site
+// folder of the caller's, the seeded demo instance and the development endpoints.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+export async function freePort() {
+  const srv = createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/**
+ * `profile` is the cargo build to run ('debug' or 'release'); the caller builds it first.
+ * Resolves once the server listens, exits, or `timeoutMs` passes; `started` tells which.
+ */
+export async function startClerkServer({ db, www, ttl, profile = 'debug', timeoutMs = 60_000 }) {
+  const port = await freePort();
+  const args = ['--db', db, '--addr', `127.0.0.1:${port}`, '--www', www, '--dev', '--seed'];
+  if (ttl !== undefined) args.push('--token-ttl', String(ttl));
+  const proc = spawn(join(root, `target/${profile}/clerk-server`), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (d) => { out += d; });
+  proc.stderr.on('data', (d) => { out += d; });
+  let exited = false;
+  proc.on('exit', () => { exited = true; });
+  // A debug build generates its RSA key on first start: slow on a busy machine.
+  for (let waited = 0; waited < timeoutMs && !exited && !out.includes('listening'); waited += 50) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    base: `http://127.0.0.1:${port}`,
+    process: proc,
+    started: out.includes('listening'),
+    log: () => out,
+    orgId: out.match(/organization Acme \(slug acme\): (\S+)/)?.[1],
+    stop: () => { if (proc.exitCode === null) proc.kill('SIGTERM'); },
+  };
+}
