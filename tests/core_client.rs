@@ -106,3 +106,18 @@ fn sign_out_of_one_session_or_all() {
     assert_eq!(fake.count("/v1/client"), 2, "load's GET, then the DELETE of signOut()");
     assert!(clerk.client_is_new());
 }
+
+#[test]
+fn a_forgotten_dev_browser_is_replaced_once_and_the_request_retried() {
+    let fake = FakeFapi::two_sessions();
+    let clerk = fake.clerk();
+    block_on(clerk.load()).unwrap();
+    fake.respond_once("/v1/client", 401, r#"{"errors":[{"code":"dev_browser_unauthenticated","message":"Invalid development browser token"}]}"#);
+    block_on(clerk.client_reload()).unwrap();
+    assert_eq!(fake.count("/v1/dev_browser"), 2, "a new dev browser after the 401");
+    assert_eq!(fake.count("/v1/client"), 3, "load, the refused reload, the retried reload");
+    // Any other 401 is an answer, not a reason to start over.
+    fake.respond_once("/v1/client", 401, r#"{"errors":[{"code":"authentication_invalid","message":"Unauthorized"}]}"#);
+    assert_eq!(block_on(clerk.client_reload()).unwrap_err().status, Some(401));
+    assert_eq!(fake.count("/v1/dev_browser"), 2);
+}

@@ -144,7 +144,7 @@ impl Fapi {
             }),
         };
         let response = self.send_with_retries(build(self), retry).await?;
-        if response.status == 401 && self.uses_dev_browser && error_code(&response) == Some(DEV_BROWSER_UNAUTHENTICATED) {
+        if self.uses_dev_browser && is_dev_browser_unauthenticated(&response) {
             // The server forgot our dev browser (e.g. its database was reset): get a new one, once.
             self.store_dev_browser_token(None);
             self.ensure_dev_browser().await?;
@@ -197,10 +197,11 @@ impl Fapi {
     }
 }
 
-fn error_code(response: &HttpResponse) -> Option<&'static str> {
-    let body = super::resources::parse_json(&response.body).ok()?;
-    let code = body.get("errors")?.get(0)?.get("code")?.as_str()?;
-    (code == DEV_BROWSER_UNAUTHENTICATED).then_some(DEV_BROWSER_UNAUTHENTICATED)
+/// A 401 that means "this dev-browser token is unknown here" rather than "signed out".
+fn is_dev_browser_unauthenticated(response: &HttpResponse) -> bool {
+    response.status == 401
+        && super::resources::parse_json(&response.body)
+            .is_ok_and(|body| body["errors"][0]["code"].as_str() == Some(DEV_BROWSER_UNAUTHENTICATED))
 }
 
 /// The JSON body of a 2xx response, or the typed error the response stands for.

@@ -1,6 +1,6 @@
 //! Conversions between the core's values and JS values.
 
-use crate::core::{ClerkError, Json, Selection};
+use crate::core::{ApiErrorItem, ClerkError, Json, Selection};
 use js_sys::{Array, Object, Reflect};
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
@@ -114,23 +114,17 @@ pub fn error_to_js(error: &ClerkError) -> JsValue {
     if let Some(seconds) = error.retry_after {
         set(object, "retryAfter", &JsValue::from_f64(f64::from(seconds)));
     }
-    let items: Vec<(String, String, Option<String>, JsValue)> = if error.errors.is_empty() {
-        vec![(error.code.clone(), error.message.clone(), error.long_message.clone(), get(object, "meta"))]
-    } else {
-        error
-            .errors
-            .iter()
-            .map(|e| (e.code.clone(), e.message.clone(), e.long_message.clone(), e.meta.as_ref().map_or_else(|| Object::new().into(), |m| convert(m, false))))
-            .collect()
-    };
+    // The envelope's entries; a client-side error is its own single entry.
+    let own = [ApiErrorItem { code: error.code.clone(), message: error.message.clone(), long_message: error.long_message.clone(), meta: error.meta.clone() }];
+    let items = if error.errors.is_empty() { &own[..] } else { &error.errors[..] };
     let errors: Array = items
-        .into_iter()
-        .map(|(code, message, long, meta)| {
+        .iter()
+        .map(|e| {
             let item = Object::new();
-            set(&item, "code", &JsValue::from_str(&code));
-            set(&item, "message", &JsValue::from_str(&message));
-            set(&item, "longMessage", &long.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str));
-            set(&item, "meta", &meta);
+            set(&item, "code", &JsValue::from_str(&e.code));
+            set(&item, "message", &JsValue::from_str(&e.message));
+            set(&item, "longMessage", &e.long_message.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str));
+            set(&item, "meta", &e.meta.as_ref().map_or_else(|| Object::new().into(), |m| convert(m, false)));
             JsValue::from(item)
         })
         .collect();
