@@ -19,3 +19,14 @@ pub use error::{ApiErrorItem, ClerkError, Result};
 pub use fapi::Verb;
 pub use platform::{Broadcast, Clock, HttpRequest, NoBroadcast, HttpResponse, MemoryStorage, Method, Spawner, Storage, Transport, TransportError};
 pub use resources::{Client, Json, Session};
+
+/// Runs every decoder the core applies to bytes it does not control (Frontend API bodies, error
+/// envelopes, tokens, messages from other tabs). None may panic, whatever the input: this is
+/// what `fuzz/` drives and what its regression tests replay.
+#[doc(hidden)]
+pub fn decode_untrusted(text: &str) {
+    let _ = resources::decode_any(text);
+    let _ = ClerkError::from_response(400, text, None);
+    let _ = sync::parse_message(text);
+    let _ = tokens::cached_token(text, 0, tokens::Minted::AtSomePoint);
+}

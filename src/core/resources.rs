@@ -146,3 +146,13 @@ pub fn client_from_body(body: &Json) -> serde_json::Result<Option<Client>> {
     }
     Client::deserialize(inner).map(Some)
 }
+
+/// Decodes a body as each resource the core reads from the Frontend API (for fuzzing).
+#[doc(hidden)]
+pub fn decode_any(text: &str) -> Option<()> {
+    let body = parse_json(text).ok()?;
+    let _ = client_from_body(&body);
+    let _ = Envelope::deserialize(&body);
+    let _ = Session::deserialize(&body);
+    Some(())
+}

@@ -99,6 +99,6 @@ impl Clerk {
     }
 }
 
-fn parse_message(message: &str) -> Option<TabMessage> {
+pub(crate) fn parse_message(message: &str) -> Option<TabMessage> {
     TabMessage::deserialize(&super::resources::parse_json(message).ok()?).ok()
 }
