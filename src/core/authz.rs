@@ -2,7 +2,7 @@
 //! evaluated locally from the session, with clerk-js's semantics.
 
 use super::resources::{Session, str_field};
-use serde_json::Value;
+use super::json::Json;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FactorLevel {
@@ -61,8 +61,8 @@ fn check_organization(session: &Session, params: &AuthorizationParams) -> Option
     let membership = session.membership(session.last_active_organization_id.as_deref()?)?;
     if let Some(permission) = &params.permission {
         let wanted = with_org_prefix(permission);
-        let granted = membership.get("permissions").and_then(Value::as_array)?;
-        return Some(granted.iter().filter_map(Value::as_str).any(|p| p == wanted));
+        let granted = membership.get("permissions").and_then(Json::as_array)?;
+        return Some(granted.iter().filter_map(Json::as_str).any(|p| p == wanted));
     }
     let role = str_field(membership, "role")?;
     Some(with_org_prefix(role) == with_org_prefix(params.role.as_deref()?))

@@ -13,7 +13,7 @@ use super::tokens::{CachedToken, Leeway, Minted, TokenCache, TokenKey, cached_to
 use clerk_token::{InstanceType, PublishableKey};
 use futures::FutureExt;
 use futures::future::LocalBoxFuture;
-use serde_json::Value;
+use super::json::DecodeError;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -144,7 +144,7 @@ pub(crate) struct Inner {
     /// Bumped by every `setActive`; a call that sees another number was superseded.
     set_active_generation: Cell<u64>,
     /// Sessions the client no longer lists, as they last were (held JS objects read them).
-    forgotten_sessions: RefCell<std::collections::HashMap<String, Session>>,
+    forgotten_sessions: RefCell<super::small_map::SmallMap<String, Session>>,
     /// Bumped every time a client is installed; lets adapters cache objects per client version.
     client_version: Cell<u64>,
     listener_errors: RefCell<Vec<String>>,
@@ -434,8 +434,8 @@ impl Clerk {
     }
 
     /// Applies the `client` piggy-backed on a mutation's answer, and returns its `response`.
-    fn absorb(&self, body: Value, emit: Emit) -> Result<Value> {
-        let envelope = super::resources::Envelope::deserialize_from(&body)?;
+    fn absorb(&self, body: Json, emit: Emit) -> Result<Json> {
+        let envelope = super::resources::Envelope::from_json(body).map_err(unexpected)?;
         if let Some(client) = envelope.client {
             self.install_client(client);
             if emit == Emit::Now {
@@ -489,8 +489,8 @@ impl Clerk {
         let body = self.0.fapi.request(Verb::Delete, "/client/sessions", &[], Retry::Once).await?;
         let response = self.absorb(body, Emit::Now)?;
         // Some servers answer with the client as the response itself.
-        if response.get("object").and_then(Value::as_str) == Some("client") {
-            let client = Client::deserialize_from(&response)?;
+        if response.get("object").and_then(Json::as_str) == Some("client") {
+            let client = Client::from_json(&response).map_err(unexpected)?;
             self.replace_client(client);
         }
         Ok(())
@@ -639,7 +639,7 @@ impl Clerk {
     // ---- sessions -----------------------------------------------------------------------------
 
     /// POST `/client/sessions/{id}/{action}`; returns the session from the answer.
-    async fn session_request(&self, session_id: &str, action: &str, form: &[(&str, &str)], emit: Emit) -> Result<Value> {
+    async fn session_request(&self, session_id: &str, action: &str, form: &[(&str, &str)], emit: Emit) -> Result<Json> {
         validate_path_segment("session id", session_id)?;
         let body = self
             .0
@@ -663,7 +663,7 @@ impl Clerk {
         self.require_loaded()?;
         let response = self.session_request(session_id, action, &[], Emit::Now).await?;
         self.0.tokens.clear_session(session_id);
-        let session = Session::deserialize_from(&response)?;
+        let session = Session::from_json(&response).map_err(unexpected)?;
         // Servers may leave ended and removed sessions out of the client: the answer is then
         // the freshest word on this session.
         if self.session(session_id).is_none() {
@@ -679,7 +679,7 @@ impl Clerk {
         let response = self
             .session_request(session_id, "touch", &[("active_organization_id", org.as_deref().unwrap_or(""))], Emit::Now)
             .await?;
-        Session::deserialize_from(&response)
+        Session::from_json(&response).map_err(unexpected)
     }
 
     pub fn check_authorization(&self, session_id: &str, params: &AuthorizationParams) -> bool {
@@ -688,7 +688,7 @@ impl Clerk {
 
     /// Reverification: `/verify` (start, with `level`) and `/verify/{prepare,attempt}_{first,second}_factor`.
     /// Returns the `session_verification` object.
-    pub async fn session_verification(&self, session_id: &str, step: Option<&str>, form: &[(&str, &str)]) -> Result<Value> {
+    pub async fn session_verification(&self, session_id: &str, step: Option<&str>, form: &[(&str, &str)]) -> Result<Json> {
         self.require_loaded()?;
         let action = match step {
             None => "verify".to_owned(),
@@ -836,7 +836,7 @@ impl Clerk {
         let jwt = body
             .get("jwt")
             .or_else(|| body.get("response").and_then(|r| r.get("jwt")))
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .ok_or_else(|| ClerkError::unexpected_response(200, "the token response has no jwt"))?;
         let (token, claims) = cached_token(jwt, self.now_ms(), Minted::JustNow)?;
         if claims.sid.as_deref().is_some_and(|sid| sid != key.session_id) {
@@ -855,16 +855,16 @@ impl Clerk {
 
     /// `client.signIn.create(...)` and the sign-in's steps (`prepare_first_factor`, …).
     /// Returns the sign-in from the answer.
-    pub async fn sign_in_request(&self, step: Option<&str>, form: &[(&str, &str)]) -> Result<Value> {
+    pub async fn sign_in_request(&self, step: Option<&str>, form: &[(&str, &str)]) -> Result<Json> {
         self.attempt_request("sign_ins", "sign_in", step, Verb::Post, form).await
     }
 
     /// `client.signUp.create(...)`, `update` (PATCH, no step) and its verification steps.
-    pub async fn sign_up_request(&self, step: Option<&str>, verb: Verb, form: &[(&str, &str)]) -> Result<Value> {
+    pub async fn sign_up_request(&self, step: Option<&str>, verb: Verb, form: &[(&str, &str)]) -> Result<Json> {
         self.attempt_request("sign_ups", "sign_up", step, verb, form).await
     }
 
-    async fn attempt_request(&self, collection: &str, field: &str, step: Option<&str>, verb: Verb, form: &[(&str, &str)]) -> Result<Value> {
+    async fn attempt_request(&self, collection: &str, field: &str, step: Option<&str>, verb: Verb, form: &[(&str, &str)]) -> Result<Json> {
         self.require_loaded()?;
         let current_id = || {
             let client = self.client()?;
@@ -899,8 +899,8 @@ enum Emit {
 }
 
 /// The organization id a session token is for: `o.id` (v2) or `org_id` (v1).
-fn organization_claim(claims: &clerk_token::CacheClaims) -> Option<String> {
-    claims.organization_id().map(str::to_owned)
+fn organization_claim(claims: &super::tokens::TokenClaims) -> Option<String> {
+    claims.organization_id.clone()
 }
 
 /// An organization of the session's user, by id (`org_…`) or slug.
@@ -930,12 +930,7 @@ fn validate_path_segment(what: &str, value: &str) -> Result<()> {
     }
 }
 
-pub(crate) trait DeserializeFrom: Sized {
-    fn deserialize_from(value: &Value) -> Result<Self>;
-}
-
-impl<T: serde::de::DeserializeOwned> DeserializeFrom for T {
-    fn deserialize_from(value: &Value) -> Result<Self> {
-        T::deserialize(value).map_err(|e| ClerkError::unexpected_response(200, e))
-    }
+/// A 2xx answer that is not the resource it should be.
+fn unexpected(error: DecodeError) -> ClerkError {
+    ClerkError::unexpected_response(200, error)
 }

@@ -1,26 +1,36 @@
 //! The one error type every fallible operation returns, shaped like Clerk's API errors so that
 //! JS sees the same `code` / `message` / `longMessage` / `meta` / `status` as with clerk-js.
 
-use serde::Deserialize;
-use serde_json::Value;
+use super::json::{Fields, Json};
 use std::fmt;
 
 /// One entry of Clerk's error envelope `{errors: [{code, message, long_message, meta}]}`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ApiErrorItem {
-    #[serde(default)]
     pub code: String,
-    #[serde(default)]
     pub message: String,
-    #[serde(default)]
     pub long_message: Option<String>,
-    #[serde(default)]
-    pub meta: Option<Value>,
+    pub meta: Option<Json>,
 }
 
-#[derive(Deserialize)]
-pub(crate) struct ErrorEnvelope {
-    pub errors: Vec<ApiErrorItem>,
+impl ApiErrorItem {
+    /// An entry of the envelope; fields of the wrong type are treated as absent, since an
+    /// error is reported whatever its shape.
+    fn from_json(value: &Json) -> ApiErrorItem {
+        ApiErrorItem {
+            code: value.optional_str("code").ok().flatten().unwrap_or_default(),
+            message: value.optional_str("message").ok().flatten().unwrap_or_default(),
+            long_message: value.optional_str("long_message").ok().flatten(),
+            meta: value.optional_json("meta"),
+        }
+    }
+}
+
+/// The entries of `{errors: [...]}`, when the body is such an envelope.
+fn envelope_errors(body: &str) -> Vec<ApiErrorItem> {
+    let Ok(body) = Json::parse(body) else { return Vec::new() };
+    let items = body.get("errors").and_then(Json::as_array).unwrap_or_default();
+    items.iter().filter(|e| e.is_object()).map(ApiErrorItem::from_json).collect()
 }
 
 /// Codes of errors raised by the client itself rather than by the server.
@@ -41,7 +51,7 @@ pub struct ClerkError {
     pub code: String,
     pub message: String,
     pub long_message: Option<String>,
-    pub meta: Option<Value>,
+    pub meta: Option<Json>,
     /// HTTP status when the error came from the server; `None` for client-side errors.
     pub status: Option<u16>,
     /// Seconds to wait before retrying, from a `Retry-After` header (429/503).
@@ -86,21 +96,18 @@ impl ClerkError {
 
     /// Builds the error for a non-2xx response, from the envelope when there is one.
     pub(crate) fn from_response(status: u16, body: &str, retry_after: Option<u32>) -> Self {
-        let envelope = super::resources::parse_json(body).and_then(|v| ErrorEnvelope::deserialize(&v));
-        let mut e = match envelope {
-            Ok(env) if !env.errors.is_empty() => {
-                let first = env.errors[0].clone();
-                ClerkError {
-                    code: first.code,
-                    message: first.message,
-                    long_message: first.long_message,
-                    meta: first.meta,
-                    status: None,
-                    retry_after: None,
-                    errors: env.errors,
-                }
-            }
-            _ => ClerkError::new(
+        let errors = envelope_errors(body);
+        let mut e = match errors.first().cloned() {
+            Some(first) => ClerkError {
+                code: first.code,
+                message: first.message,
+                long_message: first.long_message,
+                meta: first.meta,
+                status: None,
+                retry_after: None,
+                errors,
+            },
+            None => ClerkError::new(
                 if status == 429 { "too_many_requests" } else { "http_error" },
                 format!("The server answered HTTP {status}"),
             ),

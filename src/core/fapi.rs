@@ -3,7 +3,7 @@
 
 use super::error::{ClerkError, Result};
 use super::platform::{Clock, HttpRequest, HttpResponse, Method, Storage, Transport};
-use serde_json::Value;
+use super::json::Json;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -118,7 +118,7 @@ impl Fapi {
         let token = body
             .get("id")
             .or_else(|| body.get("token"))
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ClerkError::unexpected_response(response.status, "dev_browser response has no id"))?;
         self.store_dev_browser_token(Some(token.to_owned()));
@@ -134,7 +134,7 @@ impl Fapi {
     }
 
     /// Sends one FAPI request and returns the parsed JSON body of a 2xx answer.
-    pub async fn request(&self, verb: Verb, path: &str, form: &[(&str, &str)], retry: Retry) -> Result<Value> {
+    pub async fn request(&self, verb: Verb, path: &str, form: &[(&str, &str)], retry: Retry) -> Result<Json> {
         self.ensure_dev_browser().await?;
         let build = |fapi: &Self| HttpRequest {
             method: if verb == Verb::Get { Method::Get } else { Method::Post },
@@ -200,19 +200,21 @@ impl Fapi {
 /// A 401 that means "this dev-browser token is unknown here" rather than "signed out".
 fn is_dev_browser_unauthenticated(response: &HttpResponse) -> bool {
     response.status == 401
-        && super::resources::parse_json(&response.body)
-            .is_ok_and(|body| body["errors"][0]["code"].as_str() == Some(DEV_BROWSER_UNAUTHENTICATED))
+        && Json::parse(&response.body).is_ok_and(|body| {
+            let code = body.get("errors").and_then(|e| e.at(0)).and_then(|e| e.get("code"));
+            code.and_then(Json::as_str) == Some(DEV_BROWSER_UNAUTHENTICATED)
+        })
 }
 
 /// The JSON body of a 2xx response, or the typed error the response stands for.
-fn parse_success(response: &HttpResponse) -> Result<Value> {
+fn parse_success(response: &HttpResponse) -> Result<Json> {
     if !(200..300).contains(&response.status) {
         return Err(ClerkError::from_response(response.status, &response.body, response.retry_after));
     }
     if response.body.trim().is_empty() {
-        return Ok(Value::Null);
+        return Ok(Json::Null);
     }
-    super::resources::parse_json(&response.body).map_err(|e| ClerkError::unexpected_response(response.status, e))
+    Json::parse(&response.body).map_err(|e| ClerkError::unexpected_response(response.status, e))
 }
 
 /// Resolves the Frontend API base URL from the publishable key and options, as clerk-js does:

@@ -8,8 +8,10 @@ pub mod authz;
 pub mod clerk;
 pub mod error;
 pub mod fapi;
+pub mod json;
 pub mod platform;
 pub mod resources;
+pub mod small_map;
 mod sync;
 pub mod tokens;
 

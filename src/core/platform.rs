@@ -73,7 +73,7 @@ pub trait Storage {
 
 /// Storage that forgets everything when dropped.
 #[derive(Default)]
-pub struct MemoryStorage(std::cell::RefCell<std::collections::HashMap<String, String>>);
+pub struct MemoryStorage(std::cell::RefCell<super::small_map::SmallMap<String, String>>);
 
 impl Storage for MemoryStorage {
     fn get(&self, key: &str) -> Option<String> {

@@ -4,11 +4,9 @@
 
 use super::clerk::Clerk;
 use super::tokens::{Minted, TokenKey, cached_token};
-use serde::Deserialize;
-use serde_json::json;
+use super::json::{Fields, Json, object};
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(tag = "t", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) enum TabMessage {
     /// The sending tab's settled state: active session and organization, and every session of
     /// the client with its status.
@@ -26,19 +24,25 @@ impl Clerk {
         let client = self.client()?;
         // The active session and organization are exactly the default token's key.
         let active = self.active_token_key();
-        // Built as a `Value` (already in the bundle) rather than a derived Serialize.
-        let sessions: Vec<_> = client.sessions.iter().map(|s| json!([s.id, s.status])).collect();
-        let message = json!({
-            "t": "state",
-            "active": active.as_ref().map(|k| k.session_id.clone()),
-            "org": active.and_then(|k| k.organization_id),
-            "sessions": sessions,
-        });
-        Some(message.to_string())
+        let sessions = client.sessions.iter().map(|s| Json::Array(vec![Json::String(s.id.clone()), Json::String(s.status.clone())]));
+        let message = object([
+            ("t", Json::String("state".into())),
+            ("active", Json::string_or_null(active.as_ref().map(|k| k.session_id.as_str()))),
+            ("org", Json::string_or_null(active.as_ref().and_then(|k| k.organization_id.as_deref()))),
+            ("sessions", Json::Array(sessions.collect())),
+        ]);
+        Some(message.to_text())
     }
 
     pub(crate) fn token_message(key: &TokenKey, jwt: &str) -> Option<String> {
-        Some(json!({"t": "token", "sid": key.session_id, "org": key.organization_id, "tpl": key.template, "jwt": jwt}).to_string())
+        let message = object([
+            ("t", Json::String("token".into())),
+            ("sid", Json::String(key.session_id.clone())),
+            ("org", Json::string_or_null(key.organization_id.as_deref())),
+            ("tpl", Json::string_or_null(key.template.as_deref())),
+            ("jwt", Json::String(jwt.to_owned())),
+        ]);
+        Some(message.to_text())
     }
 
     /// Applies a message from another tab. Unknown or malformed messages are ignored: they may
@@ -99,6 +103,21 @@ impl Clerk {
     }
 }
 
+/// A message from another tab; `None` for anything unknown or malformed.
 pub(crate) fn parse_message(message: &str) -> Option<TabMessage> {
-    TabMessage::deserialize(&super::resources::parse_json(message).ok()?).ok()
+    let value = Json::parse(message).ok()?;
+    match value.get("t")?.as_str()? {
+        "token" => Some(TabMessage::Token {
+            sid: value.required_str("sid").ok()?,
+            org: value.optional_str("org").ok()?,
+            tpl: value.optional_str("tpl").ok()?,
+            jwt: value.required_str("jwt").ok()?,
+        }),
+        "state" => {
+            let pair = |p: &Json| Some((p.at(0)?.as_str()?.to_owned(), p.at(1)?.as_str()?.to_owned()));
+            let sessions = value.get("sessions")?.as_array()?.iter().map(pair).collect::<Option<_>>()?;
+            Some(TabMessage::State { active: value.optional_str("active").ok()?, org: value.optional_str("org").ok()?, sessions })
+        }
+        _ => None,
+    }
 }

@@ -7,10 +7,11 @@
 //! own lifetime (`exp - iat`), which keeps the cache right when the browser's clock is off.
 
 use super::error::{ClerkError, Result};
+use super::json::{DecodeError, Fields, Json};
+use super::small_map::SmallMap;
 use futures::FutureExt;
 use futures::future::{LocalBoxFuture, Shared};
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -61,7 +62,7 @@ enum Entry {
 
 #[derive(Default)]
 pub struct TokenCache {
-    entries: RefCell<HashMap<TokenKey, Entry>>,
+    entries: RefCell<SmallMap<TokenKey, Entry>>,
     next_request_id: Cell<u64>,
 }
 
@@ -202,17 +203,44 @@ pub enum Minted {
     AtSomePoint,
 }
 
+/// The claims the cache needs: the token's times, its session and organization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenClaims {
+    pub exp: i64,
+    pub iat: i64,
+    pub sid: Option<String>,
+    /// `o.id` (v2 tokens) or `org_id` (v1).
+    pub organization_id: Option<String>,
+}
+
+impl TokenClaims {
+    fn from_json(payload: &Json) -> Result<TokenClaims, DecodeError> {
+        let v2_org = match payload.get("o") {
+            None | Some(Json::Null) => None,
+            Some(o) => Some(o.required_str("id").map_err(|_| DecodeError { field: "o", expected: "an object with an id" })?),
+        };
+        Ok(TokenClaims {
+            exp: payload.optional_i64("exp")?.ok_or(DecodeError { field: "exp", expected: "an integer" })?,
+            iat: payload.optional_i64("iat")?.unwrap_or(0),
+            sid: payload.optional_str("sid")?,
+            organization_id: match v2_org {
+                Some(id) => Some(id),
+                None => payload.optional_str("org_id")?,
+            },
+        })
+    }
+}
+
 /// Turns a JWT into a cache entry, with its lifetime from its own `exp - iat`.
-pub fn cached_token(jwt: &str, received_at_ms: u64, minted: Minted) -> Result<(CachedToken, clerk_token::CacheClaims)> {
-    // Through the library's one JSON parser (see `parse_json`), not the token crate's.
+pub fn cached_token(jwt: &str, received_at_ms: u64, minted: Minted) -> Result<(CachedToken, TokenClaims)> {
     let undecodable = |e: &dyn std::fmt::Display| ClerkError::unexpected_response(200, format!("the session token could not be decoded: {e}"));
     let payload = clerk_token::payload_json(jwt).map_err(|e| undecodable(&e))?;
-    let value = super::resources::parse_json(&payload).map_err(|e| undecodable(&e))?;
-    let claims = <clerk_token::CacheClaims as serde::Deserialize>::deserialize(&value).map_err(|e| undecodable(&e))?;
-    let lifetime_ms = (claims.exp - claims.iat).max(0) as u64 * 1000;
-    let mut expires_at_ms = received_at_ms + lifetime_ms;
+    let value = Json::parse(&payload).map_err(|e| undecodable(&e))?;
+    let claims = TokenClaims::from_json(&value).map_err(|e| undecodable(&e))?;
+    let lifetime_ms = claims.exp.saturating_sub(claims.iat).clamp(0, i64::MAX / 1000) as u64 * 1000;
+    let mut expires_at_ms = received_at_ms.saturating_add(lifetime_ms);
     if minted == Minted::AtSomePoint {
-        expires_at_ms = expires_at_ms.min(claims.exp.max(0) as u64 * 1000);
+        expires_at_ms = expires_at_ms.min((claims.exp.clamp(0, i64::MAX / 1000) as u64) * 1000);
     }
     Ok((CachedToken { jwt: Rc::from(jwt), expires_at_ms, lifetime_ms }, claims))
 }

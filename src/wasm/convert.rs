@@ -2,7 +2,6 @@
 
 use crate::core::{ApiErrorItem, ClerkError, Json, Selection};
 use js_sys::{Array, Object, Reflect};
-use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Keys whose contents belong to the app and are passed through untouched.
@@ -64,18 +63,17 @@ pub fn json_to_js(value: &Json) -> JsValue {
 
 fn convert(value: &Json, rename: bool) -> JsValue {
     match value {
-        Value::Null => JsValue::NULL,
-        Value::Bool(b) => JsValue::from_bool(*b),
-        Value::Number(n) => JsValue::from_f64(n.as_f64().unwrap_or(f64::NAN)),
-        Value::String(s) => JsValue::from_str(s),
-        Value::Array(items) => items.iter().map(|v| convert(v, rename)).collect::<Array>().into(),
-        Value::Object(map) => {
+        Json::Null => JsValue::NULL,
+        Json::Bool(b) => JsValue::from_bool(*b),
+        Json::Number(n) => JsValue::from_f64(number(n)),
+        Json::String(s) => JsValue::from_str(s),
+        Json::Array(items) => items.iter().map(|v| convert(v, rename)).collect::<Array>().into(),
+        Json::Object(entries) => {
             let object = Object::new();
-            for (key, v) in map {
-                let js = if rename && key.ends_with("_at") && v.is_number() {
-                    date(v.as_f64().unwrap_or(f64::NAN))
-                } else {
-                    convert(v, rename && !OPAQUE_KEYS.contains(&key.as_str()))
+            for (key, v) in entries {
+                let js = match v {
+                    Json::Number(n) if rename && key.ends_with("_at") => date(number(n)),
+                    _ => convert(v, rename && !OPAQUE_KEYS.contains(&key.as_str())),
                 };
                 let name = if rename { camel_case(key) } else { key.clone() };
                 set(&object, &name, &js);
@@ -85,16 +83,21 @@ fn convert(value: &Json, rename: bool) -> JsValue {
     }
 }
 
+/// A JSON number's text as JS reads it: the browser parses, so no float parser ships in wasm.
+fn number(text: &str) -> f64 {
+    js_sys::parse_float(text)
+}
+
 /// A user as clerk-js exposes it, with its convenience fields (`fullName`, `primaryEmailAddress`).
 pub fn user_to_js(user: &Json) -> JsValue {
     let js = json_to_js(user);
     let object: &Object = js.unchecked_ref();
-    let name = |k| user.get(k).and_then(Value::as_str).unwrap_or("");
+    let name = |k| user.get(k).and_then(Json::as_str).unwrap_or("");
     let full = format!("{} {}", name("first_name"), name("last_name"));
     let full = full.trim();
     set(object, "fullName", &if full.is_empty() { JsValue::NULL } else { JsValue::from_str(full) });
-    let primary = user.get("primary_email_address_id").and_then(Value::as_str).and_then(|id| {
-        user.get("email_addresses")?.as_array()?.iter().find(|e| e.get("id").and_then(Value::as_str) == Some(id))
+    let primary = user.get("primary_email_address_id").and_then(Json::as_str).and_then(|id| {
+        user.get("email_addresses")?.as_array()?.iter().find(|e| e.get("id").and_then(Json::as_str) == Some(id))
     });
     set(object, "primaryEmailAddress", &primary.map_or(JsValue::NULL, json_to_js));
     js

@@ -14,7 +14,7 @@ pub use session::{SessionJs, TokenJs};
 use crate::core::{self, ClerkError, Resources};
 use convert::{error_to_js, set, user_to_js, json_to_js};
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use crate::core::small_map::SmallMap;
 use std::future::Future;
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
@@ -24,7 +24,7 @@ use wasm_bindgen::JsValue;
 pub(crate) struct Context {
     pub core: core::Clerk,
     /// session id → (client version, JS Session)
-    sessions: RefCell<HashMap<String, (u64, JsValue)>>,
+    sessions: RefCell<SmallMap<String, (u64, JsValue)>>,
     client: RefCell<Option<(u64, JsValue)>>,
     pub warned_set_session: Cell<bool>,
 }
@@ -90,6 +90,13 @@ fn map_slot<T>(slot: &core::Slot<T>, f: impl FnOnce(&T) -> JsValue) -> core::Slo
 
 /// A JS Promise for a core operation; errors become typed JS errors.
 pub(crate) fn promise(future: impl Future<Output = Result<JsValue, ClerkError>> + 'static) -> js_sys::Promise {
+    // Boxed, so `future_to_promise` is instantiated once rather than once per async method
+    // (that saved about 8 KB of wasm).
+    let boxed: std::pin::Pin<Box<dyn Future<Output = Result<JsValue, ClerkError>>>> = Box::pin(future);
+    to_promise(boxed)
+}
+
+fn to_promise(future: std::pin::Pin<Box<dyn Future<Output = Result<JsValue, ClerkError>>>>) -> js_sys::Promise {
     wasm_bindgen_futures::future_to_promise(async move { future.await.map_err(|e| error_to_js(&e)) })
 }
 

@@ -360,7 +360,7 @@ pub fn describe(r: &Resources) -> String {
     let org = match &r.organization {
         Slot::Undefined => Slot::Undefined,
         Slot::Null => Slot::Null,
-        Slot::Value(o) => Slot::Value(o["id"].as_str().unwrap().to_owned()),
+        Slot::Value(o) => Slot::Value(o.get("id").and_then(|id| id.as_str()).unwrap().to_owned()),
     };
     format!("{}:{}", slot(&session), slot(&org))
 }

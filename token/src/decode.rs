@@ -6,8 +6,10 @@ use std::fmt;
 use base64::Engine as _;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+#[cfg(feature = "claims")]
 use serde_json::{Map, Value};
 
+#[cfg(feature = "claims")]
 use crate::SessionClaims;
 
 /// Tokens longer than this are rejected before any parsing. Session tokens live in a cookie
@@ -44,6 +46,7 @@ impl fmt::Display for TokenError {
 
 impl std::error::Error for TokenError {}
 
+#[cfg(feature = "claims")]
 /// Decodes a session token's claims **without checking its signature** or its times.
 ///
 /// Use it only where the token's origin is already trusted (a browser reading the token the
@@ -55,6 +58,7 @@ pub fn decode_unverified(token: &str) -> Result<SessionClaims, TokenError> {
         .map_err(|e| TokenError::InvalidClaims(e.to_string()))
 }
 
+#[cfg(feature = "claims")]
 /// The few claims a client needs to cache a token: its times, its session and organization.
 ///
 /// Decoding only these (unknown claims are skipped, nothing is collected) keeps a wasm client
@@ -73,11 +77,13 @@ pub struct CacheClaims {
     org_id: Option<String>,
 }
 
+#[cfg(feature = "claims")]
 #[derive(serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 struct OrgId {
     id: String,
 }
 
+#[cfg(feature = "claims")]
 impl CacheClaims {
     /// The active organization the token is for (`o.id`, or v1's `org_id`).
     pub fn organization_id(&self) -> Option<&str> {
@@ -85,6 +91,7 @@ impl CacheClaims {
     }
 }
 
+#[cfg(feature = "claims")]
 /// Decodes the [`CacheClaims`] of a token **without checking its signature** (see
 /// [`decode_unverified`] for when that is right).
 pub fn decode_cache_claims(token: &str) -> Result<CacheClaims, TokenError> {
@@ -143,6 +150,7 @@ pub(crate) fn decode_segment(segment: &str, what: &str) -> Result<Vec<u8>, Token
         .map_err(|e| TokenError::Malformed(format!("{what} is not valid base64url: {e}")))
 }
 
+#[cfg(feature = "claims")]
 pub(crate) fn decode_json_object(
     segment: &str,
     what: &str,

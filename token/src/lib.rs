@@ -1,9 +1,12 @@
 //! Clerk's session-token format, shared by the browser library and the server.
 //!
-//! Always available, with no cryptography so that it stays small in wasm:
+//! Always available, with no JSON and no cryptography so that it stays small in wasm: token
+//! splitting and [`payload_json`], and publishable keys ([`parse_publishable_key`],
+//! [`encode_publishable_key`]).
+//!
+//! With the default feature `claims` (serde):
 //! * [`SessionClaims`] (Clerk's v2 claims, with [`OrgClaim`] and [`OrgPermissions`] for the
-//!   compact organization claims) and [`decode_unverified`], which is all a browser needs;
-//! * publishable keys: [`parse_publishable_key`], [`encode_publishable_key`].
+//!   compact organization claims), [`decode_unverified`] and [`decode_cache_claims`].
 //!
 //! With the default feature `verify` (RustCrypto's `rsa` and `sha2`):
 //! * `SigningKey` / `PublicKey`: RSA-2048 keys with e = 65537 as PKCS#8/SPKI PEM and JWK,
@@ -12,14 +15,18 @@
 //!   makes the same checks, in the same order and with the same reasons
 //!   (`VerifyError::reason`), as `@clerk/backend`'s `verifyToken`.
 
+#[cfg(feature = "claims")]
 mod claims;
 mod decode;
 mod publishable_key;
 #[cfg(feature = "verify")]
 mod verify;
 
+#[cfg(feature = "claims")]
 pub use claims::{OrgClaim, OrgPermissions, SessionClaims};
-pub use decode::{CacheClaims, MAX_TOKEN_LEN, TokenError, decode_cache_claims, decode_unverified, payload_json};
+#[cfg(feature = "claims")]
+pub use decode::{CacheClaims, decode_cache_claims, decode_unverified};
+pub use decode::{MAX_TOKEN_LEN, TokenError, payload_json};
 pub use publishable_key::{
     InstanceType, KeyError, PublishableKey, encode_publishable_key, parse_publishable_key,
 };
