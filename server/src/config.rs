@@ -22,6 +22,11 @@ pub struct Config {
     pub frontend_host: Option<String>,
     /// Print keys and credentials on start.
     pub verbose: bool,
+    /// Development only: fault injection active from the start (see `faults`). Ignored
+    /// without `dev`; also switchable at run time through `/__dev/faults`.
+    pub faults: Option<crate::faults::FaultSettings>,
+    /// Failed sign-in attempts allowed per user and per IP address (see `limits`).
+    pub limits: crate::limits::Limits,
 }
 
 impl Config {
@@ -36,6 +41,8 @@ impl Config {
             allowed_origins: Vec::new(),
             frontend_host: None,
             verbose: false,
+            faults: None,
+            limits: crate::limits::Limits::default(),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Development-only endpoints (`--dev`): the email outbox, request counters and failure
-//! injection.
+//! injection (targeted with `fail_next`, random with `faults`).
 
 use axum::Router;
 use axum::extract::State;
@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult, Json};
 use crate::extract::Params;
+use crate::faults::FaultKind;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -17,6 +18,34 @@ pub fn routes() -> Router<AppState> {
         .route("/__dev/requests/reset", post(reset_requests))
         .route("/__dev/instance", get(instance))
         .route("/__dev/fail_next", post(fail_next))
+        .route("/__dev/faults", get(faults).post(set_faults))
+}
+
+/// `GET /__dev/faults`: settings, FAPI requests seen while on, and faults injected per kind.
+async fn faults(State(st): State<AppState>) -> Json {
+    Json(st.faults.snapshot())
+}
+
+/// `POST /__dev/faults?rate=0.2&seed=42&kinds=500,429,delay,drop,malformed&reset=true`: each
+/// parameter is optional and keeps its value when absent; every call re-seeds, `rate=0` turns
+/// injection off, and the counters run on unless `reset=true`.
+async fn set_faults(State(st): State<AppState>, Params(q): Params) -> ApiResult<Json> {
+    let mut settings = st.faults.settings();
+    if let Some(r) = q.get("rate") {
+        settings.rate = r
+            .parse::<f64>()
+            .ok()
+            .filter(|r| (0.0..=1.0).contains(r))
+            .ok_or_else(|| ApiError::invalid_param("rate", "rate must be a number from 0 to 1"))?;
+    }
+    if let Some(s) = q.get("seed") {
+        settings.seed = s.parse().map_err(|_| ApiError::invalid_param("seed", "seed must be an unsigned integer"))?;
+    }
+    if let Some(k) = q.get("kinds") {
+        settings.kinds = FaultKind::parse_list(k).map_err(|e| ApiError::invalid_param("kinds", e))?;
+    }
+    st.faults.configure(settings, q.get("reset").is_some_and(|v| v == "true" || v == "1"));
+    Ok(Json(st.faults.snapshot()))
 }
 
 /// `POST /__dev/fail_next?route=POST%20/v1/client/sessions/{id}/tokens&status=500[&times=N]`:

@@ -82,6 +82,11 @@ impl ApiError {
         e
     }
 
+    pub fn body_too_large() -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "request_body_too_large", "Request body too large")
+            .long(format!("Request bodies are limited to {} bytes.", crate::extract::BODY_LIMIT))
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         let message = message.into();
         eprintln!("internal error: {message}");

@@ -1,10 +1,11 @@
 //! Request extractors with Clerk-style errors (axum's own rejections are plain text).
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use serde::de::DeserializeOwned;
 
 use crate::errors::ApiError;
@@ -22,24 +23,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Input<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let too_large = || {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request_body_too_large", "Request body too large")
-                .long(format!("Request bodies are limited to {BODY_LIMIT} bytes."))
-        };
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > BODY_LIMIT) {
-            return Err(too_large());
-        }
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/json"));
-        let bytes = axum::body::to_bytes(req.into_body(), BODY_LIMIT).await.map_err(|_| too_large())?;
+        // Bodies declared too large were refused by the RequestBodyLimit layer; a streamed one
+        // fails here when it goes past the limit.
+        let bytes = axum::body::to_bytes(req.into_body(), BODY_LIMIT).await.map_err(|_| ApiError::body_too_large())?;
         let malformed = |what: &str, e: &dyn std::fmt::Display| {
             ApiError::bad_request("malformed_request_body", format!("Malformed {what} body"))
                 .long(format!("The request body could not be parsed as {what}: {e}"))
@@ -99,6 +90,8 @@ pub struct Caller {
     pub cookie_hash: Option<String>,
     pub dev_browser_hash: Option<String>,
     pub origin: Option<String>,
+    /// The peer's IP address (from `ConnectInfo`; absent if the app is served without it).
+    pub ip: Option<std::net::IpAddr>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
@@ -124,10 +117,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .and_then(|v| v.to_str().ok())
             .filter(|o| !o.is_empty() && *o != "null")
             .map(str::to_owned);
+        // The socket's address, never X-Forwarded-For: that header is the client's to forge.
+        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         Ok(Caller {
             cookie_hash: cookie.as_deref().map(sha256_hex),
             dev_browser_hash: db.filter(|v| !v.is_empty()).as_deref().map(sha256_hex),
             origin,
+            ip,
         })
     }
 }

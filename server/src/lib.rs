@@ -7,6 +7,8 @@ pub mod dev;
 pub mod errors;
 pub mod extract;
 pub mod fapi;
+pub mod faults;
+pub mod limits;
 pub mod render;
 pub mod seed;
 pub mod store;
@@ -28,6 +30,7 @@ use clerk_token::{InstanceType, SigningKey, encode_publishable_key};
 use serde_json::Value;
 use tower::Layer;
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
 
 pub use config::Config;
 use errors::{ApiError, ApiResult};
@@ -53,6 +56,10 @@ pub struct Inner {
     /// Development only: failures to answer instead of the next requests to a route
     /// (route template → HTTP statuses, oldest first). See `POST /__dev/fail_next`.
     pub injected_failures: Mutex<HashMap<String, Vec<u16>>>,
+    /// Development only: random fault injection on the Frontend API (`/__dev/faults`).
+    pub faults: faults::Faults,
+    /// Recent failed sign-in attempts per user, email address and IP (`limits`).
+    pub failures: limits::Failures,
 }
 
 impl Deref for AppState {
@@ -165,16 +172,20 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
         secret_key: instance.secret_key,
         publishable_key: encode_publishable_key(InstanceType::Development, &host),
         issuer: format!("http://{host}"),
-        config,
         outbox: Mutex::new(HashMap::new()),
         counters: Mutex::new(BTreeMap::new()),
         injected_failures: Mutex::new(HashMap::new()),
+        faults: faults::Faults::new(config.faults.clone().filter(|_| config.dev)),
+        failures: limits::Failures::default(),
+        config,
     }));
 
     let app = app(state.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, axum::ServiceExt::<Request>::into_make_service(app))
+        // ConnectInfo gives handlers the peer address (per-IP attempt limits).
+        let make = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app);
+        let serve = axum::serve(listener, make)
             .with_graceful_shutdown(async move {
                 let _ = rx.await;
             });
@@ -201,13 +212,35 @@ pub fn app(
     // Method tunnelling must happen before routing, so it wraps the router rather than being a
     // route layer.
     let tunnelled = tower::util::MapRequestLayer::new(tunnel_method).layer(router);
-    cors.layer(tunnelled)
+    // Every route: a body declared over the limit is refused before the handler runs, a streamed
+    // one fails when read past it (see `extract::Input`). CORS goes outside so that browsers can
+    // read the 413.
+    let limited = RequestBodyLimitLayer::new(extract::BODY_LIMIT).layer(tunnelled);
+    let typed = tower::util::MapResponseLayer::new(typed_413).layer(limited);
+    cors.layer(typed)
+}
+
+/// tower-http's 413 is plain text; clients expect Clerk's error envelope.
+fn typed_413<B>(resp: Response<B>) -> Response
+where
+    B: http_body::Body<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    let is_json = resp.headers().get(axum::http::header::CONTENT_TYPE).is_some_and(|v| v == "application/json");
+    if resp.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        return axum::response::IntoResponse::into_response(ApiError::body_too_large());
+    }
+    resp.map(axum::body::Body::new)
 }
 
 fn router(state: AppState) -> Router {
-    let mut app = Router::new()
-        .merge(fapi::routes())
-        .merge(bapi::routes(state.clone()));
+    let mut fapi = fapi::routes();
+    if state.config.dev {
+        // Only the Frontend API gets random faults: it is what clients must survive, while the
+        // Backend API and /__dev/* are what tests use to set up and check.
+        fapi = fapi.route_layer(middleware::from_fn_with_state(state.clone(), faults::inject));
+    }
+    let mut app = Router::new().merge(fapi).merge(bapi::routes(state.clone()));
     if state.config.dev {
         app = app.merge(dev::routes());
     }
@@ -221,7 +254,7 @@ fn router(state: AppState) -> Router {
 }
 
 /// `POST ...?_method=PATCH` is routed as `PATCH` (browsers' clerk-js only sends GET and POST).
-fn tunnel_method(mut req: Request) -> Request {
+fn tunnel_method<B>(mut req: axum::http::Request<B>) -> axum::http::Request<B> {
     if req.method() == Method::POST {
         let tunnelled = req.uri().query().and_then(|q| {
             form_pairs(q).find(|(k, _)| k == "_method").map(|(_, v)| v.to_ascii_uppercase())

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clerk_server::faults::{FaultKind, FaultSettings};
 use clerk_server::{Config, seed};
 
 const USAGE: &str = "\
@@ -19,6 +20,10 @@ options:
   --allowed-origin ORIGIN  allow ORIGIN for CORS (repeatable)
   --frontend-host HOST:PORT  host in the publishable key and `iss` (default: the bound address)
   --seed                   seed the demo instance before serving
+  --faults RATE            with --dev: inject faults into a share RATE (0..1) of Frontend API
+                           requests (500, 429, delay, dropped connection, malformed body)
+  --fault-seed N           with --faults: RNG seed (default 0)
+  --fault-kinds LIST       with --faults: subset of 500,429,delay,drop,malformed (default all)
   -h, --help               this help";
 
 struct Args {
@@ -31,6 +36,7 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut config = Config::new("clerk.db", SocketAddr::from(([127, 0, 0, 1], 4000)));
     config.verbose = true;
     let (mut seed_only, mut seed) = (false, false);
+    let (mut faults, mut fault_flags) = (FaultSettings::default(), false);
     while let Some(arg) = argv.next() {
         let mut value = |name: &str| argv.next().ok_or_else(|| format!("{name} needs a value"));
         match arg.as_str() {
@@ -50,9 +56,30 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             "--allowed-origin" => config.allowed_origins.push(value("--allowed-origin")?),
             "--frontend-host" => config.frontend_host = Some(value("--frontend-host")?),
+            "--faults" => {
+                let v = value("--faults")?;
+                faults.rate = v.parse().ok().filter(|r| (0.0..=1.0).contains(r)).ok_or(format!("--faults: `{v}` is not a rate from 0 to 1"))?;
+                fault_flags = true;
+            }
+            "--fault-seed" => {
+                let v = value("--fault-seed")?;
+                faults.seed = v.parse().map_err(|_| format!("--fault-seed: `{v}` is not an unsigned integer"))?;
+                fault_flags = true;
+            }
+            "--fault-kinds" => {
+                faults.kinds = FaultKind::parse_list(&value("--fault-kinds")?).map_err(|e| format!("--fault-kinds: {e}"))?;
+                fault_flags = true;
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument `{other}`")),
         }
+    }
+    if fault_flags {
+        // Faults are a development feature: refuse rather than silently ignore them.
+        if !config.dev {
+            return Err("--faults, --fault-seed and --fault-kinds need --dev".into());
+        }
+        config.faults = Some(faults);
     }
     Ok(Args { config, seed_only, seed })
 }
@@ -106,7 +133,12 @@ async fn main() -> ExitCode {
     println!("jwks:            {}/v1/jwks (kid {})", server.url(), st.key.kid());
     println!("{}", st.public_key_pem.trim_end());
     if st.config.dev {
-        println!("development endpoints: /__dev/emails?to=ADDRESS, /__dev/requests");
+        println!("development endpoints: /__dev/emails?to=ADDRESS, /__dev/requests, /__dev/faults");
+        let f = st.faults.settings();
+        if f.rate > 0.0 {
+            let kinds: Vec<&str> = f.kinds.iter().map(|k| k.name()).collect();
+            println!("fault injection: {}% of Frontend API requests, seed {}, kinds {}", f.rate * 100.0, f.seed, kinds.join(","));
+        }
     }
     shutdown_signal().await;
     println!("shutting down");

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult, json_response};
+use crate::limits::{Key, Limit};
 use crate::extract::Caller;
 use crate::render::{self, Ctx};
 use crate::store::{Client, Session, SessionStatus, Tx, User};
@@ -182,6 +183,43 @@ pub fn create_session(
     user.updated_at = now;
     tx.put_user(user)?;
     Ok(s)
+}
+
+/// What an attempt counts against besides its own sign-in / sign-up / verification: the user (or
+/// the sign-up's email address) and the caller's IP address. See `crate::limits`.
+pub struct AttemptScope {
+    keys: Vec<Key>,
+}
+
+impl AttemptScope {
+    pub fn new(caller: &Caller, subject: Option<Key>) -> Self {
+        AttemptScope { keys: subject.into_iter().chain(caller.ip.map(Key::Ip)).collect() }
+    }
+
+    fn limit(st: &AppState, key: &Key) -> Limit {
+        if key.is_ip() { st.config.limits.per_ip } else { st.config.limits.per_subject }
+    }
+
+    /// 429 while any of the keys is at its limit; checked before the secret is.
+    pub fn check(&self, st: &AppState, now: i64) -> ApiResult<()> {
+        for key in &self.keys {
+            if let Some(ms) = st.failures.locked_for(key, Self::limit(st, key), now) {
+                let whom = if key.is_ip() { "from this IP address" } else { "for this account" };
+                let secs = (ms as u64).div_ceil(1000);
+                let mut e = ApiError::too_many_attempts(secs)
+                    .long(format!("Too many failed attempts {whom}. Try again in {secs} seconds."));
+                e.meta = json!({ "scope": if key.is_ip() { "ip" } else { "account" } });
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn failed(&self, st: &AppState, now: i64) {
+        for key in &self.keys {
+            st.failures.record(key.clone(), Self::limit(st, key), now);
+        }
+    }
 }
 
 /// 429 while a lockout is running.

@@ -6,12 +6,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    CookieChange, Fapi, check_lock, consume_email_code, create_session, ctx, ensure_client, envelope,
+    AttemptScope, CookieChange, Fapi, check_lock, consume_email_code, create_session, ctx, ensure_client, envelope,
     find_client, incorrect_code, incorrect_password, issue_email_code, record_failure,
 };
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult};
 use crate::extract::{Caller, Input};
+use crate::limits::Key;
 use crate::render::{self, Ctx};
 use crate::store::{Client, SignIn, Tx, User};
 use crate::util::{check_totp, new_id, verify_password};
@@ -118,6 +119,8 @@ fn respond(st: &AppState, tx: &mut dyn Tx, client: &mut Client, si: &mut SignIn,
 
 /// Runs a first-factor attempt. `Ok(Err(..))` is a failed attempt that has been counted.
 fn attempt_first_factor(
+    st: &AppState,
+    caller: &Caller,
     tx: &mut dyn Tx,
     client: &mut Client,
     si: &mut SignIn,
@@ -133,6 +136,9 @@ fn attempt_first_factor(
         .transpose()?
         .flatten()
         .ok_or_else(|| ApiError::unprocessable("sign_in_identifier_missing", "Enter an identifier first").param("identifier"))?;
+    // A fresh sign-in per guess must not reset the count: the user and the IP are limited too.
+    let scope = AttemptScope::new(caller, Some(Key::User(user.id.clone())));
+    scope.check(st, now)?;
     let passed = match strategy {
         "password" => {
             let password = form.password.as_deref().ok_or_else(|| ApiError::missing_param("password"))?;
@@ -148,6 +154,7 @@ fn attempt_first_factor(
     };
     if !passed {
         record_failure(&mut si.failed_attempts, &mut si.locked_until, now);
+        scope.failed(st, now);
         return Ok(Err(if strategy == "password" { incorrect_password() } else { incorrect_code() }));
     }
     si.failed_attempts = 0;
@@ -177,9 +184,14 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
             abandon_at: ctx.now + 24 * 3600 * 1000,
         };
         if let Some(identifier) = form.identifier.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
-            let user = user_by_identifier(tx, identifier)?.ok_or_else(|| {
-                ApiError::unprocessable("form_identifier_not_found", "Couldn't find your account.").param("identifier")
-            })?;
+            // Unknown identifiers count against the IP, which bounds account probing.
+            let ip_scope = AttemptScope::new(&caller, None);
+            ip_scope.check(&st2, ctx.now)?;
+            let Some(user) = user_by_identifier(tx, identifier)? else {
+                ip_scope.failed(&st2, ctx.now);
+                return Err(ApiError::unprocessable("form_identifier_not_found", "Couldn't find your account.")
+                    .param("identifier"));
+            };
             // Multi-session: a user can be signed in once per client.
             let already = tx
                 .sessions_of_client(&client.id)?
@@ -199,7 +211,7 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
         client.sign_in_id = Some(si.id.clone());
         let wants_password = form.strategy.as_deref() == Some("password") || form.password.is_some();
         let outcome = if si.user_id.is_some() && wants_password {
-            attempt_first_factor(tx, &mut client, &mut si, &form, ctx.now)?
+            attempt_first_factor(&st2, &caller, tx, &mut client, &mut si, &form, ctx.now)?
         } else {
             if si.user_id.is_some() && form.strategy.as_deref() == Some("email_code") {
                 // `signIn.create({identifier, strategy: "email_code"})` prepares at once.
@@ -259,7 +271,7 @@ pub async fn attempt_first(
         let ctx = ctx(&caller);
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         expect_status(&si, "needs_first_factor")?;
-        let outcome = attempt_first_factor(tx, &mut client, &mut si, &form, ctx.now)?;
+        let outcome = attempt_first_factor(&st2, &caller, tx, &mut client, &mut si, &form, ctx.now)?;
         let resp = respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?;
         Ok(outcome.map(|()| resp))
     })
@@ -305,6 +317,8 @@ pub async fn attempt_second(
         let mut user = tx
             .user(si.user_id.as_deref().unwrap_or_default())?
             .ok_or_else(|| ApiError::not_found("user"))?;
+        let scope = AttemptScope::new(&caller, Some(Key::User(user.id.clone())));
+        scope.check(&st2, ctx.now)?;
         let ok = user.totp_secret.as_deref().is_some_and(|secret| check_totp(secret, code));
         let outcome = if ok {
             si.failed_attempts = 0;
@@ -313,6 +327,7 @@ pub async fn attempt_second(
             Ok(())
         } else {
             record_failure(&mut si.failed_attempts, &mut si.locked_until, ctx.now);
+            scope.failed(&st2, ctx.now);
             Err(incorrect_code())
         };
         let resp = respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?;

@@ -6,12 +6,13 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    CookieChange, Fapi, check_lock, consume_email_code, create_session, ctx, ensure_client, envelope,
+    AttemptScope, CookieChange, Fapi, check_lock, consume_email_code, create_session, ctx, ensure_client, envelope,
     find_client, incorrect_code, issue_email_code, record_failure,
 };
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult};
 use crate::extract::{Caller, Input};
+use crate::limits::Key;
 use crate::render::{self, Ctx};
 use crate::store::{Client, EmailAddress, SignUp, Tx, User};
 use crate::util::{hash_password, is_plausible_email, new_id};
@@ -195,9 +196,13 @@ pub async fn attempt(
         let ctx = ctx(&caller);
         let (mut client, mut su) = client_sign_up(tx, &caller, &id)?;
         check_lock(su.locked_until, ctx.now)?;
+        let email = su.email_address.as_deref().unwrap_or_default().to_lowercase();
+        let scope = AttemptScope::new(&caller, Some(Key::Email(email)));
+        scope.check(&st2, ctx.now)?;
         let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
         if !consume_email_code(tx, &su.id, code, ctx.now)? {
             record_failure(&mut su.failed_attempts, &mut su.locked_until, ctx.now);
+            scope.failed(&st2, ctx.now);
             let resp = respond(&st2, tx, &mut client, &mut su, &ctx, CookieChange::Keep);
             return resp.map(|_| Err(incorrect_code()));
         }

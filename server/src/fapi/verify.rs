@@ -6,12 +6,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    CookieChange, Fapi, check_lock, client_session, consume_email_code, ctx, envelope, incorrect_code,
+    AttemptScope, CookieChange, Fapi, check_lock, client_session, consume_email_code, ctx, envelope, incorrect_code,
     incorrect_password, issue_email_code, record_failure,
 };
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult};
 use crate::extract::{Caller, Input};
+use crate::limits::Key;
 use crate::render::{self, Ctx};
 use crate::store::{Client, Session, SessionVerification, Tx, User};
 use crate::tokens;
@@ -143,6 +144,10 @@ pub async fn attempt_first(State(st): State<AppState>, caller: Caller, Path(id):
         let v = in_progress(&mut s)?;
         check_lock(v.locked_until, ctx.now)?;
         let vid = v.id.clone();
+        // A new verification per guess must not reset the count (a stolen session must not
+        // become a password oracle).
+        let scope = AttemptScope::new(&caller, Some(Key::User(user.id.clone())));
+        scope.check(&st2, ctx.now)?;
         let strategy = form.strategy.as_deref().unwrap_or("password");
         let ok = match strategy {
             "password" => {
@@ -158,6 +163,7 @@ pub async fn attempt_first(State(st): State<AppState>, caller: Caller, Path(id):
         let v = in_progress(&mut s)?;
         if !ok {
             record_failure(&mut v.failed_attempts, &mut v.locked_until, ctx.now);
+            scope.failed(&st2, ctx.now);
             let err = if strategy == "password" { incorrect_password() } else { incorrect_code() };
             return respond(&st2, tx, &client, &mut s, &user, &ctx).map(|_| Err(err));
         }
@@ -191,10 +197,13 @@ pub async fn attempt_second(State(st): State<AppState>, caller: Caller, Path(id)
         let (client, mut s, user) = load(tx, &caller, &id, ctx.now)?;
         let v = in_progress(&mut s)?;
         check_lock(v.locked_until, ctx.now)?;
+        let scope = AttemptScope::new(&caller, Some(Key::User(user.id.clone())));
+        scope.check(&st2, ctx.now)?;
         let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
         let ok = user.totp_secret.as_deref().is_some_and(|secret| check_totp(secret, code));
         if !ok {
             record_failure(&mut v.failed_attempts, &mut v.locked_until, ctx.now);
+            scope.failed(&st2, ctx.now);
             return respond(&st2, tx, &client, &mut s, &user, &ctx).map(|_| Err(incorrect_code()));
         }
         v.second_done = true;
