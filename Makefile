@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/tests/js/node_modules/.bin:$(PATH)
 
-.PHONY: demo test setup package bench size
+.PHONY: demo test setup package bench size fuzz load
 
 demo: setup
 	@.ci/demo
@@ -23,3 +23,15 @@ bench: package
 
 size: package
 	@.ci/size
+
+# clerk-server under load: 64 clients for 20 s, then 3 rounds of load + kill -9 + restart +
+# check of every acknowledged write (not a test; see server/README.md). Optimised build, as bench_tokens.
+load:
+	@CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_LTO=thin CARGO_PROFILE_RELEASE_PANIC=unwind \
+	  CARGO_TARGET_DIR=target/bench cargo build --release -p clerk-server --bin clerk-server --example load
+	@target/bench/release/examples/load --seconds 20
+	@target/bench/release/examples/load --seconds 10 --crash 3
+
+# Every cargo-fuzz target for a bounded time (FUZZ_SECS each, default 60 s): executions, findings.
+fuzz:
+	@.ci/fuzz $(or $(FUZZ_SECS),60)
