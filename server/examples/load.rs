@@ -512,7 +512,7 @@ async fn one_round(
     d.call("get_client", rb).await?;
 
     // Staggered by client, so that sign-ups are spread over the run from its first round.
-    let sign_up = opts.sign_up_every > 0 && (round + c) % opts.sign_up_every == 0;
+    let sign_up = opts.sign_up_every > 0 && (round + c).is_multiple_of(opts.sign_up_every);
     let (sid, uid, client_id) = if sign_up {
         // Random: the same client index signs up again in later crash rounds.
         let email = format!("load-{tag}-c{c}-s{:016x}@example.com", rand::random::<u64>());
@@ -590,7 +590,7 @@ async fn one_round(
         }
     }
 
-    let (op, target) = if (round + c) % 2 == 0 { ("end", "ended") } else { ("remove", "removed") };
+    let (op, target) = if (round + c).is_multiple_of(2) { ("end", "ended") } else { ("remove", "removed") };
     if let Some(s) = lock(ledger).sessions.get_mut(&sid) {
         s.pending = Some(target);
     }
