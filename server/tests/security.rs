@@ -101,8 +101,11 @@ impl Raw {
     }
 }
 
+/// A request: method, path and form.
+type Op = (Method, String, Vec<(&'static str, &'static str)>);
+
 /// Everything a client can do to a session by id on the Frontend API.
-fn session_ops(sid: &str) -> Vec<(Method, String, Vec<(&'static str, &'static str)>)> {
+fn session_ops(sid: &str) -> Vec<Op> {
     let p = |s: &str| format!("/v1/client/sessions/{sid}{s}");
     vec![
         (Method::GET, p(""), vec![]),
