@@ -286,6 +286,8 @@ pub enum VerifyError {
     Malformed(String),
     /// The header's `typ` is present and not `"JWT"`.
     InvalidType(String),
+    /// The header's `cat` says it is a machine (M2M) token, which must never pass for a session.
+    InvalidCategory(String),
     /// The header's `alg` is not `RS256` (the value found, or `null`).
     InvalidAlgorithm(String),
     /// The signature does not match the key.
@@ -312,7 +314,7 @@ impl VerifyError {
     /// @clerk/backend's `TokenVerificationErrorReason` for this failure.
     pub fn reason(&self) -> &'static str {
         match self {
-            Self::Malformed(_) | Self::InvalidType(_) => "token-invalid",
+            Self::Malformed(_) | Self::InvalidType(_) | Self::InvalidCategory(_) => "token-invalid",
             Self::InvalidAlgorithm(_) => "token-invalid-algorithm",
             Self::InvalidSignature => "token-invalid-signature",
             Self::UnknownKid(_) => "jwk-kid-mismatch",
@@ -331,6 +333,7 @@ impl fmt::Display for VerifyError {
         match self {
             Self::Malformed(why) => write!(f, "malformed token: {why}"),
             Self::InvalidType(typ) => write!(f, "invalid JWT type {typ}, expected \"JWT\""),
+            Self::InvalidCategory(cat) => write!(f, "token category {cat} is not a session token"),
             Self::InvalidAlgorithm(alg) => {
                 write!(f, "invalid JWT algorithm {alg}, only RS256 is accepted")
             }
@@ -369,7 +372,7 @@ impl From<TokenError> for VerifyError {
 }
 
 /// Verifies an RS256 session token with `key` and validates its claims, in @clerk/backend's
-/// order: decode, `typ`, `alg`, signature, `sub`, `sid`, `azp`, `iss`, `exp`, `nbf`, `iat`.
+/// order: decode, `cat`, `typ`, `alg`, signature, `sub`, `sid`, `azp`, `iss`, `exp`, `nbf`, `iat`.
 ///
 /// The header's `kid` is not looked at (like @clerk/backend with `jwtKey`); to pick the key by
 /// `kid`, use [`verify_with_key_set`].
@@ -414,6 +417,9 @@ pub fn verify_and_validate(
     Decoded::parse(token)?.verify(key, options)
 }
 
+/// @clerk/backend's `JWT_CATEGORY_M2M_TOKEN`: the header `cat` of machine-to-machine tokens.
+const M2M_TOKEN_CATEGORY: &str = "cl_B7d4PD333AAA";
+
 /// Like [`verify_and_validate`], with the key chosen by the header's `kid` from `keys` (e.g. a
 /// JWKS read with [`PublicKey::from_jwk`], or the current and previous key during a rotation).
 /// A token without `kid` is accepted only when there is exactly one key.
@@ -444,12 +450,18 @@ struct Decoded<'a> {
 impl<'a> Decoded<'a> {
     fn parse(token: &'a str) -> Result<Self, VerifyError> {
         let parts = split(token)?;
-        Ok(Self {
+        let decoded = Self {
             signing_input: parts.signing_input,
             header: decode_json_object(parts.header, "header")?,
             payload: decode_json_object(parts.payload, "payload")?,
             signature: decode_segment(parts.signature, "signature")?,
-        })
+        };
+        // Before the key is chosen, as in @clerk/backend's verifyToken: an M2M token signed by the
+        // instance key is still not a session.
+        if let Some(cat) = decoded.header.get("cat").filter(|cat| cat.as_str() == Some(M2M_TOKEN_CATEGORY)) {
+            return Err(VerifyError::InvalidCategory(cat.to_string()));
+        }
+        Ok(decoded)
     }
 
     fn verify(
