@@ -33,9 +33,14 @@ fn key() -> &'static Key {
     static KEY: OnceLock<Key> = OnceLock::new();
     KEY.get_or_init(|| {
         use rsa::pkcs8::DecodePrivateKey;
-        let public = SigningKey::from_pkcs8_pem(KEY_PEM).expect("fuzz key").public_key();
+        let public = SigningKey::from_pkcs8_pem(KEY_PEM)
+            .expect("fuzz key")
+            .public_key();
         let private = rsa::RsaPrivateKey::from_pkcs8_pem(KEY_PEM).expect("fuzz key");
-        Key { public, signer: rsa::pkcs1v15::SigningKey::new(private) }
+        Key {
+            public,
+            signer: rsa::pkcs1v15::SigningKey::new(private),
+        }
     })
 }
 
@@ -48,13 +53,45 @@ const NAMES: &[&str] = &[
     "sts", "act", "o", "fea", "org_id", "jti", "",
 ];
 const STRINGS: &[&str] = &[
-    "RS256", "RS512", "HS256", "none", "JWT", "jwt", "at+jwt", "", ISSUER, ORIGIN,
-    "https://evil.example.com", "user_1", "sess_1", "org_1", "cl_B7d4PD333AAA", "\0", "\u{feff}",
-    "\u{1F600}", "admin", "read,manage", "3", "1,2", "o:posts,u:beta",
+    "RS256",
+    "RS512",
+    "HS256",
+    "none",
+    "JWT",
+    "jwt",
+    "at+jwt",
+    "",
+    ISSUER,
+    ORIGIN,
+    "https://evil.example.com",
+    "user_1",
+    "sess_1",
+    "org_1",
+    "cl_B7d4PD333AAA",
+    "\0",
+    "\u{feff}",
+    "\u{1F600}",
+    "admin",
+    "read,manage",
+    "3",
+    "1,2",
+    "o:posts,u:beta",
 ];
 const NUMBERS: &[&str] = &[
-    "0", "-1", "1.5", "1e400", "-0", "1700000060.0", "1700000060.5", "9e12", "-9e12", "1E2",
-    "9223372036854775807", "9223372036854775808", "-9223372036854775809", "-1e13",
+    "0",
+    "-1",
+    "1.5",
+    "1e400",
+    "-0",
+    "1700000060.0",
+    "1700000060.5",
+    "9e12",
+    "-9e12",
+    "1E2",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775809",
+    "-1e13",
 ];
 
 fn string(s: &str) -> String {
@@ -108,8 +145,10 @@ fn name(b: &mut Bytes) -> String {
 /// `{base..., extra...}`: extra entries come last, so one repeating a base name overrides it in
 /// last-wins parsers.
 fn object(b: &mut Bytes, depth: usize, base: &[(&str, String)]) -> String {
-    let mut entries: Vec<String> =
-        base.iter().map(|(k, v)| format!("{}:{v}", string(k))).collect();
+    let mut entries: Vec<String> = base
+        .iter()
+        .map(|(k, v)| format!("{}:{v}", string(k)))
+        .collect();
     for _ in 0..b.choice(5) {
         entries.push(format!("{}:{}", name(b), value(b, depth)));
     }
@@ -129,7 +168,10 @@ pub fn case(data: &[u8]) -> Case {
     let mut b = Bytes(data);
     let structured = b.flag();
     if !structured {
-        return Case { token: String::from_utf8_lossy(b.rest()).into_owned(), options: options(None) };
+        return Case {
+            token: String::from_utf8_lossy(b.rest()).into_owned(),
+            options: options(None),
+        };
     }
     let options = options(Some(&mut b));
 
@@ -253,7 +295,11 @@ pub fn check(case: &Case) {
     let verified = verify_and_validate(token, public_key(), options);
     let by_set = verify_with_key_set(token, std::slice::from_ref(public_key()), options);
 
-    let errors = [unverified.as_ref().err(), cache.as_ref().err(), payload.as_ref().err()];
+    let errors = [
+        unverified.as_ref().err(),
+        cache.as_ref().err(),
+        payload.as_ref().err(),
+    ];
     for error in errors.into_iter().flatten() {
         let _ = error.to_string();
     }
@@ -265,23 +311,46 @@ pub fn check(case: &Case) {
     }
     // The one key of the set is the same key: a set can only be stricter (on `kid`).
     if let Ok(claims) = &by_set {
-        assert_eq!(verified.as_ref(), Ok(claims), "key set accepted what the key refused");
+        assert_eq!(
+            verified.as_ref(),
+            Ok(claims),
+            "key set accepted what the key refused"
+        );
     }
     let Ok(claims) = &verified else { return };
-    assert_eq!(unverified.as_ref(), Ok(claims), "the verified claims decode differently unverified");
-    assert!(payload.is_ok(), "verified but payload_json failed: {payload:?}");
+    assert_eq!(
+        unverified.as_ref(),
+        Ok(claims),
+        "the verified claims decode differently unverified"
+    );
+    assert!(
+        payload.is_ok(),
+        "verified but payload_json failed: {payload:?}"
+    );
     assert!(claims.sid.is_some(), "verified without sid");
     let now = options.now.expect("the fuzz options fix the time");
     let skew = i64::try_from(options.clock_skew_secs).unwrap_or(i64::MAX);
-    assert!(claims.exp > now.saturating_sub(skew), "verified an expired token: {claims:?}");
+    assert!(
+        claims.exp > now.saturating_sub(skew),
+        "verified an expired token: {claims:?}"
+    );
     // nbf and iat default to 0 when absent, which is only "in the past" for a positive now + skew.
     if now.saturating_add(skew) >= 0 {
-        assert!(claims.nbf <= now.saturating_add(skew), "verified before nbf: {claims:?}");
-        assert!(claims.iat <= now.saturating_add(skew), "verified iat in the future: {claims:?}");
+        assert!(
+            claims.nbf <= now.saturating_add(skew),
+            "verified before nbf: {claims:?}"
+        );
+        assert!(
+            claims.iat <= now.saturating_add(skew),
+            "verified iat in the future: {claims:?}"
+        );
     }
     if !options.authorized_parties.is_empty() {
         assert!(
-            claims.azp.as_ref().is_some_and(|azp| options.authorized_parties.contains(azp)),
+            claims
+                .azp
+                .as_ref()
+                .is_some_and(|azp| options.authorized_parties.contains(azp)),
             "verified an unauthorized party: {:?}",
             claims.azp
         );

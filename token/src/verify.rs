@@ -458,7 +458,11 @@ impl<'a> Decoded<'a> {
         };
         // Before the key is chosen, as in @clerk/backend's verifyToken: an M2M token signed by the
         // instance key is still not a session.
-        if let Some(cat) = decoded.header.get("cat").filter(|cat| cat.as_str() == Some(M2M_TOKEN_CATEGORY)) {
+        if let Some(cat) = decoded
+            .header
+            .get("cat")
+            .filter(|cat| cat.as_str() == Some(M2M_TOKEN_CATEGORY))
+        {
             return Err(VerifyError::InvalidCategory(cat.to_string()));
         }
         Ok(decoded)

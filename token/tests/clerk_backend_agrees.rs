@@ -45,12 +45,12 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clerk_token::{
     MAX_TOKEN_LEN, OrgPermissions, PublicKey, SessionClaims, SigningKey, VerifyError,
     VerifyOptions, verify_and_validate, verify_with_key_set,
 };
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
 use serde_json::{Value, json};
 
@@ -216,7 +216,13 @@ fn build_cases() -> Vec<Case> {
     let (under_limit, huge) = (big(11_000), big(15_000));
     assert!(under_limit.len() < MAX_TOKEN_LEN && huge.len() > MAX_TOKEN_LEN);
     let padded = sign_text(key(), &header_text, &claims_text, true);
-    assert!(padded.split('.').take(2).any(|segment| segment.ends_with('=')), "{padded}");
+    assert!(
+        padded
+            .split('.')
+            .take(2)
+            .any(|segment| segment.ends_with('=')),
+        "{padded}"
+    );
 
     vec![
         // --- valid: accepted by both ---
@@ -224,11 +230,21 @@ fn build_cases() -> Vec<Case> {
         case(ORG_CASE, key().sign(&org_claims), "accept", Expect::Accept),
         Case {
             keys: Keys::Pem(pem.replace('\n', "")),
-            ..case("PEM without newlines", valid.clone(), "accept", Expect::Accept)
+            ..case(
+                "PEM without newlines",
+                valid.clone(),
+                "accept",
+                Expect::Accept,
+            )
         },
         Case {
             authorized_parties: vec![],
-            ..case("azp missing, no parties", signed(json!({ "azp": null })), "accept", Expect::Accept)
+            ..case(
+                "azp missing, no parties",
+                signed(json!({ "azp": null })),
+                "accept",
+                Expect::Accept,
+            )
         },
         Case {
             issuer: Some(ISSUER.into()),
@@ -243,13 +259,21 @@ fn build_cases() -> Vec<Case> {
         // One PEM key is used whatever the kid says (both sides); the signature still decides.
         case(
             "kid names another key, one PEM key",
-            key().sign_raw(&json!({ "alg": "RS256", "kid": other_key().kid() }), &claims),
+            key().sign_raw(
+                &json!({ "alg": "RS256", "kid": other_key().kid() }),
+                &claims,
+            ),
             "accept",
             Expect::Accept,
         ),
         Case {
             keys: jwks(&[other_key(), key()]),
-            ..case("JWKS: kid picks the key", valid.clone(), "accept", Expect::Accept)
+            ..case(
+                "JWKS: kid picks the key",
+                valid.clone(),
+                "accept",
+                Expect::Accept,
+            )
         },
         case(
             "typ absent",
@@ -275,24 +299,34 @@ fn build_cases() -> Vec<Case> {
             "accept",
             Expect::Accept,
         ),
+        case("base64url with = padding", padded, "accept", Expect::Accept),
         case(
-            "base64url with = padding",
-            padded,
+            "token just under the size limit",
+            under_limit,
             "accept",
             Expect::Accept,
         ),
-        case("token just under the size limit", under_limit, "accept", Expect::Accept),
         // JSON.parse and serde_json both keep the last of repeated names (RFC 7519 allows that
         // or rejecting); compare_auth checks Clerk's userId is the same user_admin as ours.
         case(
             DUPLICATE_SUB_CASE,
-            sign_text(key(), &header_text, &with_text(&claims, br#""sub":"user_admin""#), false),
+            sign_text(
+                key(),
+                &header_text,
+                &with_text(&claims, br#""sub":"user_admin""#),
+                false,
+            ),
             "accept",
             Expect::Accept,
         ),
         case(
             "duplicate alg: none then RS256",
-            sign_text(key(), br#"{"alg":"none","alg":"RS256"}"#, &claims_text, false),
+            sign_text(
+                key(),
+                br#"{"alg":"none","alg":"RS256"}"#,
+                &claims_text,
+                false,
+            ),
             "accept",
             Expect::Accept,
         ),
@@ -315,7 +349,12 @@ fn build_cases() -> Vec<Case> {
         ),
         case(
             "duplicate alg: RS256 then none",
-            sign_text(key(), br#"{"alg":"RS256","alg":"none"}"#, &claims_text, false),
+            sign_text(
+                key(),
+                br#"{"alg":"RS256","alg":"none"}"#,
+                &claims_text,
+                false,
+            ),
             "token-invalid-algorithm",
             rejects!(VerifyError::InvalidAlgorithm(_)),
         ),
@@ -355,7 +394,10 @@ fn build_cases() -> Vec<Case> {
         ),
         case(
             "M2M token category",
-            key().sign_raw(&json!({ "alg": "RS256", "typ": "JWT", "cat": "cl_B7d4PD333AAA" }), &claims),
+            key().sign_raw(
+                &json!({ "alg": "RS256", "typ": "JWT", "cat": "cl_B7d4PD333AAA" }),
+                &claims,
+            ),
             "token-invalid",
             rejects!(VerifyError::InvalidCategory(_)),
         ),
@@ -379,7 +421,10 @@ fn build_cases() -> Vec<Case> {
             keys: jwks(&[key(), other_key()]),
             ..case(
                 "JWKS: wrong kid",
-                key().sign_raw(&json!({ "alg": "RS256", "typ": "JWT", "kid": "ins_wrong" }), &claims),
+                key().sign_raw(
+                    &json!({ "alg": "RS256", "typ": "JWT", "kid": "ins_wrong" }),
+                    &claims,
+                ),
                 "jwk-kid-mismatch",
                 rejects!(VerifyError::UnknownKid(Some(kid)) if kid == "ins_wrong"),
             )
@@ -396,7 +441,11 @@ fn build_cases() -> Vec<Case> {
         // --- tampering ---
         case(
             "header changed after signing",
-            replace_segment(&valid, 0, &b64_json(&json!({ "alg": "RS256", "typ": "JWT", "kid": "ins_other" }))),
+            replace_segment(
+                &valid,
+                0,
+                &b64_json(&json!({ "alg": "RS256", "typ": "JWT", "kid": "ins_other" })),
+            ),
             "token-invalid-signature",
             rejects!(VerifyError::InvalidSignature),
         ),
@@ -411,7 +460,11 @@ fn build_cases() -> Vec<Case> {
             {
                 // In the middle, so the number stays below the modulus.
                 let mut signature = valid.split('.').nth(2).unwrap().to_owned();
-                let flipped = if &signature[100..101] == "A" { "B" } else { "A" };
+                let flipped = if &signature[100..101] == "A" {
+                    "B"
+                } else {
+                    "A"
+                };
                 signature.replace_range(100..101, flipped);
                 replace_segment(&valid, 2, &signature)
             },
@@ -428,7 +481,9 @@ fn build_cases() -> Vec<Case> {
         case(
             "signature shortened by a byte",
             {
-                let signature = URL_SAFE_NO_PAD.decode(valid.split('.').nth(2).unwrap()).unwrap();
+                let signature = URL_SAFE_NO_PAD
+                    .decode(valid.split('.').nth(2).unwrap())
+                    .unwrap();
                 replace_segment(&valid, 2, &b64(&signature[..signature.len() - 1]))
             },
             "token-invalid-signature",
@@ -449,7 +504,15 @@ fn build_cases() -> Vec<Case> {
         ),
         case(
             "duplicate exp: the last one has expired",
-            sign_text(key(), &header_text, &with_text(&claims, format!(r#""exp":{}"#, now - 2 * SKEW_SECS).as_bytes()), false),
+            sign_text(
+                key(),
+                &header_text,
+                &with_text(
+                    &claims,
+                    format!(r#""exp":{}"#, now - 2 * SKEW_SECS).as_bytes(),
+                ),
+                false,
+            ),
             "token-expired",
             rejects!(VerifyError::Expired { .. }),
         ),
@@ -457,7 +520,10 @@ fn build_cases() -> Vec<Case> {
             "exp before JS Date's range",
             signed(json!({ "exp": -10_000_000_000_000i64 })),
             "accept",
-            rejects!(VerifyError::Expired { exp: -10_000_000_000_000, .. }),
+            rejects!(VerifyError::Expired {
+                exp: -10_000_000_000_000,
+                ..
+            }),
         ),
         case(
             "not active yet",
@@ -469,7 +535,10 @@ fn build_cases() -> Vec<Case> {
             "nbf after JS Date's range",
             signed(json!({ "nbf": 10_000_000_000_000i64 })),
             "accept",
-            rejects!(VerifyError::NotActiveYet { nbf: 10_000_000_000_000, .. }),
+            rejects!(VerifyError::NotActiveYet {
+                nbf: 10_000_000_000_000,
+                ..
+            }),
         ),
         case(
             "iat in the future",
@@ -491,7 +560,12 @@ fn build_cases() -> Vec<Case> {
         ),
         case(
             "nbf null",
-            sign_text(key(), &header_text, &with_text(&with(json!({ "nbf": null })), br#""nbf":null"#), false),
+            sign_text(
+                key(),
+                &header_text,
+                &with_text(&with(json!({ "nbf": null })), br#""nbf":null"#),
+                false,
+            ),
             "token-verification-failed",
             rejects!(VerifyError::InvalidClaim("nbf")),
         ),
@@ -548,7 +622,12 @@ fn build_cases() -> Vec<Case> {
             rejects!(VerifyError::Malformed(_)),
         ),
         // --- shape and encoding ---
-        case("empty token", String::new(), "token-invalid", rejects!(VerifyError::Malformed(_))),
+        case(
+            "empty token",
+            String::new(),
+            "token-invalid",
+            rejects!(VerifyError::Malformed(_)),
+        ),
         case(
             "two segments",
             valid[..valid.rfind('.').unwrap()].to_owned(),
@@ -619,13 +698,23 @@ fn build_cases() -> Vec<Case> {
         ),
         case(
             "claim not UTF-8",
-            sign_text(key(), &header_text, &with_text(&claims, b"\"name\":\"\xff\xfe\""), false),
+            sign_text(
+                key(),
+                &header_text,
+                &with_text(&claims, b"\"name\":\"\xff\xfe\""),
+                false,
+            ),
             "accept",
             rejects!(VerifyError::Malformed(_)),
         ),
         case(
             "payload starts with a BOM",
-            sign_text(key(), &header_text, &[b"\xef\xbb\xbf".as_slice(), &claims_text].concat(), false),
+            sign_text(
+                key(),
+                &header_text,
+                &[b"\xef\xbb\xbf".as_slice(), &claims_text].concat(),
+                false,
+            ),
             "accept",
             rejects!(VerifyError::Malformed(_)),
         ),
@@ -641,7 +730,12 @@ fn build_cases() -> Vec<Case> {
             "unexpected-error",
             rejects!(VerifyError::Malformed(_)),
         ),
-        case("huge token, signed", huge, "accept", rejects!(VerifyError::Malformed(_))),
+        case(
+            "huge token, signed",
+            huge,
+            "accept",
+            rejects!(VerifyError::Malformed(_)),
+        ),
         case(
             "1 MiB of garbage",
             "A".repeat(1 << 20),
@@ -723,10 +817,20 @@ fn the_corpus_covers_the_attacks() {
     let names: BTreeSet<_> = cases.iter().map(|c| c.name).collect();
     assert_eq!(names.len(), cases.len(), "case names are unique");
     for name in DIFFERENCES {
-        assert!(names.contains(name), "DIFFERENCES names an unknown case {name}");
+        assert!(
+            names.contains(name),
+            "DIFFERENCES names an unknown case {name}"
+        );
     }
-    let accepted = cases.iter().filter(|c| matches!(c.ours, Expect::Accept)).count();
-    assert!(accepted >= 10 && cases.len() - accepted >= 30, "{accepted} accepted of {}", cases.len());
+    let accepted = cases
+        .iter()
+        .filter(|c| matches!(c.ours, Expect::Accept))
+        .count();
+    assert!(
+        accepted >= 10 && cases.len() - accepted >= 30,
+        "{accepted} accepted of {}",
+        cases.len()
+    );
 }
 
 /// Our side alone (no node needed): every case gets exactly the expected verdict and typed error.
@@ -737,10 +841,13 @@ fn we_give_every_case_its_typed_verdict() {
         match (verify(case), &case.ours) {
             (Ok(_), Expect::Accept) => {}
             (Err(error), Expect::Reject(_, matches)) if matches(&error) => {}
-            (result, Expect::Accept) => wrong.push(format!("{}: expected accept, got {result:?}", case.name)),
-            (result, Expect::Reject(expected, _)) => {
-                wrong.push(format!("{}: expected {expected}, got {result:?}", case.name))
+            (result, Expect::Accept) => {
+                wrong.push(format!("{}: expected accept, got {result:?}", case.name))
             }
+            (result, Expect::Reject(expected, _)) => wrong.push(format!(
+                "{}: expected {expected}, got {result:?}",
+                case.name
+            )),
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
@@ -803,7 +910,10 @@ fn clerk_backend_agrees_with_us() {
         disagreements.join("\n")
     );
     let documented: BTreeSet<_> = DIFFERENCES.iter().copied().collect();
-    assert_eq!(differing, documented, "the cases where we differ from @clerk/backend");
+    assert_eq!(
+        differing, documented,
+        "the cases where we differ from @clerk/backend"
+    );
     // The organization case really exercised the permission encoding.
     let org = results.iter().find(|r| r["name"] == ORG_CASE).unwrap();
     assert_eq!(
