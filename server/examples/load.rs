@@ -172,7 +172,7 @@ fn default_server_bin() -> Result<PathBuf, String> {
     }
 }
 
-/// `PRAGMA integrity_check` on the database file, with no server running.
+/// `PRAGMA integrity_check` on the database file, with no server running ("ok" when sound).
 pub fn integrity_check(db: &Path) -> Result<String, String> {
     let conn = rusqlite::Connection::open(db).map_err(|e| e.to_string())?;
     let rows: Vec<String> = conn
@@ -180,6 +180,12 @@ pub fn integrity_check(db: &Path) -> Result<String, String> {
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
         .map_err(|e| e.to_string())?;
     Ok(rows.join("; "))
+}
+
+/// The journal mode stored in the database file (`wal` once the server has opened it).
+pub fn journal_mode(db: &Path) -> Result<String, String> {
+    let conn = rusqlite::Connection::open(db).map_err(|e| e.to_string())?;
+    conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).map_err(|e| e.to_string())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -899,7 +905,7 @@ pub async fn run(bin: &Path, db: &Path, opts: &Options) -> Result<RunReport, Str
             total.merge(stats.clone());
             total.elapsed += stats.elapsed;
             let ic = integrity_check(db)?;
-            log(opts, format!("  integrity_check: {ic}"));
+            log(opts, format!("  integrity_check: {ic} (journal_mode {})", journal_mode(db)?));
             report.integrity.push(ic);
             let addr = base.trim_start_matches("http://").to_owned();
             server = ServerProc::spawn(bin, db, &addr)?;
