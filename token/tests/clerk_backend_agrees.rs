@@ -137,7 +137,7 @@ fn sign_text(key: &SigningKey, header: &[u8], payload: &[u8], padded: bool) -> S
     use rsa::signature::{SignatureEncoding, Signer};
     let segment = |bytes: &[u8]| {
         let mut s = b64(bytes);
-        while padded && s.len() % 4 != 0 {
+        while padded && !s.len().is_multiple_of(4) {
             s.push('=');
         }
         s
@@ -865,7 +865,7 @@ fn clerk_backend_agrees_with_us() {
     }
 
     let cases = cases();
-    let results = run_clerk_backend(&root, &cases);
+    let results = run_clerk_backend(&root, cases);
     assert_eq!(
         results.len(),
         cases.len(),
