@@ -486,6 +486,12 @@ async fn virtual_browser(
                 break;
             }
             Err(Failure::Status { status: 429, retry_after, .. }) => backoff(&flags, retry_after.unwrap_or(1)).await,
+            // A 2xx whose content is wrong (counted as ok by `call`): count it as an error here.
+            Err(Failure::Status { status: 200, body, .. }) => {
+                let e = d.stats.ops.entry("wrong_answer").or_default();
+                *e.errors.entry(200).or_default() += 1;
+                e.sample_error.get_or_insert(body);
+            }
             // Errors are counted in the statistics; go on with a new round.
             Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
         }
@@ -594,6 +600,9 @@ async fn one_round(
         if let Some(s) = l.sessions.get_mut(&sid) {
             s.touched_at = v["response"]["last_active_at"].as_i64();
         }
+    }
+    if v["response"]["last_active_at"].as_i64().is_none() {
+        return Err(Failure::Status { status: 200, body: format!("touch answer without last_active_at: {v}"), retry_after: None });
     }
 
     let (op, target) = if (round + c).is_multiple_of(2) { ("end", "ended") } else { ("remove", "removed") };
@@ -908,7 +917,14 @@ pub async fn run(bin: &Path, db: &Path, opts: &Options) -> Result<RunReport, Str
             log(opts, format!("  integrity_check: {ic} (journal_mode {})", journal_mode(db)?));
             report.integrity.push(ic);
             let addr = base.trim_start_matches("http://").to_owned();
-            server = ServerProc::spawn(bin, db, &addr)?;
+            server = match ServerProc::spawn(bin, db, &addr) {
+                Ok(s) => s,
+                // Someone else took the port meanwhile: any port will do.
+                Err(e) => {
+                    log(opts, format!("  restart on {addr} failed ({e}); using another port"));
+                    ServerProc::spawn(bin, db, "127.0.0.1:0")?
+                }
+            };
             let snapshot = lock(&ledger).clone();
             let t = Instant::now();
             let v = verify(&server.base, &server.secret_key, &snapshot).await;
