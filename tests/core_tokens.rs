@@ -70,10 +70,29 @@ fn lifetime_comes_from_the_token_not_the_local_clock() {
     let clerk = loaded(&fake);
     let leeway = |secs| GetTokenOptions { leeway_secs: Some(secs), ..Default::default() };
     let first = token(&clerk, "sess_a", leeway(1)).unwrap().unwrap();
-    fake.clock.advance_secs(3);
+    // Trusted for 4 s: `exp - iat`, less the second `iat` may have rounded off.
+    fake.clock.advance_secs(2);
     assert_eq!(token(&clerk, "sess_a", leeway(1)).unwrap().unwrap(), first);
     fake.clock.advance_secs(2);
     assert_ne!(token(&clerk, "sess_a", leeway(1)).unwrap().unwrap(), first);
+}
+
+/// Found by the browser fault scenario: a token minted at x.7 s has `iat` x, so counting
+/// `exp - iat` from its arrival kept it 0.7 s past its `exp`.
+#[test]
+fn a_token_is_never_served_past_its_exp_whatever_iat_rounded_off() {
+    let fake = FakeFapi::two_sessions();
+    fake.token_ttl_secs.set(5);
+    fake.clock.auto_advance.set(false);
+    let clerk = loaded(&fake);
+    let now_ms = fake.clock.now_ms();
+    fake.clock.advance_ms(1_700 - now_ms % 1_000); // x.700 s
+    let first = token(&clerk, "sess_a", GetTokenOptions { leeway_secs: Some(0), ..Default::default() }).unwrap().unwrap();
+    let exp_ms = claims(&first).exp as u64 * 1000;
+    fake.clock.advance_ms(exp_ms + 200 - fake.clock.now_ms()); // 200 ms after exp
+    let later = token(&clerk, "sess_a", GetTokenOptions { leeway_secs: Some(0), ..Default::default() }).unwrap().unwrap();
+    assert_ne!(later, first, "an expired token was served");
+    assert!(claims(&later).exp as u64 * 1000 > fake.clock.now_ms());
 }
 
 #[test]
@@ -122,6 +141,11 @@ fn entries_are_keyed_by_organization_and_template() {
     assert_eq!(fake.count("/sess_a/tokens"), 2);
     assert_eq!(fake.count("/sess_a/tokens/demo"), 1);
     let sent: Vec<_> = fake.requests.borrow().iter().filter(|r| r.path.ends_with("/tokens")).map(|r| r.form["organization_id"].clone()).collect();
+    assert_eq!(sent, ["", "org_1"]);
+    // A template token for an organization says which one: it is cached under that organization.
+    let template_org = GetTokenOptions { template: Some("demo".into()), organization: Selection::Id("org_1".into()), ..Default::default() };
+    token(&clerk, "sess_a", template_org).unwrap().unwrap();
+    let sent: Vec<_> = fake.requests.borrow().iter().filter(|r| r.path.ends_with("/tokens/demo")).map(|r| r.form["organization_id"].clone()).collect();
     assert_eq!(sent, ["", "org_1"]);
 }
 

@@ -823,13 +823,13 @@ impl Clerk {
 
     /// Asks the server for a token and checks it is for the session and organization asked for.
     async fn mint_token(&self, key: &TokenKey) -> Result<CachedToken> {
-        let (path, form) = match &key.template {
-            Some(template) => (format!("/client/sessions/{}/tokens/{template}", key.session_id), vec![]),
-            None => (
-                format!("/client/sessions/{}/tokens", key.session_id),
-                vec![("organization_id", key.organization_id.clone().unwrap_or_default())],
-            ),
+        let path = match &key.template {
+            Some(template) => format!("/client/sessions/{}/tokens/{template}", key.session_id),
+            None => format!("/client/sessions/{}/tokens", key.session_id),
         };
+        // Template tokens too: the cache keys them by organization, so the server must be told
+        // which one (clerk-js leaves it out and gets the session's active organization).
+        let form = [("organization_id", key.organization_id.clone().unwrap_or_default())];
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let body = self.0.fapi.request(Verb::Post, &path, &form, Retry::Idempotent).await?;
         // A bare `{object: "token", jwt}`; tolerate the `{response: …}` envelope too.

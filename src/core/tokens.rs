@@ -196,7 +196,7 @@ impl TokenCache {
 /// How much is known about when a token was minted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Minted {
-    /// It is the answer to our own request: it lives `exp - iat` from now, whatever our clock says.
+    /// It is the answer to our own request: it lives `exp - iat` (less the second `iat` rounds off) from now, whatever our clock says.
     JustNow,
     /// It came along with a resource (`last_active_token`) and may be old: also bound it by
     /// `exp` on the local clock, so an old token is never taken for a fresh one.
@@ -231,13 +231,15 @@ impl TokenClaims {
     }
 }
 
-/// Turns a JWT into a cache entry, with its lifetime from its own `exp - iat`.
+/// Turns a JWT into a cache entry, with its lifetime from its own `exp - iat`, less a second.
 pub fn cached_token(jwt: &str, received_at_ms: u64, minted: Minted) -> Result<(CachedToken, TokenClaims)> {
     let undecodable = |e: &dyn std::fmt::Display| ClerkError::unexpected_response(200, format!("the session token could not be decoded: {e}"));
     let payload = clerk_token::payload_json(jwt).map_err(|e| undecodable(&e))?;
     let value = Json::parse(&payload).map_err(|e| undecodable(&e))?;
     let claims = TokenClaims::from_json(&value).map_err(|e| undecodable(&e))?;
-    let lifetime_ms = claims.exp.saturating_sub(claims.iat).clamp(0, i64::MAX / 1000) as u64 * 1000;
+    // `iat` is whole seconds, rounded down from the moment of minting: the token may have been
+    // minted up to a second later than `iat` says, so a second less is all that is certain.
+    let lifetime_ms = claims.exp.saturating_sub(claims.iat).saturating_sub(1).clamp(0, i64::MAX / 1000) as u64 * 1000;
     let mut expires_at_ms = received_at_ms.saturating_add(lifetime_ms);
     if minted == Minted::AtSomePoint {
         expires_at_ms = expires_at_ms.min((claims.exp.clamp(0, i64::MAX / 1000) as u64) * 1000);
