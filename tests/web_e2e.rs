@@ -317,7 +317,10 @@ async fn get_token_caches_shares_and_skips_as_the_server_records() {
     assert!(out["requestsForTwo"].as_u64().unwrap() <= 1, "setActive primes the cache; a second call is free: {out}");
     assert_eq!(out["sid"], true);
     assert_eq!(out["fiftyShareOne"], true);
-    assert_eq!(out["requestsForFifty"], 1, "50 concurrent cold calls must make one request");
+    // One request, or none when an instance of an earlier test (same page, same dev browser, so
+    // the same client) refreshed bob's token and its tab message filled our cache. Single flight
+    // is tested exactly against the scripted FAPI (web_api.rs, core_tokens.rs).
+    assert!(out["requestsForFifty"].as_u64().unwrap() <= 1, "50 concurrent cold calls must make at most one request: {out}");
     assert_eq!(out["requestsForSkipCache"], 1);
     assert_eq!(out["skipCacheIsNew"], true);
     assert_eq!(out["afterSkipCacheCached"], true);
