@@ -35,15 +35,6 @@ struct Raw {
     base: String,
 }
 
-async fn to_resp(r: reqwest::Response) -> Resp {
-    let status = r.status();
-    let headers = r.headers().clone();
-    let content_type = headers.get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
-    let text = r.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Resp { status, content_type, headers, body }
-}
-
 fn set_cookie(r: &Resp) -> Option<String> {
     r.headers
         .get_all("set-cookie")
@@ -71,7 +62,7 @@ impl Raw {
         if method != Method::GET {
             rb = rb.form(form);
         }
-        to_resp(rb.send().await.unwrap()).await
+        into_resp(rb.send().await.unwrap()).await
     }
 
     async fn get(&self, path: &str, c: &Creds) -> Resp {
@@ -441,11 +432,11 @@ async fn backend_api_needs_the_exact_secret_key() {
             }
             rb.send()
         };
-        let r = to_resp(send(None).await.unwrap()).await;
+        let r = into_resp(send(None).await.unwrap()).await;
         assert_eq!((r.status.as_u16(), r.code()), (401, "authorization_header_missing"), "{method} {path}");
         assert_eq!(r.content_type, "application/json");
         for auth in &wrong {
-            let r = to_resp(send(Some(auth)).await.unwrap()).await;
+            let r = into_resp(send(Some(auth)).await.unwrap()).await;
             assert_eq!((r.status.as_u16(), r.code()), (401, "authentication_invalid"), "{method} {path} with `{auth}`");
         }
     }
@@ -489,7 +480,7 @@ async fn development_endpoints_do_not_exist_outside_development_mode() {
         (Method::POST, "/__dev/faults?rate=1"),
         (Method::POST, "/__dev/fail_next?route=GET%20/v1/environment&status=500"),
     ] {
-        let r = to_resp(http.request(method.clone(), format!("{}{path}", server.url())).send().await.unwrap()).await;
+        let r = into_resp(http.request(method.clone(), format!("{}{path}", server.url())).send().await.unwrap()).await;
         assert_eq!((r.status.as_u16(), r.code()), (404, "resource_not_found"), "{method} {path}");
         assert!(!r.body.to_string().contains(&code), "{path} revealed the code");
     }

@@ -375,7 +375,7 @@ impl Clerk {
             self.0.fapi.request(Verb::Get, "/client", &[], Retry::Idempotent),
         );
         let environment = environment?;
-        let client = client_from_body(&client?).map_err(|e| ClerkError::unexpected_response(200, e))?;
+        let client = client_from_body(&client?).map_err(unexpected)?;
         {
             let mut state = self.0.state.borrow_mut();
             state.environment = Some(Rc::new(environment));
@@ -468,7 +468,7 @@ impl Clerk {
     async fn client_request(&self, verb: Verb, retry: Retry) -> Result<()> {
         self.require_loaded()?;
         let body = self.0.fapi.request(verb, "/client", &[], retry).await?;
-        let client = client_from_body(&body).map_err(|e| ClerkError::unexpected_response(200, e))?;
+        let client = client_from_body(&body).map_err(unexpected)?;
         self.replace_client(client.unwrap_or_default());
         Ok(())
     }

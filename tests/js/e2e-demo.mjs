@@ -8,11 +8,11 @@
 // recorded in /__dev/requests.
 import { execFileSync } from 'node:child_process';
 import { startClerkServer } from './server.mjs';
-import { createHmac } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launch } from './browser.mjs';
+import { totp } from './totp.mjs';
 
 const root = new URL('../../', import.meta.url).pathname;
 const out = join(root, 'tests/js/out');
@@ -34,19 +34,6 @@ function crossTab(name, ok, detail) {
   skipped++;
 }
 
-/** RFC 6238 TOTP: HMAC-SHA1 over the 30 s step counter, 6 digits. */
-function base32decode(s) {
-  const bits = [...s.replace(/=+$/, '').toUpperCase()]
-    .map((c) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'.indexOf(c).toString(2).padStart(5, '0')).join('');
-  return Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-}
-function totp(secret, now = Date.now()) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(now / 30000)));
-  const h = createHmac('sha1', base32decode(secret)).update(counter).digest();
-  const o = h[19] & 15;
-  return String((h.readUInt32BE(o) & 0x7fffffff) % 1e6).padStart(6, '0');
-}
 
 function decodeJwt(jwt) {
   return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());

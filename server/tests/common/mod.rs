@@ -89,7 +89,7 @@ impl Resp {
     }
 }
 
-async fn into_resp(r: reqwest::Response) -> Resp {
+pub async fn into_resp(r: reqwest::Response) -> Resp {
     let status = r.status();
     let headers = r.headers().clone();
     let content_type = headers.get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();

@@ -5,7 +5,7 @@
 // Env: BENCH_ROUNDS (default 5), BENCH_SKIP_STEADY=1 (skip the 10-lifetime part), CHROMIUM.
 import { execFileSync } from 'node:child_process';
 import { startClerkServer } from '../server.mjs';
-import { createHmac } from 'node:crypto';
+import { totp } from '../totp.mjs';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, statSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -75,15 +75,8 @@ __b.boot(new Clerk(${JSON.stringify(pk)}, { proxyUrl: location.origin }));
   writeFileSync(join(site, `clerkjs${suffix}.html`), theirs);
 }
 
-/** RFC 6238 TOTP for alice (seeded secret). */
-function totp(secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', now = Date.now()) {
-  const bits = [...secret].map((c) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'.indexOf(c).toString(2).padStart(5, '0')).join('');
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(now / 30000)));
-  const h = createHmac('sha1', key).update(counter).digest();
-  return String((h.readUInt32BE(h[19] & 15) & 0x7fffffff) % 1e6).padStart(6, '0');
-}
+/** alice's TOTP secret, as the server seeds it. */
+const ALICE_TOTP_SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 
 // ------------------------------------------------------------------ browser helpers
 
@@ -148,7 +141,7 @@ async function round(srv, who) {
     r.floorRate = await page.evaluate(() => __b.floorRate(500));
     r.cold = await page.evaluate(() => __b.concurrent(100, undefined, true));
     r.coldTemplate = await page.evaluate(() => __b.concurrent(100, { template: 'demo' }, false));
-    const alice = await page.evaluate((code) => __b.signIn('alice@example.com', code), totp());
+    const alice = await page.evaluate((code) => __b.signIn('alice@example.com', code), totp(ALICE_TOTP_SECRET));
     await page.evaluate((id) => C.setActive({ session: id }), alice);
     await page.evaluate(() => new Promise((res) => setTimeout(res, 300)));
     r.switches = [];
@@ -185,7 +178,7 @@ const STEPS = [
   ['load', null],
   ['signIn bob', async (p) => p.evaluate(async () => { __b.bob = await __b.signIn('bob@example.com'); })],
   ['setActive bob', async (p) => p.evaluate(() => C.setActive({ session: __b.bob }))],
-  ['signIn alice (+TOTP)', async (p) => p.evaluate(async (code) => { __b.alice = await __b.signIn('alice@example.com', code); }, totp())],
+  ['signIn alice (+TOTP)', async (p) => p.evaluate(async (code) => { __b.alice = await __b.signIn('alice@example.com', code); }, totp(ALICE_TOTP_SECRET))],
   ['setActive alice', async (p) => p.evaluate(() => C.setActive({ session: __b.alice }))],
   ['setActive bob (back)', async (p) => p.evaluate(() => C.setActive({ session: __b.bob }))],
   ['setActive alice (beforeEmit)', async (p) => p.evaluate(() => C.setActive({ session: __b.alice, beforeEmit: () => new Promise((r) => setTimeout(r, 10)) }))],
