@@ -105,7 +105,13 @@ pub(crate) fn rejected(error: ClerkError) -> js_sys::Promise {
     js_sys::Promise::reject(&error_to_js(&error))
 }
 
+/// Shows a Rust panic as a readable console error instead of `unreachable executed`. The release
+/// package aborts at once on a panic (.ci/build-package), so there the hook would be dead weight.
+#[cfg(panic = "immediate-abort")]
+pub(crate) fn install_panic_hook() {}
+
 /// Shows a Rust panic as a readable console error instead of `unreachable executed`.
+#[cfg(not(panic = "immediate-abort"))]
 pub(crate) fn install_panic_hook() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
