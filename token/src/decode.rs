@@ -3,14 +3,12 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::alphabet;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 #[cfg(feature = "claims")]
 use serde_json::{Map, Value};
 
 #[cfg(feature = "claims")]
 use crate::SessionClaims;
+use crate::base64::{self, Engine};
 
 /// Tokens longer than this are rejected before any parsing. Session tokens live in a cookie
 /// (≤ 4 KiB), so 16 KiB is generous while bounding the work an attacker can cause.
@@ -18,12 +16,7 @@ pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 
 /// base64url without padding when encoding; padding tolerated when decoding, like
 /// @clerk/backend's loose parser.
-pub(crate) const BASE64URL: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::URL_SAFE,
-    GeneralPurposeConfig::new()
-        .with_encode_padding(false)
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
+pub(crate) const BASE64URL: Engine = base64::URL_SAFE_NO_PAD_INDIFFERENT;
 
 /// Why a token could not be decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -145,9 +138,10 @@ pub(crate) fn split(token: &str) -> Result<Parts<'_>, TokenError> {
 }
 
 pub(crate) fn decode_segment(segment: &str, what: &str) -> Result<Vec<u8>, TokenError> {
-    BASE64URL
-        .decode(segment)
-        .map_err(|e| TokenError::Malformed(format!("{what} is not valid base64url: {e}")))
+    // `concat`, not `format!`: this is the wasm library's decode path.
+    BASE64URL.decode(segment.as_bytes()).map_err(|e| {
+        TokenError::Malformed([what, " is not valid base64url: ", e.as_str()].concat())
+    })
 }
 
 #[cfg(feature = "claims")]

@@ -15,6 +15,8 @@
 //!   makes the same checks, in the same order and with the same reasons
 //!   (`VerifyError::reason`), as `@clerk/backend`'s `verifyToken`.
 
+// Not `pub`: tests/base64_agrees.rs compiles the file itself to compare it with the `base64` crate.
+mod base64;
 #[cfg(feature = "claims")]
 mod claims;
 mod decode;

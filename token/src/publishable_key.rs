@@ -3,18 +3,13 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::alphabet;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use crate::base64::{self, Engine};
 
 const TEST_PREFIX: &str = "pk_test_";
 const LIVE_PREFIX: &str = "pk_live_";
 
 /// Standard base64; clerk-js emits and accepts it with or without `=` padding.
-const BASE64_STANDARD: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
+const BASE64_STANDARD: Engine = base64::STANDARD_INDIFFERENT;
 
 /// Which kind of Clerk instance a key belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -83,7 +78,7 @@ pub fn parse_publishable_key(key: &str) -> Result<PublishableKey, KeyError> {
         return Err(KeyError::InvalidEncoding);
     }
     let decoded = BASE64_STANDARD
-        .decode(encoded)
+        .decode(encoded.as_bytes())
         .map_err(|_| KeyError::InvalidEncoding)?;
     let decoded = String::from_utf8(decoded).map_err(|_| KeyError::InvalidEncoding)?;
     let host = decoded
@@ -115,6 +110,6 @@ pub fn encode_publishable_key(instance_type: InstanceType, frontend_api: &str) -
         InstanceType::Development => TEST_PREFIX,
         InstanceType::Production => LIVE_PREFIX,
     };
-    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{frontend_api}$"));
+    let encoded = base64::STANDARD.encode(format!("{frontend_api}$"));
     format!("{prefix}{encoded}")
 }

@@ -8,7 +8,6 @@
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::Engine as _;
 use rsa::pkcs1v15;
 use rsa::pkcs8::{
     DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
@@ -21,6 +20,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::base64;
 use crate::decode::{BASE64URL, decode_json_object, decode_segment, split};
 use crate::{KeyError, SessionClaims, TokenError};
 
@@ -155,8 +155,8 @@ impl PublicKey {
                 KeyError::InvalidPem(format!("expected an SPKI PEM between {BEGIN} and {END}"))
             })?;
         let body: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(body)
+        let der = base64::STANDARD
+            .decode(body.as_bytes())
             .map_err(|e| KeyError::InvalidPem(format!("PEM body is not base64: {e}")))?;
         let key = RsaPublicKey::from_public_key_der(&der)
             .map_err(|e| KeyError::InvalidPem(format!("not an SPKI RSA public key: {e}")))?;
@@ -224,7 +224,7 @@ impl PublicKey {
             let encoded =
                 field(name).ok_or_else(|| KeyError::InvalidJwk(format!("JWK has no `{name}`")))?;
             let bytes = BASE64URL
-                .decode(encoded)
+                .decode(encoded.as_bytes())
                 .map_err(|e| KeyError::InvalidJwk(format!("JWK `{name}` is not base64url: {e}")))?;
             Ok::<_, KeyError>(BigUint::from_bytes_be(&bytes))
         };
