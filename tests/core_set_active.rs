@@ -34,6 +34,39 @@ fn load_uses_dev_browser_and_picks_the_last_active_session() {
 }
 
 #[test]
+fn a_frontend_api_at_the_pages_own_origin_needs_no_dev_browser() {
+    // Same origin: the `__client` cookie is first-party, so clerk-rs, like clerk-js for such a
+    // key, identifies the browser by the cookie and saves the `POST /v1/dev_browser`.
+    let fake = FakeFapi::two_sessions();
+    let options = ClerkOptions { proxy_url: Some(PROXY.into()), page_origin: Some(PROXY.trim_end_matches('/').into()) };
+    // A development key whose Frontend API is not one of Clerk's own hosts (clerk.example.com).
+    let clerk = Clerk::new("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k", options, fake.platform()).unwrap();
+    block_on(clerk.load()).unwrap();
+    let requests = fake.requests.borrow();
+    let paths: Vec<_> = requests.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(paths, ["/v1/environment", "/v1/client"]);
+    assert!(requests.iter().all(|r| !r.query.contains_key("__clerk_db_jwt")));
+    assert_eq!(clerk.dev_browser_token(), None);
+}
+
+#[test]
+fn dev_browser_is_used_across_origins_and_always_on_clerks_own_dev_hosts() {
+    let proxy = "http://127.0.0.1:4001";
+    assert!(!fapi::needs_dev_browser("127.0.0.1:4001", &format!("{proxy}/v1"), Some(proxy)));
+    assert!(!fapi::needs_dev_browser("127.0.0.1:4001", &format!("{proxy}/v1"), Some("http://127.0.0.1:4001/")));
+    // Another port, another scheme, no page at all, an opaque origin: a cookie may not reach it.
+    assert!(fapi::needs_dev_browser("127.0.0.1:4001", &format!("{proxy}/v1"), Some("http://127.0.0.1:5173")));
+    assert!(fapi::needs_dev_browser("127.0.0.1:4001", &format!("{proxy}/v1"), Some("https://127.0.0.1:4001")));
+    assert!(fapi::needs_dev_browser("127.0.0.1:4001", &format!("{proxy}/v1"), None));
+    assert!(fapi::needs_dev_browser("127.0.0.1:4001", &format!("{proxy}/v1"), Some("null")));
+    // A proxy path at the page's origin counts as the page's origin.
+    assert!(!fapi::needs_dev_browser("clerk.example.com", &format!("{proxy}/__clerk/v1"), Some(proxy)));
+    // Clerk's development hosts: always, even behind a same-origin proxy (as clerk-js).
+    assert!(fapi::needs_dev_browser("clerk.stub.accounts.dev", &format!("{proxy}/v1"), Some(proxy)));
+    assert!(fapi::needs_dev_browser("foo.lcl.dev", "https://foo.lcl.dev/v1", Some("https://foo.lcl.dev")));
+}
+
+#[test]
 fn load_signed_out_gives_null_session() {
     let fake = FakeFapi::signed_out();
     let clerk = loaded(&fake);
@@ -255,7 +288,7 @@ fn invalid_publishable_keys_and_proxy_urls_are_typed_errors() {
         assert_eq!(err.code, "invalid_publishable_key", "{key}");
         assert!(err.long_message.is_some());
     }
-    let err = Clerk::new(PK_DEV, ClerkOptions { proxy_url: Some("ftp://x".into()) }, fake.platform()).err().unwrap();
+    let err = Clerk::new(PK_DEV, ClerkOptions { proxy_url: Some("ftp://x".into()), ..Default::default() }, fake.platform()).err().unwrap();
     assert_eq!(err.code, "invalid_argument");
     let clerk = Clerk::new(PK_DEV, ClerkOptions::default(), fake.platform()).unwrap();
     assert_eq!(clerk.fapi_base_url(), "https://clerk.example.accounts.dev/v1");

@@ -321,3 +321,35 @@ fn server_errors_keep_their_status_and_envelope() {
     assert_eq!((err.code.as_str(), err.status, err.errors.len()), ("authentication_invalid", Some(401), 2));
     assert_eq!(describe(&clerk.resources()), "sess_a:null");
 }
+
+/// A tab the user is looking at.
+struct FocusedTab;
+
+impl Broadcast for FocusedTab {
+    fn post(&self, _message: &str) {}
+    fn tab_state(&self) -> Option<&'static str> {
+        Some("focused")
+    }
+}
+
+#[test]
+fn token_requests_tell_the_tab_state_and_a_forced_one_says_skip_cache() {
+    let fake = FakeFapi::two_sessions();
+    let platform = Platform { broadcast: Rc::new(FocusedTab), ..fake.platform() };
+    let clerk = Clerk::new(PK_DEV, ClerkOptions { proxy_url: Some(PROXY.into()), ..Default::default() }, platform).unwrap();
+    block_on(clerk.load()).unwrap();
+    token(&clerk, "sess_a", GetTokenOptions::default()).unwrap();
+    token(&clerk, "sess_a", GetTokenOptions { skip_cache: true, ..Default::default() }).unwrap();
+    token(&clerk, "sess_a", GetTokenOptions { template: Some("demo".into()), ..Default::default() }).unwrap();
+    let requests = fake.requests.borrow();
+    let tokens: Vec<_> = requests.iter().filter(|r| r.path.contains("/tokens")).collect();
+    assert_eq!(tokens.len(), 3, "{:?}", tokens.iter().map(|r| &r.path).collect::<Vec<_>>());
+    // As clerk-js: the tab state with session tokens (not template ones), `debug=skip_cache` only
+    // when the caller forced a fresh token.
+    assert_eq!(tokens[0].form.get("tab_state").map(String::as_str), Some("focused"));
+    assert_eq!(tokens[0].query.get("debug"), None);
+    assert_eq!(tokens[1].form.get("tab_state").map(String::as_str), Some("focused"));
+    assert_eq!(tokens[1].query.get("debug").map(String::as_str), Some("skip_cache"));
+    assert_eq!(tokens[2].form.get("tab_state"), None);
+    assert_eq!(tokens[2].query.get("debug"), None);
+}

@@ -126,8 +126,18 @@ export async function sessionEndAndDestroy(clerk) {
   await clerk.client.destroy();
   return { endedStatus: ended.status, liveStatus: session.status, afterEnd, sessionAfterEnd, clientId: clerk.client.id, sessions: clerk.client.sessions.length, isNew: clerk.client.isNew() };
 }
+
+export async function wireDetails(clerk) {
+  await clerk.load();
+  await clerk.client.signIn.create({ identifier: 'bob@example.com' });
+  await clerk.client.signIn.create({ identifier: 'bob@example.com', locale: 'fr-FR', timezone: 'Europe/Paris' });
+  await clerk.session.getToken({ skipCache: true });
+  return { language: navigator.language, timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone };
+}
 "#)]
 extern "C" {
+    #[wasm_bindgen(catch, js_name = wireDetails)]
+    async fn wire_details(clerk: JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_name = threeSteps)]
     async fn three_steps(clerk: JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_name = cachedToken)]
@@ -145,7 +155,7 @@ extern "C" {
 }
 
 fn js_clerk(fake: &Rc<FakeFapi>) -> JsValue {
-    ClerkJs::with_platform(PK_DEV, ClerkOptions { proxy_url: Some(PROXY.into()) }, fake.platform()).unwrap().into()
+    ClerkJs::with_platform(PK_DEV, ClerkOptions { proxy_url: Some(PROXY.into()), ..Default::default() }, fake.platform()).unwrap().into()
 }
 
 /// The scenario's result as JSON, for plain assertions.
@@ -262,4 +272,31 @@ async fn ending_a_session_and_destroying_the_client() {
     assert_eq!(out["clientId"], "");
     assert_eq!(out["sessions"], 0);
     assert_eq!(out["isNew"], true);
+}
+
+#[wasm_bindgen_test]
+async fn sign_in_and_fresh_tokens_carry_clerk_js_hints() {
+    let fake = FakeFapi::two_sessions();
+    let sign_in = r#"{"response":{"object":"sign_in","id":"sia_1","status":"needs_first_factor"},"client":null}"#;
+    fake.respond_once("/client/sign_ins", 200, sign_in);
+    fake.respond_once("/client/sign_ins", 200, sign_in);
+    // The browser's own tab (document focus and visibility), with the scripted Frontend API.
+    let tab = clerk_rs::wasm::platform::TabChannel::open("clerk-rs:test-hints");
+    let platform = clerk_rs::core::Platform { broadcast: Rc::new(tab), ..fake.platform() };
+    let options = ClerkOptions { proxy_url: Some(PROXY.into()), ..Default::default() };
+    let clerk: JsValue = ClerkJs::with_platform(PK_DEV, options, platform).unwrap().into();
+    let out = json(wire_details(clerk).await.unwrap());
+    let requests = fake.requests.borrow();
+    let sign_ins: Vec<_> = requests.iter().filter(|r| r.path.ends_with("/sign_ins")).collect();
+    assert_eq!(sign_ins.len(), 2);
+    // The browser's language and time zone, as clerk-js sends them; the caller's own win.
+    assert_eq!(sign_ins[0].form.get("locale").map(String::as_str), out["language"].as_str());
+    assert_eq!(sign_ins[0].form.get("timezone").map(String::as_str), out["timeZone"].as_str());
+    assert!(out["language"].as_str().is_some_and(|l| !l.is_empty()));
+    assert_eq!(sign_ins[1].form.get("locale").map(String::as_str), Some("fr-FR"));
+    assert_eq!(sign_ins[1].form.get("timezone").map(String::as_str), Some("Europe/Paris"));
+    let fresh = requests.iter().find(|r| r.path.ends_with("/sess_a/tokens")).expect("a token request");
+    assert_eq!(fresh.query.get("debug").map(String::as_str), Some("skip_cache"));
+    let tab_state = fresh.form.get("tab_state").map(String::as_str);
+    assert!(matches!(tab_state, Some("focused" | "visible" | "hidden")), "tab_state {tab_state:?}");
 }

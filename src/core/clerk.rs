@@ -75,6 +75,10 @@ pub struct ClerkOptions {
     /// Where to send Frontend API requests instead of `https://<key host>`; how an http
     /// server such as the local clerk-server is reached.
     pub proxy_url: Option<String>,
+    /// The page's origin (`location.origin`), where there is a page. A Frontend API reached at
+    /// that origin gets first-party cookies, so a development instance needs no dev browser there
+    /// (see [`fapi::needs_dev_browser`]).
+    pub page_origin: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -160,7 +164,8 @@ impl Clerk {
                 .with_long_message(format!("{e}. Copy the key from your instance settings (pk_test_… or pk_live_…)."))
         })?;
         let base_url = fapi::base_url(&key.frontend_api, options.proxy_url.as_deref())?;
-        let uses_dev_browser = key.instance_type == InstanceType::Development;
+        let uses_dev_browser = key.instance_type == InstanceType::Development
+            && fapi::needs_dev_browser(&key.frontend_api, &base_url, options.page_origin.as_deref());
         let refresh_jitter_seed = platform.clock.now_ms().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 17;
         let fapi = Fapi::new(base_url, uses_dev_browser, platform.transport, platform.clock.clone(), platform.storage);
         Ok(Clerk(Rc::new(Inner {
@@ -732,11 +737,12 @@ impl Clerk {
         let key = TokenKey { session_id: session_id.to_owned(), template: options.template.clone(), organization_id };
         let this = self.clone();
         let fetch_key = key.clone();
+        let skip_cache = options.skip_cache;
         let token = self
             .0
             .tokens
             .get_or_fetch(key, self.now_ms(), leeway, options.skip_cache, move || {
-                async move { this.mint_token(&fetch_key).await }.boxed_local()
+                async move { this.mint_token(&fetch_key, skip_cache).await }.boxed_local()
             })
             .await?;
         // The session may have ended while the request was under way.
@@ -789,7 +795,7 @@ impl Clerk {
                 clerk.0.refresh_target.borrow_mut().take();
                 let minting = clerk.clone();
                 let mint_key = key.clone();
-                let Some(refresh) = clerk.0.tokens.refresh(&key, move || async move { minting.mint_token(&mint_key).await }.boxed_local()) else {
+                let Some(refresh) = clerk.0.tokens.refresh(&key, move || async move { minting.mint_token(&mint_key, false).await }.boxed_local()) else {
                     return;
                 };
                 // A failure keeps the old token; the next getToken() after it expires asks the
@@ -822,16 +828,23 @@ impl Clerk {
     }
 
     /// Asks the server for a token and checks it is for the session and organization asked for.
-    async fn mint_token(&self, key: &TokenKey) -> Result<CachedToken> {
+    /// `skip_cache`: the caller asked for a fresh token, which clerk-js tells the server as
+    /// `?debug=skip_cache`.
+    async fn mint_token(&self, key: &TokenKey, skip_cache: bool) -> Result<CachedToken> {
         let path = match &key.template {
             Some(template) => format!("/client/sessions/{}/tokens/{template}", key.session_id),
             None => format!("/client/sessions/{}/tokens", key.session_id),
         };
         // Template tokens too: the cache keys them by organization, so the server must be told
         // which one (clerk-js leaves it out and gets the session's active organization).
-        let form = [("organization_id", key.organization_id.clone().unwrap_or_default())];
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let body = self.0.fapi.request(Verb::Post, &path, &form, Retry::Idempotent).await?;
+        let mut form = vec![("organization_id", key.organization_id.as_deref().unwrap_or_default())];
+        if key.template.is_none()
+            && let Some(tab_state) = self.0.broadcast.tab_state()
+        {
+            form.push(("tab_state", tab_state));
+        }
+        let query: &[(&str, &str)] = if skip_cache { &[("debug", "skip_cache")] } else { &[] };
+        let body = self.0.fapi.request_with_query(Verb::Post, &path, query, &form, Retry::Idempotent).await?;
         // A bare `{object: "token", jwt}`; tolerate the `{response: …}` envelope too.
         let jwt = body
             .get("jwt")

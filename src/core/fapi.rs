@@ -35,6 +35,36 @@ impl Verb {
     }
 }
 
+/// Frontend API hosts of Clerk's own development instances, where clerk-js always uses a dev
+/// browser (`@clerk/shared`'s `DEV_OR_STAGING_SUFFIXES`).
+const CLERK_DEV_HOST_SUFFIXES: [&str; 9] = [
+    ".lcl.dev", ".stg.dev", ".lclstage.dev", ".stgstage.dev", ".dev.lclclerk.com",
+    ".stg.lclclerk.com", ".accounts.lclclerk.com", "accountsstage.dev", "accounts.dev",
+];
+
+/// Whether a development instance identifies the browser by a dev-browser token rather than by
+/// its `__client` cookie. Always for Clerk's own development hosts, as clerk-js does. Otherwise
+/// only when the Frontend API is on another origin than the page (another site or port, such as
+/// a local clerk-server beside a dev server): a third-party cookie may not reach it, while a
+/// same-origin Frontend API gets the cookie and the `POST /v1/dev_browser` would be wasted.
+pub fn needs_dev_browser(frontend_api: &str, base_url: &str, page_origin: Option<&str>) -> bool {
+    let host = frontend_api.bytes().rposition(|b| b == b':').map_or(frontend_api, |colon| &frontend_api[..colon]);
+    if CLERK_DEV_HOST_SUFFIXES.iter().any(|suffix| host.ends_with(suffix)) {
+        return true;
+    }
+    match page_origin.filter(|o| !o.is_empty() && *o != "null") {
+        Some(origin) => origin_of(base_url) != origin.trim_end_matches('/'),
+        None => true,
+    }
+}
+
+/// `scheme://host[:port]` of a base URL (always `http://` or `https://`, see [`base_url`]).
+fn origin_of(url: &str) -> &str {
+    let after_scheme = if url.starts_with("https://") { 8 } else if url.starts_with("http://") { 7 } else { 0 };
+    let end = url.bytes().skip(after_scheme).position(|b| b == b'/').map_or(url.len(), |i| after_scheme + i);
+    &url[..end]
+}
+
 /// Whether a failed request may be sent again without changing its effect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Retry {
@@ -135,10 +165,22 @@ impl Fapi {
 
     /// Sends one FAPI request and returns the parsed JSON body of a 2xx answer.
     pub async fn request(&self, verb: Verb, path: &str, form: &[(&str, &str)], retry: Retry) -> Result<Json> {
+        self.request_with_query(verb, path, &[], form, retry).await
+    }
+
+    /// [`Self::request`] with extra query parameters.
+    pub async fn request_with_query(
+        &self,
+        verb: Verb,
+        path: &str,
+        query: &[(&str, &str)],
+        form: &[(&str, &str)],
+        retry: Retry,
+    ) -> Result<Json> {
         self.ensure_dev_browser().await?;
         let build = |fapi: &Self| HttpRequest {
             method: if verb == Verb::Get { Method::Get } else { Method::Post },
-            url: fapi.url(path, verb, &[]),
+            url: fapi.url(path, verb, query),
             form_body: (verb != Verb::Get).then(|| {
                 form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish()
             }),

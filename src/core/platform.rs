@@ -54,6 +54,12 @@ pub trait Spawner {
 /// handed to [`crate::core::Clerk::receive_broadcast`] by the host.
 pub trait Broadcast {
     fn post(&self, message: &str);
+
+    /// How the user sees this tab: `focused`, `visible` or `hidden`. clerk-js reports it when
+    /// it asks for a session token (`tab_state`); `None` where there is no page.
+    fn tab_state(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// For hosts with a single tab (and tests that do not look at tabs).

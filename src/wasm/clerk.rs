@@ -2,7 +2,7 @@
 
 use super::convert::{self, error_to_js, get, get_string};
 use super::platform::{BrowserClock, FetchTransport, LocalSpawner, LocalStorage, TabChannel};
-use super::{Context, install_panic_hook, promise, rejected};
+use super::{Context, install_panic_hook, js_promise, promise, rejected};
 use crate::core::{self, BeforeEmit, ClerkError, ClerkOptions, Platform, Resources, Selection, Slot};
 use clerk_token::InstanceType;
 use futures::FutureExt;
@@ -17,13 +17,8 @@ pub struct ClerkJs {
 }
 
 /// A relative `proxyUrl` (`/__clerk`) is resolved against the page's origin, as clerk-js does.
-fn absolute_proxy_url(proxy: String) -> String {
-    if proxy.starts_with('/') {
-        let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
-        format!("{origin}{proxy}")
-    } else {
-        proxy
-    }
+fn absolute_proxy_url(proxy: String, page_origin: Option<&str>) -> String {
+    if proxy.starts_with('/') { format!("{}{proxy}", page_origin.unwrap_or_default()) } else { proxy }
 }
 
 impl ClerkJs {
@@ -72,12 +67,12 @@ impl ClerkJs {
             Err(_) => return rejected(ClerkError::invalid_argument("beforeEmit must be a function")),
         };
         let future = async move { ctx.core.set_active(session, organization, callback).await };
-        wasm_bindgen_futures::future_to_promise(async move {
+        js_promise(Box::pin(async move {
             match future.await {
                 Ok(()) => Ok(JsValue::UNDEFINED),
                 Err(e) => Err(thrown.borrow_mut().take().unwrap_or_else(|| error_to_js(&e))),
             }
-        })
+        }))
     }
 }
 
@@ -86,7 +81,8 @@ impl ClerkJs {
     /// `new Clerk(publishableKey, {proxyUrl})`.
     #[wasm_bindgen(constructor)]
     pub fn new(publishable_key: String, options: JsValue) -> Result<ClerkJs, JsValue> {
-        let proxy_url = get_string(&options, "proxyUrl").map(absolute_proxy_url);
+        let page_origin = web_sys::window().and_then(|w| w.location().origin().ok());
+        let proxy_url = get_string(&options, "proxyUrl").map(|p| absolute_proxy_url(p, page_origin.as_deref()));
         let tabs = Rc::new(TabChannel::open(&format!("clerk-rs:{publishable_key}")));
         let platform = Platform {
             transport: Rc::new(FetchTransport),
@@ -95,7 +91,7 @@ impl ClerkJs {
             spawner: Rc::new(LocalSpawner),
             broadcast: tabs.clone(),
         };
-        let clerk = Self::with_platform(&publishable_key, ClerkOptions { proxy_url }, platform).map_err(|e| error_to_js(&e))?;
+        let clerk = Self::with_platform(&publishable_key, ClerkOptions { proxy_url, page_origin }, platform).map_err(|e| error_to_js(&e))?;
         let weak = Rc::downgrade(&clerk.ctx);
         tabs.listen(move |message| {
             if let Some(ctx) = weak.upgrade() {

@@ -205,7 +205,8 @@ fn step<T: Into<JsValue> + 'static>(
         Err(e) => return rejected(e),
     };
     for (key, value) in defaults {
-        if !form.iter().any(|(k, _)| k == key) {
+        // An empty default is one the browser could not give.
+        if !value.is_empty() && !form.iter().any(|(k, _)| k == key) {
             form.push(((*key).into(), (*value).into()));
         }
     }
@@ -250,9 +251,12 @@ fields!(SignInJs, "SignIn",
 
 #[wasm_bindgen(js_class = SignIn)]
 impl SignInJs {
-    /// `create({identifier, password?, strategy?})`.
+    /// `create({identifier, password?, strategy?})`. Like clerk-js, it also sends the browser's
+    /// `locale` and `timezone` (unless given), so the server can localise what it sends.
     pub fn create(&self, params: JsValue) -> js_sys::Promise {
-        self.step(None, params, &[])
+        let locale = super::platform::browser_locale().unwrap_or_default();
+        let time_zone = super::platform::browser_time_zone().unwrap_or_default();
+        self.step(None, params, &[("locale", &locale), ("timezone", &time_zone)])
     }
 
     /// `prepareFirstFactor({strategy: 'email_code', emailAddressId})`.

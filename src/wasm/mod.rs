@@ -90,14 +90,20 @@ fn map_slot<T>(slot: &core::Slot<T>, f: impl FnOnce(&T) -> JsValue) -> core::Slo
 
 /// A JS Promise for a core operation; errors become typed JS errors.
 pub(crate) fn promise(future: impl Future<Output = Result<JsValue, ClerkError>> + 'static) -> js_sys::Promise {
-    // Boxed, so `future_to_promise` is instantiated once rather than once per async method
-    // (that saved about 8 KB of wasm).
-    let boxed: std::pin::Pin<Box<dyn Future<Output = Result<JsValue, ClerkError>>>> = Box::pin(future);
-    to_promise(boxed)
+    // Boxed at once, so each async method adds only its own future: the error mapping and
+    // `future_to_promise` below exist once (that saved about 8 KB of wasm).
+    clerk_promise(Box::pin(future))
 }
 
-fn to_promise(future: std::pin::Pin<Box<dyn Future<Output = Result<JsValue, ClerkError>>>>) -> js_sys::Promise {
-    wasm_bindgen_futures::future_to_promise(async move { future.await.map_err(|e| error_to_js(&e)) })
+type BoxedFuture<E> = std::pin::Pin<Box<dyn Future<Output = Result<JsValue, E>>>>;
+
+fn clerk_promise(future: BoxedFuture<ClerkError>) -> js_sys::Promise {
+    js_promise(Box::pin(async move { future.await.map_err(|e| error_to_js(&e)) }))
+}
+
+/// A JS Promise for a future that already speaks JS values.
+pub(crate) fn js_promise(future: BoxedFuture<JsValue>) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(future)
 }
 
 /// A rejected Promise, for arguments refused before any work starts.

@@ -145,6 +145,15 @@ impl Broadcast for TabChannel {
             let _ = channel.post_message(&JsValue::from_str(message));
         }
     }
+
+    /// clerk-js's rule: `focused` when the document has focus, else its visibility.
+    fn tab_state(&self) -> Option<&'static str> {
+        let document = web_sys::window()?.document()?;
+        if document.has_focus().unwrap_or(false) {
+            return Some("focused");
+        }
+        Some(if document.visibility_state() == web_sys::VisibilityState::Visible { "visible" } else { "hidden" })
+    }
 }
 
 impl Drop for TabChannel {
@@ -154,4 +163,16 @@ impl Drop for TabChannel {
             channel.close();
         }
     }
+}
+
+/// `navigator.language`, as clerk-js sends it with a new sign-in.
+pub(crate) fn browser_locale() -> Option<String> {
+    web_sys::window()?.navigator().language().filter(|l| !l.trim().is_empty())
+}
+
+/// The time zone of `Intl.DateTimeFormat()`, as clerk-js sends it with a new sign-in.
+pub(crate) fn browser_time_zone() -> Option<String> {
+    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+    let zone = js_sys::Reflect::get(&format.resolved_options(), &JsValue::from_str("timeZone")).ok()?;
+    zone.as_string().filter(|z| !z.trim().is_empty())
 }
