@@ -953,7 +953,8 @@ function checkGiveUps(giveUp, analysis) {
     const name = `${g.succeeds ? 'slow' : 'give-up'} (${g.kind} on every attempt): ${step.kind}${step.opts ? ' ' + JSON.stringify(step.opts) : ''}`;
     const result = out?.token ?? out?.result;
     const chains = analysis.chains.filter((c) => c.step === step.i && (
-      step.kind === 'getToken' ? /\/tokens$/.test(c.chain[0].path) && c.chain[0].body === 'organization_id='
+      // The personal-account token (other form fields, such as clerk-js's tab_state, may come too).
+      step.kind === 'getToken' ? /\/tokens$/.test(c.chain[0].path) && new URLSearchParams(c.chain[0].body).get('organization_id') === ''
         : step.kind === 'reloadClient' ? /\/v1\/client$/.test(c.chain[0].path) : false));
     const mutations = segments.flatMap((s) => s.log).filter((e) => e.step === step.i && /\/touch$/.test(e.path));
     const attempts = step.kind === 'touch' ? mutations.length : chains.reduce((n, c) => Math.max(n, c.chain.length), 0);
