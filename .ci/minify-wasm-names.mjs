@@ -15,9 +15,11 @@ import { join } from 'node:path';
 
 const dir = process.argv[2] ?? 'pkg';
 const files = { wasm: join(dir, 'clerk_bg.wasm'), glue: join(dir, 'clerk.js'), dts: join(dir, 'clerk.d.ts'), wasmDts: join(dir, 'clerk_bg.wasm.d.ts') };
-const features = ['--enable-bulk-memory', '--enable-reference-types', '--enable-nontrapping-float-to-int', '--enable-sign-ext', '--enable-mutable-globals', '--enable-multivalue'];
-
 const fail = (why) => { console.error(`minify-wasm-names: ${why}`); process.exit(1); };
+// The wasm features wasm-pack's wasm-opt is given (Cargo.toml), so both runs read the module alike.
+const features = readFileSync(new URL('../Cargo.toml', import.meta.url), 'utf8').match(/^wasm-opt = \[(.*)\]$/m)?.[1].match(/--enable-[\w-]+/g);
+if (!features?.length) fail('no `wasm-opt = [...--enable-...]` line in Cargo.toml');
+
 const escape = (s) => s.replace(/[$]/g, '\\$');
 
 const printed = execFileSync('wasm-opt', [files.wasm, '--minify-imports-and-exports-and-modules', ...features, '-o', files.wasm], { encoding: 'utf8' });

@@ -336,7 +336,7 @@ impl Broadcast for FocusedTab {
 fn token_requests_tell_the_tab_state_and_a_forced_one_says_skip_cache() {
     let fake = FakeFapi::two_sessions();
     let platform = Platform { broadcast: Rc::new(FocusedTab), ..fake.platform() };
-    let clerk = Clerk::new(PK_DEV, ClerkOptions { proxy_url: Some(PROXY.into()), ..Default::default() }, platform).unwrap();
+    let clerk = FakeFapi::clerk_on(platform);
     block_on(clerk.load()).unwrap();
     token(&clerk, "sess_a", GetTokenOptions::default()).unwrap();
     token(&clerk, "sess_a", GetTokenOptions { skip_cache: true, ..Default::default() }).unwrap();

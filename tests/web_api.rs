@@ -155,7 +155,11 @@ extern "C" {
 }
 
 fn js_clerk(fake: &Rc<FakeFapi>) -> JsValue {
-    ClerkJs::with_platform(PK_DEV, ClerkOptions { proxy_url: Some(PROXY.into()), ..Default::default() }, fake.platform()).unwrap().into()
+    js_clerk_on(fake.platform())
+}
+
+fn js_clerk_on(platform: clerk_rs::core::Platform) -> JsValue {
+    ClerkJs::with_platform(PK_DEV, ClerkOptions { proxy_url: Some(PROXY.into()), ..Default::default() }, platform).unwrap().into()
 }
 
 /// The scenario's result as JSON, for plain assertions.
@@ -283,9 +287,7 @@ async fn sign_in_and_fresh_tokens_carry_clerk_js_hints() {
     // The browser's own tab (document focus and visibility), with the scripted Frontend API.
     let tab = clerk_rs::wasm::platform::TabChannel::open("clerk-rs:test-hints");
     let platform = clerk_rs::core::Platform { broadcast: Rc::new(tab), ..fake.platform() };
-    let options = ClerkOptions { proxy_url: Some(PROXY.into()), ..Default::default() };
-    let clerk: JsValue = ClerkJs::with_platform(PK_DEV, options, platform).unwrap().into();
-    let out = json(wire_details(clerk).await.unwrap());
+    let out = json(wire_details(js_clerk_on(platform)).await.unwrap());
     let requests = fake.requests.borrow();
     let sign_ins: Vec<_> = requests.iter().filter(|r| r.path.ends_with("/sign_ins")).collect();
     assert_eq!(sign_ins.len(), 2);

@@ -6,10 +6,8 @@
 // claims) → second tab → sign out one session → sign out of all (the second tab follows) →
 // email-code sign-in → sign-up with email verification. Each step also checks what the server
 // recorded in /__dev/requests.
-import { execFileSync } from 'node:child_process';
-import { startClerkServer } from './server.mjs';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { prepareSite, startClerkServer } from './server.mjs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch } from './browser.mjs';
 import { totp } from './totp.mjs';
@@ -41,16 +39,7 @@ function decodeJwt(jwt) {
 
 // ---------------------------------------------------------------- the server and the site
 
-if (!existsSync(join(root, 'pkg/index.js'))) {
-  console.log('FAIL e2e-demo: pkg/ is missing — run .ci/build-package first');
-  console.log('e2e-demo: 0 passed, 1 failed');
-  process.exit(1);
-}
-execFileSync('cargo', ['build', '-q', '-p', 'clerk-server'], { cwd: root, stdio: 'inherit' });
-const dir = mkdtempSync(join(tmpdir(), 'clerk-rs-e2e-demo-'));
-const site = join(dir, 'site');
-cpSync(join(root, 'www'), site, { recursive: true });
-cpSync(join(root, 'pkg'), join(site, 'pkg'), { recursive: true });
+const { dir, site } = prepareSite('e2e-demo', { withDemo: true });
 mkdirSync(out, { recursive: true });
 
 const clerkServer = await startClerkServer({ db: join(dir, 'clerk.db'), www: site, ttl: TOKEN_TTL });

@@ -38,15 +38,12 @@
 // "faults: N passed, M failed". It found two library bugs, since fixed: tokens served up to a
 // second past their exp (iat is whole seconds), and getToken({template, organizationId}) not
 // telling the server the organization.
-import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch } from './browser.mjs';
 import { totp } from './totp.mjs';
-import { startClerkServer } from './server.mjs';
+import { prepareSite, startClerkServer } from './server.mjs';
 
-const root = new URL('../../', import.meta.url).pathname;
 const PASSWORD = 'demo-password-1';
 const TOTP_SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 const TOKEN_TTL = 5; // seconds: tokens expire many times during the run
@@ -399,15 +396,7 @@ window.__ready = true;
 
 // ---------------------------------------------------------------- the server and the site
 
-if (!existsSync(join(root, 'pkg/index.js'))) {
-  console.log('FAIL faults: pkg/ is missing — run .ci/build-package first');
-  console.log('faults: 0 passed, 1 failed');
-  process.exit(1);
-}
-execFileSync('cargo', ['build', '-q', '-p', 'clerk-server'], { cwd: root, stdio: 'inherit' });
-const dir = mkdtempSync(join(tmpdir(), 'clerk-rs-faults-'));
-const site = join(dir, 'site');
-cpSync(join(root, 'pkg'), join(site, 'pkg'), { recursive: true });
+const { dir, site } = prepareSite('faults');
 writeFileSync(join(site, 'index.html'), '<!doctype html><meta charset="utf-8"><title>clerk-rs fault scenario</title>\n<script type="module" src="./harness.js"></script>\n');
 writeFileSync(join(site, 'harness.js'), HARNESS);
 

@@ -1,7 +1,9 @@
 // Starts clerk-server for a node test script: a free loopback port, a database and a site
 // folder of the caller's, the seeded demo instance and the development endpoints.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -12,6 +14,25 @@ export async function freePort() {
   const { port } = srv.address();
   await new Promise((r) => srv.close(r));
   return port;
+}
+
+/**
+ * A fresh temporary folder whose `site/` holds the release package (pkg/), on top of the demo app
+ * (www/) when `withDemo`, and the debug clerk-server built to serve it. Without pkg/ the calling
+ * test script `name` fails at once, with its summary line.
+ */
+export function prepareSite(name, { withDemo = false } = {}) {
+  if (!existsSync(join(root, 'pkg/index.js'))) {
+    console.log(`FAIL ${name}: pkg/ is missing — run .ci/build-package first`);
+    console.log(`${name}: 0 passed, 1 failed`);
+    process.exit(1);
+  }
+  execFileSync('cargo', ['build', '-q', '-p', 'clerk-server'], { cwd: root, stdio: 'inherit' });
+  const dir = mkdtempSync(join(tmpdir(), `clerk-rs-${name}-`));
+  const site = join(dir, 'site');
+  if (withDemo) cpSync(join(root, 'www'), site, { recursive: true });
+  cpSync(join(root, 'pkg'), join(site, 'pkg'), { recursive: true });
+  return { dir, site };
 }
 
 /**

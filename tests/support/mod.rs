@@ -167,7 +167,7 @@ impl FakeFapi {
     pub fn tab(self: &Rc<Self>, hub: &Rc<TabHub>) -> Clerk {
         let tab_id = hub.tabs.borrow().len();
         let platform = Platform { broadcast: Rc::new(HubPort { hub: hub.clone(), from: tab_id }), ..self.platform() };
-        let clerk = Clerk::new(PK_DEV, ClerkOptions { proxy_url: Some(PROXY.into()), ..Default::default() }, platform).unwrap();
+        let clerk = Self::clerk_on(platform);
         hub.tabs.borrow_mut().push(clerk.clone());
         clerk
     }
@@ -178,7 +178,12 @@ impl FakeFapi {
     }
 
     pub fn clerk(self: &Rc<Self>) -> Clerk {
-        Clerk::new(PK_DEV, ClerkOptions { proxy_url: Some(PROXY.into()), ..Default::default() }, self.platform()).unwrap()
+        Self::clerk_on(self.platform())
+    }
+
+    /// The tests' `Clerk` (development key, this fake as proxy) over `platform`.
+    pub fn clerk_on(platform: Platform) -> Clerk {
+        Clerk::new(PK_DEV, ClerkOptions { proxy_url: Some(PROXY.into()), ..Default::default() }, platform).unwrap()
     }
 
     /// The next request whose path ends with `path_suffix` gets this answer instead.
