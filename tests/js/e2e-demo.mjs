@@ -111,6 +111,8 @@ try {
   let c = await counters();
   check('load: one environment and one client request',
     c['PATCH /v1/environment'] === 1 && c['GET /v1/client'] === 1, fapi(c));
+  // The page is served at the Frontend API's own origin: the __client cookie is first-party.
+  check('load: no dev browser at the page\'s own origin', !c['POST /v1/dev_browser'], fapi(c));
   await shot(tab1, '01-signed-out');
 
   // 2. Sign in bob with his password.
