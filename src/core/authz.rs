@@ -50,7 +50,7 @@ pub struct AuthorizationParams {
 }
 
 fn with_org_prefix(s: &str) -> String {
-    if s.starts_with("org:") { s.to_owned() } else { format!("org:{s}") }
+    if s.starts_with("org:") { s.to_owned() } else { ["org:", s].concat() }
 }
 
 /// `None` when the params ask nothing of the organization or there is no active organization.

@@ -14,6 +14,7 @@ use clerk_token::{InstanceType, PublishableKey};
 use futures::FutureExt;
 use futures::future::LocalBoxFuture;
 use super::json::DecodeError;
+use super::text::decimal;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -161,7 +162,7 @@ impl Clerk {
     pub fn new(publishable_key: &str, options: ClerkOptions, platform: Platform) -> Result<Clerk> {
         let key = clerk_token::parse_publishable_key(publishable_key).map_err(|e| {
             ClerkError::new(codes::INVALID_PUBLISHABLE_KEY, "The publishable key is not valid")
-                .with_long_message(format!("{e}. Copy the key from your instance settings (pk_test_… or pk_live_…)."))
+                .with_long_message([&e.message(), ". Copy the key from your instance settings (pk_test_… or pk_live_…)."].concat())
         })?;
         let base_url = fapi::base_url(&key.frontend_api, options.proxy_url.as_deref())?;
         let uses_dev_browser = key.instance_type == InstanceType::Development
@@ -558,9 +559,9 @@ impl Clerk {
             Selection::Clear => None,
             Selection::Id(id) => Some(client.signed_in_session(id).cloned().ok_or_else(|| {
                 let status = client.session(id).map(|s| s.status.clone());
-                ClerkError::new(codes::SESSION_NOT_FOUND, format!("No signed-in session with id \"{id}\"")).with_long_message(
+                ClerkError::new(codes::SESSION_NOT_FOUND, ["No signed-in session with id \"", id, "\""].concat()).with_long_message(
                     match status {
-                        Some(status) => format!("The session is {status}; only active and pending sessions can be set active."),
+                        Some(status) => ["The session is ", &status, "; only active and pending sessions can be set active."].concat(),
                         None => "The session does not belong to this client; it may have been removed. Reload the client.".into(),
                     },
                 )
@@ -649,7 +650,7 @@ impl Clerk {
         let body = self
             .0
             .fapi
-            .request(Verb::Post, &format!("/client/sessions/{session_id}/{action}"), form, Retry::Once)
+            .request(Verb::Post, &["/client/sessions/", session_id, "/", action].concat(), form, Retry::Once)
             .await?;
         self.absorb(body, emit)
     }
@@ -699,7 +700,7 @@ impl Clerk {
             None => "verify".to_owned(),
             Some(step) => {
                 validate_path_segment("verification step", step)?;
-                format!("verify/{step}")
+                ["verify/", step].concat()
             }
         };
         self.session_request(session_id, &action, form, Emit::Now).await
@@ -721,9 +722,9 @@ impl Clerk {
         self.require_loaded()?;
         let active_organization = self.require_signed_in(session_id)?;
         if let Some(leeway_secs) = options.leeway_secs.filter(|l| *l >= MAX_LEEWAY_SECS && options.template.is_none()) {
-            return Err(ClerkError::invalid_argument(format!(
-                "leewayInSeconds must be under the token lifetime ({MAX_LEEWAY_SECS} s), got {leeway_secs}"
-            )));
+            return Err(ClerkError::invalid_argument(
+                ["leewayInSeconds must be under the token lifetime (", &decimal(MAX_LEEWAY_SECS.into()), " s), got ", &decimal(leeway_secs.into())].concat(),
+            ));
         }
         let leeway = Leeway { requested_ms: options.leeway_secs.map(|l| u64::from(l) * 1000), default_ms: DEFAULT_LEEWAY_MS };
         if let Some(template) = &options.template {
@@ -748,7 +749,7 @@ impl Clerk {
         // The session may have ended while the request was under way.
         self.require_signed_in(session_id)?;
         self.schedule_refresh();
-        Ok(token.jwt.to_string())
+        Ok(String::from(&*token.jwt))
     }
 
     /// The cache key of the token `getToken()` gives by default: the active session's, for
@@ -821,8 +822,8 @@ impl Clerk {
         organization.ok_or_else(|| {
             let status = self.session(session_id).map(|s| s.status);
             ClerkError::new(codes::SESSION_NOT_ACTIVE, "The session is not active").with_long_message(match status {
-                Some(status) => format!("Session {session_id} is {status}; it can no longer issue tokens."),
-                None => format!("Session {session_id} does not belong to this client."),
+                Some(status) => ["Session ", session_id, " is ", &status, "; it can no longer issue tokens."].concat(),
+                None => ["Session ", session_id, " does not belong to this client."].concat(),
             })
         })
     }
@@ -832,8 +833,8 @@ impl Clerk {
     /// `?debug=skip_cache`.
     async fn mint_token(&self, key: &TokenKey, skip_cache: bool) -> Result<CachedToken> {
         let path = match &key.template {
-            Some(template) => format!("/client/sessions/{}/tokens/{template}", key.session_id),
-            None => format!("/client/sessions/{}/tokens", key.session_id),
+            Some(template) => ["/client/sessions/", &key.session_id, "/tokens/", template].concat(),
+            None => ["/client/sessions/", &key.session_id, "/tokens"].concat(),
         };
         // Template tokens too: the cache keys them by organization, so the server must be told
         // which one (clerk-js leaves it out and gets the session's active organization).
@@ -888,15 +889,15 @@ impl Clerk {
             str_field(attempt, "id").map(str::to_owned)
         };
         let path = match (step, verb) {
-            (None, Verb::Post) => format!("/client/{collection}"),
+            (None, Verb::Post) => ["/client/", collection].concat(),
             (None, _) => {
-                let id = current_id().ok_or_else(|| ClerkError::invalid_argument(format!("There is no {field} to update; create one first")))?;
-                format!("/client/{collection}/{id}")
+                let id = current_id().ok_or_else(|| ClerkError::invalid_argument(["There is no ", field, " to update; create one first"].concat()))?;
+                ["/client/", collection, "/", &id].concat()
             }
             (Some(step), _) => {
                 validate_path_segment("step", step)?;
-                let id = current_id().ok_or_else(|| ClerkError::invalid_argument(format!("There is no {field} in progress; create one first")))?;
-                format!("/client/{collection}/{id}/{step}")
+                let id = current_id().ok_or_else(|| ClerkError::invalid_argument(["There is no ", field, " in progress; create one first"].concat()))?;
+                ["/client/", collection, "/", &id, "/", step].concat()
             }
         };
         let body = self.0.fapi.request(verb, &path, form, Retry::Once).await?;
@@ -926,7 +927,7 @@ fn resolve_organization(session: &Session, id_or_slug: &str) -> Result<String> {
         Some(id) => Ok(id.to_owned()),
         None => Err(ClerkError::new(
             codes::ORGANIZATION_NOT_FOUND,
-            format!("The user of session {} is not a member of organization \"{id_or_slug}\"", session.id),
+            ["The user of session ", &session.id, " is not a member of organization \"", id_or_slug, "\""].concat(),
         )),
     }
 }
@@ -939,11 +940,11 @@ fn validate_path_segment(what: &str, value: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(ClerkError::invalid_argument(format!("{what} \"{value}\" is not valid")))
+        Err(ClerkError::invalid_argument([what, " \"", value, "\" is not valid"].concat()))
     }
 }
 
 /// A 2xx answer that is not the resource it should be.
 fn unexpected(error: DecodeError) -> ClerkError {
-    ClerkError::unexpected_response(200, error)
+    ClerkError::unexpected_response(200, &error.message())
 }

@@ -2,6 +2,7 @@
 //! JS sees the same `code` / `message` / `longMessage` / `meta` / `status` as with clerk-js.
 
 use super::json::{Fields, Json};
+use super::text::decimal;
 use std::fmt;
 
 /// One entry of Clerk's error envelope `{errors: [{code, message, long_message, meta}]}`.
@@ -87,9 +88,9 @@ impl ClerkError {
     }
 
     /// A response the client could not make sense of (wrong shape, not JSON, …).
-    pub fn unexpected_response(status: u16, detail: impl fmt::Display) -> Self {
+    pub fn unexpected_response(status: u16, detail: &str) -> Self {
         let mut e = Self::new(codes::UNEXPECTED_RESPONSE, "The server sent a response the client could not read")
-            .with_long_message(format!("HTTP {status}: {detail}"));
+            .with_long_message(["HTTP ", &decimal(status.into()), ": ", detail].concat());
         e.status = Some(status);
         e
     }
@@ -109,7 +110,7 @@ impl ClerkError {
             },
             None => ClerkError::new(
                 if status == 429 { "too_many_requests" } else { "http_error" },
-                format!("The server answered HTTP {status}"),
+                ["The server answered HTTP ", &decimal(status.into())].concat(),
             ),
         };
         e.status = Some(status);

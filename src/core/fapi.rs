@@ -94,7 +94,7 @@ impl Fapi {
         clock: Rc<dyn Clock>,
         storage: Rc<dyn Storage>,
     ) -> Self {
-        let storage_key = format!("clerk_db_jwt:{base_url}");
+        let storage_key = ["clerk_db_jwt:", &base_url].concat();
         let stored = if uses_dev_browser { storage.get(&storage_key) } else { None };
         let seed = clock.now_ms() | 1;
         Fapi {
@@ -130,7 +130,7 @@ impl Fapi {
         for (k, v) in extra_query {
             query.append_pair(k, v);
         }
-        format!("{}{}?{}", self.base_url, path, query.finish())
+        [&self.base_url, path, "?", &query.finish()].concat()
     }
 
     /// Makes sure a development instance has a dev-browser token before the first request.
@@ -140,7 +140,7 @@ impl Fapi {
         }
         let request = HttpRequest {
             method: Method::Post,
-            url: format!("{}/dev_browser", self.base_url),
+            url: [&self.base_url, "/dev_browser"].concat(),
             form_body: None,
         };
         let response = self.send_with_retries(request, Retry::Idempotent).await?;
@@ -212,7 +212,7 @@ impl Fapi {
                     ClerkError::from_response(response.status, &response.body, response.retry_after)
                 }
                 Err(e) => {
-                    let error = ClerkError::network(format!("The request to the Frontend API failed: {}", e.0));
+                    let error = ClerkError::network(["The request to the Frontend API failed: ", &e.0].concat());
                     if retry == Retry::Once || attempt >= MAX_ATTEMPTS {
                         return Err(error);
                     }
@@ -256,7 +256,7 @@ fn parse_success(response: &HttpResponse) -> Result<Json> {
     if response.body.trim().is_empty() {
         return Ok(Json::Null);
     }
-    Json::parse(&response.body).map_err(|e| ClerkError::unexpected_response(response.status, e))
+    Json::parse(&response.body).map_err(|e| ClerkError::unexpected_response(response.status, &e.message()))
 }
 
 /// Resolves the Frontend API base URL from the publishable key and options, as clerk-js does:
@@ -265,12 +265,10 @@ pub fn base_url(frontend_api: &str, proxy_url: Option<&str>) -> Result<String> {
     match proxy_url.map(str::trim).filter(|p| !p.is_empty()) {
         Some(proxy) => {
             if !(proxy.starts_with("http://") || proxy.starts_with("https://")) {
-                return Err(ClerkError::invalid_argument(format!(
-                    "proxyUrl must be an absolute http(s) URL, got \"{proxy}\""
-                )));
+                return Err(ClerkError::invalid_argument(["proxyUrl must be an absolute http(s) URL, got \"", proxy, "\""].concat()));
             }
-            Ok(format!("{}/v1", proxy.trim_end_matches('/')))
+            Ok([proxy.trim_end_matches('/'), "/v1"].concat())
         }
-        None => Ok(format!("https://{frontend_api}/v1")),
+        None => Ok(["https://", frontend_api, "/v1"].concat()),
     }
 }

@@ -9,6 +9,7 @@
 //! Objects keep their keys in document order, like `JSON.parse`; a repeated key's last value
 //! wins, as in `JSON.parse`.
 
+use super::text::decimal;
 use std::fmt;
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -34,9 +35,16 @@ pub struct JsonError {
     pub at: usize,
 }
 
+impl JsonError {
+    /// What `Display` shows, without `core::fmt` (see [`super::text`]).
+    pub fn message(&self) -> String {
+        [self.reason, " at byte ", &decimal(self.at as u64)].concat()
+    }
+}
+
 impl fmt::Display for JsonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at byte {}", self.reason, self.at)
+        f.write_str(&self.message())
     }
 }
 
@@ -396,9 +404,16 @@ pub struct DecodeError {
     pub expected: &'static str,
 }
 
+impl DecodeError {
+    /// What `Display` shows, without `core::fmt` (see [`super::text`]).
+    pub fn message(&self) -> String {
+        ["`", self.field, "` should be ", self.expected].concat()
+    }
+}
+
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` should be {}", self.field, self.expected)
+        f.write_str(&self.message())
     }
 }
 

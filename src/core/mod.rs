@@ -13,6 +13,7 @@ pub mod platform;
 pub mod resources;
 pub mod small_map;
 mod sync;
+pub mod text;
 pub mod tokens;
 
 pub use authz::{AuthorizationParams, FactorLevel, Reverification};

@@ -233,10 +233,10 @@ impl TokenClaims {
 
 /// Turns a JWT into a cache entry, with its lifetime from its own `exp - iat`, less a second.
 pub fn cached_token(jwt: &str, received_at_ms: u64, minted: Minted) -> Result<(CachedToken, TokenClaims)> {
-    let undecodable = |e: &dyn std::fmt::Display| ClerkError::unexpected_response(200, format!("the session token could not be decoded: {e}"));
-    let payload = clerk_token::payload_json(jwt).map_err(|e| undecodable(&e))?;
-    let value = Json::parse(&payload).map_err(|e| undecodable(&e))?;
-    let claims = TokenClaims::from_json(&value).map_err(|e| undecodable(&e))?;
+    let undecodable = |why: String| ClerkError::unexpected_response(200, &["the session token could not be decoded: ", &why].concat());
+    let payload = clerk_token::payload_json(jwt).map_err(|e| undecodable(e.message()))?;
+    let value = Json::parse(&payload).map_err(|e| undecodable(e.message()))?;
+    let claims = TokenClaims::from_json(&value).map_err(|e| undecodable(e.message()))?;
     // `iat` is whole seconds, rounded down from the moment of minting: the token may have been
     // minted up to a second later than `iat` says, so a second less is all that is certain.
     let lifetime_ms = claims.exp.saturating_sub(claims.iat).saturating_sub(1).clamp(0, i64::MAX / 1000) as u64 * 1000;

@@ -18,7 +18,7 @@ pub struct ClerkJs {
 
 /// A relative `proxyUrl` (`/__clerk`) is resolved against the page's origin, as clerk-js does.
 fn absolute_proxy_url(proxy: String, page_origin: Option<&str>) -> String {
-    if proxy.starts_with('/') { format!("{}{proxy}", page_origin.unwrap_or_default()) } else { proxy }
+    if proxy.starts_with('/') { [page_origin.unwrap_or_default(), &proxy].concat() } else { proxy }
 }
 
 impl ClerkJs {
@@ -83,7 +83,7 @@ impl ClerkJs {
     pub fn new(publishable_key: String, options: JsValue) -> Result<ClerkJs, JsValue> {
         let page_origin = web_sys::window().and_then(|w| w.location().origin().ok());
         let proxy_url = get_string(&options, "proxyUrl").map(|p| absolute_proxy_url(p, page_origin.as_deref()));
-        let tabs = Rc::new(TabChannel::open(&format!("clerk-rs:{publishable_key}")));
+        let tabs = Rc::new(TabChannel::open(&["clerk-rs:", &publishable_key].concat()));
         let platform = Platform {
             transport: Rc::new(FetchTransport),
             clock: Rc::new(BrowserClock),

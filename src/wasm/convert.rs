@@ -93,7 +93,7 @@ pub fn user_to_js(user: &Json) -> JsValue {
     let js = json_to_js(user);
     let object: &Object = js.unchecked_ref();
     let name = |k| user.get(k).and_then(Json::as_str).unwrap_or("");
-    let full = format!("{} {}", name("first_name"), name("last_name"));
+    let full = [name("first_name"), " ", name("last_name")].concat();
     let full = full.trim();
     set(object, "fullName", &if full.is_empty() { JsValue::NULL } else { JsValue::from_str(full) });
     let primary = user.get("primary_email_address_id").and_then(Json::as_str).and_then(|id| {
@@ -161,14 +161,14 @@ fn scalar_to_string(key: &str, value: &JsValue) -> Result<String, ClerkError> {
         return Ok(s);
     }
     if let Some(b) = value.as_bool() {
-        return Ok(b.to_string());
+        return Ok(if b { "true" } else { "false" }.into());
     }
     if value.as_f64().is_some() {
         // JS formats the number: Rust's float formatting costs ~14 KB of wasm.
         return js_sys::Number::unchecked_from_js(value.clone())
             .to_string_with_radix(10)
             .map(String::from)
-            .map_err(|_| ClerkError::invalid_argument(format!("Parameter \"{key}\" is not a finite number")));
+            .map_err(|_| ClerkError::invalid_argument(["Parameter \"", key, "\" is not a finite number"].concat()));
     }
     if Array::is_array(value) {
         let parts: Result<Vec<_>, _> = Array::from(value).iter().map(|v| scalar_to_string(key, &v)).collect();
@@ -177,7 +177,7 @@ fn scalar_to_string(key: &str, value: &JsValue) -> Result<String, ClerkError> {
     if let Some(id) = get_string(value, "id") {
         return Ok(id);
     }
-    Err(ClerkError::invalid_argument(format!("Parameter \"{key}\" must be a string, number, boolean or array")))
+    Err(ClerkError::invalid_argument(["Parameter \"", key, "\" must be a string, number, boolean or array"].concat()))
 }
 
 pub fn as_form_refs(form: &[(String, String)]) -> Vec<(&str, &str)> {
@@ -195,6 +195,6 @@ pub fn selection(value: &JsValue, what: &str) -> Result<Selection, ClerkError> {
     } else if let Some(id) = get_string(value, "id") {
         Ok(Selection::Id(id))
     } else {
-        Err(ClerkError::invalid_argument(format!("{what} must be an object with an id, an id string, null or undefined")))
+        Err(ClerkError::invalid_argument([what, " must be an object with an id, an id string, null or undefined"].concat()))
     }
 }

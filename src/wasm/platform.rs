@@ -5,42 +5,51 @@ use std::cell::RefCell;
 use wasm_bindgen::closure::Closure;
 use futures::FutureExt;
 use futures::future::LocalBoxFuture;
-use gloo_net::http::RequestBuilder;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 /// `fetch` with `credentials: 'include'`, so the `__client` cookie travels to the Frontend API.
 pub struct FetchTransport;
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The global `fetch`, in windows and workers alike. Bound directly rather than through
+    /// gloo-net's request builder: the library needs two methods and one header (~1 KB gzip).
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(url: &str, init: &web_sys::RequestInit) -> js_sys::Promise;
+}
+
 impl Transport for FetchTransport {
     fn send(&self, request: HttpRequest) -> LocalBoxFuture<'static, Result<HttpResponse, TransportError>> {
         async move {
-            let builder = RequestBuilder::new(&request.url).credentials(web_sys::RequestCredentials::Include);
-            let sent = match (request.method, request.form_body) {
-                (Method::Get, _) => builder.method(gloo_net::http::Method::GET).send().await,
-                (Method::Post, body) => {
-                    let builder = builder.method(gloo_net::http::Method::POST);
-                    match body {
-                        Some(form) => builder
-                            .header("Content-Type", "application/x-www-form-urlencoded")
-                            .body(form)
-                            .map_err(|e| TransportError(e.to_string()))?
-                            .send()
-                            .await,
-                        None => builder.send().await,
-                    }
-                }
-            };
-            let response = sent.map_err(|e| TransportError(e.to_string()))?;
+            let init = web_sys::RequestInit::new();
+            init.set_credentials(web_sys::RequestCredentials::Include);
+            init.set_method(if request.method == Method::Post { "POST" } else { "GET" });
+            if let Some(form) = request.form_body {
+                let headers = js_sys::Object::new();
+                super::convert::set(&headers, "Content-Type", &JsValue::from_str("application/x-www-form-urlencoded"));
+                init.set_headers(&headers);
+                init.set_body(&JsValue::from_str(&form));
+            }
+            let response: web_sys::Response =
+                JsFuture::from(global_fetch(&request.url, &init)).await.map_err(transport_error)?.unchecked_into();
             let headers = response.headers();
-            let dev_browser_jwt = headers.get("clerk-db-jwt");
-            let retry_after = headers.get("retry-after").and_then(|v| v.trim().parse().ok());
+            let header = |name: &str| headers.get(name).ok().flatten();
+            let dev_browser_jwt = header("clerk-db-jwt");
+            let retry_after = header("retry-after").and_then(|v| v.trim().parse().ok());
             let status = response.status();
-            let body = response.text().await.map_err(|e| TransportError(e.to_string()))?;
+            let text = response.text().map_err(transport_error)?;
+            let body = JsFuture::from(text).await.map_err(transport_error)?.as_string().unwrap_or_default();
             Ok(HttpResponse { status, body, dev_browser_jwt, retry_after })
         }
         .boxed_local()
     }
+}
+
+/// What `fetch` rejected with (a `TypeError` for network and CORS failures), as text.
+fn transport_error(error: JsValue) -> TransportError {
+    let message = js_sys::Reflect::get(&error, &JsValue::from_str("message")).ok().and_then(|m| m.as_string());
+    TransportError(message.filter(|m| !m.is_empty()).unwrap_or_else(|| "fetch failed".into()))
 }
 
 /// `Date.now()` and `setTimeout`, looked up on the global object so workers work too.

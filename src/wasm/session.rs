@@ -80,7 +80,7 @@ fn authorization_params(params: &JsValue) -> Result<AuthorizationParams, ClerkEr
     let reverification = get(params, "reverification");
     if let Some(preset) = reverification.as_string() {
         parsed.reverification = Some(Reverification::preset(&preset).ok_or_else(|| {
-            ClerkError::invalid_argument(format!("Unknown reverification preset \"{preset}\"; use strict_mfa, strict, moderate or lax"))
+            ClerkError::invalid_argument(["Unknown reverification preset \"", &preset, "\"; use strict_mfa, strict, moderate or lax"].concat())
         })?);
     } else if reverification.is_object() {
         let level = convert::get_string(&reverification, "level").as_deref().and_then(FactorLevel::parse);

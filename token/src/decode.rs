@@ -13,6 +13,8 @@ use crate::base64::{self, Engine};
 /// Tokens longer than this are rejected before any parsing. Session tokens live in a cookie
 /// (≤ 4 KiB), so 16 KiB is generous while bounding the work an attacker can cause.
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
+const TOO_LONG: &str = "token is longer than the 16384 bytes allowed";
+const _: () = assert!(MAX_TOKEN_LEN == 16384, "TOO_LONG names the limit");
 
 /// base64url without padding when encoding; padding tolerated when decoding, like
 /// @clerk/backend's loose parser.
@@ -28,12 +30,19 @@ pub enum TokenError {
     InvalidClaims(String),
 }
 
+impl TokenError {
+    /// What `Display` shows, built without `core::fmt` (the wasm library never formats).
+    pub fn message(&self) -> String {
+        match self {
+            Self::Malformed(why) => ["malformed token: ", why].concat(),
+            Self::InvalidClaims(why) => ["invalid session token claims: ", why].concat(),
+        }
+    }
+}
+
 impl fmt::Display for TokenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Malformed(why) => write!(f, "malformed token: {why}"),
-            Self::InvalidClaims(why) => write!(f, "invalid session token claims: {why}"),
-        }
+        f.write_str(&self.message())
     }
 }
 
@@ -113,10 +122,7 @@ pub(crate) struct Parts<'a> {
 
 pub(crate) fn split(token: &str) -> Result<Parts<'_>, TokenError> {
     if token.len() > MAX_TOKEN_LEN {
-        return Err(TokenError::Malformed(format!(
-            "token is {} bytes, more than the {MAX_TOKEN_LEN} allowed",
-            token.len()
-        )));
+        return Err(TokenError::Malformed(TOO_LONG.into()));
     }
     let mut segments = token.split('.');
     match (
@@ -138,7 +144,7 @@ pub(crate) fn split(token: &str) -> Result<Parts<'_>, TokenError> {
 }
 
 pub(crate) fn decode_segment(segment: &str, what: &str) -> Result<Vec<u8>, TokenError> {
-    // `concat`, not `format!`: this is the wasm library's decode path.
+    // `concat`, not `format!`: this is the wasm library's decode path, and it never formats.
     BASE64URL.decode(segment.as_bytes()).map_err(|e| {
         TokenError::Malformed([what, " is not valid base64url: ", e.as_str()].concat())
     })

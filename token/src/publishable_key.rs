@@ -46,20 +46,25 @@ pub enum KeyError {
     UnsupportedKey(String),
 }
 
+impl KeyError {
+    /// What `Display` shows, built without `core::fmt` (the wasm library never formats).
+    pub fn message(&self) -> String {
+        match self {
+            Self::InvalidPrefix => "publishable key must start with pk_test_ or pk_live_".into(),
+            Self::InvalidEncoding => {
+                "publishable key must be pk_test_ or pk_live_ followed by standard base64".into()
+            }
+            Self::InvalidFrontendApi(why) => ["publishable key is not valid: ", why].concat(),
+            Self::InvalidPem(why) => ["invalid PEM key: ", why].concat(),
+            Self::InvalidJwk(why) => ["invalid JWK: ", why].concat(),
+            Self::UnsupportedKey(why) => ["unsupported key: ", why].concat(),
+        }
+    }
+}
+
 impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::InvalidPrefix => {
-                f.write_str("publishable key must start with pk_test_ or pk_live_")
-            }
-            Self::InvalidEncoding => f.write_str(
-                "publishable key must be pk_test_ or pk_live_ followed by standard base64",
-            ),
-            Self::InvalidFrontendApi(why) => write!(f, "publishable key is not valid: {why}"),
-            Self::InvalidPem(why) => write!(f, "invalid PEM key: {why}"),
-            Self::InvalidJwk(why) => write!(f, "invalid JWK: {why}"),
-            Self::UnsupportedKey(why) => write!(f, "unsupported key: {why}"),
-        }
+        f.write_str(&self.message())
     }
 }
 
