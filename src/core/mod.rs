@@ -11,6 +11,7 @@ pub mod fapi;
 pub mod json;
 pub mod platform;
 pub mod resources;
+mod shared;
 pub mod small_map;
 mod sync;
 pub mod text;

@@ -10,7 +10,8 @@ use super::error::{ClerkError, Result};
 use super::json::{DecodeError, Fields, Json};
 use super::small_map::SmallMap;
 use futures::FutureExt;
-use futures::future::{LocalBoxFuture, Shared};
+use futures::future::LocalBoxFuture;
+use super::shared::LocalShared;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
@@ -50,7 +51,7 @@ pub struct Leeway {
     pub default_ms: u64,
 }
 
-type TokenFuture = Shared<LocalBoxFuture<'static, Result<CachedToken>>>;
+type TokenFuture = LocalShared<Result<CachedToken>>;
 
 enum Entry {
     Ready(CachedToken),
@@ -97,15 +98,16 @@ impl TokenCache {
     /// stops waiting.
     fn shared_request(self: &Rc<Self>, key: TokenKey, request_id: u64, request: LocalBoxFuture<'static, Result<CachedToken>>) -> TokenFuture {
         let cache: Weak<Self> = Rc::downgrade(self);
-        async move {
-            let outcome = request.await;
-            if let Some(cache) = cache.upgrade() {
-                cache.settle(&key, request_id, &outcome);
+        LocalShared::new(
+            async move {
+                let outcome = request.await;
+                if let Some(cache) = cache.upgrade() {
+                    cache.settle(&key, request_id, &outcome);
+                }
+                outcome
             }
-            outcome
-        }
-        .boxed_local()
-        .shared()
+            .boxed_local(),
+        )
     }
 
     /// Starts a background refresh of a ready token: it keeps serving callers meanwhile.
