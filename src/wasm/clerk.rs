@@ -55,7 +55,7 @@ impl ClerkJs {
                             Err(e) => Err(e),
                         };
                         outcome.map_err(|e| {
-                            let message = get_string(&e, "message").or_else(|| e.as_string()).unwrap_or_else(|| "beforeEmit failed".into());
+                            let message = convert::thrown_message(&e).unwrap_or_else(|| "beforeEmit failed".into());
                             *thrown.borrow_mut() = Some(e);
                             ClerkError::new(core::error::codes::BEFORE_EMIT_FAILED, message)
                         })
@@ -191,7 +191,7 @@ impl ClerkJs {
             let Some(ctx) = weak.upgrade() else { return Ok(()) };
             callback.call1(&JsValue::NULL, &ctx.resources_js(resources)).map(drop).map_err(|e| {
                 web_sys::console::error_2(&"clerk-rs: a listener threw".into(), &e);
-                get_string(&e, "message").or_else(|| e.as_string()).unwrap_or_else(|| "listener threw".into())
+                convert::thrown_message(&e).unwrap_or_else(|| "listener threw".into())
             })
         }));
         let core = self.ctx.core.clone();

@@ -48,6 +48,11 @@ pub fn get_string(source: &JsValue, key: &str) -> Option<String> {
     get(source, key).as_string()
 }
 
+/// What a thrown or rejected JS value says: an `Error`'s `message`, or a thrown string.
+pub fn thrown_message(thrown: &JsValue) -> Option<String> {
+    get_string(thrown, "message").or_else(|| thrown.as_string())
+}
+
 pub fn date(ms: f64) -> JsValue {
     js_sys::Date::new(&JsValue::from_f64(ms)).into()
 }

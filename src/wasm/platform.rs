@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use wasm_bindgen::closure::Closure;
 use futures::FutureExt;
 use futures::future::LocalBoxFuture;
+use super::convert::{get_string, thrown_message};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -49,8 +50,7 @@ impl Transport for FetchTransport {
 
 /// What `fetch` rejected with (a `TypeError` for network and CORS failures), as text.
 fn transport_error(error: JsValue) -> TransportError {
-    let message = js_sys::Reflect::get(&error, &JsValue::from_str("message")).ok().and_then(|m| m.as_string());
-    TransportError(message.filter(|m| !m.is_empty()).unwrap_or_else(|| "fetch failed".into()))
+    TransportError(thrown_message(&error).filter(|m| !m.is_empty()).unwrap_or_else(|| "fetch failed".into()))
 }
 
 /// `Date.now()` and `setTimeout`, looked up on the global object so workers work too.
@@ -183,6 +183,5 @@ pub(crate) fn browser_locale() -> Option<String> {
 /// The time zone of `Intl.DateTimeFormat()`, as clerk-js sends it with a new sign-in.
 pub(crate) fn browser_time_zone() -> Option<String> {
     let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
-    let zone = js_sys::Reflect::get(&format.resolved_options(), &JsValue::from_str("timeZone")).ok()?;
-    zone.as_string().filter(|z| !z.trim().is_empty())
+    get_string(&format.resolved_options(), "timeZone").filter(|z| !z.trim().is_empty())
 }
