@@ -6,7 +6,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use clerk_rs::core::*;
+use clerk_rs::engine::*;
 use futures::channel::oneshot;
 use futures::future::LocalBoxFuture;
 use futures::FutureExt;
@@ -420,7 +420,7 @@ impl Broadcast for HubPort {
 }
 
 /// The outcome of a `getToken` call running on a test executor, once it has finished.
-pub type PendingToken = Rc<RefCell<Option<Result<Option<String>, ClerkError>>>>;
+pub type PendingToken = Rc<RefCell<Option<Result<String, ClerkError>>>>;
 
 /// Starts `clerk.get_token(session, options)` on `pool`; it makes progress as the pool runs.
 pub fn spawn_get_token(pool: &futures::executor::LocalPool, clerk: &Clerk, session: &str, options: GetTokenOptions) -> PendingToken {
