@@ -15,7 +15,7 @@ abstract class Attempt {
   #readFor?: object;
   #current: Raw | null = null;
 
-  /** @internal */
+  /** Made by the library; apps get these objects from a `Clerk`. */
   constructor(core: Core, answer: Raw | null) {
     this.core = core;
     this.#answer = answer;
