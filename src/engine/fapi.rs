@@ -1,7 +1,7 @@
 //! The Frontend API over a [`Transport`]: URL building, method tunnelling, dev-browser identity,
 //! envelopes, typed errors and retries of idempotent requests.
 
-use super::error::{ClerkError, Result};
+use super::error::{ClerkError, Result, is_retryable_status};
 use super::form;
 use super::platform::{Clock, HttpRequest, HttpResponse, Method, Storage, Transport};
 use super::json::Json;
@@ -73,7 +73,7 @@ pub enum Retry {
     Once,
 }
 
-pub struct Fapi {
+pub struct FrontendApi {
     /// `<origin>[/prefix]/v1`, without a trailing slash.
     base_url: String,
     /// Development instances identify the browser by a dev-browser token in the query string,
@@ -87,7 +87,7 @@ pub struct Fapi {
     jitter_seed: Cell<u64>,
 }
 
-impl Fapi {
+impl FrontendApi {
     pub fn new(
         base_url: String,
         uses_dev_browser: bool,
@@ -98,7 +98,7 @@ impl Fapi {
         let storage_key = ["clerk_db_jwt:", &base_url].concat();
         let stored = if uses_dev_browser { storage.get(&storage_key) } else { None };
         let seed = clock.now_ms() | 1;
-        Fapi {
+        FrontendApi {
             base_url,
             uses_dev_browser,
             dev_browser_token: RefCell::new(stored),
@@ -203,8 +203,7 @@ impl Fapi {
                     if let Some(token) = response.dev_browser_jwt.clone().filter(|t| !t.is_empty()) {
                         self.store_dev_browser_token(Some(token));
                     }
-                    let retryable = response.status == 429 || response.status >= 500;
-                    if !retryable || retry == Retry::Once || attempt >= MAX_ATTEMPTS {
+                    if !is_retryable_status(response.status) || retry == Retry::Once || attempt >= MAX_ATTEMPTS {
                         return Ok(response);
                     }
                     ClerkError::from_response(response.status, &response.body, response.retry_after)
