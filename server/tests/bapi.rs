@@ -84,7 +84,7 @@ async fn sessions_endpoints_and_pagination() {
     let client = api.get(&format!("/v1/sessions/{}", ids[0])).await.body["client_id"].as_str().unwrap().to_owned();
     let r = api.get(&format!("/v1/sessions?client_id={client}&paginated=true")).await;
     assert_eq!(r.body["total_count"], 1);
-    let r = api.get("/v1/sessions?status=bogus").await;
+    let r = api.get(&format!("/v1/sessions?user_id={bob}&status=bogus")).await;
     assert_eq!(r.status, 422);
 
     // Tokens: empty JSON body, `{}`, and expires_in_seconds.

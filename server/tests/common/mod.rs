@@ -26,8 +26,15 @@ pub fn config(db: PathBuf, ttl: i64) -> Config {
 
 impl TestServer {
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A seeded `--dev` server whose configuration `configure` adjusts first.
+    pub async fn start_with(configure: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let server = clerk_server::start(config(dir.path().join("clerk.db"), 60)).await.unwrap();
+        let mut config = config(dir.path().join("clerk.db"), 60);
+        configure(&mut config);
+        let server = clerk_server::start(config).await.unwrap();
         let store = server.state.store.clone();
         let seeded = tokio::task::spawn_blocking(move || clerk_server::seed::seed(&*store))
             .await
