@@ -239,6 +239,6 @@ async fn real_clerk_backend_sdk_works_against_the_server() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(stdout.lines().filter(|l| l.contains("\"ok\":true")).count(), 8, "{stdout}");
+    assert_eq!(stdout.lines().filter(|l| l.contains("\"ok\":true")).count(), 10, "{stdout}");
     t.server.stop().await;
 }
