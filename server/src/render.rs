@@ -191,7 +191,8 @@ pub fn bapi_session_json(s: &Session, now: i64) -> Value {
     })
 }
 
-/// The full client: signed-in sessions, current sign-in / sign-up, last active session.
+/// The full client: the sessions that stay on it (`SessionStatus::stays_on_client`), the current
+/// sign-in / sign-up and the last active session.
 pub fn client_json(st: &AppState, tx: &mut dyn Tx, c: &Client, ctx: &Ctx) -> ApiResult<Value> {
     let mut sessions = Vec::new();
     let mut signed_in = Vec::new();
