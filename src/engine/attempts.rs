@@ -43,11 +43,6 @@ impl Clerk {
             }
         };
         let body = self.0.fapi.request(verb, &path, form, Retry::Once).await?;
-        let answer = self.absorb(body, Emit::Later)?;
-        self.0.view.keep_attempt(&answer);
-        self.emit();
-        // The attempt as it is now (the client's own when the answer left it in the client).
-        let id = str_field(&answer, "id").unwrap_or_default().to_owned();
-        Ok(self.attempts().into_iter().find(|(kept, _)| *kept == id).map_or(answer, |(_, now)| now))
+        self.absorb(body, Emit::Now)
     }
 }

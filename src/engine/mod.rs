@@ -17,7 +17,7 @@ mod task;
 mod listeners;
 mod refresh;
 mod state;
-mod view;
+pub mod view;
 pub mod error;
 pub mod fapi;
 pub mod json;

@@ -1,16 +1,20 @@
-//! What the object layer reads besides the client: a version it watches for changes, the
-//! sessions the client dropped and the attempt answers, kept (bounded) for objects the app
-//! still holds.
+//! What the object layer reads besides the client: a version it watches for changes, and the
+//! sessions the client dropped, kept (bounded) for `Session` objects the app still holds.
 
 use super::clerk::Clerk;
 use super::json::Json;
 use super::resources::{Session, str_field};
+
+/// Which attempt of the client an attempt object is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptKind {
+    SignIn,
+    SignUp,
+}
 use super::small_map::SmallMap;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-/// Sign-in and sign-up answers kept for attempt objects the app still holds.
-const MAX_KEPT_ATTEMPTS: usize = 8;
 /// Sessions the client dropped, kept for `Session` objects the app still holds.
 const MAX_KEPT_SESSIONS: usize = 16;
 
@@ -22,8 +26,6 @@ pub(super) struct ObjectView {
     on_change: RefCell<Option<Rc<dyn Fn()>>>,
     /// Sessions the client no longer lists, as they last were (held JS objects read them).
     forgotten_sessions: RefCell<SmallMap<String, Session>>,
-    /// Sign-in and sign-up answers by attempt id, newest last.
-    attempts: RefCell<Vec<(String, Json)>>,
 }
 
 impl ObjectView {
@@ -51,15 +53,6 @@ impl ObjectView {
         self.forgotten_sessions.borrow().get(id).cloned()
     }
 
-    pub(super) fn keep_attempt(&self, answer: &Json) {
-        let Some(id) = str_field(answer, "id") else { return };
-        let mut attempts = self.attempts.borrow_mut();
-        attempts.retain(|(kept, _)| kept != id);
-        if attempts.len() == MAX_KEPT_ATTEMPTS {
-            attempts.remove(0);
-        }
-        attempts.push((id.to_owned(), answer.clone()));
-    }
 }
 
 impl Clerk {
@@ -78,14 +71,21 @@ impl Clerk {
         self.0.view.forgotten_sessions.borrow().values().cloned().collect()
     }
 
-    /// Every attempt answer kept, each as it is now: the client's own while it is the same
-    /// attempt, else the last answer about it.
-    pub fn attempts(&self) -> Vec<(String, Json)> {
+    /// What an attempt object shows: the client's current attempt while it is the same
+    /// attempt as `answer` (the answer of the step that made the object; none for
+    /// `client.signIn`), else `answer` itself (the server drops a completed attempt from the
+    /// client). `null` when there is neither.
+    pub fn attempt(&self, kind: AttemptKind, answer: Option<&Json>) -> Json {
         let client = self.client();
-        let live = |id: &str| {
-            let client = client.as_deref()?;
-            [client.sign_in.as_ref(), client.sign_up.as_ref()].into_iter().flatten().find(|a| str_field(a, "id") == Some(id)).cloned()
-        };
-        self.0.view.attempts.borrow().iter().map(|(id, answer)| (id.clone(), live(id).unwrap_or_else(|| answer.clone()))).collect()
+        let live = client.as_deref().and_then(|c| match kind {
+            AttemptKind::SignIn => c.sign_in.as_ref(),
+            AttemptKind::SignUp => c.sign_up.as_ref(),
+        });
+        let id = |j: &Json| str_field(j, "id").map(str::to_owned);
+        match (live, answer) {
+            (Some(live), Some(answer)) if id(live) == id(answer) => live.clone(),
+            (_, Some(answer)) => answer.clone(),
+            (live, None) => live.cloned().unwrap_or_default(),
+        }
     }
 }
