@@ -54,8 +54,9 @@ async fn clerk_js_signs_in_switches_org_and_mints_tokens() {
 }
 
 /// The client touch in Chromium: the dev clock moves until clerk-js's
-/// `client.isEligibleForTouch()` is true; navigating to `client.buildTouchUrl()` extends the
-/// same client by the full lifetime and lands back on the page.
+/// `client.isEligibleForTouch()` is true; `setActive({redirectUrl})` then makes clerk-js
+/// navigate through `client.buildTouchUrl()`, which extends the same client by the full
+/// lifetime and lands on redirectUrl, signed in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clerk_js_touch_url_extends_the_client() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -72,6 +73,7 @@ async fn clerk_js_touch_url_extends_the_client() {
     )
     .unwrap();
     let r = node(root, "clerk_js_touch.mjs", &[format!("{url}/page.html"), url.clone()]).await;
+    eprintln!("clerk-js touch: {r}");
     const DAY: i64 = 24 * 3600 * 1000;
     assert_eq!(r["lifetimeDays"], 400, "{r}");
     assert_eq!(r["eligibleAtFirst"], false, "{r}");
@@ -80,6 +82,7 @@ async fn clerk_js_touch_url_extends_the_client() {
     assert!(touch.starts_with(&format!("{url}/v1/client/touch?redirect_url=")), "{touch}");
     assert_eq!(r["landedOn"], format!("{url}/page.html?touched=1"), "{r}");
     assert_eq!(r["clientIdAfter"], r["clientId"], "{r}");
+    assert_eq!(r["sessionAfter"], r["sessionAgain"], "signed in on the page clerk-js landed on: {r}");
     let (before, after) = (r["expiresBefore"].as_i64().unwrap(), r["expiresAfter"].as_i64().unwrap());
     assert!(after - before >= 392 * DAY, "extended by the full lifetime from the server's now: {r}");
     let counters: Value = reqwest::get(format!("{url}/__dev/requests")).await.unwrap().json().await.unwrap();

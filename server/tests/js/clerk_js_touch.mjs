@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Real @clerk/clerk-js (browser build) in headless Chromium: the client touch. The server's dev
-// clock is moved until `client.isEligibleForTouch()` is true, then the page navigates to
-// `client.buildTouchUrl()`; the server must extend the client and send the browser back.
+// clock is moved until `client.isEligibleForTouch()` is true; then `setActive({redirectUrl})`
+// makes clerk-js navigate through `client.buildTouchUrl()`, and the server must extend the
+// client and send the browser on to redirectUrl.
 // Usage: node clerk_js_touch.mjs PAGE_URL PROXY_URL
 // Prints one JSON object with what clerk-js saw; exits 1 on a failed step.
 
@@ -42,22 +43,28 @@ try {
     await fetch(`${proxyUrl}/__dev/clock?advance_ms=${leftMs - 7 * DAY}`, { method: 'POST' });
     await C.client.reload();
     out.expiresBefore = C.client.cookieExpiresAt.getTime();
-    // isEligibleForTouch() compares with the browser's clock, which has not moved: shift the
-    // comparison by the server's offset, as a browser living 393 days later would see it.
+    // isEligibleForTouch() compares with the browser's clock, which has not moved: this page
+    // lives the server's offset ahead from here on, as a browser 393 days later would.
     const offset = (await (await fetch(`${proxyUrl}/__dev/clock`)).json()).offset_ms;
     const realNow = Date.now;
     Date.now = () => realNow() + offset;
     out.eligibleLater = C.client.isEligibleForTouch();
-    Date.now = realNow;
     out.touchUrl = C.client.buildTouchUrl({ redirectUrl: new URL('/page.html?touched=1', location.href) });
+    // The session is long abandoned by now: sign in again, then let clerk-js navigate.
+    const again = await C.client.signIn.create({ identifier: 'bob@example.com', password: 'demo-password-1' });
+    out.sessionAgain = again.createdSessionId;
     return out;
   }, { proxyUrl, DAY });
-  // The top-level navigation clerk-js makes (#decorateUrlWithTouch): touch, then back.
-  await load(out.touchUrl);
+  // setActive({redirectUrl}) sends an eligible client through /v1/client/touch
+  // (#decorateUrlWithTouch), which extends it and redirects back to redirectUrl.
+  await page.evaluate((id) => { window.Clerk.setActive({ session: id, redirectUrl: '/page.html?touched=1' }); }, out.sessionAgain);
+  await page.waitForURL((u) => u.search === '?touched=1', { timeout: 15000 });
+  await page.waitForFunction(() => window.Clerk, null, { timeout: 15000 });
+  await page.evaluate(() => window.Clerk.load({ telemetry: false }));
   out.landedOn = page.url();
   Object.assign(out, await page.evaluate(() => {
     const C = window.Clerk;
-    return { clientIdAfter: C.client.id, expiresAfter: C.client.cookieExpiresAt.getTime() };
+    return { clientIdAfter: C.client.id, expiresAfter: C.client.cookieExpiresAt.getTime(), sessionAfter: C.session?.id ?? null };
   }));
   console.log(JSON.stringify(out));
 } catch (e) {
