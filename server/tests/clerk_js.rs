@@ -44,7 +44,7 @@ async fn clerk_js_signs_in_switches_org_and_mints_tokens() {
             r#"<!doctype html><html><body><script src="/clerk/clerk.browser.js" data-clerk-publishable-key="{pk}" data-clerk-proxy-url="{url}"></script></body></html>"#
         );
         std::fs::write(www.join(name), page).unwrap();
-        let r = drive(root, &format!("{url}/{name}"), &url, &seeded.org_id).await;
+        let r = drive(root, &format!("{url}/{name}"), &url, &seeded.org_id, &server.state.secret_key).await;
         check(&r, &seeded, &url);
     }
     let counters: Value = reqwest::get(format!("{url}/__dev/requests")).await.unwrap().json().await.unwrap();
@@ -103,7 +103,7 @@ async fn node(root: &std::path::Path, script: &str, args: &[String]) -> Value {
     serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap()
 }
 
-async fn drive(root: &std::path::Path, page: &str, url: &str, org_id: &str) -> Value {
+async fn drive(root: &std::path::Path, page: &str, url: &str, org_id: &str, secret_key: &str) -> Value {
     let code = clerk_server::util::totp_now(clerk_server::seed::ALICE_TOTP_SECRET).unwrap();
     let args = [
         root.join("tests/js/clerk_js_drive.mjs").display().to_string(),
@@ -111,6 +111,7 @@ async fn drive(root: &std::path::Path, page: &str, url: &str, org_id: &str) -> V
         url.to_owned(),
         org_id.to_owned(),
         code,
+        secret_key.to_owned(),
     ];
     let out = tokio::task::spawn_blocking(move || std::process::Command::new("node").args(&args).output().unwrap())
         .await
@@ -137,6 +138,14 @@ fn check(r: &Value, seeded: &clerk_server::seed::Seeded, url: &str) {
     assert_eq!(r["activeUser"], "Alice", "{r}");
     assert_eq!(r["templateToken"]["email"], "alice@example.com", "{r}");
     assert_eq!(r["afterEnd"]["signedIn"], 1, "{r}");
+    // An ended session stays in client.sessions ("remains in the Client object"), not signed in.
+    assert_eq!(r["afterEnd"]["aliceListedAs"], "ended", "{r}");
     assert_eq!(r["afterReload"]["sessions"], 1, "{r}");
     assert_eq!(r["afterReload"]["user"], "Bob", "{r}");
+    // A revoked session is still returned with its client; clerk-js lists it but is signed out.
+    assert_eq!(r["afterRevoke"]["revokeStatus"], 200, "{r}");
+    assert_eq!(r["afterRevoke"]["bobListedAs"], "revoked", "{r}");
+    assert_eq!(r["afterRevoke"]["signedIn"], 0, "{r}");
+    assert_eq!(r["afterRevoke"]["session"], Value::Null, "{r}");
+    assert_eq!(r["afterRevoke"]["isSignedIn"], false, "{r}");
 }
