@@ -187,6 +187,9 @@ async fn signing_in_again_in_single_session_mode_replaces_the_session() {
     // Another user cannot sign in beside it.
     let r = b.post("/v1/client/sign_ins", &[("identifier", "alice@example.com"), ("password", PASSWORD)]).await;
     assert_error(&r, 422, "session_exists");
+    let r = b.post("/v1/client/sign_ups", &[("email_address", "carol@example.com"), ("password", "carol-password-1")]).await;
+    assert_error(&r, 422, "session_exists");
+    assert_eq!(b.get("/v1/client").await.body["response"]["sign_up"], Value::Null, "no sign-up was started");
     t.server.stop().await;
 
     // Multi-session mode refuses the second sign-in as the same user instead.
@@ -377,6 +380,12 @@ async fn deprecated_session_verify_answers_with_the_documented_codes() {
         assert_eq!(r.headers["deprecation"], "true", "{body:?}");
     }
     assert_eq!(verify(sid.clone(), Some(json!({"token": "x"}))).await.body["errors"][0]["meta"]["param_name"], "token");
+    let url = t.url(&format!("/v1/sessions/{sid}/verify"));
+    for (ct, body, status, code) in [("application/json", "{", 400, "malformed_request_body"), ("text/plain", "token", 415, "unsupported_content_type")] {
+        let r = into_resp(reqwest::Client::new().post(&url).bearer_auth(t.sk()).header("content-type", ct).body(body).send().await.unwrap()).await;
+        assert_error(&r, status, code);
+        assert_eq!(r.headers["deprecation"], "true", "{ct}");
+    }
     assert_error(&verify("sess_unknown".into(), Some(json!({"token": token}))).await, 404, "resource_not_found");
     // Another session's valid token is not this session's.
     let other = t.browser();

@@ -120,8 +120,12 @@ pub struct VerifyBody {
 /// over (ended, removed, revoked, expired, abandoned, replaced), and 400 for a token that
 /// fails verification or belongs to another session. Only the caller's own credentials get a
 /// 401 (in `require_secret_key`). A gone session is 410 even when its token has expired too.
-pub async fn verify(State(st): State<AppState>, Path(id): Path<String>, Input(body): Input<VerifyBody>) -> Response {
-    let mut resp = match verify_session(st, id, body).await {
+pub async fn verify(State(st): State<AppState>, Path(id): Path<String>, body: Result<Input<VerifyBody>, ApiError>) -> Response {
+    let result = match body {
+        Ok(Input(body)) => verify_session(st, id, body).await,
+        Err(e) => Err(e),
+    };
+    let mut resp = match result {
         Ok(json) => json.into_response(),
         Err(e) => e.into_response(),
     };

@@ -311,6 +311,14 @@ pub fn consume_email_code(tx: &mut dyn Tx, owner_id: &str, code: &str, now: i64)
     Ok(ok)
 }
 
+/// Single-session mode refuses a second account on a client (Clerk's wording).
+pub fn session_exists() -> ApiError {
+    ApiError::unprocessable(
+        "session_exists",
+        "You're currently in single session mode. You can only be signed into one account at a time.",
+    )
+}
+
 pub fn incorrect_code() -> ApiError {
     ApiError::unprocessable("form_code_incorrect", "Incorrect code").param("code")
 }

@@ -203,10 +203,7 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
                 .collect();
             if st2.config.single_session {
                 if signed_in.iter().any(|u| *u != user.id) {
-                    return Err(ApiError::unprocessable(
-                        "session_exists",
-                        "You're currently in single session mode. You can only be signed into one account at a time.",
-                    ));
+                    return Err(super::session_exists());
                 }
             } else if signed_in.contains(&user.id) {
                 return Err(ApiError::unprocessable(
