@@ -1,6 +1,8 @@
 //! Test harness: a real server on 127.0.0.1:0 with a temporary database, and small HTTP helpers.
 #![allow(dead_code)]
 
+pub mod lifecycle;
+
 use std::path::PathBuf;
 
 use clerk_server::seed::Seeded;
