@@ -135,7 +135,7 @@ async fn main() -> ExitCode {
     println!("jwks:            {}/v1/jwks (kid {})", server.url(), st.key.kid());
     println!("{}", st.public_key_pem.trim_end());
     if st.config.dev {
-        println!("development endpoints: /__dev/emails?to=ADDRESS, /__dev/requests, /__dev/faults");
+        println!("development endpoints: /__dev/emails?to=ADDRESS, /__dev/requests, /__dev/faults, /__dev/clock");
         let f = st.faults.settings();
         if f.rate > 0.0 {
             let kinds: Vec<&str> = f.kinds.iter().map(|k| k.name()).collect();
