@@ -23,6 +23,9 @@ pub struct Config {
     /// Single-session mode (Clerk's instance setting): a completed sign-in on a client replaces
     /// the client's signed-in session, which becomes `replaced`.
     pub single_session: bool,
+    /// How often expired and abandoned sessions are written back to the database (responses
+    /// compute them on read either way).
+    pub sweep_interval: std::time::Duration,
     /// Print keys and credentials on start.
     pub verbose: bool,
     /// Development only: fault injection active from the start (see `faults`). Ignored
@@ -44,6 +47,7 @@ impl Config {
             allowed_origins: Vec::new(),
             frontend_host: None,
             single_session: false,
+            sweep_interval: std::time::Duration::from_secs(60),
             verbose: false,
             faults: None,
             limits: crate::limits::Limits::default(),

@@ -217,16 +217,15 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
     Ok(Server { addr, state, shutdown: Some(tx), task })
 }
 
-/// How often expired and abandoned sessions are written back to the database. Responses never
-/// depend on it (status is also computed on read); it is for readers of the database itself.
-const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
-
-/// Runs [`AppState::sweep_sessions`] every [`SWEEP_INTERVAL`] until the server is dropped.
+/// Runs [`AppState::sweep_sessions`] every `Config::sweep_interval` (a minute) until the server
+/// is dropped. Responses never depend on it (status is also computed on read); it is for readers
+/// of the database itself, such as status filters.
 fn spawn_session_sweeper(state: AppState) {
     let weak = Arc::downgrade(&state.0);
+    let every = state.config.sweep_interval;
     drop(state);
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(SWEEP_INTERVAL);
+        let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;

@@ -114,6 +114,34 @@ async fn sessions_expire_at_expire_at_on_the_dev_clock() {
     t.server.stop().await;
 }
 
+/// The sweeper runs on its own timer: a session whose `expire_at` has passed in the database is
+/// written back as `expired` with no request and no clock move. (The interval is shortened to
+/// 50 ms here; the server's default is a minute.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweeper_expires_sessions_on_its_own() {
+    let t = TestServer::start_with(|c| c.sweep_interval = std::time::Duration::from_millis(50)).await;
+    let sid = t.browser().sign_in("bob@example.com").await;
+    let id = sid.clone();
+    t.server
+        .state
+        .store
+        .run(move |tx| -> Result<Result<(), clerk_server::errors::ApiError>, clerk_server::errors::ApiError> {
+            let mut s = tx.session(&id)?.unwrap();
+            s.expire_at = clerk_server::util::now_ms() - 1;
+            tx.put_session(&s)?;
+            Ok(Ok(()))
+        })
+        .unwrap();
+    assert_eq!(stored(&t, &sid).status.as_str(), "active");
+    // Bounded wait for a real timer: up to 5 s for a 50 ms interval.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while stored(&t, &sid).status.as_str() != "expired" {
+        assert!(std::time::Instant::now() < deadline, "the sweeper did not run");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    t.server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_are_abandoned_at_abandon_at_on_the_dev_clock() {
     let t = TestServer::start().await;
