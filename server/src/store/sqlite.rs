@@ -307,6 +307,11 @@ impl Tx for SqliteTx<'_> {
     }
     fn expire_sessions(&mut self, now: i64) -> StoreResult<()> {
         self.exec(
+            "UPDATE sessions SET status = 'abandoned', data = json_set(data, '$.status', 'abandoned', '$.updated_at', ?1)
+             WHERE status IN ('active', 'pending', 'expired') AND json_extract(data, '$.abandon_at') <= ?1",
+            params![now],
+        )?;
+        self.exec(
             "UPDATE sessions SET status = 'expired', data = json_set(data, '$.status', 'expired', '$.updated_at', ?1)
              WHERE status IN ('active', 'pending') AND expire_at <= ?1",
             params![now],
