@@ -20,6 +20,10 @@ pub struct Config {
     /// `host:port` the Frontend API is reached at (publishable key and `iss`); default: the
     /// bound address.
     pub frontend_host: Option<String>,
+    /// A production instance: a `pk_live_` publishable key, and the Frontend API's handshake
+    /// answers the way Clerk's does for production (no dev browser; the nonce travels as a
+    /// cookie). Default: development.
+    pub production: bool,
     /// Print keys and credentials on start.
     pub verbose: bool,
     /// Development only: fault injection active from the start (see `faults`). Ignored
@@ -40,6 +44,7 @@ impl Config {
             dev: false,
             allowed_origins: Vec::new(),
             frontend_host: None,
+            production: false,
             verbose: false,
             faults: None,
             limits: crate::limits::Limits::default(),

@@ -8,6 +8,7 @@ pub mod errors;
 pub mod extract;
 pub mod fapi;
 pub mod faults;
+pub mod handshake;
 pub mod limits;
 pub mod render;
 pub mod seed;
@@ -60,6 +61,8 @@ pub struct Inner {
     pub faults: faults::Faults,
     /// Recent failed sign-in attempts per user, email address and IP (`limits`).
     pub failures: limits::Failures,
+    /// Handshake directives waiting for the app's server to fetch them by nonce.
+    pub handshakes: handshake::Nonces,
 }
 
 impl Deref for AppState {
@@ -170,13 +173,17 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
         public_key_pem: key.public_key().to_spki_pem(),
         key,
         secret_key: instance.secret_key,
-        publishable_key: encode_publishable_key(InstanceType::Development, &host),
+        publishable_key: encode_publishable_key(
+            if config.production { InstanceType::Production } else { InstanceType::Development },
+            &host,
+        ),
         issuer: format!("http://{host}"),
         outbox: Mutex::new(HashMap::new()),
         counters: Mutex::new(BTreeMap::new()),
         injected_failures: Mutex::new(HashMap::new()),
         faults: faults::Faults::new(config.faults.clone().filter(|_| config.dev)),
         failures: limits::Failures::default(),
+        handshakes: handshake::Nonces::default(),
         config,
     }));
 
@@ -316,7 +323,7 @@ fn cors_layer(state: &AppState) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
-fn is_loopback_origin(o: &str) -> bool {
+pub(crate) fn is_loopback_origin(o: &str) -> bool {
     ["http://127.0.0.1", "http://localhost"].iter().any(|base| {
         o.strip_prefix(base)
             .is_some_and(|rest| rest.is_empty() || rest.strip_prefix(':').is_some_and(|p| p.parse::<u16>().is_ok()))

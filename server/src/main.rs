@@ -19,6 +19,7 @@ options:
   --dev                    development endpoints (/__dev/*) and CORS for any loopback origin
   --allowed-origin ORIGIN  allow ORIGIN for CORS (repeatable)
   --frontend-host HOST:PORT  host in the publishable key and `iss` (default: the bound address)
+  --production             a production instance: pk_live_ key, production handshake (default: development)
   --seed                   seed the demo instance before serving
   --faults RATE            with --dev: inject faults into a share RATE (0..1) of Frontend API
                            requests (500, 429, delay, dropped connection, malformed body)
@@ -44,6 +45,7 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             "serve" => {}
             "--seed" => seed = true,
             "--dev" => config.dev = true,
+            "--production" => config.production = true,
             "--db" => config.db_path = PathBuf::from(value("--db")?),
             "--addr" => {
                 let v = value("--addr")?;

@@ -3,6 +3,7 @@
 //! is scoped to the caller's client.
 
 mod client;
+mod handshake;
 mod organizations;
 mod sessions;
 mod sign_ins;
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
                 .put(client::create_client)
                 .delete(client::destroy_client),
         )
+        .route("/v1/client/handshake", get(handshake::handshake))
         .route("/v1/client/sessions", axum::routing::delete(sessions::remove_all))
         .route("/v1/client/sessions/{id}", get(sessions::get_session))
         .route("/v1/client/sessions/{id}/touch", post(sessions::touch))
