@@ -11,7 +11,10 @@ use crate::extract::Params;
 use crate::util::now_ms;
 
 pub async fn handshake_payload(State(st): State<AppState>, Params(q): Params) -> ApiResult<Json> {
-    let nonce = q.get("nonce").filter(|n| !n.is_empty()).ok_or_else(|| ApiError::missing_param("nonce"))?;
+    let nonce = q
+        .get("nonce")
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ApiError::missing_param("nonce"))?;
     let directives = st
         .handshakes
         .take(nonce, now_ms())

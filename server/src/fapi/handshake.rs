@@ -37,15 +37,24 @@ struct HandshakeQuery {
 
 impl HandshakeQuery {
     fn parse(st: &AppState, raw: Option<&str>) -> ApiResult<Self> {
-        let pairs: std::collections::HashMap<String, String> =
-            raw.map(|q| crate::form_pairs(q).collect()).unwrap_or_default();
-        let raw_redirect = pairs.get("redirect_url").filter(|v| !v.is_empty()).ok_or_else(|| ApiError::missing_param("redirect_url"))?;
+        let pairs: std::collections::HashMap<String, String> = raw
+            .map(|q| crate::form_pairs(q).collect())
+            .unwrap_or_default();
+        let raw_redirect = pairs
+            .get("redirect_url")
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| ApiError::missing_param("redirect_url"))?;
         let redirect = url::Url::parse(raw_redirect)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
             .ok_or_else(|| {
-                ApiError::invalid_param("redirect_url", "redirect_url must be an absolute http(s) URL")
-                    .long(format!("`{raw_redirect}` is not an absolute http or https URL."))
+                ApiError::invalid_param(
+                    "redirect_url",
+                    "redirect_url must be an absolute http(s) URL",
+                )
+                .long(format!(
+                    "`{raw_redirect}` is not an absolute http or https URL."
+                ))
             })?;
         // Only back to an origin this instance serves, or the handshake would be an open
         // redirect that hands session cookies to any site.
@@ -54,7 +63,11 @@ impl HandshakeQuery {
             || st.config.allowed_origins.iter().any(|a| *a == origin)
             || (st.config.dev && crate::is_loopback_origin(&origin));
         if !allowed {
-            return Err(ApiError::invalid_param("redirect_url", "redirect_url is not an allowed origin").long(format!(
+            return Err(ApiError::invalid_param(
+                "redirect_url",
+                "redirect_url is not an allowed origin",
+            )
+            .long(format!(
                 "`{origin}` is not this instance's origin or an allowed origin (--allowed-origin)."
             )));
         }
@@ -62,7 +75,10 @@ impl HandshakeQuery {
             redirect,
             nonce_format: pairs.get("format").is_some_and(|f| f == "nonce"),
             suffixed: pairs.get("suffixed_cookies").is_some_and(|v| v == "true"),
-            dev_browser: pairs.get("__clerk_db_jwt").filter(|v| !v.is_empty()).cloned(),
+            dev_browser: pairs
+                .get("__clerk_db_jwt")
+                .filter(|v| !v.is_empty())
+                .cloned(),
         })
     }
 }
@@ -78,7 +94,13 @@ struct Found {
 /// the one the app sent if this server knows it, else a new one. A new token is bound to the
 /// cookie's client when that client has none yet (clerk-js in cookie mode never creates one,
 /// and `@clerk/backend` on a development key requires one).
-fn resolve_client(tx: &mut dyn Tx, caller: &Caller, q: &HandshakeQuery, production: bool, now: i64) -> ApiResult<(Option<Client>, Option<String>)> {
+fn resolve_client(
+    tx: &mut dyn Tx,
+    caller: &Caller,
+    q: &HandshakeQuery,
+    production: bool,
+    now: i64,
+) -> ApiResult<(Option<Client>, Option<String>)> {
     let by_cookie = |tx: &mut dyn Tx| -> ApiResult<Option<Client>> {
         Ok(match &caller.cookie_hash {
             Some(h) => tx.client_by_cookie(h)?,
@@ -115,7 +137,11 @@ fn resolve_client(tx: &mut dyn Tx, caller: &Caller, q: &HandshakeQuery, producti
     Ok((client, Some(token)))
 }
 
-pub async fn handshake(State(st): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> ApiResult<Response> {
+pub async fn handshake(
+    State(st): State<AppState>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
     let q = HandshakeQuery::parse(&st, raw.as_deref())?;
     let production = st.config.production;
     let app_origin = q.redirect.origin().ascii_serialization();
@@ -124,27 +150,56 @@ pub async fn handshake(State(st): State<AppState>, caller: Caller, RawQuery(raw)
         .db(move |tx| {
             let now = now_ms();
             let (client, dev_browser) = resolve_client(tx, &caller, &q, production, now)?;
-            let session = match client.as_ref().and_then(|c| c.last_active_session_id.clone()) {
-                Some(id) => tx.session(&id)?.filter(|s| s.effective_status(now).is_signed_in()),
+            let session = match client
+                .as_ref()
+                .and_then(|c| c.last_active_session_id.clone())
+            {
+                Some(id) => tx
+                    .session(&id)?
+                    .filter(|s| s.effective_status(now).is_signed_in()),
                 None => None,
             };
             let claims = match (&client, session) {
                 (Some(c), Some(s)) => {
-                    let claims = tokens::session_claims(&st2, tx, &s, &OrgChoice::Active, Some(app_origin), st2.config.token_ttl, now)?;
-                    Some((serde_json::to_value(claims).map_err(|e| ApiError::internal(e.to_string()))?, c.updated_at))
+                    let claims = tokens::session_claims(
+                        &st2,
+                        tx,
+                        &s,
+                        &OrgChoice::Active,
+                        Some(app_origin),
+                        st2.config.token_ttl,
+                        now,
+                    )?;
+                    Some((
+                        serde_json::to_value(claims)
+                            .map_err(|e| ApiError::internal(e.to_string()))?,
+                        c.updated_at,
+                    ))
                 }
                 _ => None,
             };
-            Ok(Ok((q, Found { claims, dev_browser })))
+            Ok(Ok((
+                q,
+                Found {
+                    claims,
+                    dev_browser,
+                },
+            )))
         })
         .await?;
     let state = match found.claims {
-        Some((claims, client_updated_at_ms)) => AuthState::SignedIn { token: st.sign(claims).await?, client_updated_at_ms },
+        Some((claims, client_updated_at_ms)) => AuthState::SignedIn {
+            token: st.sign(claims).await?,
+            client_updated_at_ms,
+        },
         None => AuthState::SignedOut,
     };
-    let suffix = q.suffixed.then(|| handshake::cookie_suffix(&st.publishable_key));
+    let suffix = q
+        .suffixed
+        .then(|| handshake::cookie_suffix(&st.publishable_key));
     let target = CookieTarget::new(&q.redirect, suffix);
-    let directives = handshake::directives(&state, &target, found.dev_browser.as_deref(), production);
+    let directives =
+        handshake::directives(&state, &target, found.dev_browser.as_deref(), production);
 
     let now = now_ms();
     let (name, value) = if q.nonce_format {
@@ -164,7 +219,9 @@ pub async fn handshake(State(st): State<AppState>, caller: Caller, RawQuery(raw)
         // The app is on another host than the Frontend API in production; the payload goes in
         // a cookie the app's server reads (host-only here: clerk-server has no parent domain).
         let max_age = NONCE_TTL_MS / 1000;
-        cookie = Some(format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax"));
+        cookie = Some(format!(
+            "{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax"
+        ));
     } else {
         location.query_pairs_mut().append_pair(name, &value);
     }
