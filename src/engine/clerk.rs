@@ -13,13 +13,14 @@ use super::tokens::{CachedToken, Leeway, Minted, TokenCache, TokenKey, cached_to
 use clerk_token::{InstanceType, PublishableKey};
 use futures::FutureExt;
 use futures::future::LocalBoxFuture;
-use super::json::DecodeError;
+use super::json::{DecodeError, object};
+use super::task::{TaskHandle, cancellable};
 use super::text::decimal;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-/// Tokens are treated as expired this long before they really expire (at most a quarter of
-/// their lifetime, for short-lived tokens).
+/// Tokens are treated as expired this long before they really expire (at most 5 % of their
+/// lifetime, so short-lived tokens still cache; see `tokens::CachedToken::leeway_ms`).
 pub const DEFAULT_LEEWAY_SECS: u32 = 10;
 const DEFAULT_LEEWAY_MS: u64 = DEFAULT_LEEWAY_SECS as u64 * 1000;
 /// The active token is refreshed this long (at most 2.5% of its lifetime) before its leeway
@@ -153,10 +154,34 @@ pub(crate) struct Inner {
     /// Bumped every time a client is installed; lets adapters cache objects per client version.
     client_version: Cell<u64>,
     listener_errors: RefCell<Vec<String>>,
+    /// Sign-in and sign-up answers by attempt id, newest last (at most [`MAX_KEPT_ATTEMPTS`]):
+    /// what an attempt object shows once the client has moved on to another attempt.
+    attempts: RefCell<Vec<(String, Json)>>,
+    /// Bumped on every change the object layer can see; it re-reads the snapshot then.
+    state_version: Cell<u64>,
+    /// Told (without arguments) that the state changed: the object layer's invalidation.
+    on_change: RefCell<Option<Rc<dyn Fn()>>>,
+    /// The single background refresh; replacing or dropping it cancels the task and its timer.
+    refresh_task: RefCell<Option<TaskHandle>>,
+    disposed: Cell<bool>,
 }
+
+/// Sign-in and sign-up answers kept for attempt objects the app still holds.
+const MAX_KEPT_ATTEMPTS: usize = 8;
+/// Sessions the client dropped, kept for `Session` objects the app still holds.
+const MAX_KEPT_SESSIONS: usize = 16;
 
 #[derive(Clone)]
 pub struct Clerk(pub(crate) Rc<Inner>);
+
+/// A reference that does not keep the instance alive (for the tab channel's handler).
+pub struct WeakClerk(std::rc::Weak<Inner>);
+
+impl WeakClerk {
+    pub fn upgrade(&self) -> Option<Clerk> {
+        self.0.upgrade().map(Clerk)
+    }
+}
 
 impl Clerk {
     pub fn new(publishable_key: &str, options: ClerkOptions, platform: Platform) -> Result<Clerk> {
@@ -164,7 +189,12 @@ impl Clerk {
             ClerkError::new(codes::INVALID_PUBLISHABLE_KEY, "The publishable key is not valid")
                 .with_long_message([&e.message(), ". Copy the key from your instance settings (pk_test_… or pk_live_…)."].concat())
         })?;
-        let base_url = fapi::base_url(&key.frontend_api, options.proxy_url.as_deref())?;
+        // A relative proxyUrl (`/__clerk`) is on the page's own origin, as clerk-js resolves it.
+        let proxy_url = options.proxy_url.map(|p| match (p.starts_with('/'), options.page_origin.as_deref()) {
+            (true, Some(origin)) => [origin.trim_end_matches('/'), &p].concat(),
+            _ => p,
+        });
+        let base_url = fapi::base_url(&key.frontend_api, proxy_url.as_deref())?;
         let uses_dev_browser = key.instance_type == InstanceType::Development
             && fapi::needs_dev_browser(&key.frontend_api, &base_url, options.page_origin.as_deref());
         let refresh_jitter_seed = platform.clock.now_ms().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 17;
@@ -172,7 +202,7 @@ impl Clerk {
         Ok(Clerk(Rc::new(Inner {
             publishable_key: publishable_key.to_owned(),
             key,
-            proxy_url: options.proxy_url,
+            proxy_url,
             fapi,
             clock: platform.clock,
             spawner: platform.spawner,
@@ -190,7 +220,16 @@ impl Clerk {
             client_version: Cell::new(0),
             forgotten_sessions: RefCell::default(),
             listener_errors: RefCell::default(),
+            attempts: RefCell::default(),
+            state_version: Cell::new(0),
+            on_change: RefCell::default(),
+            refresh_task: RefCell::default(),
+            disposed: Cell::new(false),
         })))
+    }
+
+    pub fn downgrade(&self) -> WeakClerk {
+        WeakClerk(Rc::downgrade(&self.0))
     }
 
     // ---- identity -------------------------------------------------------------------------
@@ -221,6 +260,94 @@ impl Clerk {
 
     pub fn now_ms(&self) -> u64 {
         self.0.clock.now_ms()
+    }
+
+    /// `{publishable_key, frontend_api, proxy_url, instance_type, version}`.
+    pub fn info(&self) -> Json {
+        let instance_type = match self.instance_type() {
+            InstanceType::Development => "development",
+            InstanceType::Production => "production",
+        };
+        object([
+            ("publishable_key", Json::String(self.0.publishable_key.clone())),
+            ("frontend_api", Json::String(self.0.key.frontend_api.clone())),
+            ("proxy_url", Json::string_or_null(self.proxy_url())),
+            ("instance_type", Json::String(instance_type.into())),
+            ("version", Json::String(env!("CARGO_PKG_VERSION").into())),
+        ])
+    }
+
+    // ---- the object layer's view --------------------------------------------------------------
+
+    /// Calls `on_change` after every change of what [`Clerk::snapshot`] shows.
+    pub fn set_on_change(&self, on_change: Rc<dyn Fn()>) {
+        *self.0.on_change.borrow_mut() = Some(on_change);
+    }
+
+    /// Changes whenever anything the snapshot shows may have changed.
+    pub fn state_version(&self) -> u64 {
+        self.0.state_version.get()
+    }
+
+    fn changed(&self) {
+        self.0.state_version.set(self.0.state_version.get() + 1);
+        let on_change = self.0.on_change.borrow().clone();
+        if let Some(on_change) = on_change {
+            on_change();
+        }
+    }
+
+    /// Sessions the client no longer lists, as they last were.
+    pub fn known_sessions(&self) -> Vec<Session> {
+        self.0.forgotten_sessions.borrow().values().cloned().collect()
+    }
+
+    fn forget_session(&self, session: Session) {
+        let mut forgotten = self.0.forgotten_sessions.borrow_mut();
+        if forgotten.len() >= MAX_KEPT_SESSIONS {
+            forgotten.remove_oldest();
+        }
+        forgotten.insert(session.id.clone(), session);
+    }
+
+    /// Every attempt answer kept, each as it is now: the client's own while it is the same
+    /// attempt, else the last answer about it.
+    pub fn attempts(&self) -> Vec<(String, Json)> {
+        let client = self.client();
+        let live = |id: &str| {
+            let client = client.as_deref()?;
+            [client.sign_in.as_ref(), client.sign_up.as_ref()].into_iter().flatten().find(|a| str_field(a, "id") == Some(id)).cloned()
+        };
+        self.0.attempts.borrow().iter().map(|(id, answer)| (id.clone(), live(id).unwrap_or_else(|| answer.clone()))).collect()
+    }
+
+    fn keep_attempt(&self, answer: &Json) {
+        let Some(id) = str_field(answer, "id") else { return };
+        let mut attempts = self.0.attempts.borrow_mut();
+        attempts.retain(|(kept, _)| kept != id);
+        if attempts.len() == MAX_KEPT_ATTEMPTS {
+            attempts.remove(0);
+        }
+        attempts.push((id.to_owned(), answer.clone()));
+    }
+
+    /// Stops everything this instance does: the background refresh and its timer, tab sync
+    /// (the channel is closed), listeners; cached tokens are forgotten. Every later operation
+    /// fails with `clerk_disposed`. Idempotent.
+    pub fn dispose(&self) {
+        if self.0.disposed.replace(true) {
+            return;
+        }
+        self.0.refresh_task.borrow_mut().take();
+        self.0.refresh_target.borrow_mut().take();
+        self.0.listeners.borrow_mut().clear();
+        self.0.on_change.borrow_mut().take();
+        self.0.tokens.clear();
+        self.0.broadcast.close();
+    }
+
+    pub fn is_disposed(&self) -> bool {
+        self.0.disposed.get()
     }
 
     // ---- state ------------------------------------------------------------------------------
@@ -312,6 +439,7 @@ impl Clerk {
 
     /// Tells listeners about the current state, unless it is what they saw last.
     fn emit(&self) {
+        self.changed();
         let resources = self.resources();
         {
             let mut last = self.0.last_emitted.borrow_mut();
@@ -353,7 +481,14 @@ impl Clerk {
         }
     }
 
-    /// Installs the state another tab posted. It supersedes a `setActive` under way here.
+    /// Whether `message` is the state this tab last posted or received: an echo, which changes
+    /// nothing and must not supersede a `setActive` under way.
+    pub(crate) fn is_echo(&self, message: &str) -> bool {
+        self.0.last_tab_state.borrow().as_deref() == Some(message)
+    }
+
+    /// Installs a state another tab posted that differs from this tab's: it supersedes a
+    /// `setActive` under way here.
     pub(crate) fn apply_remote_state(&self, message: &str, client: Client, active: Option<String>) {
         self.0.set_active_generation.set(self.0.set_active_generation.get() + 1);
         *self.0.last_tab_state.borrow_mut() = Some(message.to_owned());
@@ -369,6 +504,7 @@ impl Clerk {
 
     /// Fetches the environment and the client, then picks the client's last active session.
     pub async fn load(&self) -> Result<()> {
+        self.require_live()?;
         self.0.fapi.ensure_dev_browser().await?;
         let environment_verb = match self.instance_type() {
             // Development instances "touch" the environment, as clerk-js does.
@@ -424,7 +560,7 @@ impl Clerk {
                     self.0.tokens.clear_session(&old.id);
                 }
                 if client.session(&old.id).is_none() {
-                    self.0.forgotten_sessions.borrow_mut().insert(old.id.clone(), old.clone());
+                    self.forget_session(old.clone());
                 }
             }
         }
@@ -451,7 +587,16 @@ impl Clerk {
         Ok(envelope.response)
     }
 
+    fn require_live(&self) -> Result<()> {
+        if self.is_disposed() {
+            return Err(ClerkError::new(codes::DISPOSED, "This Clerk instance was disposed")
+                .with_long_message("dispose() stopped it for good; create a new Clerk instance."));
+        }
+        Ok(())
+    }
+
     fn require_loaded(&self) -> Result<()> {
+        self.require_live()?;
         if self.loaded() {
             Ok(())
         } else {
@@ -580,6 +725,19 @@ impl Clerk {
         self.0.set_active_generation.set(generation);
         let superseded = || self.0.set_active_generation.get() != generation;
 
+        // `session: null` signs the current session out of this client on the server, as Clerk
+        // documents it ("removed from the client"), so a reload does not bring it back.
+        let current = self.0.state.borrow().active_session_id.clone();
+        if let (None, Some(current)) = (&target, current) {
+            let removed = self.session_request(&current, "remove", &[], Emit::Later).await;
+            if let Err(e) = removed {
+                if !superseded() {
+                    self.end_transition();
+                }
+                return Err(e);
+            }
+            self.0.tokens.clear_session(&current);
+        }
         if let Some(session) = &target {
             let org = organization_id.clone().unwrap_or_else(|| session.last_active_organization_id.clone());
             // As clerk-js tells the server: switching only the organization is `select_org`.
@@ -673,7 +831,7 @@ impl Clerk {
         // Servers may leave ended and removed sessions out of the client: the answer is then
         // the freshest word on this session.
         if self.session(session_id).is_none() {
-            self.0.forgotten_sessions.borrow_mut().insert(session.id.clone(), session.clone());
+            self.forget_session(session.clone());
         }
         Ok(session)
     }
@@ -710,10 +868,11 @@ impl Clerk {
 
     /// A session token: from the cache when fresh, else from one request shared by every
     /// concurrent caller asking for the same session, template and organization.
-    pub async fn get_token(&self, session_id: &str, options: &GetTokenOptions) -> Result<Option<String>> {
+    /// With `throw_on_error: false` a failure resolves to an empty string, as Clerk documents.
+    pub async fn get_token(&self, session_id: &str, options: &GetTokenOptions) -> Result<String> {
         match self.get_token_or_error(session_id, options).await {
-            Ok(jwt) => Ok(Some(jwt)),
-            Err(_) if !options.throw_on_error => Ok(None),
+            Ok(jwt) => Ok(jwt),
+            Err(_) if !options.throw_on_error => Ok(String::new()),
             Err(e) => Err(e),
         }
     }
@@ -768,8 +927,10 @@ impl Clerk {
     /// before the cached one enters its leeway, so `getToken()` never waits at expiry. Only
     /// the active key is kept warm (clerk-js refreshes every cached session).
     fn schedule_refresh(&self) {
-        let Some(key) = self.active_token_key() else {
+        let key = self.active_token_key().filter(|_| !self.is_disposed());
+        let Some(key) = key else {
             self.0.refresh_target.borrow_mut().take();
+            self.0.refresh_task.borrow_mut().take();
             return;
         };
         let Some(token) = self.0.tokens.ready(&key) else { return };
@@ -783,16 +944,12 @@ impl Clerk {
         *self.0.refresh_target.borrow_mut() = target.clone();
         let clock = self.0.clock.clone();
         let weak = Rc::downgrade(&self.0);
-        self.0.spawner.spawn(
+        let (task, handle) = cancellable(
             async move {
                 // Until an absolute time: the task may first run a little after it was spawned.
                 clock.sleep(fire_at.saturating_sub(clock.now_ms())).await;
                 let Some(inner) = weak.upgrade() else { return };
                 let clerk = Clerk(inner);
-                // Superseded by a newer token, another session or organization, or sign-out.
-                if *clerk.0.refresh_target.borrow() != target {
-                    return;
-                }
                 clerk.0.refresh_target.borrow_mut().take();
                 let minting = clerk.clone();
                 let mint_key = key.clone();
@@ -810,6 +967,10 @@ impl Clerk {
             }
             .boxed_local(),
         );
+        // One refresh task per instance: replacing the handle cancels the previous task and
+        // clears its timer (2,000 switches used to leave 2,000 timers pending).
+        *self.0.refresh_task.borrow_mut() = Some(handle);
+        self.0.spawner.spawn(task);
     }
 
     /// Checks the session can issue tokens and returns its active organization. Read in place:
@@ -901,7 +1062,12 @@ impl Clerk {
             }
         };
         let body = self.0.fapi.request(verb, &path, form, Retry::Once).await?;
-        self.absorb(body, Emit::Now)
+        let answer = self.absorb(body, Emit::Later)?;
+        self.keep_attempt(&answer);
+        self.emit();
+        // The attempt as it is now (the client's own when the answer left it in the client).
+        let id = str_field(&answer, "id").unwrap_or_default().to_owned();
+        Ok(self.attempts().into_iter().find(|(kept, _)| *kept == id).map_or(answer, |(_, now)| now))
     }
 }
 

@@ -48,7 +48,7 @@ impl Clerk {
     /// Applies a message from another tab. Unknown or malformed messages are ignored: they may
     /// come from another version of the library.
     pub fn receive_broadcast(&self, message: &str) {
-        if !self.loaded() {
+        if !self.loaded() || self.is_disposed() {
             return;
         }
         match parse_message(message) {
@@ -67,6 +67,11 @@ impl Clerk {
     }
 
     fn receive_state(&self, message: &str, active: Option<String>, org: Option<String>, sessions: Vec<(String, String)>) {
+        // Another tab agreeing with this one (typically after it reloaded to learn a session
+        // this tab signed in) changes nothing, and must not cancel a setActive under way here.
+        if self.is_echo(message) {
+            return;
+        }
         let Some(client) = self.client() else { return };
         let knows_every_session = sessions.iter().all(|(id, _)| client.session(id).is_some());
         if !knows_every_session {

@@ -6,6 +6,10 @@
 
 pub mod authz;
 pub mod clerk;
+pub mod ops;
+pub mod params;
+mod snapshot;
+mod task;
 pub mod error;
 pub mod fapi;
 pub mod json;
@@ -18,6 +22,7 @@ pub mod text;
 pub mod tokens;
 
 pub use authz::{AuthorizationParams, FactorLevel, Reverification};
+pub use ops::{Call, Query};
 pub use clerk::{BeforeEmit, Clerk, ClerkOptions, GetTokenOptions, Listener, Platform, Resources, Selection, Slot};
 pub use error::{ApiErrorItem, ClerkError, Result};
 pub use fapi::Verb;
