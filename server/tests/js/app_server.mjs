@@ -5,6 +5,7 @@
 //                        with ?clerk=1 the page also loads clerk-js (browser build).
 //   GET /api/auth        the same auth as JSON (a fetch is never eligible for a handshake).
 //   GET /clerk/*         clerk-js's dist files.
+//   GET /react/*         (plain @clerk/backend app, with `reactDir`) a built single-page app.
 // Cookies ignore ports, so both apps (on two ports of 127.0.0.1) see the cookies clerk-js writes
 // on the page's host, as apps on one site do.
 
@@ -38,14 +39,17 @@ function page({ pk, fapiUrl, withClerk, auth }) {
   return `<!doctype html><html><body><script id="auth" type="application/json">${JSON.stringify(auth)}</script>${script}</body></html>`;
 }
 
-function serveClerkFile(urlPath, res) {
-  const rel = decodeURIComponent(urlPath.slice('/clerk/'.length));
-  const file = path.join(clerkDist, rel);
-  if (!file.startsWith(clerkDist + path.sep) || !fs.existsSync(file)) {
+const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.html': 'text/html', '.css': 'text/css' };
+
+/** A file under `dir` for the URL path after `prefix` (index.html for the folder itself). */
+function serveFile(dir, prefix, urlPath, res) {
+  const rel = decodeURIComponent(urlPath.slice(prefix.length)) || 'index.html';
+  const file = path.join(dir, rel);
+  if (!file.startsWith(dir + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
     res.writeHead(404).end();
     return;
   }
-  res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : 'application/octet-stream' });
+  res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
   fs.createReadStream(file).pipe(res);
 }
 
@@ -67,7 +71,7 @@ function toWebRequest(req, origin) {
  * would: keys, the Frontend API (proxyUrl, since clerk-server is reached over plain http), the
  * Backend API (apiUrl) and the authorized parties (both apps' origins, filled in here).
  */
-export async function startApps({ pk, sk, fapiUrl, clockSkewInMs = 0 }) {
+export async function startApps({ pk, sk, fapiUrl, clockSkewInMs = 0, reactDir = null }) {
   const servers = [];
   const authorizedParties = [];
   const common = { publishableKey: pk, secretKey: sk, proxyUrl: fapiUrl, apiUrl: fapiUrl, clockSkewInMs, authorizedParties };
@@ -78,7 +82,12 @@ export async function startApps({ pk, sk, fapiUrl, clockSkewInMs = 0 }) {
   const backend = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url, backendUrl);
-      if (url.pathname.startsWith('/clerk/')) return serveClerkFile(url.pathname, res);
+      if (url.pathname.startsWith('/clerk/')) return serveFile(clerkDist, '/clerk/', url.pathname, res);
+      // The app's assets are static; its document goes through authenticateRequest below, as
+      // behind an app's middleware, so a development key gets its dev-browser handshake.
+      if (reactDir && url.pathname.startsWith('/react/') && url.pathname !== '/react/') {
+        return serveFile(reactDir, '/react/', url.pathname, res);
+      }
       const state = await clerkClient.authenticateRequest(toWebRequest(req, backendUrl), common);
       const setCookies = state.headers.getSetCookie();
       const headers = {};
@@ -91,6 +100,8 @@ export async function startApps({ pk, sk, fapiUrl, clockSkewInMs = 0 }) {
       const auth = authSummary(state.toAuth(), state.status, state.reason);
       if (url.pathname === '/api/auth') {
         res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(auth));
+      } else if (reactDir && url.pathname === '/react/') {
+        res.writeHead(200, { ...headers, 'content-type': 'text/html' }).end(fs.readFileSync(path.join(reactDir, 'index.html')));
       } else if (url.pathname === '/page') {
         res.writeHead(200, { ...headers, 'content-type': 'text/html' })
           .end(page({ pk, fapiUrl, withClerk: url.searchParams.has('clerk'), auth }));
