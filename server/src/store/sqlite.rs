@@ -235,7 +235,8 @@ impl Tx for SqliteTx<'_> {
         offset: u32,
     ) -> StoreResult<(Vec<(Membership, User)>, u64)> {
         // The role lives in the JSON document; json_each turns the wanted roles (a JSON array)
-        // into a set, so the filter stays one prepared statement whatever its length.
+        // into a set, so the filter stays one prepared statement whatever its length. Ties in
+        // `created_at` (the seed adds both members in one millisecond) go by insertion order.
         let roles_json = serde_json::to_string(roles).map_err(err)?;
         let filter = "m.org_id = ?1 AND (json_array_length(?2) = 0
              OR json_extract(m.data, '$.role') IN (SELECT value FROM json_each(?2)))";
@@ -243,7 +244,7 @@ impl Tx for SqliteTx<'_> {
             .tx
             .prepare_cached(&format!(
                 "SELECT m.data, u.data FROM memberships m JOIN users u ON u.id = m.user_id
-                 WHERE {filter} ORDER BY json_extract(m.data, '$.created_at'), m.id LIMIT ?3 OFFSET ?4"
+                 WHERE {filter} ORDER BY json_extract(m.data, '$.created_at'), m.rowid LIMIT ?3 OFFSET ?4"
             ))
             .map_err(err)?;
         let rows = stmt

@@ -57,6 +57,7 @@ const decode = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').t
 export async function runScenario({ sdk, factory, fapiUrl, pk, sk, orgId }) {
   const reactDir = await buildApp({ sdk, factory });
   const apps = await startApps({ pk, sk, fapiUrl, reactDir });
+  const appOrigin = apps.backendUrl;
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
@@ -153,16 +154,18 @@ export async function runScenario({ sdk, factory, fapiUrl, pk, sk, orgId }) {
     await apps.close();
     fs.rmSync(reactDir, { recursive: true, force: true });
   }
-  return { sdk, factory: path.basename(factory), steps, errors };
+  return { sdk, factory: path.basename(factory), appOrigin, steps, errors };
 }
 
 /**
- * Replaces what legitimately differs between two runs (session ids, raw JWTs) with stable
- * placeholders in order of first appearance; everything else is compared as is.
+ * Replaces what legitimately differs between two runs with stable placeholders: session ids
+ * (in order of first appearance) and the app's origin (a free port, e.g. in tokens' `azp`).
+ * Everything else is compared as is.
  */
 export function normalize(run) {
   const seen = new Map();
   const walk = (v) => {
+    if (run.appOrigin && v === run.appOrigin) return '<app origin>';
     if (typeof v === 'string' && /^sess_[A-Za-z0-9]+$/.test(v)) {
       if (!seen.has(v)) seen.set(v, `<session ${seen.size + 1}>`);
       return seen.get(v);
