@@ -60,7 +60,7 @@ impl HandshakeQuery {
         // redirect that hands session cookies to any site.
         let origin = redirect.origin().ascii_serialization();
         let allowed = origin == st.issuer
-            || st.config.allowed_origins.iter().any(|a| *a == origin)
+            || st.config.allowed_origins.contains(&origin)
             || (st.config.dev && crate::is_loopback_origin(&origin));
         if !allowed {
             return Err(ApiError::invalid_param(
