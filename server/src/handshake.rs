@@ -64,7 +64,7 @@ pub struct CookieTarget {
     /// `0.0.0.0` that is the host itself (`getCookieDomain`). Other hosts get a host-only
     /// cookie here (clerk-server has no public-suffix list).
     pub uat_domain: Option<String>,
-    /// `suffixed_cookies=true`: write the `_<suffix>` copies too.
+    /// Also write the `_<suffix>` copies (Clerk's cookie suffix of the publishable key).
     pub suffix: Option<String>,
 }
 
@@ -118,17 +118,7 @@ pub fn directives(
             "0".to_owned()
         }
     };
-    let same_site = if production { "Lax" } else { "Strict" };
-    let domain = target
-        .uat_domain
-        .as_ref()
-        .map(|d| format!("; Domain={d}"))
-        .unwrap_or_default();
-    out.extend(target.both(
-        CLIENT_UAT_COOKIE,
-        &uat,
-        &format!("{keep}{domain}; SameSite={same_site}"),
-    ));
+    out.extend(client_uat_cookies(&uat, target, production));
     if let Some(db) = dev_browser {
         out.extend(target.both(DEV_BROWSER_COOKIE, db, &format!("{keep}; SameSite=Lax")));
     }
@@ -140,6 +130,22 @@ pub fn directives(
         }
     }
     out
+}
+
+/// `__client_uat` (and its suffixed copy) set to `value`: on development instances clerk-js
+/// writes it with SameSite=Strict; on production ones Clerk's Frontend API sets it, Lax.
+pub fn client_uat_cookies(value: &str, target: &CookieTarget, production: bool) -> Vec<String> {
+    let same_site = if production { "Lax" } else { "Strict" };
+    let domain = target
+        .uat_domain
+        .as_ref()
+        .map(|d| format!("; Domain={d}"))
+        .unwrap_or_default();
+    target.both(
+        CLIENT_UAT_COOKIE,
+        value,
+        &format!("Path=/; Max-Age={YEAR_SECS}{domain}; SameSite={same_site}"),
+    )
 }
 
 /// Directives waiting for the app's server to fetch them by nonce. In memory: a nonce lives

@@ -2,6 +2,7 @@
 //! library call) and Backend API (what @clerk/backend and `clerk-backend-api` call) on one port.
 
 pub mod bapi;
+pub mod client_uat;
 pub mod config;
 pub mod dev;
 pub mod errors;
@@ -246,6 +247,9 @@ fn router(state: AppState) -> Router {
         // Only the Frontend API gets random faults: it is what clients must survive, while the
         // Backend API and /__dev/* are what tests use to set up and check.
         fapi = fapi.route_layer(middleware::from_fn_with_state(state.clone(), faults::inject));
+    }
+    if state.config.production {
+        fapi = fapi.route_layer(middleware::from_fn_with_state(state.clone(), client_uat::set_client_uat));
     }
     let mut app = Router::new().merge(fapi).merge(bapi::routes(state.clone()));
     if state.config.dev {

@@ -199,9 +199,16 @@ async fn development_signed_in_gets_a_fresh_token_and_the_dev_browser_keeps_the_
         ),
     )
     .await;
-    assert!(
-        !d.iter().any(|x| x.starts_with("__session_")),
-        "no suffixed copies: {d:?}"
+    // Both copies even when the SDK reads only one: a stale copy would later outvote the
+    // fresh one.
+    let suffix = cookie_suffix(&t.server.state.publishable_key);
+    assert_eq!(
+        directive(&d, &format!("__session_{suffix}")),
+        directive(&d, "__session")
+    );
+    assert_eq!(
+        directive(&d, &format!("__client_uat_{suffix}")),
+        directive(&d, "__client_uat")
     );
     let jwt = directive(&d, "__session");
     let claims = verify(&t, jwt, &[APP]).expect("a valid session token");
@@ -328,6 +335,55 @@ async fn production_sends_the_nonce_as_a_cookie_and_no_dev_browser() {
         ]
     );
 
+    // The Frontend API keeps __client_uat on production instances: the client's updated_at
+    // (seconds) once signed in, 0 once signed out, with its suffixed copy.
+    let client_uat = |r: &Resp| -> Vec<String> {
+        let all = r
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned());
+        all.filter(|c| c.starts_with("__client_uat")).collect()
+    };
+    let form = [
+        ("identifier", "bob@example.com"),
+        ("password", PASSWORD),
+        ("strategy", "password"),
+    ];
+    let r = b.post("/v1/client/sign_ins", &form).await;
+    assert_eq!(r.body["response"]["status"], "complete", "{:?}", r.body);
+    let secs = r.body["client"]["updated_at"].as_i64().unwrap() / 1000;
+    let attrs = "Path=/; Max-Age=31536000; Domain=127.0.0.1; SameSite=Lax";
+    assert_eq!(
+        client_uat(&r),
+        [
+            format!("__client_uat_{suffix}={secs}; {attrs}"),
+            format!("__client_uat={secs}; {attrs}")
+        ]
+    );
+    let sid = r.body["response"]["created_session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A token answer names no client: the cookie is left alone.
+    let token = b
+        .post(&format!("/v1/client/sessions/{sid}/tokens"), &[])
+        .await;
+    assert_eq!(client_uat(&token), Vec::<String>::new());
+    let ended = b.post(&format!("/v1/client/sessions/{sid}/end"), &[]).await;
+    assert_eq!(
+        client_uat(&ended),
+        [
+            format!("__client_uat_{suffix}=0; {attrs}"),
+            format!("__client_uat=0; {attrs}")
+        ]
+    );
+    // A development instance leaves __client_uat to clerk-js.
+    let dev = TestServer::start().await;
+    let r = dev.browser().post("/v1/client/sign_ins", &form).await;
+    assert_eq!(r.body["response"]["status"], "complete", "{:?}", r.body);
+    assert_eq!(client_uat(&r), Vec::<String>::new());
+
     // Signed in, by the __client cookie the browser sends on the navigation.
     let sid = b.sign_in("bob@example.com").await;
     let (_, _, d) = handshake(&t, &b, &format!("{}&format=nonce", redirect_param("/"))).await;
@@ -437,15 +493,16 @@ fn check_round_trip(mode: &str, r: &Value, bob: &str) {
         "{mode}: {r}"
     );
 
-    // After clerk-js signed in, the app reads the cookies. In production clerk-js does not write
-    // __client_uat (Clerk's Frontend API sets it, which clerk-server does not do yet), so the
-    // first request takes one handshake to get it.
+    // After clerk-js signed in, the app reads the cookies with no handshake. On a production
+    // instance `__client_uat` comes from the Frontend API, as on Clerk.
     signed_in(&r["fresh"]["auth"], sid);
-    assert_eq!(
-        r["fresh"]["handshakes"],
-        if dev { 0 } else { 1 },
-        "{mode}: {r}"
-    );
+    assert_eq!(r["fresh"]["handshakes"], 0, "{mode}: {r}");
+    let uat: i64 = r["afterSignIn"]["clientUat"]
+        .as_str()
+        .expect("__client_uat after sign-in")
+        .parse()
+        .unwrap();
+    assert!(uat > 1_700_000_000, "{mode}: {uat}");
     assert_eq!(
         r["afterSignIn"]["session"],
         json!({"sameSite": "Lax", "httpOnly": false, "path": "/"}),

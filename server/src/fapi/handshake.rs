@@ -31,7 +31,6 @@ use crate::util::{new_id, now_ms, random_string, sha256_hex};
 struct HandshakeQuery {
     redirect: url::Url,
     nonce_format: bool,
-    suffixed: bool,
     dev_browser: Option<String>,
 }
 
@@ -74,7 +73,6 @@ impl HandshakeQuery {
         Ok(HandshakeQuery {
             redirect,
             nonce_format: pairs.get("format").is_some_and(|f| f == "nonce"),
-            suffixed: pairs.get("suffixed_cookies").is_some_and(|v| v == "true"),
             dev_browser: pairs
                 .get("__clerk_db_jwt")
                 .filter(|v| !v.is_empty())
@@ -194,9 +192,10 @@ pub async fn handshake(
         },
         None => AuthState::SignedOut,
     };
-    let suffix = q
-        .suffixed
-        .then(|| handshake::cookie_suffix(&st.publishable_key));
+    // Both copies always, whatever `suffixed_cookies` says: it tells which copy the app's SDK
+    // reads, and a copy left behind with an old value would later outvote the fresh one
+    // (@clerk/backend's `usesSuffixedCookies` compares them). clerk-js writes both too.
+    let suffix = Some(handshake::cookie_suffix(&st.publishable_key));
     let target = CookieTarget::new(&q.redirect, suffix);
     let directives =
         handshake::directives(&state, &target, found.dev_browser.as_deref(), production);
