@@ -1,7 +1,8 @@
 // `SignIn` and `SignUp`: views of one attempt. `client.signIn` follows the client's current
-// attempt; an object returned by a step shows that attempt as the engine last knew it.
+// attempt; an object returned by a step shows what the engine decides (the client's attempt
+// while it is the same one, else the step's answer), read once per state.
 
-import { Call } from './engine';
+import { Call, Query } from './engine';
 import type { Core } from './core';
 import { view } from './convert';
 import type { Verification } from './types';
@@ -10,30 +11,32 @@ type Raw = Record<string, unknown>;
 
 abstract class Attempt {
   protected readonly core: Core;
-  readonly #id: string | null;
   readonly #answer: Raw | null;
+  #readFor?: object;
+  #current: Raw | null = null;
 
   /** @internal */
   constructor(core: Core, answer: Raw | null) {
     this.core = core;
     this.#answer = answer;
-    this.#id = answer ? (answer.id as string) : null;
   }
 
-  protected abstract live(): Raw | null;
+  protected abstract readonly kind: 'sign_in' | 'sign_up';
 
   protected field(key: string): any {
-    const raw = this.#id === null ? this.live() : (this.core.state.attempts[this.#id] ?? this.#answer);
-    return view(raw)?.[key] ?? null;
+    const state = this.core.state;
+    if (this.#readFor !== state) {
+      this.#readFor = state;
+      this.#current = this.core.query(Query.Attempt, { kind: this.kind, answer: this.#answer });
+    }
+    return view(this.#current)?.[key] ?? null;
   }
 }
 
 export type SignInStatus = 'needs_identifier' | 'needs_first_factor' | 'needs_second_factor' | 'needs_new_password' | 'complete';
 
 export class SignIn extends Attempt {
-  protected live(): Raw | null {
-    return this.core.state.client?.sign_in ?? null;
-  }
+  protected readonly kind = 'sign_in';
   get id(): string | null {
     return this.field('id');
   }
@@ -98,9 +101,7 @@ interface SignUpParams {
 }
 
 export class SignUp extends Attempt {
-  protected live(): Raw | null {
-    return this.core.state.client?.sign_up ?? null;
-  }
+  protected readonly kind = 'sign_up';
   get id(): string | null {
     return this.field('id');
   }

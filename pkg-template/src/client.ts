@@ -1,7 +1,7 @@
 // `Client`: the browser's client on the Frontend API (its sessions and current attempts).
 
 import { Call, Query } from './engine';
-import { factories, type Core, type RawClient } from './core';
+import type { Core, RawClient } from './core';
 import { date } from './convert';
 import { SignIn, SignUp } from './attempts';
 import type { Session } from './session';
@@ -102,4 +102,3 @@ export class Client {
   }
 }
 
-factories.client = (core) => new Client(core);

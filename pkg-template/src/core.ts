@@ -5,8 +5,8 @@
 import { Call, type Engine, Query } from './engine';
 import { toError } from './errors';
 import { view } from './convert';
-import type { Client } from './client';
-import type { Session } from './session';
+import { Client } from './client';
+import { Session } from './session';
 
 export interface RawSession {
   id: string;
@@ -31,19 +31,12 @@ interface Snapshot {
   resources: null | { session: string | null; organization: Record<string, unknown> | null };
   client: RawClient | null;
   known_sessions: RawSession[];
-  attempts: Record<string, Record<string, unknown>>;
 }
 
 interface State extends Snapshot {
   sessions: Map<string, Session>;
   clientObject?: Client;
 }
-
-// Made by client.ts and session.ts; set there to avoid an import cycle at load time.
-export const factories = {} as {
-  session: (core: Core, id: string, raw: RawSession) => Session;
-  client: (core: Core) => Client;
-};
 
 // An engine whose Clerk (and every object of it) was garbage-collected is disposed and freed.
 const registry = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<Engine>((engine) => {
@@ -100,7 +93,7 @@ export class Core {
     if (!object) {
       const raw = this.rawSession(id) ?? fallback;
       if (!raw) return null;
-      state.sessions.set(id, (object = factories.session(this, id, raw)));
+      state.sessions.set(id, (object = new Session(this, id, raw)));
     }
     return object;
   }
@@ -113,7 +106,7 @@ export class Core {
   client(): Client | undefined {
     const state = this.state;
     if (!state.client) return undefined;
-    return (state.clientObject ??= factories.client(this));
+    return (state.clientObject ??= new Client(this));
   }
 
   /** `{client, session, user, organization}`, with `undefined` and `null` as clerk-js uses them. */

@@ -3,7 +3,7 @@
 // client no longer lists it.
 
 import { Call, Query } from './engine';
-import { factories, type Core, type RawSession } from './core';
+import type { Core, RawSession } from './core';
 import { date, view } from './convert';
 import type { CheckAuthorizationParams, GetTokenOptions, PublicUserData, SessionStatus, SessionVerification, User } from './types';
 
@@ -136,4 +136,3 @@ export class Session {
   }
 }
 
-factories.session = (core, id, raw) => new Session(core, id, raw);

@@ -6,10 +6,18 @@
 
 pub mod authz;
 pub mod clerk;
+mod attempts;
+mod client_ops;
+mod set_active;
+mod token_ops;
 pub mod ops;
 pub mod params;
 mod snapshot;
 mod task;
+mod listeners;
+mod refresh;
+mod state;
+pub mod view;
 pub mod error;
 pub mod fapi;
 pub mod json;

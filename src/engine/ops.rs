@@ -9,6 +9,7 @@ use super::fapi::Verb;
 use super::json::Json;
 use super::params::{self, default_field, optional_string, parse_args, selection};
 use super::resources::Session;
+use super::view::AttemptKind;
 
 /// Operations that may wait on the network; each resolves to a JSON text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,13 +67,15 @@ pub enum Query {
     Info,
     /// `{jwt}` → the token's claims (not verified: the browser cannot, and need not).
     TokenClaims,
+    /// `{kind: "sign_in" | "sign_up", answer?}` → [`Clerk::attempt`].
+    Attempt,
 }
 
 impl Query {
     pub fn from_code(code: u32) -> Option<Query> {
-        const ALL: [Query; 10] = [
+        const ALL: [Query; 11] = [
             Query::Snapshot, Query::CheckAuthorization, Query::BuildTouchUrl, Query::IsEligibleForTouch, Query::IsNew,
-            Query::ResetSignIn, Query::ResetSignUp, Query::ClearCache, Query::Info, Query::TokenClaims,
+            Query::ResetSignIn, Query::ResetSignUp, Query::ClearCache, Query::Info, Query::TokenClaims, Query::Attempt,
         ];
         ALL.get(code as usize).copied()
     }
@@ -288,6 +291,14 @@ impl Clerk {
                 Ok(NULL.into())
             }
             Query::Info => Ok(self.info().to_text()),
+            Query::Attempt => {
+                let kind = match optional_string(&args, "kind")?.as_deref() {
+                    Some("sign_in") => AttemptKind::SignIn,
+                    Some("sign_up") => AttemptKind::SignUp,
+                    _ => return Err(ClerkError::invalid_argument("kind must be sign_in or sign_up")),
+                };
+                Ok(self.attempt(kind, args.get("answer").filter(|a| a.is_object())).to_text())
+            }
             Query::TokenClaims => {
                 let jwt = required_string(&args, "jwt")?;
                 Ok(clerk_token::payload_json(&jwt).ok().filter(|c| Json::parse(c).is_ok_and(|j| j.is_object())).unwrap_or_else(|| NULL.into()))
@@ -310,10 +321,10 @@ mod tests {
             assert!(Call::from_code(code).is_some());
         }
         assert_eq!(Call::from_code(14), None);
-        for code in 0..10 {
+        for code in 0..11 {
             assert!(Query::from_code(code).is_some());
         }
-        assert_eq!(Query::from_code(10), None);
+        assert_eq!(Query::from_code(11), None);
     }
 
     #[test]

@@ -120,7 +120,7 @@ fn scalar(key: &str, value: &Json) -> Result<String> {
         Json::String(s) => Ok(s.clone()),
         Json::Bool(b) => Ok(if *b { "true" } else { "false" }.into()),
         // As JSON wrote it, which is how JS writes a number: no float formatting here.
-        Json::Number(n) => Ok(n.to_string()),
+        Json::Number(n) => Ok(String::from(&**n)),
         Json::Array(items) => Ok(items.iter().map(|v| scalar(key, v)).collect::<Result<Vec<_>>>()?.join(",")),
         Json::Object(_) => match value.get("id").and_then(Json::as_str) {
             Some(id) => Ok(id.to_owned()),

@@ -4,7 +4,7 @@
 //! Keys stay as the Frontend API writes them (snake_case, timestamps in ms); the object layer
 //! renames and wraps them generically. Everything that is a decision is made here: which
 //! session, user and organization are current (or `undefined` while loading and switching),
-//! which sessions count as signed in, what an attempt object shows, and the user's derived
+//! which sessions count as signed in, and the user's derived
 //! `full_name` and `primary_email_address`.
 
 use super::clerk::{Clerk, Slot};
@@ -83,13 +83,11 @@ fn decimal_i64(n: i64) -> String {
 
 impl Clerk {
     /// Everything the object layer shows, as JSON text:
-    /// `{version, loaded, resources, client, known_sessions, attempts}`.
+    /// `{version, loaded, resources, client, known_sessions}`.
     /// - `resources`: `null` while the session is `undefined` (before load, during setActive),
     ///   else `{session: id|null, organization: object|null}`.
     /// - `known_sessions`: sessions the client no longer lists, as they last were (a held
     ///   `Session` object keeps showing them).
-    /// - `attempts`: sign-in and sign-up objects by id, each as it is now: the client's own
-    ///   while it is the same attempt, else the last answer the server gave about it.
     pub fn snapshot(&self) -> String {
         let resources = self.resources();
         let resources = match &resources.session {
@@ -108,7 +106,6 @@ impl Clerk {
             ("resources", resources),
             ("client", client.as_deref().map_or(Json::Null, Client::to_json)),
             ("known_sessions", Json::Array(known.map(|s| s.to_json()).collect())),
-            ("attempts", Json::Object(self.attempts())),
         ])
         .to_text()
     }

@@ -8,8 +8,6 @@ pub mod platform;
 
 pub use engine::Engine;
 
-use wasm_bindgen::JsValue;
-
 /// Shows a Rust panic as a readable console error instead of `unreachable executed`. The release
 /// package aborts at once on a panic (.ci/build-package), so there the hook would be dead weight.
 #[cfg(panic = "immediate-abort")]
@@ -21,7 +19,7 @@ pub(crate) fn install_panic_hook() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         std::panic::set_hook(Box::new(|info| {
-            web_sys::console::error_1(&JsValue::from_str(&format!("clerk-rs panicked: {info}")));
+            web_sys::console::error_1(&wasm_bindgen::JsValue::from_str(&format!("clerk-rs panicked: {info}")));
         }));
     });
 }
