@@ -242,6 +242,27 @@ async fn development_signed_in_gets_a_fresh_token_and_the_dev_browser_keeps_the_
         Some(sid.as_str())
     );
 
+    // The app lost its token (cleared cookies, another host): a new one is issued and, by the
+    // __client cookie, names the same client; the lost one no longer does.
+    let (_, _, d4) = handshake(&t, &b, &format!("{}&format=nonce", redirect_param("/"))).await;
+    let renewed = directive(&d4, "__clerk_db_jwt").to_owned();
+    assert_ne!(renewed, db);
+    assert_eq!(
+        verify(&t, directive(&d4, "__session"), &[APP])
+            .unwrap()
+            .sid
+            .as_deref(),
+        Some(sid.as_str())
+    );
+    let stale = browser_no_redirects(&t);
+    let (_, _, d5) = handshake(
+        &t,
+        &stale,
+        &format!("{}&format=nonce&__clerk_db_jwt={db}", redirect_param("/")),
+    )
+    .await;
+    assert_eq!(directive(&d5, "__session"), "");
+
     // Revoked on the Backend API: the next handshake signs the app out.
     let r = t
         .bapi()

@@ -89,8 +89,8 @@ struct Found {
 }
 
 /// The client this handshake is for, and (development) the dev-browser token to hand back:
-/// the one the app sent if this server knows it, else a new one. A new token is bound to the
-/// cookie's client when that client has none yet (clerk-js in cookie mode never creates one,
+/// the one the app sent if this server knows it, else a new one. A token that names no client
+/// yet is bound to the cookie's client (clerk-js in cookie mode never creates a dev browser,
 /// and `@clerk/backend` on a development key requires one).
 fn resolve_client(
     tx: &mut dyn Tx,
@@ -124,13 +124,17 @@ fn resolve_client(
     if let Some(c) = tx.client_by_dev_browser(&hash)? {
         return Ok((Some(c), Some(token)));
     }
+    // The token the app will hold from now on names the cookie's client, even if that client
+    // was bound to another token before: the app lost that one (its cookies were cleared, or
+    // it runs on another host), and the HttpOnly `__client` cookie is the stronger proof. A
+    // page still using the old token gets a new client, as after clearing its cookies.
     let client = match by_cookie(tx)? {
-        Some(mut c) if c.dev_browser_hash.is_none() => {
+        Some(mut c) => {
             c.dev_browser_hash = Some(hash);
             tx.put_client(&c)?;
             Some(c)
         }
-        _ => None,
+        None => None,
     };
     Ok((client, Some(token)))
 }
