@@ -90,6 +90,33 @@ async fn react_sdk_hooks_with_clerk_js_at_every_step() {
     }
 }
 
+/// The harness's comparison (what the lead's library will be diffed with) is itself tested.
+#[test]
+fn diff_runs_is_strict() {
+    let js = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
+    let tooling = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/js/node_modules/playwright-core");
+    if !js.join("node_modules/@clerk/backend").exists() || !tooling.exists() {
+        assert!(
+            std::env::var_os("CLERK_REQUIRE_REAL_CLIENTS").is_none(),
+            "node packages missing"
+        );
+        eprintln!("SKIP: node packages missing (run .ci/setup)");
+        return;
+    }
+    let out = std::process::Command::new("node")
+        .args(["--test", "react/diff.test.mjs"])
+        .current_dir(&js)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn check_run(t: &TestServer, run: &Value) {
     let sdk = run["sdk"].as_str().unwrap();
     let steps = run["steps"].as_array().unwrap();
@@ -100,6 +127,7 @@ fn check_run(t: &TestServer, run: &Value) {
             "loaded-signed-out",
             "bob-signed-in",
             "bob-org-active",
+            "token-refreshed",
             "alice-signed-in",
             "switched-to-bob",
             "signed-out"
@@ -109,7 +137,7 @@ fn check_run(t: &TestServer, run: &Value) {
         .as_str()
         .expect("bob's session")
         .to_owned();
-    let alice_sid = steps[3]["hooks"]["useAuth"]["sessionId"]
+    let alice_sid = steps[4]["hooks"]["useAuth"]["sessionId"]
         .as_str()
         .expect("alice's session")
         .to_owned();
@@ -127,9 +155,11 @@ fn check_run(t: &TestServer, run: &Value) {
         sid: &alice_sid,
     };
     let session = |w: &Who| json!({"id": w.sid, "status": "active", "userId": w.user});
-    let expectations: [(Option<&Who>, bool, Vec<Value>); 6] = [
+    let suffix = clerk_server::handshake::cookie_suffix(&t.server.state.publishable_key);
+    let expectations: [(Option<&Who>, bool, Vec<Value>); 7] = [
         (None, false, vec![]),
         (Some(&bob), false, vec![session(&bob)]),
+        (Some(&bob), true, vec![session(&bob)]),
         (Some(&bob), true, vec![session(&bob)]),
         (Some(&alice), false, vec![session(&bob), session(&alice)]),
         (Some(&bob), true, vec![session(&bob), session(&alice)]),
@@ -141,6 +171,9 @@ fn check_run(t: &TestServer, run: &Value) {
             None => check_signed_out(step, &ctx),
             Some(w) => check_signed_in(t, run, step, w, org_active, &ctx),
         }
+        let first_load = step["name"] == "loaded-signed-out";
+        let org = org_active.then_some(t.seeded.org_id.as_str());
+        check_cookies(step, who.map(|w| (w.sid, org)), first_load, &suffix, &ctx);
         let list = &step["hooksAfterRerender"]["useSessionList"];
         assert_eq!(
             list,
@@ -316,4 +349,56 @@ fn check_signed_in(
     let seen = json!({"status": "signed-in", "reason": null, "userId": w.user, "sessionId": w.sid, "orgId": org_id});
     assert_eq!(step["api"]["backend"], seen, "{ctx}");
     assert_eq!(step["api"]["express"], seen, "{ctx}");
+}
+
+/// The page's cookies after a step, as clerk-js leaves them (development key, cookie mode):
+/// `__session` (Lax) with the active session and organization, a new token at every step;
+/// `__client_uat` (Strict) `0` or a time; `clerk_active_context` `sid:org` (a browser-session
+/// cookie, Secure); each with its suffixed copy holding the same value; `__clerk_db_jwt` from
+/// the app's first handshake; and the Frontend API's HttpOnly `__client` once a client exists.
+fn check_cookies(
+    step: &Value,
+    active: Option<(&str, Option<&str>)>,
+    first_load: bool,
+    suffix: &str,
+    ctx: &str,
+) {
+    let attrs = |value: Value, same_site: &str| json!({"value": value, "path": "/", "sameSite": same_site, "secure": false, "httpOnly": false, "session": false});
+    let mut want = serde_json::Map::new();
+    want.insert(
+        "__clerk_db_jwt".into(),
+        attrs(json!("<dev browser>"), "Lax"),
+    );
+    want.insert(
+        format!("__clerk_db_jwt_{suffix}"),
+        attrs(json!("<same as __clerk_db_jwt>"), "Lax"),
+    );
+    if !first_load {
+        want.insert(
+            "__client".into(),
+            json!({"value": "<secret>", "path": "/", "sameSite": "Lax", "secure": false, "httpOnly": true, "session": false}),
+        );
+    }
+    let uat = if active.is_some() { "<seconds>" } else { "0" };
+    want.insert("__client_uat".into(), attrs(json!(uat), "Strict"));
+    want.insert(
+        format!("__client_uat_{suffix}"),
+        attrs(json!("<same as __client_uat>"), "Strict"),
+    );
+    if let Some((sid, org)) = active {
+        want.insert(
+            "__session".into(),
+            attrs(json!({"sid": sid, "org": org, "newToken": true}), "Lax"),
+        );
+        want.insert(
+            format!("__session_{suffix}"),
+            attrs(json!("<same as __session>"), "Lax"),
+        );
+        let context = format!("{sid}:{}", org.unwrap_or(""));
+        want.insert(
+            "clerk_active_context".into(),
+            json!({"value": context, "path": "/", "sameSite": "Lax", "secure": true, "httpOnly": false, "session": true}),
+        );
+    }
+    assert_eq!(step["cookies"], Value::Object(want), "{ctx}");
 }

@@ -19,6 +19,13 @@ test('session ids are matched by order of appearance', () => {
   assert.deepEqual(diffRuns(a, b), [{ path: '$.0.second', a: '<session 2>', b: '<session 1>' }]);
 });
 
+test('session ids inside strings are normalized too', () => {
+  const a = run([{ id: 'sess_a', context: 'sess_a:org_1' }]);
+  const b = run([{ id: 'sess_b', context: 'sess_b:org_1' }]);
+  assert.deepEqual(diffRuns(a, b), []);
+  assert.equal(diffRuns(a, run([{ id: 'sess_b', context: 'sess_c:org_1' }]))[0].path, '$.0.context');
+});
+
 test('undefined, null and a missing key are three different things', () => {
   const a = run([{ v: undefined, w: null, x: 1 }]);
   const b = run([{ v: null, w: undefined }]);

@@ -10,8 +10,10 @@
 //   diffRuns(a, b) -> differences after normalize(): [{path, a, b}], strict (undefined, null,
 //              a missing key and NaN are all told apart; nothing goes through JSON.stringify)
 //
-// Steps: loaded signed out → bob signs in → bob's organization becomes active → alice signs in
-// (second session; password + TOTP) → switch back to bob's session → sign out.
+// Steps: loaded signed out → bob signs in → bob's organization becomes active → his token is
+// refreshed → alice signs in (second session; password + TOTP) → switch back to bob's session
+// → sign out. Each step also records the page's cookies (names, attributes, what the values
+// mean).
 
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -117,9 +119,39 @@ export async function runScenario({ sdk, factory, fapiUrl, pk, sk, orgId }) {
       seen.templateToken = claims(seen.templateToken, ['sub', 'email', 'org']);
       const api = async (base) => JSON.parse(await (await context.request.get(`${base}/api/auth`)).text());
       seen.api = { backend: await api(apps.backendUrl), express: await api(apps.expressUrl) };
+      seen.cookies = await cookieView();
       steps.push({ name, ...seen });
     };
     const act = (fn, arg) => page.evaluate(fn, arg);
+
+    /**
+     * The cookies on the page's host, as the app's server gets them: name and attributes, and
+     * for values what they mean (a session token's sid and organization, `__client_uat` as 0 or
+     * a time, the active context) rather than the secret itself.
+     */
+    let lastSessionJwt = null;
+    async function cookieView() {
+      const all = (await context.cookies(apps.backendUrl)).sort((a, b) => a.name.localeCompare(b.name));
+      const raw = Object.fromEntries(all.map((c) => [c.name, c.value]));
+      const meaning = (c) => {
+        if (c.name === '__session') {
+          const claims = decode(c.value);
+          return { sid: claims.sid, org: claims.o?.id ?? null, newToken: c.value !== lastSessionJwt };
+        }
+        if (c.name.startsWith('__client_uat')) return c.value === '0' ? '0' : /^[0-9]{10}$/.test(c.value) ? '<seconds>' : `<unexpected ${c.value}>`;
+        if (c.name === 'clerk_active_context') return decodeURIComponent(c.value);
+        return c.value.startsWith('dvb_') ? '<dev browser>' : '<secret>';
+      };
+      const view = {};
+      for (const c of all) {
+        // A suffixed copy (`<name>_<suffix>`) is shown by its relation to the unsuffixed one.
+        const base = ['__session', '__client_uat', '__clerk_db_jwt'].find((b) => c.name.startsWith(`${b}_`));
+        const value = base && raw[base] === c.value ? `<same as ${base}>` : meaning(c);
+        view[c.name] = { value, path: c.path, sameSite: c.sameSite, secure: c.secure, httpOnly: c.httpOnly, session: c.expires === -1 };
+      }
+      lastSessionJwt = raw.__session ?? null;
+      return view;
+    }
 
     await observe('loaded-signed-out');
 
@@ -133,6 +165,11 @@ export async function runScenario({ sdk, factory, fapiUrl, pk, sk, orgId }) {
 
     await act((org) => window.__harnessClerk.setActive({ organization: org }), orgId);
     await observe('bob-org-active');
+
+    // A token refresh: the cookie carries the new token (a second later, so its iat differs).
+    await new Promise((r) => setTimeout(r, 1100));
+    await act(() => window.__harnessClerk.session.getToken({ skipCache: true }));
+    await observe('token-refreshed');
 
     const code = totp(ALICE_TOTP_SECRET);
     await act(async ({ code, password }) => {
@@ -166,9 +203,12 @@ export function normalize(run) {
   const seen = new Map();
   const walk = (v) => {
     if (run.appOrigin && v === run.appOrigin) return '<app origin>';
-    if (typeof v === 'string' && /^sess_[A-Za-z0-9]+$/.test(v)) {
-      if (!seen.has(v)) seen.set(v, `<session ${seen.size + 1}>`);
-      return seen.get(v);
+    if (typeof v === 'string') {
+      // Also inside strings, e.g. clerk_active_context's `sess_…:org_…`.
+      return v.replace(/sess_[A-Za-z0-9]+/g, (id) => {
+        if (!seen.has(id)) seen.set(id, `<session ${seen.size + 1}>`);
+        return seen.get(id);
+      });
     }
     if (Array.isArray(v)) return v.map(walk);
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
