@@ -78,7 +78,7 @@ export class SignIn extends Attempt {
   prepareFirstFactor(params: { strategy: string; [key: string]: unknown }): Promise<SignIn> {
     return this.#step('prepare_first_factor', params);
   }
-  attemptFirstFactor(params: { strategy: 'password'; password: string } | { strategy: string; code?: string; [key: string]: unknown }): Promise<SignIn> {
+  attemptFirstFactor(params: { strategy: 'password'; password: string } | { strategy: 'email_code'; code: string }): Promise<SignIn> {
     return this.#step('attempt_first_factor', params);
   }
   prepareSecondFactor(params?: { strategy?: 'totp' | string; [key: string]: unknown }): Promise<SignIn> {

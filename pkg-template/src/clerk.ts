@@ -168,8 +168,9 @@ export class Clerk {
   dispose(): void {
     this.#core.dispose();
   }
-
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
 }
+
+// `using clerk = new Clerk(…)` disposes it, where the engine has `Symbol.dispose`. Set outside the
+// class so the published types do not require TypeScript's esnext.disposable lib of every app.
+const dispose = (Symbol as unknown as { dispose?: symbol }).dispose;
+if (dispose) (Clerk.prototype as any)[dispose] = Clerk.prototype.dispose;
