@@ -171,9 +171,11 @@ fn check_run(t: &TestServer, run: &Value) {
             None => check_signed_out(step, &ctx),
             Some(w) => check_signed_in(t, run, step, w, org_active, &ctx),
         }
-        let first_load = step["name"] == "loaded-signed-out";
+        // The Frontend API's `__client` cookie exists once a client does, until it is destroyed.
+        let has_client =
+            !["loaded-signed-out", "client-destroyed"].contains(&step["name"].as_str().unwrap());
         let org = org_active.then_some(t.seeded.org_id.as_str());
-        check_cookies(step, who.map(|w| (w.sid, org)), first_load, &suffix, &ctx);
+        check_cookies(step, who.map(|w| (w.sid, org)), has_client, &suffix, &ctx);
         let list = &step["hooksAfterRerender"]["useSessionList"];
         assert_eq!(
             list,
@@ -359,7 +361,7 @@ fn check_signed_in(
 fn check_cookies(
     step: &Value,
     active: Option<(&str, Option<&str>)>,
-    first_load: bool,
+    has_client: bool,
     suffix: &str,
     ctx: &str,
 ) {
@@ -373,7 +375,7 @@ fn check_cookies(
         format!("__clerk_db_jwt_{suffix}"),
         attrs(json!("<same as __clerk_db_jwt>"), "Lax"),
     );
-    if !first_load {
+    if has_client {
         want.insert(
             "__client".into(),
             json!({"value": "<secret>", "path": "/", "sameSite": "Lax", "secure": false, "httpOnly": true, "session": false}),

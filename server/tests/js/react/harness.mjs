@@ -12,7 +12,8 @@
 //
 // Steps: loaded signed out → bob signs in → bob's organization becomes active → his token is
 // refreshed → alice signs in (second session; password + TOTP) → switch back to bob's session
-// → sign out. Each step also records the page's cookies (names, attributes, what the values
+// → sign out. (Not client.destroy(): on clerk-js its outcome depends on timing; see
+// docs/dropin.md (d).) Each step also records the page's cookies (names, attributes, what the values
 // mean).
 
 import { createRequire } from 'node:module';
@@ -71,8 +72,14 @@ export async function runScenario({ sdk, factory, fapiUrl, pk, sk, orgId }) {
     const context = await browser.newContext();
     await context.addInitScript((cfg) => { window.__HARNESS__ = cfg; }, { publishableKey: pk, proxyUrl: fapiUrl });
     const page = await context.newPage();
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+    // Each error is labelled with the step it happened after ("loading" before the first).
+    let after = 'loading';
+    page.on('pageerror', (e) => errors.push(`${after}: pageerror: ${e.message}`));
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(`${after}: console: ${m.text()}`); });
+    // Which request failed (the console only says that one did).
+    page.on('response', (r) => {
+      if (r.status() >= 400) errors.push(`${after}: http ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
+    });
     await page.goto(`${apps.backendUrl}/react/`);
 
     /** Waits until no hook has re-rendered for a while and no list is still fetching. */
@@ -121,6 +128,7 @@ export async function runScenario({ sdk, factory, fapiUrl, pk, sk, orgId }) {
       seen.api = { backend: await api(apps.backendUrl), express: await api(apps.expressUrl) };
       seen.cookies = await cookieView();
       steps.push({ name, ...seen });
+      after = name;
     };
     const act = (fn, arg) => page.evaluate(fn, arg);
 
@@ -186,6 +194,7 @@ export async function runScenario({ sdk, factory, fapiUrl, pk, sk, orgId }) {
 
     await act(() => window.__harnessClerk.signOut(() => {}));
     await observe('signed-out');
+
   } finally {
     await browser.close();
     await apps.close();
