@@ -453,8 +453,9 @@ async fn handshake_round_trip_in_chromium_with_backend_and_express() {
         ("production", None, true),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        // Two-second tokens, so that the test can wait for one to expire.
-        let mut cfg = config(dir.path().join("clerk.db"), 2);
+        // Four-second tokens, so that the test can wait for one to expire, while a fresh one
+        // survives a slow visit on a loaded machine.
+        let mut cfg = config(dir.path().join("clerk.db"), 4);
         cfg.production = production;
         cfg.frontend_host = frontend_host.map(str::to_owned);
         let server = clerk_server::start(cfg).await.unwrap();

@@ -73,14 +73,17 @@ try {
     return { sessionId: C.session.id, userId: C.user.id };
   });
   await page.waitForFunction(() => document.cookie.includes('__session='), null, { timeout: 10000 });
-  await page.close(); // clerk-js stops refreshing the token: the cookie is left to expire.
+  // Read while clerk-js still keeps the token fresh (tokens live seconds here, and a loaded
+  // machine could otherwise let this one expire first).
   const c = await cookies();
   out.afterSignIn = {
     names: Object.keys(c).sort(),
     session: c.__session && { sameSite: c.__session.sameSite, httpOnly: c.__session.httpOnly, path: c.__session.path },
     clientUat: c.__client_uat?.value ?? null,
   };
+  await page.evaluate(() => window.Clerk.session.getToken({ skipCache: true }));
   out.fresh = await visit(`${apps.backendUrl}/page`);
+  await page.close(); // clerk-js stops refreshing the token: the cookie is left to expire.
 
   // 3. The token expires; the plain @clerk/backend app runs the handshake.
   let before = await sessionCookie();
