@@ -175,7 +175,11 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
         key,
         secret_key: instance.secret_key,
         publishable_key: encode_publishable_key(
-            if config.production { InstanceType::Production } else { InstanceType::Development },
+            if config.production {
+                InstanceType::Production
+            } else {
+                InstanceType::Development
+            },
             &host,
         ),
         issuer: format!("http://{host}"),
@@ -249,7 +253,10 @@ fn router(state: AppState) -> Router {
         fapi = fapi.route_layer(middleware::from_fn_with_state(state.clone(), faults::inject));
     }
     if state.config.production {
-        fapi = fapi.route_layer(middleware::from_fn_with_state(state.clone(), client_uat::set_client_uat));
+        fapi = fapi.route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            client_uat::set_client_uat,
+        ));
     }
     let mut app = Router::new().merge(fapi).merge(bapi::routes(state.clone()));
     if state.config.dev {

@@ -106,7 +106,12 @@ pub fn user_json(tx: &mut dyn Tx, u: &User, with_memberships: bool) -> ApiResult
 /// An organization membership. `member` adds `public_user_data` (the lists of the Frontend API's
 /// `/me/organization_memberships` and `/organizations/{id}/memberships` carry it; the user's own
 /// `organization_memberships` do not need it).
-pub fn membership_json(tx: &mut dyn Tx, m: &Membership, o: &Organization, member: Option<&User>) -> ApiResult<Value> {
+pub fn membership_json(
+    tx: &mut dyn Tx,
+    m: &Membership,
+    o: &Organization,
+    member: Option<&User>,
+) -> ApiResult<Value> {
     let mut v = json!({
         "object": "organization_membership",
         "id": m.id,

@@ -255,11 +255,16 @@ impl Tx for SqliteTx<'_> {
         let page = rows
             .map(|row| {
                 let (m, u) = row.map_err(err)?;
-                Ok((serde_json::from_str(&m).map_err(err)?, serde_json::from_str(&u).map_err(err)?))
+                Ok((
+                    serde_json::from_str(&m).map_err(err)?,
+                    serde_json::from_str(&u).map_err(err)?,
+                ))
             })
             .collect::<StoreResult<Vec<_>>>()?;
         let total = self.count(
-            &format!("SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE {filter}"),
+            &format!(
+                "SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE {filter}"
+            ),
             params![org_id, roles_json],
         )?;
         Ok((page, total))
