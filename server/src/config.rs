@@ -26,6 +26,10 @@ pub struct Config {
     /// How often expired and abandoned sessions are written back to the database (responses
     /// compute them on read either way).
     pub sweep_interval: std::time::Duration,
+    /// A production instance: a `pk_live_` publishable key, and the Frontend API's handshake
+    /// answers the way Clerk's does for production (no dev browser; the nonce travels as a
+    /// cookie). Default: development.
+    pub production: bool,
     /// Print keys and credentials on start.
     pub verbose: bool,
     /// Development only: fault injection active from the start (see `faults`). Ignored
@@ -48,6 +52,7 @@ impl Config {
             frontend_host: None,
             single_session: false,
             sweep_interval: std::time::Duration::from_secs(60),
+            production: false,
             verbose: false,
             faults: None,
             limits: crate::limits::Limits::default(),

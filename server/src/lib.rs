@@ -3,12 +3,14 @@
 
 pub mod bapi;
 pub mod clock;
+pub mod client_uat;
 pub mod config;
 pub mod dev;
 pub mod errors;
 pub mod extract;
 pub mod fapi;
 pub mod faults;
+pub mod handshake;
 pub mod limits;
 pub mod render;
 pub mod seed;
@@ -63,6 +65,8 @@ pub struct Inner {
     pub failures: limits::Failures,
     /// "Now" for everything time-based; development tests move it on (`/__dev/clock`).
     pub clock: clock::Clock,
+    /// Handshake directives waiting for the app's server to fetch them by nonce.
+    pub handshakes: handshake::Nonces,
 }
 
 impl Deref for AppState {
@@ -189,7 +193,14 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
         public_key_pem: key.public_key().to_spki_pem(),
         key,
         secret_key: instance.secret_key,
-        publishable_key: encode_publishable_key(InstanceType::Development, &host),
+        publishable_key: encode_publishable_key(
+            if config.production {
+                InstanceType::Production
+            } else {
+                InstanceType::Development
+            },
+            &host,
+        ),
         issuer: format!("http://{host}"),
         outbox: Mutex::new(HashMap::new()),
         counters: Mutex::new(BTreeMap::new()),
@@ -197,6 +208,7 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
         faults: faults::Faults::new(config.faults.clone().filter(|_| config.dev)),
         failures: limits::Failures::default(),
         clock: clock::Clock::default(),
+        handshakes: handshake::Nonces::default(),
         config,
     }));
     spawn_session_sweeper(state.clone());
@@ -300,6 +312,12 @@ fn router(state: AppState) -> Router {
         // Backend API and /__dev/* are what tests use to set up and check.
         fapi = fapi.route_layer(middleware::from_fn_with_state(state.clone(), faults::inject));
     }
+    if state.config.production {
+        fapi = fapi.route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            client_uat::set_client_uat,
+        ));
+    }
     let mut app = Router::new().merge(fapi).merge(bapi::routes(state.clone()));
     if state.config.dev {
         app = app.merge(dev::routes());
@@ -384,7 +402,7 @@ pub fn is_allowed_origin(state: &AppState, origin: &str) -> bool {
         || (state.config.dev && is_loopback_origin(origin))
 }
 
-fn is_loopback_origin(o: &str) -> bool {
+pub(crate) fn is_loopback_origin(o: &str) -> bool {
     ["http://127.0.0.1", "http://localhost"].iter().any(|base| {
         o.strip_prefix(base)
             .is_some_and(|rest| rest.is_empty() || rest.strip_prefix(':').is_some_and(|p| p.parse::<u16>().is_ok()))

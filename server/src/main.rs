@@ -20,6 +20,7 @@ options:
   --allowed-origin ORIGIN  allow ORIGIN for CORS and as a redirect target (repeatable)
   --single-session         single-session mode: signing in again replaces the session
   --frontend-host HOST:PORT  host in the publishable key and `iss` (default: the bound address)
+  --production             a production instance: pk_live_ key, production handshake (default: development)
   --seed                   seed the demo instance before serving
   --faults RATE            with --dev: inject faults into a share RATE (0..1) of Frontend API
                            requests (500, 429, delay, dropped connection, malformed body)
@@ -46,6 +47,7 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             "--seed" => seed = true,
             "--dev" => config.dev = true,
             "--single-session" => config.single_session = true,
+            "--production" => config.production = true,
             "--db" => config.db_path = PathBuf::from(value("--db")?),
             "--addr" => {
                 let v = value("--addr")?;

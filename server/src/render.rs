@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::errors::ApiResult;
-use crate::store::{Client, Organization, Session, SignIn, SignUp, Tx, User};
+use crate::store::{Client, Membership, Organization, Session, SignIn, SignUp, Tx, User};
 use crate::tokens::{self, OrgChoice};
 
 /// Permissions of the built-in roles (Clerk's system permissions).
@@ -96,19 +96,35 @@ pub fn user_json(tx: &mut dyn Tx, u: &User, with_memberships: bool) -> ApiResult
     if with_memberships {
         let mut memberships = Vec::new();
         for (m, o) in tx.memberships_of(&u.id)? {
-            memberships.push(json!({
-                "object": "organization_membership",
-                "id": m.id,
-                "role": m.role,
-                "role_name": if m.role == "org:admin" { "Admin" } else { "Member" },
-                "permissions": role_permissions(&m.role),
-                "organization": org_json(tx, &o)?,
-                "public_metadata": {},
-                "created_at": m.created_at,
-                "updated_at": m.updated_at,
-            }));
+            memberships.push(membership_json(tx, &m, &o, None)?);
         }
         v["organization_memberships"] = Value::Array(memberships);
+    }
+    Ok(v)
+}
+
+/// An organization membership. `member` adds `public_user_data` (the lists of the Frontend API's
+/// `/me/organization_memberships` and `/organizations/{id}/memberships` carry it; the user's own
+/// `organization_memberships` do not need it).
+pub fn membership_json(
+    tx: &mut dyn Tx,
+    m: &Membership,
+    o: &Organization,
+    member: Option<&User>,
+) -> ApiResult<Value> {
+    let mut v = json!({
+        "object": "organization_membership",
+        "id": m.id,
+        "role": m.role,
+        "role_name": if m.role == "org:admin" { "Admin" } else { "Member" },
+        "permissions": role_permissions(&m.role),
+        "organization": org_json(tx, o)?,
+        "public_metadata": {},
+        "created_at": m.created_at,
+        "updated_at": m.updated_at,
+    });
+    if let Some(u) = member {
+        v["public_user_data"] = public_user_data(tx, u)?;
     }
     Ok(v)
 }

@@ -132,6 +132,13 @@ fn check(r: &Value, seeded: &clerk_server::seed::Seeded, url: &str) {
     assert_eq!(r["orgToken"]["o"]["rol"], "member", "{r}");
     assert_eq!((r["isMember"].as_bool(), r["isAdmin"].as_bool()), (Some(true), Some(false)), "{r}");
     assert_eq!(r["orgName"], "Acme", "{r}");
+    let (org, bob) = (seeded.org_id.as_str(), seeded.bob_id.as_str());
+    assert_eq!(r["myMemberships"], serde_json::json!({"total": 1, "orgIds": [org], "roles": ["org:member"], "userIds": [bob]}), "{r}");
+    assert_eq!(r["myInvitations"], serde_json::json!({"total": 0, "length": 0}), "{r}");
+    assert_eq!(r["mySuggestions"], serde_json::json!({"total": 0, "length": 0}), "{r}");
+    // Second page of one: alice joined first, so bob.
+    assert_eq!(r["orgMembers"], serde_json::json!({"total": 2, "userIds": [bob]}), "{r}");
+    assert_eq!(r["orgInvitationsAsMember"], serde_json::json!({"status": 403, "code": "authorization_invalid"}), "{r}");
     assert_eq!(r["aliceFirst"], "needs_second_factor", "{r}");
     assert_eq!(r["aliceStatus"], "complete", "{r}");
     assert_eq!(r["signedInSessions"], 2, "{r}");

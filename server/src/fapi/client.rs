@@ -30,7 +30,7 @@ pub async fn environment(State(st): State<AppState>) -> Json {
         "display_config": {
             "object": "display_config",
             "id": "display_config_local",
-            "instance_environment_type": "development",
+            "instance_environment_type": if st.config.production { "production" } else { "development" },
             "application_name": "clerk-server (local)",
             "captcha_heartbeat": false,
             "home_url": st.issuer,

@@ -3,6 +3,8 @@
 //! is scoped to the caller's client.
 
 mod client;
+mod handshake;
+mod organizations;
 mod sessions;
 mod sign_ins;
 mod sign_ups;
@@ -34,6 +36,7 @@ pub fn routes() -> Router<AppState> {
                 .delete(client::destroy_client),
         )
         .route("/v1/client/touch", get(client::touch_client))
+        .route("/v1/client/handshake", get(handshake::handshake))
         .route("/v1/client/sessions", axum::routing::delete(sessions::remove_all))
         .route("/v1/client/sessions/{id}", get(sessions::get_session))
         .route("/v1/client/sessions/{id}/touch", post(sessions::touch))
@@ -46,6 +49,14 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/client/sessions/{id}/verify/attempt_first_factor", post(verify::attempt_first))
         .route("/v1/client/sessions/{id}/verify/prepare_second_factor", post(verify::prepare_second))
         .route("/v1/client/sessions/{id}/verify/attempt_second_factor", post(verify::attempt_second))
+        .route("/v1/me/organization_memberships", get(organizations::my_memberships))
+        .route("/v1/me/organization_invitations", get(organizations::my_empty_list))
+        .route("/v1/me/organization_suggestions", get(organizations::my_empty_list))
+        .route("/v1/organizations/{id}", get(organizations::get_org))
+        .route("/v1/organizations/{id}/memberships", get(organizations::org_memberships))
+        .route("/v1/organizations/{id}/invitations", get(organizations::org_invitations))
+        .route("/v1/organizations/{id}/membership_requests", get(organizations::org_membership_requests))
+        .route("/v1/organizations/{id}/domains", get(organizations::org_domains))
         .route("/v1/client/sign_ins", post(sign_ins::create))
         .route("/v1/client/sign_ins/{id}", get(sign_ins::get))
         .route("/v1/client/sign_ins/{id}/prepare_first_factor", post(sign_ins::prepare_first))

@@ -314,6 +314,15 @@ pub trait Tx {
     fn put_org(&mut self, o: &Organization) -> StoreResult<()>;
     fn members_count(&mut self, org_id: &str) -> StoreResult<u64>;
     fn memberships_of(&mut self, user_id: &str) -> StoreResult<Vec<(Membership, Organization)>>;
+    /// One page of an organization's members, oldest membership first, with the total count.
+    /// `roles` empty means every role.
+    fn memberships_in_org(
+        &mut self,
+        org_id: &str,
+        roles: &[String],
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<(Vec<(Membership, User)>, u64)>;
     fn put_membership(&mut self, m: &Membership) -> StoreResult<()>;
 
     fn client(&mut self, id: &str) -> StoreResult<Option<Client>>;

@@ -46,6 +46,19 @@ try {
     out.isAdmin = C.session.checkAuthorization({ role: 'org:admin' });
     out.orgName = C.organization?.name;
 
+    // What useOrganizationList / useOrganization read: the user's and the organization's lists.
+    const mine = await C.user.getOrganizationMemberships();
+    out.myMemberships = { total: mine.total_count, orgIds: mine.data.map((m) => m.organization.id),
+      roles: mine.data.map((m) => m.role), userIds: mine.data.map((m) => m.publicUserData?.userId ?? null) };
+    const invitations = await C.user.getOrganizationInvitations();
+    const suggestions = await C.user.getOrganizationSuggestions();
+    out.myInvitations = { total: invitations.total_count, length: invitations.data.length };
+    out.mySuggestions = { total: suggestions.total_count, length: suggestions.data.length };
+    const members = await C.organization.getMemberships({ pageSize: 1, initialPage: 2 });
+    out.orgMembers = { total: members.total_count, userIds: members.data.map((m) => m.publicUserData.userId) };
+    out.orgInvitationsAsMember = await C.organization.getInvitations().then(
+      () => 'allowed', (e) => ({ status: e.status, code: e.errors?.[0]?.code ?? null }));
+
     // Second session on the same client: alice with password + TOTP.
     const si = await C.client.signIn.create({ identifier: 'alice@example.com', password: 'demo-password-1' });
     out.aliceFirst = si.status;
