@@ -28,7 +28,9 @@ fn client_uat(body: &Value) -> Option<String> {
     let client = [&body["client"], &body["response"]]
         .into_iter()
         .find(|c| c["object"] == "client")?;
-    let signed_in = client["sessions"].as_array().is_some_and(|s| !s.is_empty());
+    // Ended, revoked and replaced sessions stay listed on the client: only an active or pending
+    // one makes it signed in.
+    let signed_in = client["sessions"].as_array().is_some_and(|s| s.iter().any(|s| s["status"] == "active" || s["status"] == "pending"));
     let updated_at = client["updated_at"].as_i64()?;
     Some(if signed_in {
         (updated_at / 1000).to_string()
@@ -86,9 +88,9 @@ mod tests {
     #[test]
     fn the_value_follows_the_client_in_either_envelope() {
         let signed_in =
-            json!({"object": "client", "sessions": [{}], "updated_at": 1_700_000_000_999_i64});
+            json!({"object": "client", "sessions": [{"status": "active"}], "updated_at": 1_700_000_000_999_i64});
         let signed_out =
-            json!({"object": "client", "sessions": [], "updated_at": 1_700_000_000_999_i64});
+            json!({"object": "client", "sessions": [{"status": "ended"}], "updated_at": 1_700_000_000_999_i64});
         assert_eq!(
             client_uat(&json!({"response": {}, "client": signed_in})).as_deref(),
             Some("1700000000")
