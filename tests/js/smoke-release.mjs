@@ -1,49 +1,103 @@
-// Smoke test of the optimised release package in headless Chromium: the module instantiates
-// (a broken wasm-opt makes it throw here, while debug-build tests still pass), `new Clerk`
-// works, and a malformed key gives a typed error. Run after .ci/build-package.
-import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname, join, normalize } from 'node:path';
-import { launch } from './browser.mjs';
+// Smoke test of the optimised release package (pkg/) in one browser engine: Chromium by default,
+// `--browser=firefox|webkit` for the others (browser.mjs). Run after .ci/build-package.
+// 1. Without a network: the module instantiates (a broken wasm-opt makes it throw here, while
+//    debug-build tests still pass), `new Clerk` works, a malformed key gives a typed error.
+// 2. Against clerk-server (the page on the server's own origin): password sign-in, setActive with
+//    an async beforeEmit, getToken caching (counted by the server), an organization switch.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launch, scriptName } from './browser.mjs';
+import { prepareSite, startClerkServer } from './server.mjs';
 
-const root = new URL('../../', import.meta.url).pathname;
-const types = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
+const NAME = scriptName('release-smoke');
+const TOKENS = 'POST /v1/client/sessions/{id}/tokens';
 const page = `<!doctype html><script type="module">
+  const label = (r) => r.session === undefined ? 'undefined' : r.session === null ? 'null' : r.session.id;
+  const counters = async () => (await fetch('/__dev/requests')).json();
+  const reset = () => fetch('/__dev/requests/reset', { method: 'POST' });
+  const claims = (jwt) => JSON.parse(atob(jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
   try {
     const { Clerk } = await import('/pkg/index.js');
-    const clerk = new Clerk('pk_test_Y2xlcmsuZXhhbXBsZS5hY2NvdW50cy5kZXYk', { proxyUrl: 'http://127.0.0.1:9/' });
+    const offline = new Clerk('pk_test_Y2xlcmsuZXhhbXBsZS5hY2NvdW50cy5kZXYk', { proxyUrl: 'http://127.0.0.1:9/' });
     let bad;
     try { new Clerk('pk_nope'); } catch (e) { bad = { code: e.code, clerkError: e.clerkError, isError: e instanceof Error }; }
-    window.result = { ok: true, loaded: clerk.loaded, frontendApi: clerk.frontendApi, session: String(clerk.session), bad };
-  } catch (e) { window.result = { ok: false, error: String(e && e.stack || e) }; }
+    window.offline = { ok: true, loaded: offline.loaded, frontendApi: offline.frontendApi, session: String(offline.session), bad };
+  } catch (e) { window.offline = { ok: false, error: String(e && e.stack || e) }; }
+  try {
+    const { Clerk } = await import('/pkg/index.js');
+    const info = await (await fetch('/__dev/instance')).json();
+    const clerk = new Clerk(info.publishable_key, { proxyUrl: location.origin });
+    await clerk.load();
+    const out = { loadedSignedOut: clerk.loaded === true && clerk.session === null };
+    await clerk.client.signIn.create({ identifier: 'bob@example.com' });
+    const done = await clerk.client.signIn.attemptFirstFactor({ strategy: 'password', password: 'demo-password-1' });
+    out.signInStatus = done.status;
+    const seen = [];
+    clerk.addListener((r) => seen.push(label(r)));
+    await clerk.setActive({
+      session: done.createdSessionId,
+      beforeEmit: (session) => {
+        seen.push('beforeEmit(' + session.id + ') while ' + label(clerk));
+        return new Promise((resolve) => setTimeout(() => { seen.push('beforeEmit resolved'); resolve(); }, 50));
+      },
+    });
+    out.seen = seen;
+    out.sid = done.createdSessionId;
+    out.sessionAfter = clerk.session?.id;
+    await reset();
+    const first = await clerk.session.getToken();
+    const again = await Promise.all([clerk.session.getToken(), clerk.session.getToken(), clerk.session.getToken()]);
+    out.cache = { same: again.every((t) => t === first), requests: (await counters())[TOKENS] ?? 0, sid: claims(first).sid };
+    const orgId = clerk.user.organizationMemberships[0]?.organization.id;
+    await clerk.setActive({ organization: orgId });
+    const orgClaims = claims(await clerk.session.getToken());
+    out.org = { orgId, active: clerk.organization?.id, claimId: orgClaims.o?.id, role: orgClaims.o?.rol };
+    window.online = { ok: true, ...out };
+  } catch (e) { window.online = { ok: false, error: String(e && e.stack || e), code: e && e.code }; }
 </script>`;
-const server = createServer(async (req, res) => {
-  if (req.url === '/smoke.html') return res.writeHead(200, { 'content-type': 'text/html' }).end(page);
-  const path = normalize(join(root, decodeURIComponent(new URL(req.url, 'http://x').pathname)));
-  if (!path.startsWith(join(root, 'pkg'))) return res.writeHead(404).end();
-  try { res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' }).end(await readFile(path)); }
-  catch { res.writeHead(404).end(); }
+
+const { dir, site } = prepareSite(NAME);
+writeFileSync(join(site, 'smoke.html'), page);
+const server = await startClerkServer({ db: join(dir, 'clerk.db'), www: site });
+let failed = 0, count = 0;
+function check(name, ok, detail) {
+  count++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${NAME}: ${name}${ok || detail === undefined ? '' : ` — ${JSON.stringify(detail)}`}`);
+  if (!ok) failed++;
+}
+const { browser, context } = await launch().catch((e) => {
+  server.stop();
+  console.log(`FAIL ${NAME}: the browser did not start — ${e.message}`);
+  console.log(`${NAME}: 0 passed, 1 failed`);
+  process.exit(1);
 });
-await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const { browser, context } = await launch();
-let failed = 0;
 try {
+  if (!server.started) throw new Error(`clerk-server did not start: ${server.log()}`);
   const tab = await context.newPage();
-  await tab.goto(`http://127.0.0.1:${server.address().port}/smoke.html`);
-  const result = await tab.waitForFunction(() => window.result, null, { timeout: 15000 }).then((h) => h.jsonValue());
-  const checks = [
-    ['module instantiates', result.ok, result.error],
-    ['new Clerk(key) works', result.frontendApi === 'clerk.example.accounts.dev' && result.loaded === false],
-    ['session is undefined before load', result.session === 'undefined'],
-    ['malformed key → typed error', result.bad?.code === 'invalid_publishable_key' && result.bad.clerkError === true && result.bad.isError],
-  ];
-  for (const [name, ok, detail] of checks) {
-    console.log(`${ok ? 'ok  ' : 'FAIL'} release smoke: ${name}${ok || !detail ? '' : ` — ${detail}`}`);
-    if (!ok) failed++;
-  }
-  console.log(`release-smoke: ${checks.length - failed} passed, ${failed} failed`);
+  await tab.goto(`${server.base}/smoke.html`);
+  const offline = await tab.waitForFunction(() => window.offline, null, { timeout: 15000 }).then((h) => h.jsonValue());
+  check('module instantiates', offline.ok, offline.error);
+  check('new Clerk(key) works', offline.frontendApi === 'clerk.example.accounts.dev' && offline.loaded === false, offline);
+  check('session is undefined before load', offline.session === 'undefined', offline.session);
+  check('malformed key → typed error', offline.bad?.code === 'invalid_publishable_key' && offline.bad.clerkError === true && offline.bad.isError === true, offline.bad);
+
+  const r = await tab.waitForFunction(() => window.online, null, { timeout: 30000 }).then((h) => h.jsonValue());
+  check('signed-in flow ran', r.ok === true, r);
+  check('load against clerk-server: signed out', r.loadedSignedOut === true, r);
+  check('password sign-in completes', r.signInStatus === 'complete', r.signInStatus);
+  // clerk-js's order: listeners see `undefined`, beforeEmit is awaited, then the new session.
+  const expected = ['undefined', `beforeEmit(${r.sid}) while undefined`, 'beforeEmit resolved', r.sid];
+  check('setActive awaits beforeEmit between undefined and the session',
+    r.seen?.length === expected.length && r.seen.every((v, i) => v === expected[i]) && r.sessionAfter === r.sid, { seen: r.seen, expected });
+  // setActive's touch brings no token; the first getToken mints one, the next three are cache hits.
+  check('getToken: one request for four calls, the same string', r.cache?.same === true && r.cache.requests === 1 && r.cache.sid === r.sid, r.cache);
+  check('organization switch: token claims o.id and role member',
+    typeof r.org?.orgId === 'string' && r.org.active === r.org.orgId && r.org.claimId === r.org.orgId && r.org.role === 'member', r.org);
+} catch (e) {
+  check('test ran to the end', false, String(e?.stack ?? e));
 } finally {
   await browser.close();
-  server.close();
+  server.stop();
 }
+console.log(`${NAME}: ${count - failed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
