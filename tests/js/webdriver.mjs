@@ -57,7 +57,8 @@ async function request(base, method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = await res.json();
-  if (json.value?.error) throw new WebDriverError(`${method} ${path}: ${json.value.error}: ${json.value.message}`);
+  // An error is told by the status (a script's own result may well have an `error` field).
+  if (!res.ok) throw new WebDriverError(`${method} ${path}: ${json.value.error}: ${json.value.message}`);
   return json.value;
 }
 
