@@ -183,8 +183,9 @@ try {
   await shot(tab1, '04-alice-acme');
   await tab1.setViewportSize({ width: 360, height: 740 });
   await shot(tab1, '04-alice-acme-360');
-  const overflow = await tab1.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  check('no horizontal overflow at 360 px', overflow <= 0, `${overflow}px too wide`);
+  // Firefox and MiniBrowser windows cannot be as narrow as 360 px (webdriver.mjs): the width says.
+  const [overflow, narrow] = await tab1.evaluate(() => [document.documentElement.scrollWidth - innerWidth, innerWidth]);
+  check(`no horizontal overflow at ${narrow} px`, overflow <= 0, `${overflow}px too wide`);
   await tab1.setViewportSize({ width: 1280, height: 900 });
   await tab1.click('#org-list [data-org-id=""]');
   claims = await claimsWhere(tab1, (cl) => cl.sid === aliceSid && !cl.o);

@@ -9,6 +9,7 @@ import { freePort } from './server.mjs';
 
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf'; // the W3C web element key
 const DEFAULT_TIMEOUT = 30_000; // Playwright's default for actions and waits
+const COMMAND_TIMEOUT = 60_000; // a driver that stops answering fails the test, not hangs it
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** How each engine's driver starts and what a new session asks for. */
@@ -31,6 +32,10 @@ const ENGINES = {
     driver: () => [process.env.WEBKIT_WEBDRIVER ?? 'WebKitWebDriver', []],
     capabilities: () => ({}),
     display: true,
+    // Each page in its own window: MiniBrowser does not paint a tab that is not the selected
+    // one, and WebKitWebDriver's Take Screenshot of such a tab never answers (the session is
+    // stuck after it). Separate windows are all visible, as Playwright's pages are.
+    newPage: 'window',
   },
 };
 
@@ -55,6 +60,7 @@ async function request(base, method, path, body) {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(COMMAND_TIMEOUT),
   });
   const json = await res.json();
   // An error is told by the status (a script's own result may well have an `error` field).
@@ -71,6 +77,7 @@ export async function launchWebDriver(engine) {
   const [bin, args] = spec.driver();
   const env = xvfb ? { ...process.env, DISPLAY: xvfb.display } : process.env;
   const driver = spawn(bin, [...args, `--port=${port}`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  if (process.env.WEBDRIVER_LOG) driver.stderr.on('data', (d) => process.stderr.write(d));
   let driverLog = '';
   driver.stderr.on('data', (d) => { driverLog += d; });
   const spawnError = new Promise((_, reject) => driver.on('error', (e) => reject(new Error(`${bin}: ${e.message}`))));
@@ -89,7 +96,7 @@ export async function launchWebDriver(engine) {
     stopAll();
     throw e;
   }
-  const wd = new Session(base, session.sessionId, engine);
+  const wd = new Session(base, session.sessionId, spec.newPage ?? 'tab');
   wd.firstHandle = await wd.call('GET', '/window');
   const browserInfo = `${session.capabilities.browserName} ${session.capabilities.browserVersion}`;
   return {
@@ -107,10 +114,10 @@ export async function launchWebDriver(engine) {
 
 /** One WebDriver session: commands are serialised, and each runs in its page's window. */
 class Session {
-  constructor(base, id, engine) {
+  constructor(base, id, newPageType) {
     this.base = base;
     this.path = `/session/${id}`;
-    this.engine = engine;
+    this.newPageType = newPageType;
     this.queue = Promise.resolve();
     this.current = null;
     this.firstHandle = null; // the session's initial window, used by the first page
@@ -134,7 +141,7 @@ class Session {
     let handle = this.firstHandle;
     this.firstHandle = null;
     if (!handle) {
-      handle = await this.queue.then(() => this.call('POST', '/window/new', { type: 'tab' })).then((v) => v.handle);
+      handle = await this.queue.then(() => this.call('POST', '/window/new', { type: this.newPageType })).then((v) => v.handle);
     }
     return new Page(this, handle);
   }
@@ -248,7 +255,8 @@ class Page {
   /**
    * WebDriver sizes the window, not the viewport: the window is grown by the browser's own
    * chrome (MiniBrowser has a toolbar) so that the page gets `width` CSS pixels, or as close as
-   * the window manager allows.
+   * the browser allows (measured: headless Firefox 153 is never narrower than 500 px,
+   * MiniBrowser 2.50 than 447 px).
    */
   async setViewportSize({ width, height }) {
     const [outerW, outerH, innerW, innerH] = await this.run(() => [outerWidth, outerHeight, innerWidth, innerHeight]);
