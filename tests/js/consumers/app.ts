@@ -84,10 +84,10 @@ export async function main(publishableKey: string): Promise<void> {
   await clerk.setActive({ session: session.id, beforeEmit: async (s: Session | null) => { await Promise.resolve(s?.id); } });
 
   // getToken options.
-  const jwt: string | null = await session.getToken();
+  const jwt: string = await session.getToken();
   await session.getToken({ template: 'demo', organizationId: org?.id ?? null, leewayInSeconds: 15, skipCache: true });
-  const maybe: string | null = await session.getToken({ throwOnError: false });
-  const last: Token | undefined = session.lastActiveToken;
+  const maybe: string = await session.getToken({ throwOnError: false }); // '' on error, as documented
+  const last: Token | null = session.lastActiveToken;
   const sid: unknown = last?.jwt?.claims.sid;
   console.log(jwt?.length, maybe, sid, last?.getRawString());
 
