@@ -27,7 +27,7 @@ function check(name, ok, detail) {
   return ok;
 }
 /** A cross-tab check: skipped, not failed, while the library has no BroadcastChannel sync. */
-const hasTabSync = () => readFileSync(join(root, 'pkg/clerk.js'), 'utf8').includes('new BroadcastChannel');
+const hasTabSync = () => readFileSync(join(root, 'pkg/index.js'), 'utf8').includes('new BroadcastChannel');
 function crossTab(name, ok, detail) {
   if (ok || hasTabSync()) return check(`${name} (cross-tab sync)`, ok, detail);
   console.log(`SKIP ${NAME}: ${name} (cross-tab sync not in library yet)`);
