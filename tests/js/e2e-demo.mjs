@@ -63,7 +63,12 @@ const fapi = (c) => Object.fromEntries(Object.entries(c).filter(([k]) => k.inclu
 
 // ---------------------------------------------------------------- the pages
 
-const { browser, context } = await launch();
+const { browser, context } = await launch().catch((e) => {
+  console.log(`FAIL ${NAME}: the browser did not start — ${e.message}`);
+  console.log(`${NAME}: 0 passed, 1 failed`);
+  clerkServer.stop();
+  process.exit(1);
+});
 const pageErrors = [];
 async function openTab(width = 1280, height = 900) {
   const page = await context.newPage();

@@ -4,6 +4,11 @@
 //    debug-build tests still pass), `new Clerk` works, a malformed key gives a typed error.
 // 2. Against clerk-server (the page on the server's own origin): password sign-in, setActive with
 //    an async beforeEmit, getToken caching (counted by the server), an organization switch.
+// 3. The page on another site than the Frontend API (localhost and 127.0.0.1), where Safari and
+//    Firefox keep third-party cookies from the API: the dev browser token in localStorage keeps
+//    the client across a reload; and with a localStorage that throws on access (WebKit and
+//    Firefox throw SecurityError when storage is denied) the library still signs in, keeping
+//    nothing.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, scriptName } from './browser.mjs';
@@ -56,8 +61,32 @@ const page = `<!doctype html><script type="module">
   } catch (e) { window.online = { ok: false, error: String(e && e.stack || e), code: e && e.code }; }
 </script>`;
 
+// Part 3's page. ?fapi= the Frontend API, ?pk= the key, ?signIn=1 signs bob in, ?storage=throws
+// makes window.localStorage throw as an engine that denies storage does.
+const crossSite = `<!doctype html><script type="module">
+  const params = new URLSearchParams(location.search);
+  if (params.get('storage') === 'throws') {
+    Object.defineProperty(window, 'localStorage', { configurable: true, get() { throw new DOMException('The operation is insecure.', 'SecurityError'); } });
+  }
+  try {
+    const { Clerk } = await import('/pkg/index.js');
+    const clerk = new Clerk(params.get('pk'), { proxyUrl: params.get('fapi') });
+    await clerk.load();
+    const out = { ok: true, atLoad: clerk.session === null ? null : clerk.session?.id };
+    if (params.get('signIn')) {
+      await clerk.client.signIn.create({ identifier: 'bob@example.com' });
+      const done = await clerk.client.signIn.attemptFirstFactor({ strategy: 'password', password: 'demo-password-1' });
+      await clerk.setActive({ session: done.createdSessionId });
+      out.sid = clerk.session?.id;
+      out.tokenSid = JSON.parse(atob((await clerk.session.getToken()).split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).sid;
+    }
+    window.crossSite = out;
+  } catch (e) { window.crossSite = { ok: false, error: String(e && e.stack || e), code: e && e.code }; }
+</script>`;
+
 const { dir, site } = prepareSite(NAME);
 writeFileSync(join(site, 'smoke.html'), page);
+writeFileSync(join(site, 'cross-site.html'), crossSite);
 const server = await startClerkServer({ db: join(dir, 'clerk.db'), www: site });
 let failed = 0, count = 0;
 function check(name, ok, detail) {
@@ -95,6 +124,23 @@ try {
   check('getToken: four calls, the same string, no request', r.cache?.same === true && r.cache.requests === 0 && r.cache.sid === r.sid, r.cache);
   check('organization switch: token claims o.id and role member',
     typeof r.org?.orgId === 'string' && r.org.active === r.org.orgId && r.org.claimId === r.org.orgId && r.org.role === 'member', r.org);
+
+  // 3. The page at localhost, the Frontend API at 127.0.0.1: two sites.
+  const { publishable_key: pk } = await (await fetch(`${server.base}/__dev/instance`)).json();
+  const port = new URL(server.base).port;
+  const open = async (query) => {
+    await tab.goto(`http://localhost:${port}/cross-site.html?fapi=${encodeURIComponent(server.base)}&pk=${pk}${query}`);
+    return tab.waitForFunction(() => window.crossSite, null, { timeout: 30000 }).then((h) => h.jsonValue());
+  };
+  let x = await open('&signIn=1');
+  check('cross-site: signs in, the token is the session\'s', x.ok === true && x.atLoad === null && typeof x.sid === 'string' && x.tokenSid === x.sid, x);
+  const sid = x.sid;
+  x = await open('');
+  check('cross-site: still signed in after a reload (dev browser in localStorage)', x.ok === true && x.atLoad === sid, { x, sid });
+  x = await open('&storage=throws&signIn=1');
+  check('storage that throws: load and sign-in still work', x.ok === true && x.atLoad === null && typeof x.sid === 'string' && x.tokenSid === x.sid, x);
+  x = await open('&storage=throws');
+  check('storage that throws: nothing kept, a reload starts signed out', x.ok === true && x.atLoad === null, x);
 } catch (e) {
   check('test ran to the end', false, String(e?.stack ?? e));
 } finally {
