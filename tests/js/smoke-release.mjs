@@ -94,12 +94,13 @@ function check(name, ok, detail) {
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${NAME}: ${name}${ok || detail === undefined ? '' : ` — ${JSON.stringify(detail)}`}`);
   if (!ok) failed++;
 }
-const { browser, context } = await launch().catch((e) => {
+const { browser, context, version } = await launch().catch((e) => {
   server.stop();
   console.log(`FAIL ${NAME}: the browser did not start — ${e.message}`);
   console.log(`${NAME}: 0 passed, 1 failed`);
   process.exit(1);
 });
+if (version) console.log(`${NAME}: in ${version}`);
 try {
   if (!server.started) throw new Error(`clerk-server did not start: ${server.log()}`);
   const tab = await context.newPage();

@@ -77,12 +77,17 @@ export async function launchWebDriver(engine) {
   const [bin, args] = spec.driver();
   const env = xvfb ? { ...process.env, DISPLAY: xvfb.display } : process.env;
   const driver = spawn(bin, [...args, `--port=${port}`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // WEBDRIVER_LOG=1 shows the driver's own log (which command it is stuck on, say).
   if (process.env.WEBDRIVER_LOG) driver.stderr.on('data', (d) => process.stderr.write(d));
   let driverLog = '';
   driver.stderr.on('data', (d) => { driverLog += d; });
   const spawnError = new Promise((_, reject) => driver.on('error', (e) => reject(new Error(`${bin}: ${e.message}`))));
+  spawnError.catch(() => {}); // only awaited while the driver starts
   const base = `http://127.0.0.1:${port}`;
   const stopAll = () => { driver.kill(); xvfb?.stop(); };
+  // A script that ends without browser.close() (an uncaught error) leaves no driver, browser or
+  // Xvfb behind: the driver ends its browser when it is killed.
+  process.on('exit', stopAll);
   let session;
   try {
     for (let waited = 0; ; waited += 100) {
