@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clerk_token::{
-    PublicKey, SigningKey, VerifyOptions, decode_cache_claims, decode_unverified, payload_json,
+    PublicKey, SigningKey, VerifyOptions, decode_unverified, payload_json,
     verify_and_validate, verify_with_key_set,
 };
 
@@ -290,14 +290,12 @@ fn damage(b: &mut Bytes, token: &mut String) {
 pub fn check(case: &Case) {
     let Case { token, options } = case;
     let unverified = decode_unverified(token);
-    let cache = decode_cache_claims(token);
     let payload = payload_json(token);
     let verified = verify_and_validate(token, public_key(), options);
     let by_set = verify_with_key_set(token, std::slice::from_ref(public_key()), options);
 
     let errors = [
         unverified.as_ref().err(),
-        cache.as_ref().err(),
         payload.as_ref().err(),
     ];
     for error in errors.into_iter().flatten() {
@@ -305,9 +303,6 @@ pub fn check(case: &Case) {
     }
     if let Err(error) = &verified {
         let _ = (error.to_string(), error.reason());
-    }
-    if let Ok(cache) = &cache {
-        let _ = cache.organization_id();
     }
     // The one key of the set is the same key: a set can only be stricter (on `kid`).
     if let Ok(claims) = &by_set {

@@ -10,33 +10,46 @@ import type { Verification } from './types';
 type Raw = Record<string, unknown>;
 
 abstract class Attempt {
-  protected readonly core: Core;
+  readonly #core: Core;
+  readonly #kind: 'sign_in' | 'sign_up';
   readonly #answer: Raw | null;
   #readFor?: object;
   #current: Raw | null = null;
 
-  /** @internal */
-  constructor(core: Core, answer: Raw | null) {
-    this.core = core;
+  /** Made by the library; apps get these objects from a `Clerk`. */
+  constructor(core: Core, kind: 'sign_in' | 'sign_up', answer: Raw | null) {
+    this.#core = core;
+    this.#kind = kind;
     this.#answer = answer;
   }
 
-  protected abstract readonly kind: 'sign_in' | 'sign_up';
-
   protected field(key: string): any {
-    const state = this.core.state;
+    const state = this.#core.state;
     if (this.#readFor !== state) {
       this.#readFor = state;
-      this.#current = this.core.query(Query.Attempt, { kind: this.kind, answer: this.#answer });
+      this.#current = this.#core.query(Query.Attempt, { kind: this.#kind, answer: this.#answer });
     }
     return view(this.#current)?.[key] ?? null;
   }
+
+  /** Runs a step; resolves to a new object showing the step's answer. */
+  protected run<T>(make: (core: Core, answer: Raw) => T, step: string, params: unknown, extra?: object): Promise<T> {
+    const core = this.#core;
+    const op = this.#kind === 'sign_in' ? Call.SignIn : Call.SignUp;
+    return core.call(op, { step, params: params ?? {}, ...extra }).then((answer: Raw) => make(core, answer));
+  }
 }
+
+const signIn = (core: Core, answer: Raw) => new SignIn(core, answer);
+const signUp = (core: Core, answer: Raw) => new SignUp(core, answer);
 
 export type SignInStatus = 'needs_identifier' | 'needs_first_factor' | 'needs_second_factor' | 'needs_new_password' | 'complete';
 
 export class SignIn extends Attempt {
-  protected readonly kind = 'sign_in';
+  /** Made by the library; apps get these objects from a `Clerk`. */
+  constructor(core: Core, answer: Raw | null) {
+    super(core, 'sign_in', answer);
+  }
   get id(): string | null {
     return this.field('id');
   }
@@ -69,7 +82,7 @@ export class SignIn extends Attempt {
   }
 
   #step(step: string, params: unknown, extra?: object): Promise<SignIn> {
-    return this.core.call(Call.SignIn, { step, params: params ?? {}, ...extra }).then((answer: Raw) => new SignIn(this.core, answer));
+    return this.run(signIn, step, params, extra);
   }
   /** Starts a sign-in; the browser's locale and time zone go with it, as with clerk-js. */
   create(params: { identifier?: string; password?: string; strategy?: string; [key: string]: unknown }): Promise<SignIn> {
@@ -101,7 +114,10 @@ interface SignUpParams {
 }
 
 export class SignUp extends Attempt {
-  protected readonly kind = 'sign_up';
+  /** Made by the library; apps get these objects from a `Clerk`. */
+  constructor(core: Core, answer: Raw | null) {
+    super(core, 'sign_up', answer);
+  }
   get id(): string | null {
     return this.field('id');
   }
@@ -143,7 +159,7 @@ export class SignUp extends Attempt {
   }
 
   #step(step: string, params: unknown): Promise<SignUp> {
-    return this.core.call(Call.SignUp, { step, params: params ?? {} }).then((answer: Raw) => new SignUp(this.core, answer));
+    return this.run(signUp, step, params);
   }
   create(params: SignUpParams): Promise<SignUp> {
     return this.#step('create', params);

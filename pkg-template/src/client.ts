@@ -10,7 +10,7 @@ export class Client {
   readonly object = 'client' as const;
   readonly #core: Core;
 
-  /** @internal */
+  /** Made by the library; apps get these objects from a `Clerk`. */
   constructor(core: Core) {
     this.#core = core;
   }

@@ -30,7 +30,7 @@ export class ClerkError extends Error {
   readonly retryAfter?: number;
   readonly errors: ClerkAPIError[];
 
-  /** @internal */
+  /** Made by the library; apps get these objects from a `Clerk`. */
   constructor(json: ErrorJson) {
     super(json.message);
     this.name = json.status === null ? 'ClerkError' : 'ClerkAPIResponseError';

@@ -11,7 +11,7 @@ export class Token {
   readonly #core: Core;
   readonly #raw: string;
 
-  /** @internal */
+  /** Made by the library; apps get these objects from a `Clerk`. */
   constructor(core: Core, raw: string) {
     this.#core = core;
     this.#raw = raw;
@@ -34,7 +34,7 @@ export class Session {
   readonly #core: Core;
   readonly #fallback: RawSession;
 
-  /** @internal */
+  /** Made by the library; apps get these objects from a `Clerk`. */
   constructor(core: Core, id: string, raw: RawSession) {
     this.#core = core;
     this.id = id;

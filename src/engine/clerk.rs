@@ -5,7 +5,7 @@
 //! borrowed across an `.await` or while a listener runs, so listeners may call back in.
 
 use super::error::{ClerkError, Result, codes};
-use super::fapi::{self, Fapi};
+use super::fapi::{self, FrontendApi};
 use super::json::{DecodeError, object};
 use super::listeners::Listeners;
 use super::platform::{Broadcast, Clock, Spawner, Storage, Transport};
@@ -115,9 +115,9 @@ pub struct Platform {
 }
 
 /// The fields of one instance, grouped by concern; each group's rules live in its own module.
-pub(crate) struct Inner {
+pub(crate) struct Instance {
     pub(super) identity: Identity,
-    pub(super) fapi: Fapi,
+    pub(super) fapi: FrontendApi,
     pub(super) clock: Rc<dyn Clock>,
     pub(super) spawner: Rc<dyn Spawner>,
     /// Changed only through [`Clerk::apply`] (state.rs).
@@ -140,10 +140,10 @@ pub(super) struct Identity {
 }
 
 #[derive(Clone)]
-pub struct Clerk(pub(crate) Rc<Inner>);
+pub struct Clerk(pub(crate) Rc<Instance>);
 
 /// A reference that does not keep the instance alive (for the tab channel's handler).
-pub struct WeakClerk(std::rc::Weak<Inner>);
+pub struct WeakClerk(std::rc::Weak<Instance>);
 
 impl WeakClerk {
     pub fn upgrade(&self) -> Option<Clerk> {
@@ -166,8 +166,8 @@ impl Clerk {
         let uses_dev_browser = key.instance_type == InstanceType::Development
             && fapi::needs_dev_browser(&key.frontend_api, &base_url, options.page_origin.as_deref());
         let refresh = RefreshSchedule::new(platform.clock.now_ms());
-        let fapi = Fapi::new(base_url, uses_dev_browser, platform.transport, platform.clock.clone(), platform.storage);
-        Ok(Clerk(Rc::new(Inner {
+        let fapi = FrontendApi::new(base_url, uses_dev_browser, platform.transport, platform.clock.clone(), platform.storage);
+        Ok(Clerk(Rc::new(Instance {
             identity: Identity { publishable_key: publishable_key.to_owned(), key, proxy_url },
             fapi,
             clock: platform.clock,

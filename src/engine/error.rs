@@ -34,6 +34,11 @@ fn envelope_errors(body: &str) -> Vec<ApiErrorItem> {
     items.iter().filter(|e| e.is_object()).map(ApiErrorItem::from_json).collect()
 }
 
+/// Whether an HTTP status says the same request may succeed later (429 and 5xx).
+pub(crate) fn is_retryable_status(status: u16) -> bool {
+    status == 429 || status >= 500
+}
+
 /// Codes of errors raised by the client itself rather than by the server.
 pub mod codes {
     pub const NETWORK: &str = "network_error";
@@ -143,14 +148,6 @@ impl ClerkError {
             ("retry_after", number(self.retry_after)),
             ("errors", Json::Array(items.iter().map(item).collect())),
         ])
-    }
-
-    /// Whether retrying the same request may succeed (network failures, 429 and 5xx).
-    pub fn is_retryable(&self) -> bool {
-        match self.status {
-            None => self.code == codes::NETWORK,
-            Some(s) => s == 429 || s >= 500,
-        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! The Frontend API over a [`Transport`]: URL building, method tunnelling, dev-browser identity,
 //! envelopes, typed errors and retries of idempotent requests.
 
-use super::error::{ClerkError, Result};
+use super::error::{ClerkError, Result, is_retryable_status};
+use super::form;
 use super::platform::{Clock, HttpRequest, HttpResponse, Method, Storage, Transport};
 use super::json::Json;
 use std::cell::{Cell, RefCell};
@@ -72,7 +73,7 @@ pub enum Retry {
     Once,
 }
 
-pub struct Fapi {
+pub struct FrontendApi {
     /// `<origin>[/prefix]/v1`, without a trailing slash.
     base_url: String,
     /// Development instances identify the browser by a dev-browser token in the query string,
@@ -86,7 +87,7 @@ pub struct Fapi {
     jitter_seed: Cell<u64>,
 }
 
-impl Fapi {
+impl FrontendApi {
     pub fn new(
         base_url: String,
         uses_dev_browser: bool,
@@ -97,7 +98,7 @@ impl Fapi {
         let storage_key = ["clerk_db_jwt:", &base_url].concat();
         let stored = if uses_dev_browser { storage.get(&storage_key) } else { None };
         let seed = clock.now_ms() | 1;
-        Fapi {
+        FrontendApi {
             base_url,
             uses_dev_browser,
             dev_browser_token: RefCell::new(stored),
@@ -119,18 +120,15 @@ impl Fapi {
 
     /// The full URL of `path` (starting with `/`), with the query every request carries.
     pub fn url(&self, path: &str, verb: Verb, extra_query: &[(&str, &str)]) -> String {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        query.append_pair("__clerk_api_version", API_VERSION);
+        let mut query = form::encode([("__clerk_api_version", API_VERSION)]);
         if let Some(method) = verb.tunnelled() {
-            query.append_pair("_method", method);
+            form::encode_into(&mut query, [("_method", method)]);
         }
         if let Some(token) = self.dev_browser_token.borrow().as_deref() {
-            query.append_pair("__clerk_db_jwt", token);
+            form::encode_into(&mut query, [("__clerk_db_jwt", token)]);
         }
-        for (k, v) in extra_query {
-            query.append_pair(k, v);
-        }
-        [&self.base_url, path, "?", &query.finish()].concat()
+        form::encode_into(&mut query, extra_query.iter().copied());
+        [&self.base_url, path, "?", &query].concat()
     }
 
     /// Makes sure a development instance has a dev-browser token before the first request.
@@ -182,7 +180,7 @@ impl Fapi {
             method: if verb == Verb::Get { Method::Get } else { Method::Post },
             url: fapi.url(path, verb, query),
             form_body: (verb != Verb::Get).then(|| {
-                form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish()
+                form::encode(form.iter().copied())
             }),
         };
         let response = self.send_with_retries(build(self), retry).await?;
@@ -205,8 +203,7 @@ impl Fapi {
                     if let Some(token) = response.dev_browser_jwt.clone().filter(|t| !t.is_empty()) {
                         self.store_dev_browser_token(Some(token));
                     }
-                    let retryable = response.status == 429 || response.status >= 500;
-                    if !retryable || retry == Retry::Once || attempt >= MAX_ATTEMPTS {
+                    if !is_retryable_status(response.status) || retry == Retry::Once || attempt >= MAX_ATTEMPTS {
                         return Ok(response);
                     }
                     ClerkError::from_response(response.status, &response.body, response.retry_after)

@@ -20,6 +20,7 @@ mod state;
 pub mod view;
 pub mod error;
 pub mod fapi;
+mod form;
 pub mod json;
 pub mod platform;
 pub mod resources;

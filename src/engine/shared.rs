@@ -13,9 +13,9 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
-pub struct LocalShared<T: Clone>(Rc<RefCell<Inner<T>>>);
+pub struct LocalShared<T: Clone>(Rc<RefCell<SharedState<T>>>);
 
-struct Inner<T> {
+struct SharedState<T> {
     /// `None` once finished, and while a poll further up the stack is driving it.
     future: Option<LocalBoxFuture<'static, T>>,
     output: Option<T>,
@@ -48,7 +48,7 @@ impl Wake for Waiters {
 
 impl<T: Clone> LocalShared<T> {
     pub fn new(future: LocalBoxFuture<'static, T>) -> Self {
-        LocalShared(Rc::new(RefCell::new(Inner { future: Some(future), output: None, waiters: Arc::default() })))
+        LocalShared(Rc::new(RefCell::new(SharedState { future: Some(future), output: None, waiters: Arc::default() })))
     }
 }
 

@@ -15,7 +15,7 @@ use super::shared::LocalShared;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenKey {
     pub session_id: String,
     pub template: Option<String>,

@@ -60,48 +60,6 @@ pub fn decode_unverified(token: &str) -> Result<SessionClaims, TokenError> {
         .map_err(|e| TokenError::InvalidClaims(e.to_string()))
 }
 
-#[cfg(feature = "claims")]
-/// The few claims a client needs to cache a token: its times, its session and organization.
-///
-/// Decoding only these (unknown claims are skipped, nothing is collected) keeps a wasm client
-/// small; [`decode_unverified`] gives every claim.
-#[derive(serde::Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct CacheClaims {
-    pub exp: i64,
-    #[serde(default)]
-    pub iat: i64,
-    #[serde(default)]
-    pub sid: Option<String>,
-    #[serde(default)]
-    o: Option<OrgId>,
-    /// The v1 token format's organization claim.
-    #[serde(default)]
-    org_id: Option<String>,
-}
-
-#[cfg(feature = "claims")]
-#[derive(serde::Deserialize, Clone, Debug, PartialEq, Eq)]
-struct OrgId {
-    id: String,
-}
-
-#[cfg(feature = "claims")]
-impl CacheClaims {
-    /// The active organization the token is for (`o.id`, or v1's `org_id`).
-    pub fn organization_id(&self) -> Option<&str> {
-        self.o.as_ref().map(|o| o.id.as_str()).or(self.org_id.as_deref())
-    }
-}
-
-#[cfg(feature = "claims")]
-/// Decodes the [`CacheClaims`] of a token **without checking its signature** (see
-/// [`decode_unverified`] for when that is right).
-pub fn decode_cache_claims(token: &str) -> Result<CacheClaims, TokenError> {
-    let parts = split(token)?;
-    let bytes = decode_segment(parts.payload, "payload")?;
-    serde_json::from_slice(&bytes).map_err(|e| TokenError::InvalidClaims(e.to_string()))
-}
-
 /// The payload of a token as JSON text, undecoded, for hosts that parse JSON themselves.
 pub fn payload_json(token: &str) -> Result<String, TokenError> {
     let parts = split(token)?;

@@ -6,7 +6,7 @@
 //!
 //! With the default feature `claims` (serde):
 //! * [`SessionClaims`] (Clerk's v2 claims, with [`OrgClaim`] and [`OrgPermissions`] for the
-//!   compact organization claims), [`decode_unverified`] and [`decode_cache_claims`].
+//!   compact organization claims) and [`decode_unverified`].
 //!
 //! With the default feature `verify` (RustCrypto's `rsa` and `sha2`):
 //! * `SigningKey` / `PublicKey`: RSA-2048 keys with e = 65537 as PKCS#8/SPKI PEM and JWK,
@@ -27,7 +27,7 @@ mod verify;
 #[cfg(feature = "claims")]
 pub use claims::{OrgClaim, OrgPermissions, SessionClaims};
 #[cfg(feature = "claims")]
-pub use decode::{CacheClaims, decode_cache_claims, decode_unverified};
+pub use decode::decode_unverified;
 pub use decode::{MAX_TOKEN_LEN, TokenError, payload_json};
 pub use publishable_key::{
     InstanceType, KeyError, PublishableKey, encode_publishable_key, parse_publishable_key,

@@ -126,8 +126,8 @@ export async function main(publishableKey: string): Promise<void> {
   session.checkAuthorization({ reverification: 'sometimes' });
   // @ts-expect-error: user may be null or undefined
   const name: string = clerk.user.firstName;
-  // @ts-expect-error: getToken resolves to string | null
-  const s: string = await session.getToken();
+  // @ts-expect-error: getToken resolves to a string ('' when throwOnError is false), never null
+  const s: null = await session.getToken();
   // @ts-expect-error: not a SessionStatus
   if (session.status === 'logged_in') console.log(name, s);
   // @ts-expect-error: read-only
