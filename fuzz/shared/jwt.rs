@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clerk_token::{
-    PublicKey, SigningKey, VerifyOptions, decode_unverified, payload_json,
+    PublicKey, SigningKey, TokenKind, VerifyOptions, decode_unverified, payload_json,
     verify_and_validate, verify_with_key_set,
 };
 
@@ -240,6 +240,7 @@ fn options(b: Option<&mut Bytes>) -> VerifyOptions {
         issuer: Some(ISSUER.into()),
         clock_skew_secs: 5,
         now: Some(NOW),
+        token_kind: TokenKind::Session,
     };
     let Some(b) = b else { return fixed };
     VerifyOptions {
@@ -260,6 +261,7 @@ fn options(b: Option<&mut Bytes>) -> VerifyOptions {
             2 => NOW + i64::from(b.u16() as i16),
             _ => b.u64() as i64,
         }),
+        token_kind: TokenKind::Session,
     }
 }
 

@@ -793,8 +793,11 @@ async fn check_one(http: &reqwest::Client, base: &str, sk: &str, check: &Check) 
                     return Err(format!("dev browser {}: client {}, expected {}", d.token, client["id"], s.client_id));
                 }
                 let listed = client["sessions"].as_array().is_some_and(|a| a.iter().any(|x| x["id"] == s.id.as_str()));
-                let can_be_listed = s.status == "active" || s.pending == Some("active");
-                let can_be_absent = s.status != "active" || s.pending.is_some();
+                // The client lists active and ended sessions, not removed ones (server/README.md,
+                // "Session lifecycle").
+                let on_client = |status: &str| matches!(status, "active" | "ended");
+                let can_be_listed = on_client(s.status) || s.pending.is_some_and(on_client);
+                let can_be_absent = !on_client(s.status) || s.pending.is_some_and(|p| !on_client(p));
                 if (listed && !can_be_listed) || (!listed && !can_be_absent) {
                     return Err(format!("client {}: session {} listed={listed}, acknowledged {} (pending {:?})", s.client_id, s.id, s.status, s.pending));
                 }

@@ -2,12 +2,15 @@
 //! library call) and Backend API (what @clerk/backend and `clerk-backend-api` call) on one port.
 
 pub mod bapi;
+pub mod clock;
+pub mod client_uat;
 pub mod config;
 pub mod dev;
 pub mod errors;
 pub mod extract;
 pub mod fapi;
 pub mod faults;
+pub mod handshake;
 pub mod limits;
 pub mod render;
 pub mod seed;
@@ -60,6 +63,10 @@ pub struct Inner {
     pub faults: faults::Faults,
     /// Recent failed sign-in attempts per user, email address and IP (`limits`).
     pub failures: limits::Failures,
+    /// "Now" for everything time-based; development tests move it on (`/__dev/clock`).
+    pub clock: clock::Clock,
+    /// Handshake directives waiting for the app's server to fetch them by nonce.
+    pub handshakes: handshake::Nonces,
 }
 
 impl Deref for AppState {
@@ -70,6 +77,22 @@ impl Deref for AppState {
 }
 
 impl AppState {
+    /// The server clock in ms since the epoch (see [`clock`]).
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Persists time-based session states (`expired`, `abandoned`) so that status filters and
+    /// other readers of the database see them without anyone asking for the session.
+    pub async fn sweep_sessions(&self) -> ApiResult<()> {
+        let now = self.now();
+        self.db(move |tx| {
+            tx.expire_sessions(now)?;
+            Ok(Ok(()))
+        })
+        .await
+    }
+
     /// Runs `f` in one database transaction on the blocking pool.
     pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
     where
@@ -96,7 +119,7 @@ impl AppState {
             println!("[email] to={to} subject={subject:?} code={code}");
         }
         let msg = serde_json::json!({
-            "to": to, "subject": subject, "code": code, "sent_at": util::now_ms(),
+            "to": to, "subject": subject, "code": code, "sent_at": self.now(),
         });
         let mut outbox = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
         outbox.entry(to.to_lowercase()).or_default().push(msg);
@@ -170,15 +193,25 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
         public_key_pem: key.public_key().to_spki_pem(),
         key,
         secret_key: instance.secret_key,
-        publishable_key: encode_publishable_key(InstanceType::Development, &host),
+        publishable_key: encode_publishable_key(
+            if config.production {
+                InstanceType::Production
+            } else {
+                InstanceType::Development
+            },
+            &host,
+        ),
         issuer: format!("http://{host}"),
         outbox: Mutex::new(HashMap::new()),
         counters: Mutex::new(BTreeMap::new()),
         injected_failures: Mutex::new(HashMap::new()),
         faults: faults::Faults::new(config.faults.clone().filter(|_| config.dev)),
         failures: limits::Failures::default(),
+        clock: clock::Clock::default(),
+        handshakes: handshake::Nonces::default(),
         config,
     }));
+    spawn_session_sweeper(state.clone());
 
     let app = app(state.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -194,6 +227,26 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
         }
     });
     Ok(Server { addr, state, shutdown: Some(tx), task })
+}
+
+/// Runs [`AppState::sweep_sessions`] every `Config::sweep_interval` (a minute) until the server
+/// is dropped. Responses never depend on it (status is also computed on read); it is for readers
+/// of the database itself, such as status filters.
+fn spawn_session_sweeper(state: AppState) {
+    let weak = Arc::downgrade(&state.0);
+    let every = state.config.sweep_interval;
+    drop(state);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(inner) = weak.upgrade() else { return };
+            if let Err(e) = AppState(inner).sweep_sessions().await {
+                eprintln!("session sweep: {}", e.long_message);
+            }
+        }
+    });
 }
 
 /// The whole HTTP service: CORS, then method tunnelling, then the router.
@@ -216,21 +269,40 @@ pub fn app(
     // one fails when read past it (see `extract::Input`). CORS goes outside so that browsers can
     // read the 413.
     let limited = RequestBodyLimitLayer::new(extract::BODY_LIMIT).layer(tunnelled);
-    let typed = tower::util::MapResponseLayer::new(typed_413).layer(limited);
+    let typed = tower::util::MapResponseLayer::new(typed_errors).layer(limited);
     cors.layer(typed)
 }
 
-/// tower-http's 413 is plain text; clients expect Clerk's error envelope.
-fn typed_413<B>(resp: Response<B>) -> Response
+/// Every error is JSON in Clerk's shape. Ours already are; this catches the ones axum and
+/// tower-http answer by themselves: an empty 405 for a wrong method, a plain-text 400 for a path
+/// that does not decode (e.g. invalid UTF-8 in a `{id}`), tower-http's plain-text 413, and
+/// anything else that is not `application/json`. A 405 keeps its `Allow` header.
+fn typed_errors<B>(resp: Response<B>) -> Response
 where
     B: http_body::Body<Data = axum::body::Bytes> + Send + 'static,
     B::Error: Into<axum::BoxError>,
 {
+    use axum::http::StatusCode;
     let is_json = resp.headers().get(axum::http::header::CONTENT_TYPE).is_some_and(|v| v == "application/json");
-    if resp.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE && !is_json {
-        return axum::response::IntoResponse::into_response(ApiError::body_too_large());
+    let status = resp.status();
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return resp.map(axum::body::Body::new);
     }
-    resp.map(axum::body::Body::new)
+    let error = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::body_too_large(),
+        StatusCode::NOT_FOUND => ApiError::not_found("resource"),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(status, "method_not_allowed", "Method not allowed")
+            .long("This endpoint does not support the request's HTTP method."),
+        StatusCode::BAD_REQUEST => ApiError::bad_request("malformed_request", "Malformed request")
+            .long("The request could not be understood, for example because its path is not valid UTF-8."),
+        _ => ApiError::new(status, "request_failed", status.canonical_reason().unwrap_or("Request failed")),
+    };
+    let allow = resp.headers().get(axum::http::header::ALLOW).cloned();
+    let mut typed = axum::response::IntoResponse::into_response(error);
+    if let Some(allow) = allow {
+        typed.headers_mut().insert(axum::http::header::ALLOW, allow);
+    }
+    typed
 }
 
 fn router(state: AppState) -> Router {
@@ -239,6 +311,12 @@ fn router(state: AppState) -> Router {
         // Only the Frontend API gets random faults: it is what clients must survive, while the
         // Backend API and /__dev/* are what tests use to set up and check.
         fapi = fapi.route_layer(middleware::from_fn_with_state(state.clone(), faults::inject));
+    }
+    if state.config.production {
+        fapi = fapi.route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            client_uat::set_client_uat,
+        ));
     }
     let mut app = Router::new().merge(fapi).merge(bapi::routes(state.clone()));
     if state.config.dev {
@@ -316,7 +394,15 @@ fn cors_layer(state: &AppState) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
-fn is_loopback_origin(o: &str) -> bool {
+/// Whether `origin` (scheme://host[:port]) may receive the browser: CORS and redirects
+/// (`GET /v1/client/touch`) share this list.
+pub fn is_allowed_origin(state: &AppState, origin: &str) -> bool {
+    state.config.allowed_origins.iter().any(|a| a == origin)
+        || origin == state.issuer
+        || (state.config.dev && is_loopback_origin(origin))
+}
+
+pub(crate) fn is_loopback_origin(o: &str) -> bool {
     ["http://127.0.0.1", "http://localhost"].iter().any(|base| {
         o.strip_prefix(base)
             .is_some_and(|rest| rest.is_empty() || rest.strip_prefix(':').is_some_and(|p| p.parse::<u16>().is_ok()))

@@ -74,11 +74,15 @@ async fn password_sign_in_token_touch_end_flow() {
     assert!(r.body["response"]["last_active_at"].as_i64().unwrap() > before);
     assert_eq!(r.body["client"]["last_active_session_id"], sid.as_str());
 
-    // End: the session is ended, leaves the client and mints nothing.
+    // End: the session is ended, stays on the client as `ended` ("the Session remains in the
+    // Client object"), is no longer the active one and mints nothing.
     let r = b.post(&format!("/v1/client/sessions/{sid}/end"), &[]).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["response"]["status"], "ended");
-    assert_eq!(r.body["client"]["sessions"], json!([]));
+    let sessions = r.body["client"]["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!((&sessions[0]["id"], &sessions[0]["status"]), (&json!(sid), &json!("ended")));
+    assert_eq!(sessions[0]["last_active_token"], Value::Null);
     assert_eq!(r.body["client"]["last_active_session_id"], Value::Null);
     let r = b.post(&format!("/v1/client/sessions/{sid}/tokens"), &[]).await;
     assert_eq!(r.status, 401);

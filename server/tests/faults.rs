@@ -138,7 +138,7 @@ async fn only_frontend_api_routes_are_faulted_and_fail_next_still_works() {
     faults(&t, "rate=1&kinds=500&reset=true").await;
     let http = reqwest::Client::new();
     // Backend API, development endpoints and CORS preflights answer normally.
-    assert_eq!(t.bapi().get("/v1/sessions").await.status, 200);
+    assert_eq!(t.bapi().get(&format!("/v1/sessions?user_id={}", t.seeded.bob_id)).await.status, 200);
     assert_eq!(t.bapi().get("/v1/users").await.status, 200);
     assert_eq!(http.get(t.url("/v1/jwks")).send().await.unwrap().status(), 200);
     for path in ["/__dev/requests", "/__dev/instance", "/__dev/emails?to=bob@example.com"] {

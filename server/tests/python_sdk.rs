@@ -35,5 +35,6 @@ async fn python_backend_sdk_sessions_jwks_and_verify_token() {
     assert_eq!(out["verified_sid"], true, "the SDK's verify_token accepts our token via /v1/jwks");
     assert_eq!(out["revoked"], "revoked");
     assert_eq!(out["missing"][0], "ClerkErrors", "{out}");
+    assert_eq!(out["list_without_filter"], json!(["ClerkErrors", "form_param_missing"]), "{out}");
     t.server.stop().await;
 }

@@ -361,10 +361,19 @@ async fn ended_removed_revoked_and_expired_sessions_mint_nothing() {
             assert_eq!((r.status.as_u16(), r.code()), (status, code), "{how}: {path}: {:?}", r.body);
             assert!(r.body.get("jwt").is_none());
         }
-        // Not listed among the client's sessions.
+        // Ended and revoked sessions stay on their client with their status (Clerk's
+        // SessionStatus and revoke references); removed and expired ones are not listed. None
+        // is signed in or active.
         let c = b.get("/v1/client").await;
-        let listed = c.body["response"]["sessions"].as_array().into_iter().flatten().any(|s| s["id"] == sid.as_str());
-        assert!(!listed, "{how}: still listed");
+        let listed: Vec<&Value> =
+            c.body["response"]["sessions"].as_array().into_iter().flatten().filter(|s| s["id"] == sid.as_str()).collect();
+        let stays = matches!(*how, "end" | "revoke");
+        assert_eq!(listed.len(), usize::from(stays), "{how}: listed {listed:?}");
+        if let Some(s) = listed.first() {
+            assert_eq!(s["status"], *expected, "{how}");
+            assert_eq!(s["last_active_token"], Value::Null, "{how}");
+        }
+        assert_eq!(c.body["response"]["last_active_session_id"], Value::Null, "{how}");
         // Backend API: no token either, and the status stayed what it was (touch did not revive).
         for path in ["tokens", "tokens/demo"] {
             let r = api.post(&format!("/v1/sessions/{sid}/{path}"), None).await;
@@ -390,7 +399,7 @@ async fn backend_api_needs_the_exact_secret_key() {
     let sk = t.sk();
     let sid = t.browser().sign_in("bob@example.com").await;
     let users_before = api.get("/v1/users?limit=500").await.body.as_array().unwrap().len();
-    let sessions_before = api.get("/v1/sessions?paginated=true").await.body["total_count"].clone();
+    let sessions_before = api.get(&format!("/v1/sessions?user_id={}&paginated=true", t.seeded.bob_id)).await.body["total_count"].clone();
     let routes: Vec<(Method, String, Value)> = vec![
         (Method::GET, "/v1/sessions".into(), Value::Null),
         (Method::POST, "/v1/sessions".into(), json!({"user_id": t.seeded.bob_id})),
@@ -442,7 +451,7 @@ async fn backend_api_needs_the_exact_secret_key() {
     }
     // Nothing happened: no user, session, template or organization change, the session is active.
     assert_eq!(api.get("/v1/users?limit=500").await.body.as_array().unwrap().len(), users_before);
-    assert_eq!(api.get("/v1/sessions?paginated=true").await.body["total_count"], sessions_before);
+    assert_eq!(api.get(&format!("/v1/sessions?user_id={}&paginated=true", t.seeded.bob_id)).await.body["total_count"], sessions_before);
     assert_eq!(api.get(&format!("/v1/sessions/{sid}")).await.body["status"], "active");
     let templates = api.get("/v1/jwt_templates").await.body;
     assert!(templates["data"].as_array().unwrap().iter().all(|t| t["name"] != "evil"));
@@ -479,6 +488,8 @@ async fn development_endpoints_do_not_exist_outside_development_mode() {
         (Method::GET, "/__dev/faults"),
         (Method::POST, "/__dev/faults?rate=1"),
         (Method::POST, "/__dev/fail_next?route=GET%20/v1/environment&status=500"),
+        (Method::GET, "/__dev/clock"),
+        (Method::POST, "/__dev/clock?advance_ms=86400000"),
     ] {
         let r = into_resp(http.request(method.clone(), format!("{}{path}", server.url())).send().await.unwrap()).await;
         assert_eq!((r.status.as_u16(), r.code()), (404, "resource_not_found"), "{method} {path}");
@@ -588,7 +599,7 @@ async fn guessing_is_limited_per_ip_address_across_users() {
         .unwrap();
     let other = Browser { http, base: t.server.url(), origin: Some(ORIGIN.into()), extra_query: None };
     other.sign_in("bob@example.com").await;
-    assert_eq!(api.get("/v1/sessions").await.status, 200);
+    assert_eq!(api.get(&format!("/v1/sessions?user_id={}", t.seeded.bob_id)).await.status, 200);
     t.server.stop().await;
 }
 
@@ -778,7 +789,7 @@ async fn sql_injection_through_every_filter_and_parameter_is_inert() {
             }
         }
         for key in ["status", "limit", "offset"] {
-            let r = q(&[(key, p)]).await;
+            let r = q(&[("user_id", t.seeded.bob_id.as_str()), (key, p)]).await;
             assert_eq!((r.status.as_u16(), r.code()), (422, "form_param_value_invalid"), "{key}={p}");
             assert_eq!(r.body["errors"][0]["meta"]["param_name"], key);
         }

@@ -349,11 +349,6 @@ impl Clerk {
         }
     }
 
-    /// Whether `message` is the state this tab last posted or received: an echo, which changes
-    /// nothing and must not supersede a `setActive` under way.
-    pub(crate) fn is_echo(&self, message: &str) -> bool {
-        self.0.tabs.last_state.borrow().as_deref() == Some(message)
-    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

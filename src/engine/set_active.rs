@@ -100,6 +100,11 @@ impl Clerk {
         before_emit_outcome
     }
 
+    /// Makes a `setActive` under way count as superseded: it will not emit its session.
+    pub(super) fn supersede_set_active(&self) {
+        self.0.set_active_generation.set(self.0.set_active_generation.get() + 1);
+    }
+
     /// Leaves the `undefined` step, restoring what was active before it.
     fn end_transition(&self) {
         if self.transitioning() {

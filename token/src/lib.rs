@@ -34,6 +34,6 @@ pub use publishable_key::{
 };
 #[cfg(feature = "verify")]
 pub use verify::{
-    KEY_BITS, PUBLIC_EXPONENT, PublicKey, SigningKey, VerifyError, VerifyOptions,
+    KEY_BITS, PUBLIC_EXPONENT, PublicKey, SigningKey, TokenKind, VerifyError, VerifyOptions,
     verify_and_validate, verify_with_key_set,
 };

@@ -264,6 +264,22 @@ pub struct VerifyOptions {
     pub clock_skew_secs: u64,
     /// The current time in seconds since the epoch; `None`: the system clock. For tests.
     pub now: Option<i64>,
+    /// What kind of token is expected. The default, [`TokenKind::Session`], requires `sid`.
+    pub token_kind: TokenKind,
+}
+
+/// Which Clerk token [`verify_and_validate`] expects.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A session token: `sid` is required.
+    #[default]
+    Session,
+    /// A JWT-template token (`session.getToken({template})`, BAPI
+    /// `/sessions/{id}/tokens/{template}`): its claims are the template's, so `sid` may be
+    /// absent (if present it must still be a string). Everything else is checked as for a
+    /// session token. Only ask for this where a template token is what you expect: a session
+    /// check that accepted tokens without a session would accept any template's token.
+    JwtTemplate,
 }
 
 impl Default for VerifyOptions {
@@ -273,6 +289,7 @@ impl Default for VerifyOptions {
             issuer: None,
             clock_skew_secs: 5,
             now: None,
+            token_kind: TokenKind::Session,
         }
     }
 }
@@ -378,7 +395,8 @@ impl From<TokenError> for VerifyError {
 /// `kid`, use [`verify_with_key_set`].
 ///
 /// Stricter than @clerk/backend in two ways: only RS256 is accepted (it also takes RS384/RS512,
-/// which then fail against an RS256 key anyway), and a session id (`sid`) is required.
+/// which then fail against an RS256 key anyway), and a session id (`sid`) is required unless
+/// [`VerifyOptions::token_kind`] is [`TokenKind::JwtTemplate`].
 ///
 /// ```
 /// use clerk_token::{SessionClaims, SigningKey, VerifyOptions, verify_and_validate};
@@ -497,7 +515,10 @@ impl<'a> Decoded<'a> {
         }
 
         string_claim(&payload, "sub")?.ok_or(VerifyError::MissingClaim("sub"))?;
-        string_claim(&payload, "sid")?.ok_or(VerifyError::MissingClaim("sid"))?;
+        let sid = string_claim(&payload, "sid")?;
+        if options.token_kind == TokenKind::Session && sid.is_none() {
+            return Err(VerifyError::MissingClaim("sid"));
+        }
 
         if !options.authorized_parties.is_empty() {
             // A wrongly typed azp is treated as absent: either way it is not an authorized party.

@@ -48,7 +48,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clerk_token::{
-    MAX_TOKEN_LEN, OrgPermissions, PublicKey, SessionClaims, SigningKey, VerifyError,
+    MAX_TOKEN_LEN, OrgPermissions, PublicKey, SessionClaims, SigningKey, TokenKind, VerifyError,
     VerifyOptions, verify_and_validate, verify_with_key_set,
 };
 use common::*;
@@ -800,6 +800,7 @@ fn verify(case: &Case) -> Result<SessionClaims, VerifyError> {
         issuer: case.issuer.clone(),
         clock_skew_secs: SKEW_SECS as u64,
         now: None,
+        token_kind: TokenKind::Session,
     };
     match &case.keys {
         Keys::Pem(pem) => {

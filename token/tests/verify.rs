@@ -3,8 +3,8 @@
 mod common;
 
 use clerk_token::{
-    MAX_TOKEN_LEN, OrgClaim, SessionClaims, VerifyError, VerifyOptions, decode_unverified,
-    verify_and_validate,
+    MAX_TOKEN_LEN, OrgClaim, SessionClaims, TokenKind, VerifyError, VerifyOptions,
+    decode_unverified, verify_and_validate,
 };
 use common::*;
 use serde_json::{Value, json};
@@ -216,6 +216,51 @@ fn required_claims() {
         verify_claims(claims_with(json!({ "nbf": 1.5 }))),
         VerifyError::InvalidClaim("nbf"),
     );
+}
+
+#[test]
+fn jwt_template_tokens_need_no_sid_but_only_when_asked_for() {
+    // A JWT template's token: the template's own claims, the standard ones, and no `sid`.
+    let template = claims_with(json!({ "sid": null, "role": "admin", "jti": "jti_1" }));
+    let token = key().sign(&template);
+    let as_template = VerifyOptions {
+        token_kind: TokenKind::JwtTemplate,
+        ..options()
+    };
+
+    // The default is a session token, which must carry `sid`.
+    assert_eq!(VerifyOptions::default().token_kind, TokenKind::Session);
+    assert_rejected(verify(&token), VerifyError::MissingClaim("sid"));
+
+    let claims = verify_and_validate(&token, &key().public_key(), &as_template).unwrap();
+    assert_eq!(claims.sid, None);
+    assert_eq!(claims.extra["role"], "admin");
+    assert_eq!(claims.extra["jti"], "jti_1");
+
+    // Everything else is still checked: a wrongly typed `sid`, expiry, the signature.
+    let typed = key().sign(&claims_with(json!({ "sid": 7 })));
+    assert_rejected(
+        verify_and_validate(&typed, &key().public_key(), &as_template),
+        VerifyError::InvalidClaim("sid"),
+    );
+    let late = VerifyOptions {
+        now: Some(NOW + 3600),
+        ..as_template.clone()
+    };
+    assert_eq!(
+        verify_and_validate(&token, &key().public_key(), &late)
+            .unwrap_err()
+            .reason(),
+        "token-expired"
+    );
+    let other = clerk_token::SigningKey::generate();
+    assert_rejected(
+        verify_and_validate(&other.sign(&template), &key().public_key(), &as_template),
+        VerifyError::InvalidSignature,
+    );
+    // A session token passes as a template token too (it is one with more claims).
+    let session = key().sign(&claims_with(json!({})));
+    assert!(verify_and_validate(&session, &key().public_key(), &as_template).is_ok());
 }
 
 #[test]

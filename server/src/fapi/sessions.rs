@@ -11,7 +11,6 @@ use crate::extract::{Caller, Input};
 use crate::render;
 use crate::store::SessionStatus;
 use crate::tokens::{self, OrgChoice};
-use crate::util::now_ms;
 
 #[derive(Deserialize, Default)]
 pub struct TouchForm {
@@ -132,7 +131,7 @@ pub async fn token(
     let st2 = st.clone();
     let claims = st
         .db(move |tx| {
-            let now = now_ms();
+            let now = caller.now;
             let (_, s) = client_session(tx, &caller, &id)?;
             tokens::ensure_mintable(&s, now)?;
             let choice = OrgChoice::from_param(form.organization_id.as_deref());
@@ -154,7 +153,7 @@ pub async fn template_token(
     let st2 = st.clone();
     let claims = st
         .db(move |tx| {
-            let now = now_ms();
+            let now = caller.now;
             let (_, s) = client_session(tx, &caller, &id)?;
             tokens::ensure_mintable(&s, now)?;
             let tpl = tx.jwt_template(&template)?.ok_or_else(|| ApiError::not_found("JWT template"))?;

@@ -192,12 +192,20 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
                 return Err(ApiError::unprocessable("form_identifier_not_found", "Couldn't find your account.")
                     .param("identifier"));
             };
-            // Multi-session: a user can be signed in once per client.
-            let already = tx
+            // Multi-session: a user can be signed in once per client. Single-session: only the
+            // signed-in user may sign in again, and that new session replaces the old one
+            // (`create_session`).
+            let signed_in: Vec<String> = tx
                 .sessions_of_client(&client.id)?
                 .into_iter()
-                .any(|s| s.user_id == user.id && s.effective_status(ctx.now).is_signed_in());
-            if already {
+                .filter(|s| s.effective_status(ctx.now).is_signed_in())
+                .map(|s| s.user_id)
+                .collect();
+            if st2.config.single_session {
+                if signed_in.iter().any(|u| *u != user.id) {
+                    return Err(super::session_exists());
+                }
+            } else if signed_in.contains(&user.id) {
                 return Err(ApiError::unprocessable(
                     "identifier_already_signed_in",
                     "You're already signed in",

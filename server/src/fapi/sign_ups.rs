@@ -103,6 +103,12 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
     st.db(move |tx| {
         let ctx = ctx(&caller);
         let (mut client, cookie) = ensure_client(tx, &caller, ctx.now)?;
+        // Single-session mode: a new account cannot sign in beside the signed-in one.
+        if st2.config.single_session
+            && tx.sessions_of_client(&client.id)?.iter().any(|s| s.effective_status(ctx.now).is_signed_in())
+        {
+            return Err(super::session_exists());
+        }
         let mut su = SignUp {
             id: new_id("sua"),
             client_id: client.id.clone(),

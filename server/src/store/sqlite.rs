@@ -227,6 +227,48 @@ impl Tx for SqliteTx<'_> {
         })
         .collect()
     }
+    fn memberships_in_org(
+        &mut self,
+        org_id: &str,
+        roles: &[String],
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<(Vec<(Membership, User)>, u64)> {
+        // The role lives in the JSON document; json_each turns the wanted roles (a JSON array)
+        // into a set, so the filter stays one prepared statement whatever its length. Ties in
+        // `created_at` (the seed adds both members in one millisecond) go by insertion order.
+        let roles_json = serde_json::to_string(roles).map_err(err)?;
+        let filter = "m.org_id = ?1 AND (json_array_length(?2) = 0
+             OR json_extract(m.data, '$.role') IN (SELECT value FROM json_each(?2)))";
+        let mut stmt = self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT m.data, u.data FROM memberships m JOIN users u ON u.id = m.user_id
+                 WHERE {filter} ORDER BY json_extract(m.data, '$.created_at'), m.rowid LIMIT ?3 OFFSET ?4"
+            ))
+            .map_err(err)?;
+        let rows = stmt
+            .query_map(params![org_id, roles_json, limit, offset], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(err)?;
+        let page = rows
+            .map(|row| {
+                let (m, u) = row.map_err(err)?;
+                Ok((
+                    serde_json::from_str(&m).map_err(err)?,
+                    serde_json::from_str(&u).map_err(err)?,
+                ))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let total = self.count(
+            &format!(
+                "SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE {filter}"
+            ),
+            params![org_id, roles_json],
+        )?;
+        Ok((page, total))
+    }
     fn put_membership(&mut self, m: &Membership) -> StoreResult<()> {
         self.exec(
             "INSERT OR REPLACE INTO memberships (id, org_id, user_id, data) VALUES (?1, ?2, ?3, ?4)",
@@ -306,6 +348,11 @@ impl Tx for SqliteTx<'_> {
         Ok((page, total))
     }
     fn expire_sessions(&mut self, now: i64) -> StoreResult<()> {
+        self.exec(
+            "UPDATE sessions SET status = 'abandoned', data = json_set(data, '$.status', 'abandoned', '$.updated_at', ?1)
+             WHERE status IN ('active', 'pending', 'expired') AND json_extract(data, '$.abandon_at') <= ?1",
+            params![now],
+        )?;
         self.exec(
             "UPDATE sessions SET status = 'expired', data = json_set(data, '$.status', 'expired', '$.updated_at', ?1)
              WHERE status IN ('active', 'pending') AND expire_at <= ?1",

@@ -1,6 +1,8 @@
 //! Test harness: a real server on 127.0.0.1:0 with a temporary database, and small HTTP helpers.
 #![allow(dead_code)]
 
+pub mod lifecycle;
+
 use std::path::PathBuf;
 
 use clerk_server::seed::Seeded;
@@ -26,14 +28,25 @@ pub fn config(db: PathBuf, ttl: i64) -> Config {
 
 impl TestServer {
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A seeded `--dev` server whose configuration `configure` adjusts first.
+    pub async fn start_with(configure: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let server = clerk_server::start(config(dir.path().join("clerk.db"), 60)).await.unwrap();
+        let mut config = config(dir.path().join("clerk.db"), 60);
+        configure(&mut config);
+        let server = clerk_server::start(config).await.unwrap();
         let store = server.state.store.clone();
         let seeded = tokio::task::spawn_blocking(move || clerk_server::seed::seed(&*store))
             .await
             .unwrap()
             .unwrap();
-        TestServer { server, dir, seeded }
+        TestServer {
+            server,
+            dir,
+            seeded,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -50,7 +63,11 @@ impl TestServer {
     }
 
     pub fn bapi(&self) -> Bapi {
-        Bapi { http: reqwest::Client::new(), base: self.server.url(), key: self.sk() }
+        Bapi {
+            http: reqwest::Client::new(),
+            base: self.server.url(),
+            key: self.sk(),
+        }
     }
 
     pub fn public_key(&self) -> clerk_token::PublicKey {
@@ -64,7 +81,10 @@ impl TestServer {
             .json()
             .await
             .unwrap();
-        v["latest_code"].as_str().expect("an email code was sent").to_owned()
+        v["latest_code"]
+            .as_str()
+            .expect("an email code was sent")
+            .to_owned()
     }
 }
 
@@ -92,22 +112,41 @@ impl Resp {
 pub async fn into_resp(r: reqwest::Response) -> Resp {
     let status = r.status();
     let headers = r.headers().clone();
-    let content_type = headers.get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let content_type = headers
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
     let text = r.text().await.unwrap();
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Resp { status, content_type, headers, body }
+    Resp {
+        status,
+        content_type,
+        headers,
+        body,
+    }
 }
 
 impl Browser {
     pub fn new(base: String, origin: Option<&str>) -> Self {
-        let http = reqwest::Client::builder().cookie_store(true).build().unwrap();
-        Browser { http, base, origin: origin.map(str::to_owned), extra_query: None }
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        Browser {
+            http,
+            base,
+            origin: origin.map(str::to_owned),
+            extra_query: None,
+        }
     }
 
     fn url(&self, path: &str) -> String {
         // clerk-js adds these to every request; the server must ignore them.
         let sep = if path.contains('?') { '&' } else { '?' };
-        let mut u = format!("{}{path}{sep}__clerk_api_version=2026-08-20&_clerk_js_version=6.40.0", self.base);
+        let mut u = format!(
+            "{}{path}{sep}__clerk_api_version=2026-08-20&_clerk_js_version=6.40.0",
+            self.base
+        );
         if let Some(q) = &self.extra_query {
             u.push('&');
             u.push_str(q);
@@ -132,7 +171,11 @@ impl Browser {
     }
 
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Resp {
-        let mut rb = self.http.post(self.url(path)).header("content-type", content_type).body(body);
+        let mut rb = self
+            .http
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body);
         if let Some(o) = &self.origin {
             rb = rb.header("origin", o);
         }
@@ -141,27 +184,56 @@ impl Browser {
 
     /// Password sign-in; returns the created session id.
     pub async fn sign_in(&self, email: &str) -> String {
-        let r = self.post("/v1/client/sign_ins", &[("identifier", email), ("password", PASSWORD), ("strategy", "password")]).await;
+        let r = self
+            .post(
+                "/v1/client/sign_ins",
+                &[
+                    ("identifier", email),
+                    ("password", PASSWORD),
+                    ("strategy", "password"),
+                ],
+            )
+            .await;
         assert_eq!(r.status, 200, "{:?}", r.body);
         assert_eq!(r.body["response"]["status"], "complete", "{:?}", r.body);
-        r.body["response"]["created_session_id"].as_str().unwrap().to_owned()
+        r.body["response"]["created_session_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// Signs alice in: password, then TOTP.
     pub async fn sign_in_alice(&self) -> String {
-        let r = self.post("/v1/client/sign_ins", &[("identifier", "alice@example.com"), ("password", PASSWORD)]).await;
-        assert_eq!(r.body["response"]["status"], "needs_second_factor", "{:?}", r.body);
+        let r = self
+            .post(
+                "/v1/client/sign_ins",
+                &[("identifier", "alice@example.com"), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(
+            r.body["response"]["status"], "needs_second_factor",
+            "{:?}",
+            r.body
+        );
         let id = r.body["response"]["id"].as_str().unwrap().to_owned();
         let code = clerk_server::util::totp_now(clerk_server::seed::ALICE_TOTP_SECRET).unwrap();
         let r = self
-            .post(&format!("/v1/client/sign_ins/{id}/attempt_second_factor"), &[("strategy", "totp"), ("code", &code)])
+            .post(
+                &format!("/v1/client/sign_ins/{id}/attempt_second_factor"),
+                &[("strategy", "totp"), ("code", &code)],
+            )
             .await;
         assert_eq!(r.body["response"]["status"], "complete", "{:?}", r.body);
-        r.body["response"]["created_session_id"].as_str().unwrap().to_owned()
+        r.body["response"]["created_session_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     pub async fn token(&self, sid: &str, form: &[(&str, &str)]) -> String {
-        let r = self.post(&format!("/v1/client/sessions/{sid}/tokens"), form).await;
+        let r = self
+            .post(&format!("/v1/client/sessions/{sid}/tokens"), form)
+            .await;
         assert_eq!(r.status, 200, "{:?}", r.body);
         assert_eq!(r.body["object"], "token");
         r.body["jwt"].as_str().unwrap().to_owned()
@@ -176,7 +248,13 @@ pub struct Bapi {
 
 impl Bapi {
     pub async fn get(&self, path: &str) -> Resp {
-        let r = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.key).send().await.unwrap();
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap();
         into_resp(r).await
     }
 
@@ -200,7 +278,12 @@ impl Bapi {
 pub fn jwt_part(token: &str, i: usize) -> Value {
     use base64::Engine;
     let seg = token.split('.').nth(i).unwrap();
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(seg).unwrap()).unwrap()
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(seg)
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 pub fn b64(v: &Value) -> String {

@@ -56,7 +56,11 @@ process.on('exit', () => { stopServers(); rmSync(tmp, { recursive: true, force: 
 
 /** The two pages: each loads its client, then page.js's boot() calls load() at once. */
 function writePages(srv, suffix = '', pk = srv.pk) {
-  const ours = `<!doctype html><meta charset="utf-8"><title>clerk-rs</title><script src="/bench.js"></script>
+  // The preload hints the README documents for apps: the wasm download starts with the page.
+  const ours = `<!doctype html><meta charset="utf-8"><title>clerk-rs</title>
+<link rel="modulepreload" href="/pkg/index.js">
+<link rel="preload" href="/pkg/clerk_bg.wasm" as="fetch" type="application/wasm" crossorigin>
+<script src="/bench.js"></script>
 <script type="module">
 import { Clerk } from '/pkg/index.js';
 __b.tLib = performance.now();
