@@ -9,9 +9,12 @@
 //    the client across a reload; and with a localStorage that throws on access (WebKit and
 //    Firefox throw SecurityError when storage is denied) the library still signs in, keeping
 //    nothing.
+// 4. The cookies an app's server reads (`__session`, `__client_uat`, as clerk-js and the
+//    handshake write them) at http://127.0.0.1 and http://localhost: which attributes each
+//    engine refuses there (WebKit: `Secure` over plain http, and `Domain=localhost`).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, scriptName } from './browser.mjs';
+import { engine, launch, scriptName } from './browser.mjs';
 import { prepareSite, startClerkServer } from './server.mjs';
 
 const NAME = scriptName('release-smoke');
@@ -84,7 +87,26 @@ const crossSite = `<!doctype html><script type="module">
   } catch (e) { window.crossSite = { ok: false, error: String(e && e.stack || e), code: e && e.code }; }
 </script>`;
 
+// Part 4's page: writes each cookie as a script (clerk-js writes them so; WebKit answers an HTTP
+// Set-Cookie with these attributes the same way) and lists the names the page then has.
+const cookies = `<!doctype html><script>
+  const host = location.hostname;
+  const written = {
+    session: '__session=a.b.c; Path=/; Max-Age=60; SameSite=Lax',
+    uatOnHost: '__client_uat=1; Path=/; Max-Age=60; Domain=' + host + '; SameSite=Strict',
+    secure: 'secure_cookie=1; Path=/; Max-Age=60; SameSite=Lax; Secure',
+  };
+  for (const c of Object.values(written)) document.cookie = c;
+  const kept = document.cookie.split('; ').map((c) => c.split('=')[0]);
+  window.cookies = { session: kept.includes('__session'), uatOnHost: kept.includes('__client_uat'), secure: kept.includes('secure_cookie') };
+  for (const name of ['__session', '__client_uat', 'secure_cookie']) {
+    document.cookie = name + '=; Path=/; Max-Age=0';
+    document.cookie = name + '=; Path=/; Max-Age=0; Domain=' + host;
+  }
+</script>`;
+
 const { dir, site } = prepareSite(NAME);
+writeFileSync(join(site, 'cookies.html'), cookies);
 writeFileSync(join(site, 'smoke.html'), page);
 writeFileSync(join(site, 'cross-site.html'), crossSite);
 const server = await startClerkServer({ db: join(dir, 'clerk.db'), www: site });
@@ -142,6 +164,19 @@ try {
   check('storage that throws: load and sign-in still work', x.ok === true && x.atLoad === null && typeof x.sid === 'string' && x.tokenSid === x.sid, x);
   x = await open('&storage=throws');
   check('storage that throws: nothing kept, a reload starts signed out', x.ok === true && x.atLoad === null, x);
+
+  // 4. Measured: WebKitGTK 2.50 refuses a `Secure` cookie on plain http even at a loopback
+  // address (Chromium and Firefox count loopback as secure), and a cookie with
+  // `Domain=localhost`; `Domain=127.0.0.1` at 127.0.0.1 is kept by all three.
+  const webkit = engine === 'webkit';
+  for (const host of ['127.0.0.1', 'localhost']) {
+    await tab.goto(`http://${host}:${port}/cookies.html`);
+    const c = await tab.waitForFunction(() => window.cookies, null, { timeout: 15000 }).then((h) => h.jsonValue());
+    const uatKept = !(webkit && host === 'localhost');
+    check(`cookies at ${host}: __session (SameSite=Lax) kept`, c.session === true, c);
+    check(`cookies at ${host}: __client_uat with Domain=${host} ${uatKept ? 'kept' : 'refused (WebKit)'}`, c.uatOnHost === uatKept, c);
+    check(`cookies at ${host}: Secure over http ${webkit ? 'refused (WebKit)' : 'kept (loopback counts as secure)'}`, c.secure === !webkit, c);
+  }
 } catch (e) {
   check('test ran to the end', false, String(e?.stack ?? e));
 } finally {
