@@ -2,6 +2,7 @@
 //! library call) and Backend API (what @clerk/backend and `clerk-backend-api` call) on one port.
 
 pub mod bapi;
+pub mod checks;
 pub mod config;
 pub mod dev;
 pub mod errors;
@@ -80,6 +81,37 @@ impl AppState {
         tokio::task::spawn_blocking(move || store.run(f))
             .await
             .map_err(|e| ApiError::internal(format!("db task: {e}")))?
+    }
+
+    /// Like [`db`](Self::db), for bodies that need CPU-heavy work (argon2, TOTP): the work is done
+    /// between runs of `f`, with no transaction open (see [`checks`]). `f` may run several times;
+    /// only its last run commits.
+    pub async fn db_checked<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: Fn(&mut dyn Tx, &checks::Checks) -> TxOutcome<T, ApiError> + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        let work = Arc::new(checks::Checks::default());
+        // Each run asks for at most one new piece of work; no body needs more than a few.
+        for _ in 0..4 {
+            let (store, body, checks) = (self.store.clone(), f.clone(), work.clone());
+            let outcome = tokio::task::spawn_blocking(move || store.run(|tx| body(tx, &checks)))
+                .await
+                .map_err(|e| ApiError::internal(format!("db task: {e}")))?;
+            // The pending error must reach here through `?` (an outer `Err`, a rollback).
+            let Some(item) = work.take_pending().filter(|_| outcome.is_err()) else {
+                return outcome;
+            };
+            let answered = tokio::task::spawn_blocking(move || {
+                let answer = item.run();
+                (item, answer)
+            })
+            .await
+            .map_err(|e| ApiError::internal(format!("check task: {e}")))?;
+            work.record(answered.0, answered.1);
+        }
+        Err(ApiError::internal("a transaction body kept asking for more CPU work"))
     }
 
     /// Signs claims off the async workers (RSA signing is CPU work).

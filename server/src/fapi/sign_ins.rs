@@ -15,7 +15,8 @@ use crate::extract::{Caller, Input};
 use crate::limits::Key;
 use crate::render::{self, Ctx};
 use crate::store::{Client, SignIn, Tx, User};
-use crate::util::{check_totp, new_id, verify_password};
+use crate::checks::Checks;
+use crate::util::new_id;
 
 #[derive(Deserialize, Default)]
 pub struct SignInForm {
@@ -118,8 +119,10 @@ fn respond(st: &AppState, tx: &mut dyn Tx, client: &mut Client, si: &mut SignIn,
 }
 
 /// Runs a first-factor attempt. `Ok(Err(..))` is a failed attempt that has been counted.
+#[allow(clippy::too_many_arguments)]
 fn attempt_first_factor(
     st: &AppState,
+    checks: &Checks,
     caller: &Caller,
     tx: &mut dyn Tx,
     client: &mut Client,
@@ -142,7 +145,10 @@ fn attempt_first_factor(
     let passed = match strategy {
         "password" => {
             let password = form.password.as_deref().ok_or_else(|| ApiError::missing_param("password"))?;
-            user.password_hash.as_deref().is_some_and(|h| verify_password(password, h))
+            match user.password_hash.as_deref() {
+                Some(phc) => checks.verify_password(password, phc)?,
+                None => false,
+            }
         }
         "email_code" => {
             let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
@@ -165,7 +171,7 @@ fn attempt_first_factor(
 /// `POST /v1/client/sign_ins`: creates a sign-in; with `password` it is attempted at once.
 pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Input<SignInForm>) -> ApiResult<Fapi> {
     let st2 = st.clone();
-    st.db(move |tx| {
+    st.db_checked(move |tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, cookie) = ensure_client(tx, &caller, ctx.now)?;
         let mut si = SignIn {
@@ -211,7 +217,7 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
         client.sign_in_id = Some(si.id.clone());
         let wants_password = form.strategy.as_deref() == Some("password") || form.password.is_some();
         let outcome = if si.user_id.is_some() && wants_password {
-            attempt_first_factor(&st2, &caller, tx, &mut client, &mut si, &form, ctx.now)?
+            attempt_first_factor(&st2, checks, &caller, tx, &mut client, &mut si, &form, ctx.now)?
         } else {
             if si.user_id.is_some() && form.strategy.as_deref() == Some("email_code") {
                 // `signIn.create({identifier, strategy: "email_code"})` prepares at once.
@@ -267,11 +273,11 @@ pub async fn attempt_first(
     Input(form): Input<SignInForm>,
 ) -> ApiResult<Fapi> {
     let st2 = st.clone();
-    st.db(move |tx| {
+    st.db_checked(move |tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         expect_status(&si, "needs_first_factor")?;
-        let outcome = attempt_first_factor(&st2, &caller, tx, &mut client, &mut si, &form, ctx.now)?;
+        let outcome = attempt_first_factor(&st2, checks, &caller, tx, &mut client, &mut si, &form, ctx.now)?;
         let resp = respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?;
         Ok(outcome.map(|()| resp))
     })
@@ -305,7 +311,7 @@ pub async fn attempt_second(
     Input(form): Input<SignInForm>,
 ) -> ApiResult<Fapi> {
     let st2 = st.clone();
-    st.db(move |tx| {
+    st.db_checked(move |tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         check_lock(si.locked_until, ctx.now)?;
@@ -319,7 +325,10 @@ pub async fn attempt_second(
             .ok_or_else(|| ApiError::not_found("user"))?;
         let scope = AttemptScope::new(&caller, Some(Key::User(user.id.clone())));
         scope.check(&st2, ctx.now)?;
-        let ok = user.totp_secret.as_deref().is_some_and(|secret| check_totp(secret, code));
+        let ok = match user.totp_secret.as_deref() {
+            Some(secret) => checks.totp_step(secret, code)?.is_some(),
+            None => false,
+        };
         let outcome = if ok {
             si.failed_attempts = 0;
             si.second_factor_verification = Some(verification("verified", "totp", None));
