@@ -153,6 +153,15 @@ async fn main() {
         pct(0.99),
         pct(1.0)
     );
+    let throughput = all.len() as f64 / elapsed;
+    if let Some(h) = hardware {
+        let ratio = throughput / h;
+        let met = ratio >= 0.5 && pct(0.99) <= 50.0;
+        println!(
+            "ratio: {ratio:.2}x openssl ({throughput:.0} / {h:.0} sign/s); target >= 0.50x with p99 <= 50 ms: {}",
+            if met { "met" } else { "NOT met" }
+        );
+    }
     server.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }

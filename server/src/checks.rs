@@ -181,6 +181,7 @@ mod tests {
             injected_failures: Mutex::new(HashMap::new()),
             faults: faults::Faults::new(None),
             failures: limits::Failures::default(),
+            signers: tokio::sync::Semaphore::new(2),
         }))
     }
 
