@@ -26,7 +26,11 @@ const printed = execFileSync('wasm-opt', [files.wasm, '--minify-imports-and-expo
 // Then -Oz once more until nothing changes (the renaming reorders what it can share), and the
 // producers and target-features sections go: no browser reads them (≈ 0.4 KB gzip together).
 // A separate run: with --converge the renaming itself would run again and print a second mapping.
-execFileSync('wasm-opt', [files.wasm, '-Oz', '--converge', '--strip-producers', '--strip-target-features', ...features, '-o', files.wasm]);
+// --low-memory-unused: Rust places nothing below 1 MiB's global base, so the optimizer may fold
+// small constant addresses; --zero-filled-memory: the module's own memory starts zeroed, so zero
+// data need not be stored. Not -tnh: it lets the optimizer remove a panic's trap, turning an abort
+// into carrying on with bad state.
+execFileSync('wasm-opt', [files.wasm, '-Oz', '--converge', '--low-memory-unused', '--zero-filled-memory', '--strip-producers', '--strip-target-features', ...features, '-o', files.wasm]);
 const map = JSON.parse(printed.slice(printed.indexOf('{')));
 const module = new WebAssembly.Module(readFileSync(files.wasm));
 const modules = [...new Set(WebAssembly.Module.imports(module).map((i) => i.module))];

@@ -1,6 +1,6 @@
 //! Replays the `fapi` fuzz inputs kept in the repository, the findings and hostile samples
 //! (`fuzz/regressions/fapi/`) and the seeds (`fuzz/seeds/fapi/`), through the target's input
-//! mapping (`fuzz/shared/fapi.rs`) and `clerk_rs::core::decode_untrusted`, in plain `cargo test`.
+//! mapping (`fuzz/shared/fapi.rs`) and `clerk_rs::engine::decode_untrusted`, in plain `cargo test`.
 #![cfg(not(target_arch = "wasm32"))]
 
 #[path = "../fuzz/shared/bytes.rs"]
@@ -24,7 +24,7 @@ fn fapi_inputs_replay_without_panics() {
             let data = std::fs::read(&path).unwrap();
             // A panic fails the test; the name says which input.
             eprintln!("replaying {}", path.display());
-            clerk_rs::core::decode_untrusted(&fapi::text(&data));
+            clerk_rs::engine::decode_untrusted(&fapi::text(&data));
             replayed.push(path);
         }
     }

@@ -5,14 +5,22 @@
 
 mod support;
 
-use clerk_rs::core::ClerkOptions;
-use clerk_rs::wasm::ClerkJs;
+use clerk_rs::engine::ClerkOptions;
+use clerk_rs::wasm::Engine;
 use std::rc::Rc;
 use support::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(module = "/target/objects/testing.js")]
+extern "C" {
+    /// The object layer (pkg-template/src, bundled by .ci/test) over an engine made here.
+    #[wasm_bindgen(js_name = clerkFromEngine)]
+    fn clerk_from_engine(engine: Engine) -> JsValue;
+}
+
 
 #[wasm_bindgen(inline_js = r#"
 const label = (r) => r.session === undefined ? 'undefined' : r.session === null ? 'null' : `${r.session.id}/${r.user.id}`;
@@ -158,8 +166,9 @@ fn js_clerk(fake: &Rc<FakeFapi>) -> JsValue {
     js_clerk_on(fake.platform())
 }
 
-fn js_clerk_on(platform: clerk_rs::core::Platform) -> JsValue {
-    ClerkJs::with_platform(PK_DEV, ClerkOptions { proxy_url: Some(PROXY.into()), ..Default::default() }, platform).unwrap().into()
+fn js_clerk_on(platform: clerk_rs::engine::Platform) -> JsValue {
+    let engine = Engine::with_platform(PK_DEV, ClerkOptions { proxy_url: Some(PROXY.into()), ..Default::default() }, platform).unwrap();
+    clerk_from_engine(engine)
 }
 
 /// The scenario's result as JSON, for plain assertions.
@@ -211,7 +220,7 @@ async fn errors_arrive_as_typed_js_errors_and_state_is_unchanged() {
                            "longMessage": "organization_id is invalid", "param": "organization_id", "errors": 1})
     );
     assert_eq!(out["badOption"], "invalid_argument");
-    assert_eq!(out["quiet"], serde_json::Value::Null);
+    assert_eq!(out["quiet"], "", "throwOnError: false resolves to an empty string, as documented");
     assert_eq!(out["badPreset"], "invalid_argument");
     assert_eq!(out["sessionAfter"], "sess_a");
 }
@@ -286,7 +295,7 @@ async fn sign_in_and_fresh_tokens_carry_clerk_js_hints() {
     fake.respond_once("/client/sign_ins", 200, sign_in);
     // The browser's own tab (document focus and visibility), with the scripted Frontend API.
     let tab = clerk_rs::wasm::platform::TabChannel::open("clerk-rs:test-hints");
-    let platform = clerk_rs::core::Platform { broadcast: Rc::new(tab), ..fake.platform() };
+    let platform = clerk_rs::engine::Platform { broadcast: Rc::new(tab), ..fake.platform() };
     let out = json(wire_details(js_clerk_on(platform)).await.unwrap());
     let requests = fake.requests.borrow();
     let sign_ins: Vec<_> = requests.iter().filter(|r| r.path.ends_with("/sign_ins")).collect();

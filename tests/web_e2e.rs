@@ -5,12 +5,20 @@
 //! JS sees and what the server recorded (its per-endpoint request counters).
 #![cfg(target_arch = "wasm32")]
 
-use clerk_rs::wasm::ClerkJs;
+use clerk_rs::wasm::Engine;
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(module = "/target/objects/testing.js")]
+extern "C" {
+    /// The object layer (pkg-template/src, bundled by .ci/test) over an engine made here.
+    #[wasm_bindgen(js_name = clerkFromEngine)]
+    fn clerk_from_engine(engine: Engine) -> JsValue;
+}
+
 
 fn env(value: Option<&'static str>, name: &str) -> &'static str {
     value.unwrap_or_else(|| panic!("{name} is not set: run the browser tests with `make test`, which starts clerk-server"))
@@ -294,9 +302,7 @@ extern "C" {
 
 async fn clerk() -> JsValue {
     let key = publishable_key(server()).await.expect("clerk-server is not reachable").as_string().unwrap();
-    let options = js_sys::Object::new();
-    js_sys::Reflect::set(&options, &"proxyUrl".into(), &server().into()).unwrap();
-    ClerkJs::new(key, options.into()).expect("new Clerk").into()
+    clerk_from_engine(Engine::new(&key, Some(server().into())).expect("new Clerk"))
 }
 
 /// A scenario's result as JSON; a JS exception fails the test with its message and stack.

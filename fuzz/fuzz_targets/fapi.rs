@@ -1,4 +1,4 @@
-//! Frontend API response decoding: `clerk_rs::core::decode_untrusted` runs every decoder the core
+//! Frontend API response decoding: `clerk_rs::engine::decode_untrusted` runs every decoder the core
 //! applies to bytes it does not control (see shared/fapi.rs).
 #![no_main]
 
@@ -8,5 +8,5 @@ mod bytes;
 mod fapi;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    clerk_rs::core::decode_untrusted(&fapi::text(data));
+    clerk_rs::engine::decode_untrusted(&fapi::text(data));
 });

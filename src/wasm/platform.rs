@@ -1,13 +1,19 @@
 //! The browser's implementations of the core's platform traits.
 
-use crate::core::{Broadcast, Clock, HttpRequest, HttpResponse, Method, Spawner, Storage, Transport, TransportError};
-use std::cell::RefCell;
-use wasm_bindgen::closure::Closure;
+use crate::engine::{Broadcast, Clock, HttpRequest, HttpResponse, Method, Spawner, Storage, Transport, TransportError};
 use futures::FutureExt;
 use futures::future::LocalBoxFuture;
-use super::convert::{get_string, thrown_message};
+use std::cell::RefCell;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+
+/// What a thrown or rejected JS value says: an `Error`'s `message`, or a thrown string.
+pub fn thrown_message(thrown: &JsValue) -> Option<String> {
+    let message = if thrown.is_object() { js_sys::Reflect::get(thrown, &"message".into()).ok() } else { None };
+    message.and_then(|m| m.as_string()).or_else(|| thrown.as_string())
+}
 
 /// `fetch` with `credentials: 'include'`, so the `__client` cookie travels to the Frontend API.
 pub struct FetchTransport;
@@ -29,7 +35,7 @@ impl Transport for FetchTransport {
             // A GET never carries a body (fetch would refuse it).
             if let (Method::Post, Some(form)) = (request.method, request.form_body) {
                 let headers = js_sys::Object::new();
-                super::convert::set(&headers, "Content-Type", &JsValue::from_str("application/x-www-form-urlencoded"));
+                let _ = js_sys::Reflect::set(&headers, &"Content-Type".into(), &"application/x-www-form-urlencoded".into());
                 init.set_headers(&headers);
                 init.set_body(&JsValue::from_str(&form));
             }
@@ -61,24 +67,39 @@ impl Clock for BrowserClock {
         js_sys::Date::now() as u64
     }
 
+    /// A `setTimeout` that is cleared when the future is dropped (a cancelled refresh leaves
+    /// no timer pending), as gloo's `Timeout`.
     fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()> {
+        let mut timer = JsValue::UNDEFINED;
         let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-            let set_timeout = js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into())
-                .ok()
-                .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-            match set_timeout {
-                Some(f) => {
-                    let _ = f.call2(&JsValue::UNDEFINED, &resolve, &JsValue::from_f64(ms as f64));
-                }
-                None => {
-                    let _ = resolve.call0(&JsValue::UNDEFINED);
-                }
-            }
+            timer = set_timeout(&resolve, ms as f64);
         });
+        let sleep = Sleep { timer };
         async move {
             let _ = JsFuture::from(promise).await;
+            drop(sleep);
         }
         .boxed_local()
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `setTimeout`/`clearTimeout`, in windows and workers alike.
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &js_sys::Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: &JsValue);
+}
+
+/// Owns a pending timer: dropping it clears the timer (a no-op once it fired).
+struct Sleep {
+    timer: JsValue,
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        clear_timeout(&self.timer);
     }
 }
 
@@ -156,6 +177,10 @@ impl Broadcast for TabChannel {
         }
     }
 
+    fn close(&self) {
+        self.shut();
+    }
+
     /// clerk-js's rule: `focused` when the document has focus, else its visibility.
     fn tab_state(&self) -> Option<&'static str> {
         let document = web_sys::window()?.document()?;
@@ -166,22 +191,18 @@ impl Broadcast for TabChannel {
     }
 }
 
-impl Drop for TabChannel {
-    fn drop(&mut self) {
+impl TabChannel {
+    fn shut(&self) {
         if let Some(channel) = &self.channel {
             channel.set_onmessage(None);
             channel.close();
         }
+        self.on_message.borrow_mut().take();
     }
 }
 
-/// `navigator.language`, as clerk-js sends it with a new sign-in.
-pub(crate) fn browser_locale() -> Option<String> {
-    web_sys::window()?.navigator().language().filter(|l| !l.trim().is_empty())
-}
-
-/// The time zone of `Intl.DateTimeFormat()`, as clerk-js sends it with a new sign-in.
-pub(crate) fn browser_time_zone() -> Option<String> {
-    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
-    get_string(&format.resolved_options(), "timeZone").filter(|z| !z.trim().is_empty())
+impl Drop for TabChannel {
+    fn drop(&mut self) {
+        self.shut();
+    }
 }

@@ -613,7 +613,12 @@ function planStep(rng, i, model) {
       if (rng.next() < 0.2) s.beforeEmit = 1 + rng.int(60);
       return s;
     }
-    case 'setNull': return { i, kind: 'setActive', session: null, ...(model.loaded ? {} : { expect: 'clerk_not_loaded' }) };
+    // setActive({session: null}) removes the active session from the client on the server, and
+    // the harness then signs its user in again (below); alice's TOTP could not be reused within
+    // its window, so her session is never the one removed.
+    case 'setNull':
+      if (model.session === sessions[1].id) return { i, kind: 'load', reload: true };
+      return { i, kind: 'setActive', session: null, ...(model.loaded ? {} : { expect: 'clerk_not_loaded' }) };
     case 'tokDefault': return { i, kind: 'getToken', session: 'active', opts: {} };
     case 'tokOrg': {
       const s = { i, kind: 'getToken', session: rng.next() < 0.7 ? 'active' : rng.pick(ids), opts: { organizationId: rng.next() < 0.5 ? orgId : null } };
@@ -667,9 +672,9 @@ try {
   const carol = await page.evaluate((c) => window.H.verifySignUp(c), code);
   await page.evaluate((sid) => window.H.activate(sid), carol.createdSessionId);
   sessions = [
-    { id: bob.createdSessionId, email: 'bob@example.com', member: true },
+    { id: bob.createdSessionId, email: 'bob@example.com', password: PASSWORD, member: true },
     { id: alice.createdSessionId, email: 'alice@example.com', member: true },
-    { id: carol.createdSessionId, email: carolEmail, member: false },
+    { id: carol.createdSessionId, email: carolEmail, password: 'carol-password-1', member: false },
   ];
   let state = await page.evaluate(() => window.H.state());
   const signedInIds = state.signedIn.map((s) => s.id).sort();
@@ -686,8 +691,20 @@ try {
   const scenarioStart = Date.now();
   for (let i = 0; i < STEPS; i++) {
     const step = planStep(rng, i, model);
+    const removing = step.kind === 'setActive' && step.session === null ? model.session : null;
     const out = await runStep(step);
     if (out?.after) { model.session = out.after.session ?? null; model.loaded = out.after.loaded; }
+    const entry = removing && sessions.find((s) => s.id === removing);
+    if (entry && out?.result?.ok) {
+      // The session was removed on the server: sign its user in again (faults off meanwhile).
+      await setFaults('rate=0');
+      const again = await page.evaluate(([e, p]) => window.H.signIn(e, p), [entry.email, entry.password]);
+      check(`step ${i}: ${entry.email} signed in again after setActive({session: null}) removed ${removing}`,
+        typeof again?.createdSessionId === 'string' && again.createdSessionId !== removing, again);
+      if (again?.createdSessionId) entry.id = again.createdSessionId;
+      stats.resignIns = (stats.resignIns ?? 0) + 1;
+      await setFaults(`rate=${RATE}&seed=${SEED + i}&kinds=${KINDS.join(',')}`);
+    }
     stats.steps++;
   }
   phases.scenario = Date.now() - scenarioStart;

@@ -6,7 +6,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use clerk_rs::core::*;
+use clerk_rs::engine::*;
 use futures::channel::oneshot;
 use futures::future::LocalBoxFuture;
 use futures::FutureExt;
@@ -26,11 +26,22 @@ pub struct FakeClock {
     /// without waiting. When false, sleepers wait until `advance_secs` reaches their deadline.
     pub auto_advance: Cell<bool>,
     wakers: Rc<RefCell<Vec<std::task::Waker>>>,
+    /// Sleeps started and neither finished nor dropped: the timers a browser would hold.
+    pub pending: Rc<Cell<usize>>,
+}
+
+/// Counts a sleep as pending from its start until it finishes or is dropped.
+struct PendingSleep(Rc<Cell<usize>>);
+
+impl Drop for PendingSleep {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() - 1);
+    }
 }
 
 impl Default for FakeClock {
     fn default() -> Self {
-        FakeClock { now: Rc::default(), sleeps: RefCell::default(), auto_advance: Cell::new(true), wakers: Rc::default() }
+        FakeClock { now: Rc::default(), sleeps: RefCell::default(), auto_advance: Cell::new(true), wakers: Rc::default(), pending: Rc::default() }
     }
 }
 
@@ -59,8 +70,12 @@ impl Clock for FakeClock {
             return futures::future::ready(()).boxed_local();
         }
         let (now, wakers, deadline) = (self.now.clone(), self.wakers.clone(), self.now.get() + ms);
+        self.pending.set(self.pending.get() + 1);
+        let guard = PendingSleep(self.pending.clone());
+        let mut guard = Some(guard);
         futures::future::poll_fn(move |cx| {
             if now.get() >= deadline {
+                guard.take();
                 std::task::Poll::Ready(())
             } else {
                 wakers.borrow_mut().push(cx.waker().clone());
@@ -381,6 +396,8 @@ pub struct TabHub {
     tabs: RefCell<Vec<Clerk>>,
     queue: RefCell<Vec<(usize, String)>>,
     pub posted: RefCell<Vec<String>>,
+    /// Tabs whose channel was closed (disposed instances).
+    pub closed: RefCell<Vec<usize>>,
 }
 
 impl TabHub {
@@ -414,13 +431,20 @@ struct HubPort {
 
 impl Broadcast for HubPort {
     fn post(&self, message: &str) {
+        if self.hub.closed.borrow().contains(&self.from) {
+            panic!("tab {} posted after its channel was closed", self.from);
+        }
         self.hub.posted.borrow_mut().push(message.to_owned());
         self.hub.queue.borrow_mut().push((self.from, message.to_owned()));
+    }
+
+    fn close(&self) {
+        self.hub.closed.borrow_mut().push(self.from);
     }
 }
 
 /// The outcome of a `getToken` call running on a test executor, once it has finished.
-pub type PendingToken = Rc<RefCell<Option<Result<Option<String>, ClerkError>>>>;
+pub type PendingToken = Rc<RefCell<Option<Result<String, ClerkError>>>>;
 
 /// Starts `clerk.get_token(session, options)` on `pool`; it makes progress as the pool runs.
 pub fn spawn_get_token(pool: &futures::executor::LocalPool, clerk: &Clerk, session: &str, options: GetTokenOptions) -> PendingToken {

@@ -84,10 +84,10 @@ export async function main(publishableKey: string): Promise<void> {
   await clerk.setActive({ session: session.id, beforeEmit: async (s: Session | null) => { await Promise.resolve(s?.id); } });
 
   // getToken options.
-  const jwt: string | null = await session.getToken();
+  const jwt: string = await session.getToken();
   await session.getToken({ template: 'demo', organizationId: org?.id ?? null, leewayInSeconds: 15, skipCache: true });
-  const maybe: string | null = await session.getToken({ throwOnError: false });
-  const last: Token | undefined = session.lastActiveToken;
+  const maybe: string = await session.getToken({ throwOnError: false }); // '' on error, as documented
+  const last: Token | null = session.lastActiveToken;
   const sid: unknown = last?.jwt?.claims.sid;
   console.log(jwt?.length, maybe, sid, last?.getRawString());
 
@@ -126,8 +126,8 @@ export async function main(publishableKey: string): Promise<void> {
   session.checkAuthorization({ reverification: 'sometimes' });
   // @ts-expect-error: user may be null or undefined
   const name: string = clerk.user.firstName;
-  // @ts-expect-error: getToken resolves to string | null
-  const s: string = await session.getToken();
+  // @ts-expect-error: getToken resolves to a string ('' when throwOnError is false), never null
+  const s: null = await session.getToken();
   // @ts-expect-error: not a SessionStatus
   if (session.status === 'logged_in') console.log(name, s);
   // @ts-expect-error: read-only

@@ -51,9 +51,12 @@ pub trait Spawner {
 }
 
 /// Messages to the other tabs of the same origin (BroadcastChannel). Incoming messages are
-/// handed to [`crate::core::Clerk::receive_broadcast`] by the host.
+/// handed to [`crate::engine::Clerk::receive_broadcast`] by the host.
 pub trait Broadcast {
     fn post(&self, message: &str);
+
+    /// Stops listening and sending for good (the instance was disposed).
+    fn close(&self) {}
 
     /// How the user sees this tab: `focused`, `visible` or `hidden`. clerk-js reports it when
     /// it asks for a session token (`tab_state`); `None` where there is no page.

@@ -3,7 +3,7 @@
 
 mod support;
 
-use clerk_rs::core::*;
+use clerk_rs::engine::*;
 use serde_json::json;
 use std::rc::Rc;
 use support::*;
@@ -44,7 +44,7 @@ fn an_organization_switch_reaches_the_other_tab() {
     hub.deliver();
     assert_eq!(describe(&b.resources()), "sess_a:org_1");
     // The touch answer carried an org token in tab A; tab B got it too.
-    let t = block_on(b.get_token("sess_a", &GetTokenOptions::default())).unwrap().unwrap();
+    let t = block_on(b.get_token("sess_a", &GetTokenOptions::default())).unwrap();
     assert_eq!(claims(&t).o.unwrap().id, "org_1");
     assert_eq!(requests(&fake), before);
 }
@@ -66,10 +66,10 @@ fn sign_out_reaches_the_other_tab_and_drops_its_tokens() {
 #[test]
 fn a_new_token_is_shared_with_the_other_tab() {
     let (fake, hub, a, b) = two_tabs();
-    let from_a = block_on(a.get_token("sess_a", &GetTokenOptions::default())).unwrap().unwrap();
+    let from_a = block_on(a.get_token("sess_a", &GetTokenOptions::default())).unwrap();
     hub.deliver();
     let before = requests(&fake);
-    let in_b = block_on(b.get_token("sess_a", &GetTokenOptions::default())).unwrap().unwrap();
+    let in_b = block_on(b.get_token("sess_a", &GetTokenOptions::default())).unwrap();
     assert_eq!(in_b, from_a);
     assert_eq!(requests(&fake), before);
 }

@@ -6,8 +6,21 @@
 
 pub mod authz;
 pub mod clerk;
+mod attempts;
+mod client_ops;
+mod set_active;
+mod token_ops;
+pub mod ops;
+pub mod params;
+mod snapshot;
+mod task;
+mod listeners;
+mod refresh;
+mod state;
+pub mod view;
 pub mod error;
 pub mod fapi;
+mod form;
 pub mod json;
 pub mod platform;
 pub mod resources;
@@ -18,6 +31,7 @@ pub mod text;
 pub mod tokens;
 
 pub use authz::{AuthorizationParams, FactorLevel, Reverification};
+pub use ops::{Call, Query};
 pub use clerk::{BeforeEmit, Clerk, ClerkOptions, GetTokenOptions, Listener, Platform, Resources, Selection, Slot};
 pub use error::{ApiErrorItem, ClerkError, Result};
 pub use fapi::Verb;

@@ -3,7 +3,7 @@
 
 mod support;
 
-use clerk_rs::core::*;
+use clerk_rs::engine::*;
 use futures::executor::LocalPool;
 use futures::task::LocalSpawnExt;
 use std::rc::Rc;
@@ -16,12 +16,12 @@ fn loaded(fake: &Rc<FakeFapi>) -> Clerk {
 }
 
 #[allow(clippy::result_large_err)] // see src/core/mod.rs
-fn token(clerk: &Clerk, session: &str, options: GetTokenOptions) -> Result<Option<String>> {
+fn token(clerk: &Clerk, session: &str, options: GetTokenOptions) -> Result<String> {
     block_on(clerk.get_token(session, &options))
 }
 
 fn plain(clerk: &Clerk, session: &str) -> String {
-    token(clerk, session, GetTokenOptions::default()).unwrap().unwrap()
+    token(clerk, session, GetTokenOptions::default()).unwrap()
 }
 
 #[test]
@@ -56,8 +56,8 @@ fn leeway_in_seconds_is_honoured_and_bounded() {
     let first = plain(&clerk, "sess_a");
     fake.clock.advance_secs(25); // 35 s left
     let with_leeway = |secs| GetTokenOptions { leeway_secs: Some(secs), ..Default::default() };
-    assert_eq!(token(&clerk, "sess_a", with_leeway(30)).unwrap().unwrap(), first);
-    assert_ne!(token(&clerk, "sess_a", with_leeway(40)).unwrap().unwrap(), first);
+    assert_eq!(token(&clerk, "sess_a", with_leeway(30)).unwrap(), first);
+    assert_ne!(token(&clerk, "sess_a", with_leeway(40)).unwrap(), first);
     let err = token(&clerk, "sess_a", with_leeway(60)).unwrap_err();
     assert_eq!(err.code, "invalid_argument");
     assert_eq!(fake.count("/sess_a/tokens"), 2);
@@ -69,12 +69,12 @@ fn lifetime_comes_from_the_token_not_the_local_clock() {
     fake.token_ttl_secs.set(5);
     let clerk = loaded(&fake);
     let leeway = |secs| GetTokenOptions { leeway_secs: Some(secs), ..Default::default() };
-    let first = token(&clerk, "sess_a", leeway(1)).unwrap().unwrap();
+    let first = token(&clerk, "sess_a", leeway(1)).unwrap();
     // Trusted for 4 s: `exp - iat`, less the second `iat` may have rounded off.
     fake.clock.advance_secs(2);
-    assert_eq!(token(&clerk, "sess_a", leeway(1)).unwrap().unwrap(), first);
+    assert_eq!(token(&clerk, "sess_a", leeway(1)).unwrap(), first);
     fake.clock.advance_secs(2);
-    assert_ne!(token(&clerk, "sess_a", leeway(1)).unwrap().unwrap(), first);
+    assert_ne!(token(&clerk, "sess_a", leeway(1)).unwrap(), first);
 }
 
 /// Found by the browser fault scenario: a token minted at x.7 s has `iat` x, so counting
@@ -87,10 +87,10 @@ fn a_token_is_never_served_past_its_exp_whatever_iat_rounded_off() {
     let clerk = loaded(&fake);
     let now_ms = fake.clock.now_ms();
     fake.clock.advance_ms(1_700 - now_ms % 1_000); // x.700 s
-    let first = token(&clerk, "sess_a", GetTokenOptions { leeway_secs: Some(0), ..Default::default() }).unwrap().unwrap();
+    let first = token(&clerk, "sess_a", GetTokenOptions { leeway_secs: Some(0), ..Default::default() }).unwrap();
     let exp_ms = claims(&first).exp as u64 * 1000;
     fake.clock.advance_ms(exp_ms + 200 - fake.clock.now_ms()); // 200 ms after exp
-    let later = token(&clerk, "sess_a", GetTokenOptions { leeway_secs: Some(0), ..Default::default() }).unwrap().unwrap();
+    let later = token(&clerk, "sess_a", GetTokenOptions { leeway_secs: Some(0), ..Default::default() }).unwrap();
     assert_ne!(later, first, "an expired token was served");
     assert!(claims(&later).exp as u64 * 1000 > fake.clock.now_ms());
 }
@@ -107,7 +107,7 @@ fn concurrent_callers_share_one_request() {
     assert!(pending.iter().all(|p| p.borrow().is_none()), "nobody has an answer before the server's");
     fake.release();
     pool.run_until_stalled();
-    let results: Vec<String> = pending.iter().map(|p| p.borrow_mut().take().unwrap().unwrap().unwrap()).collect();
+    let results: Vec<String> = pending.iter().map(|p| p.borrow_mut().take().unwrap().unwrap()).collect();
     assert_eq!(results.len(), 50);
     assert!(results.iter().all(|t| *t == results[0]));
     assert_eq!(fake.count("/sess_a/tokens"), 1);
@@ -118,7 +118,7 @@ fn skip_cache_forces_a_request_and_refreshes_the_entry() {
     let fake = FakeFapi::two_sessions();
     let clerk = loaded(&fake);
     let first = plain(&clerk, "sess_a");
-    let forced = token(&clerk, "sess_a", GetTokenOptions { skip_cache: true, ..Default::default() }).unwrap().unwrap();
+    let forced = token(&clerk, "sess_a", GetTokenOptions { skip_cache: true, ..Default::default() }).unwrap();
     assert_ne!(forced, first);
     assert_eq!(plain(&clerk, "sess_a"), forced);
     assert_eq!(fake.count("/sess_a/tokens"), 2);
@@ -130,13 +130,13 @@ fn entries_are_keyed_by_organization_and_template() {
     let clerk = loaded(&fake);
     let org = |id: &str| GetTokenOptions { organization: Selection::Id(id.into()), ..Default::default() };
     let personal = plain(&clerk, "sess_a");
-    let org_1 = token(&clerk, "sess_a", org("org_1")).unwrap().unwrap();
-    let template = token(&clerk, "sess_a", GetTokenOptions { template: Some("demo".into()), ..Default::default() }).unwrap().unwrap();
+    let org_1 = token(&clerk, "sess_a", org("org_1")).unwrap();
+    let template = token(&clerk, "sess_a", GetTokenOptions { template: Some("demo".into()), ..Default::default() }).unwrap();
     assert!(claims(&personal).o.is_none());
     assert_eq!(claims(&org_1).o.unwrap().id, "org_1");
     assert_eq!(claims(&template).extra["template"], "demo");
     // Each is now cached under its own key.
-    assert_eq!(token(&clerk, "sess_a", org("org_1")).unwrap().unwrap(), org_1);
+    assert_eq!(token(&clerk, "sess_a", org("org_1")).unwrap(), org_1);
     assert_eq!(plain(&clerk, "sess_a"), personal);
     assert_eq!(fake.count("/sess_a/tokens"), 2);
     assert_eq!(fake.count("/sess_a/tokens/demo"), 1);
@@ -144,7 +144,7 @@ fn entries_are_keyed_by_organization_and_template() {
     assert_eq!(sent, ["", "org_1"]);
     // A template token for an organization says which one: it is cached under that organization.
     let template_org = GetTokenOptions { template: Some("demo".into()), organization: Selection::Id("org_1".into()), ..Default::default() };
-    token(&clerk, "sess_a", template_org).unwrap().unwrap();
+    token(&clerk, "sess_a", template_org).unwrap();
     let sent: Vec<_> = fake.requests.borrow().iter().filter(|r| r.path.ends_with("/tokens/demo")).map(|r| r.form["organization_id"].clone()).collect();
     assert_eq!(sent, ["", "org_1"]);
 }
@@ -177,7 +177,7 @@ fn a_token_in_flight_across_set_active_never_reaches_the_other_session() {
     fake.release();
     pool.run_until_stalled();
     assert_eq!(describe(&clerk.resources()), "sess_b:null");
-    let for_a = got.borrow_mut().take().unwrap().unwrap().unwrap();
+    let for_a = got.borrow_mut().take().unwrap().unwrap();
     assert_eq!(claims(&for_a).sid.as_deref(), Some("sess_a"));
     let for_b = plain(&clerk, "sess_b");
     assert_eq!(claims(&for_b).sid.as_deref(), Some("sess_b"));
@@ -231,7 +231,7 @@ fn throw_on_error_false_resolves_to_none() {
     let clerk = loaded(&fake);
     fake.respond_once("/sess_a/tokens", 401, r#"{"errors":[{"code":"authentication_invalid","message":"Unauthorized"}]}"#);
     let quiet = GetTokenOptions { throw_on_error: false, ..Default::default() };
-    assert_eq!(token(&clerk, "sess_a", quiet), Ok(None));
+    assert_eq!(token(&clerk, "sess_a", quiet), Ok(String::new()), "throwOnError: false resolves to an empty string");
 }
 
 #[test]

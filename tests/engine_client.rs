@@ -2,7 +2,7 @@
 
 mod support;
 
-use clerk_rs::core::*;
+use clerk_rs::engine::*;
 use serde_json::json;
 use support::*;
 

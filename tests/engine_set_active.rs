@@ -2,7 +2,7 @@
 
 mod support;
 
-use clerk_rs::core::*;
+use clerk_rs::engine::*;
 use futures::FutureExt;
 use futures::channel::oneshot;
 use futures::executor::LocalPool;

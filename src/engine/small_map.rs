@@ -47,6 +47,25 @@ impl<K: PartialEq, V> SmallMap<K, V> {
     pub fn clear(&mut self) {
         self.0.clear();
     }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    /// Drops the entry inserted first (of those never removed and re-inserted), to bound the map.
+    pub fn remove_oldest(&mut self) {
+        if !self.0.is_empty() {
+            self.0.remove(0);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! envelopes, typed errors and retries of idempotent requests.
 
 use super::error::{ClerkError, Result};
+use super::form;
 use super::platform::{Clock, HttpRequest, HttpResponse, Method, Storage, Transport};
 use super::json::Json;
 use std::cell::{Cell, RefCell};
@@ -119,18 +120,15 @@ impl Fapi {
 
     /// The full URL of `path` (starting with `/`), with the query every request carries.
     pub fn url(&self, path: &str, verb: Verb, extra_query: &[(&str, &str)]) -> String {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        query.append_pair("__clerk_api_version", API_VERSION);
+        let mut query = form::encode([("__clerk_api_version", API_VERSION)]);
         if let Some(method) = verb.tunnelled() {
-            query.append_pair("_method", method);
+            form::encode_into(&mut query, [("_method", method)]);
         }
         if let Some(token) = self.dev_browser_token.borrow().as_deref() {
-            query.append_pair("__clerk_db_jwt", token);
+            form::encode_into(&mut query, [("__clerk_db_jwt", token)]);
         }
-        for (k, v) in extra_query {
-            query.append_pair(k, v);
-        }
-        [&self.base_url, path, "?", &query.finish()].concat()
+        form::encode_into(&mut query, extra_query.iter().copied());
+        [&self.base_url, path, "?", &query].concat()
     }
 
     /// Makes sure a development instance has a dev-browser token before the first request.
@@ -182,7 +180,7 @@ impl Fapi {
             method: if verb == Verb::Get { Method::Get } else { Method::Post },
             url: fapi.url(path, verb, query),
             form_body: (verb != Verb::Get).then(|| {
-                form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish()
+                form::encode(form.iter().copied())
             }),
         };
         let response = self.send_with_retries(build(self), retry).await?;

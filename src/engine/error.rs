@@ -1,7 +1,7 @@
 //! The one error type every fallible operation returns, shaped like Clerk's API errors so that
 //! JS sees the same `code` / `message` / `longMessage` / `meta` / `status` as with clerk-js.
 
-use super::json::{Fields, Json};
+use super::json::{Fields, Json, object};
 use super::text::decimal;
 use std::fmt;
 
@@ -45,6 +45,7 @@ pub mod codes {
     pub const SESSION_NOT_ACTIVE: &str = "session_not_active";
     pub const ORGANIZATION_NOT_FOUND: &str = "organization_not_found";
     pub const BEFORE_EMIT_FAILED: &str = "before_emit_failed";
+    pub const DISPOSED: &str = "clerk_disposed";
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -116,6 +117,32 @@ impl ClerkError {
         e.status = Some(status);
         e.retry_after = retry_after;
         e
+    }
+
+    /// The error as the object layer receives it: `{code, message, long_message, meta, status,
+    /// retry_after, errors: [{code, message, long_message, meta}]}`. A client-side error is its
+    /// own single entry of `errors`, so `errors[0]` is always there, as with clerk-js.
+    pub fn to_json(&self) -> Json {
+        let item = |e: &ApiErrorItem| {
+            object([
+                ("code", Json::String(e.code.clone())),
+                ("message", Json::String(e.message.clone())),
+                ("long_message", Json::string_or_null(e.long_message.as_deref())),
+                ("meta", e.meta.clone().unwrap_or(Json::Object(Vec::new()))),
+            ])
+        };
+        let own = [ApiErrorItem { code: self.code.clone(), message: self.message.clone(), long_message: self.long_message.clone(), meta: self.meta.clone() }];
+        let items = if self.errors.is_empty() { &own[..] } else { &self.errors[..] };
+        let number = |n: Option<u32>| n.map_or(Json::Null, |n| Json::Number(decimal(n.into()).into()));
+        object([
+            ("code", Json::String(self.code.clone())),
+            ("message", Json::String(self.message.clone())),
+            ("long_message", Json::string_or_null(self.long_message.as_deref())),
+            ("meta", self.meta.clone().unwrap_or(Json::Object(Vec::new()))),
+            ("status", number(self.status.map(u32::from))),
+            ("retry_after", number(self.retry_after)),
+            ("errors", Json::Array(items.iter().map(item).collect())),
+        ])
     }
 
     /// Whether retrying the same request may succeed (network failures, 429 and 5xx).

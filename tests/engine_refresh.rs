@@ -3,7 +3,7 @@
 
 mod support;
 
-use clerk_rs::core::*;
+use clerk_rs::engine::*;
 use std::rc::Rc;
 use support::*;
 
@@ -15,7 +15,7 @@ fn loaded_manual_time(fake: &Rc<FakeFapi>) -> Clerk {
 }
 
 fn plain(clerk: &Clerk, session: &str) -> String {
-    block_on(clerk.get_token(session, &GetTokenOptions::default())).unwrap().unwrap()
+    block_on(clerk.get_token(session, &GetTokenOptions::default())).unwrap()
 }
 
 #[test]
@@ -115,7 +115,7 @@ fn callers_during_a_slow_refresh_join_it() {
     fake.release();
     fake.run_background();
     pool.run_until_stalled();
-    let got: Vec<String> = pending.iter().map(|p| p.borrow_mut().take().unwrap().unwrap().unwrap()).collect();
+    let got: Vec<String> = pending.iter().map(|p| p.borrow_mut().take().unwrap().unwrap()).collect();
     assert_eq!(got.len(), 5);
     assert!(got.iter().all(|t| claims(t).iat == claims(&got[0]).iat));
 }

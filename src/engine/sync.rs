@@ -3,8 +3,38 @@
 //! apply it without asking the server (except to learn a session they have never seen).
 
 use super::clerk::Clerk;
-use super::tokens::{Minted, TokenKey, cached_token};
 use super::json::{Fields, Json, object};
+use super::platform::Broadcast;
+use super::state::Change;
+use super::tokens::{Minted, TokenKey, cached_token};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// This tab's side of the channel to the other tabs of the origin.
+pub(super) struct TabSync {
+    pub(super) broadcast: Rc<dyn Broadcast>,
+    /// The last state this tab posted or received, so the same state is not posted back, and
+    /// an echo of it is recognised.
+    pub(super) last_state: RefCell<Option<String>>,
+    /// While the client is reloaded to learn a session another tab signed in: the newest
+    /// state to apply once it is known (later messages replace it; there is one reload).
+    awaiting_reload: RefCell<Option<String>>,
+}
+
+impl TabSync {
+    pub(super) fn new(broadcast: Rc<dyn Broadcast>) -> Self {
+        TabSync { broadcast, last_state: RefCell::default(), awaiting_reload: RefCell::default() }
+    }
+
+    /// Posts this tab's settled state, once per change.
+    pub(super) fn post_state(&self, message: String) {
+        let mut last = self.last_state.borrow_mut();
+        if last.as_deref() != Some(message.as_str()) {
+            self.broadcast.post(&message);
+            *last = Some(message);
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum TabMessage {
@@ -48,7 +78,7 @@ impl Clerk {
     /// Applies a message from another tab. Unknown or malformed messages are ignored: they may
     /// come from another version of the library.
     pub fn receive_broadcast(&self, message: &str) {
-        if !self.loaded() {
+        if !self.loaded() || self.is_disposed() {
             return;
         }
         match parse_message(message) {
@@ -67,17 +97,22 @@ impl Clerk {
     }
 
     fn receive_state(&self, message: &str, active: Option<String>, org: Option<String>, sessions: Vec<(String, String)>) {
+        // Another tab agreeing with this one (typically after it reloaded to learn a session
+        // this tab signed in) changes nothing, and must not cancel a setActive under way here.
+        if self.is_echo(message) {
+            return;
+        }
         let Some(client) = self.client() else { return };
         let knows_every_session = sessions.iter().all(|(id, _)| client.session(id).is_some());
         if !knows_every_session {
             // A session signed in elsewhere: one request to learn it, then the newest state.
-            if self.0.awaiting_reload.borrow_mut().replace(message.to_owned()).is_some() {
+            if self.0.tabs.awaiting_reload.borrow_mut().replace(message.to_owned()).is_some() {
                 return; // a reload is already under way
             }
             let clerk = self.clone();
             self.spawn(async move {
                 let reloaded = clerk.client_reload().await.is_ok();
-                let Some(latest) = clerk.0.awaiting_reload.borrow_mut().take() else { return };
+                let Some(latest) = clerk.0.tabs.awaiting_reload.borrow_mut().take() else { return };
                 let Some(TabMessage::State { sessions, .. }) = parse_message(&latest) else { return };
                 let known = clerk.client().is_some_and(|c| sessions.iter().all(|(id, _)| c.session(id).is_some()));
                 if reloaded && known {
@@ -99,7 +134,10 @@ impl Clerk {
         if active.is_some() {
             updated.last_active_session_id = active.clone();
         }
-        self.apply_remote_state(message, updated, active);
+        // A differing state supersedes a setActive under way here.
+        self.0.set_active_generation.set(self.0.set_active_generation.get() + 1);
+        *self.0.tabs.last_state.borrow_mut() = Some(message.to_owned());
+        self.apply(Change::Remote { client: updated, active });
     }
 }
 

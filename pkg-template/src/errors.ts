@@ -1,0 +1,53 @@
+// Errors as clerk-js throws them: `Error`s with `clerkError`, `code`, `longMessage`, `meta`,
+// `status` and `errors[]`. The engine decides every field; this only builds the object.
+
+export interface ClerkAPIError {
+  code: string;
+  message: string;
+  longMessage?: string;
+  meta: Record<string, unknown>;
+}
+
+interface ErrorJson {
+  code: string;
+  message: string;
+  long_message: string | null;
+  meta: Record<string, unknown>;
+  status: number | null;
+  retry_after: number | null;
+  errors: Array<{ code: string; message: string; long_message: string | null; meta: Record<string, unknown> }>;
+}
+
+export class ClerkError extends Error {
+  override name: 'ClerkAPIResponseError' | 'ClerkError';
+  readonly clerkError = true as const;
+  readonly code: string;
+  readonly longMessage?: string;
+  readonly meta: Record<string, unknown>;
+  /** HTTP status, when the error came from the server. */
+  readonly status?: number;
+  /** Seconds to wait before retrying (429/503 with Retry-After). */
+  readonly retryAfter?: number;
+  readonly errors: ClerkAPIError[];
+
+  /** Made by the library; apps get these objects from a `Clerk`. */
+  constructor(json: ErrorJson) {
+    super(json.message);
+    this.name = json.status === null ? 'ClerkError' : 'ClerkAPIResponseError';
+    this.code = json.code;
+    if (json.long_message !== null) this.longMessage = json.long_message;
+    this.meta = json.meta;
+    if (json.status !== null) this.status = json.status;
+    if (json.retry_after !== null) this.retryAfter = json.retry_after;
+    this.errors = json.errors.map((e) => {
+      const item: ClerkAPIError = { code: e.code, message: e.message, meta: e.meta };
+      if (e.long_message !== null) item.longMessage = e.long_message;
+      return item;
+    });
+  }
+}
+
+/** What the engine threw or rejected with (its error JSON) as a ClerkError; anything else as is. */
+export function toError(thrown: unknown): unknown {
+  return typeof thrown === 'string' && thrown.startsWith('{') ? new ClerkError(JSON.parse(thrown)) : thrown;
+}

@@ -1,0 +1,340 @@
+//! The engine's operations as the object layer calls them: a number naming the operation and
+//! its arguments as one JSON text, answered with one JSON text. This is the whole surface the
+//! wasm boundary forwards (`call` for what may wait on the network, `query` for what answers at
+//! once), so every rule behind it is tested natively.
+
+use super::clerk::{BeforeEmit, Clerk};
+use super::error::{ClerkError, Result};
+use super::fapi::Verb;
+use super::json::Json;
+use super::params::{self, default_field, optional_string, parse_args, selection};
+use super::resources::Session;
+use super::view::AttemptKind;
+
+/// Operations that may wait on the network; each resolves to a JSON text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Call {
+    /// `load()` → `null`.
+    Load,
+    /// `{session?, organization?}` (+ the `beforeEmit` callback) → `null`.
+    SetActive,
+    /// `{sessionId?}` → `null`.
+    SignOut,
+    /// `{session, options}` → the token, or `""` when it failed and `throwOnError` is false.
+    GetToken,
+    /// `{session}` → the session afterwards.
+    EndSession,
+    RemoveSession,
+    TouchSession,
+    /// `{session, step, params}` → the session verification.
+    VerifySession,
+    /// → `null`; the object layer reads the new client from the snapshot.
+    CreateClient,
+    DestroyClient,
+    ReloadClient,
+    RemoveSessions,
+    /// `{step, params, locale?, timezone?}` → the sign-in as the answer left it.
+    SignIn,
+    /// `{step, params}` → the sign-up as the answer left it.
+    SignUp,
+}
+
+impl Call {
+    pub fn from_code(code: u32) -> Option<Call> {
+        const ALL: [Call; 14] = [
+            Call::Load, Call::SetActive, Call::SignOut, Call::GetToken, Call::EndSession, Call::RemoveSession, Call::TouchSession,
+            Call::VerifySession, Call::CreateClient, Call::DestroyClient, Call::ReloadClient, Call::RemoveSessions, Call::SignIn, Call::SignUp,
+        ];
+        ALL.get(code as usize).copied()
+    }
+}
+
+/// Operations that answer at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Query {
+    /// → [`Clerk::snapshot`].
+    Snapshot,
+    /// `{session, params}` → `true`/`false`.
+    CheckAuthorization,
+    /// `{redirectUrl}` → the URL.
+    BuildTouchUrl,
+    IsEligibleForTouch,
+    IsNew,
+    ResetSignIn,
+    ResetSignUp,
+    ClearCache,
+    /// `{publishableKey, frontendApi, proxyUrl, instanceType, version}`.
+    Info,
+    /// `{jwt}` → the token's claims (not verified: the browser cannot, and need not).
+    TokenClaims,
+    /// `{kind: "sign_in" | "sign_up", answer?}` → [`Clerk::attempt`].
+    Attempt,
+}
+
+impl Query {
+    pub fn from_code(code: u32) -> Option<Query> {
+        const ALL: [Query; 11] = [
+            Query::Snapshot, Query::CheckAuthorization, Query::BuildTouchUrl, Query::IsEligibleForTouch, Query::IsNew,
+            Query::ResetSignIn, Query::ResetSignUp, Query::ClearCache, Query::Info, Query::TokenClaims, Query::Attempt,
+        ];
+        ALL.get(code as usize).copied()
+    }
+}
+
+/// A step of a sign-in: the path segment after `/client/sign_ins/{id}/`, and the strategy
+/// used when the app names none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SignInStep {
+    Create,
+    PrepareFirstFactor,
+    AttemptFirstFactor,
+    PrepareSecondFactor,
+    AttemptSecondFactor,
+}
+
+impl SignInStep {
+    fn parse(name: &str) -> Result<Self> {
+        Ok(match name {
+            "create" => Self::Create,
+            "prepare_first_factor" => Self::PrepareFirstFactor,
+            "attempt_first_factor" => Self::AttemptFirstFactor,
+            "prepare_second_factor" => Self::PrepareSecondFactor,
+            "attempt_second_factor" => Self::AttemptSecondFactor,
+            _ => return Err(unknown_step(name)),
+        })
+    }
+
+    fn path(self) -> Option<&'static str> {
+        match self {
+            Self::Create => None,
+            Self::PrepareFirstFactor => Some("prepare_first_factor"),
+            Self::AttemptFirstFactor => Some("attempt_first_factor"),
+            Self::PrepareSecondFactor => Some("prepare_second_factor"),
+            Self::AttemptSecondFactor => Some("attempt_second_factor"),
+        }
+    }
+
+    /// TOTP is the second factor clerk-js assumes when none is named.
+    fn default_strategy(self) -> Option<&'static str> {
+        matches!(self, Self::PrepareSecondFactor | Self::AttemptSecondFactor).then_some("totp")
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SignUpStep {
+    Create,
+    Update,
+    PrepareVerification,
+    AttemptVerification,
+    PrepareEmailAddressVerification,
+    AttemptEmailAddressVerification,
+}
+
+impl SignUpStep {
+    fn parse(name: &str) -> Result<Self> {
+        Ok(match name {
+            "create" => Self::Create,
+            "update" => Self::Update,
+            "prepare_verification" => Self::PrepareVerification,
+            "attempt_verification" => Self::AttemptVerification,
+            "prepare_email_address_verification" => Self::PrepareEmailAddressVerification,
+            "attempt_email_address_verification" => Self::AttemptEmailAddressVerification,
+            _ => return Err(unknown_step(name)),
+        })
+    }
+
+    fn request(self) -> (Option<&'static str>, Verb, Option<&'static str>) {
+        match self {
+            Self::Create => (None, Verb::Post, None),
+            Self::Update => (None, Verb::Patch, None),
+            Self::PrepareVerification => (Some("prepare_verification"), Verb::Post, None),
+            Self::AttemptVerification => (Some("attempt_verification"), Verb::Post, None),
+            Self::PrepareEmailAddressVerification => (Some("prepare_verification"), Verb::Post, Some("email_code")),
+            Self::AttemptEmailAddressVerification => (Some("attempt_verification"), Verb::Post, Some("email_code")),
+        }
+    }
+}
+
+/// A step of session reverification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum VerificationStep {
+    Start,
+    PrepareFirstFactor,
+    AttemptFirstFactor,
+    PrepareSecondFactor,
+    AttemptSecondFactor,
+}
+
+impl VerificationStep {
+    fn parse(name: &str) -> Result<Self> {
+        Ok(match name {
+            "start" => Self::Start,
+            "prepare_first_factor" => Self::PrepareFirstFactor,
+            "attempt_first_factor" => Self::AttemptFirstFactor,
+            "prepare_second_factor" => Self::PrepareSecondFactor,
+            "attempt_second_factor" => Self::AttemptSecondFactor,
+            _ => return Err(unknown_step(name)),
+        })
+    }
+
+    fn path(self) -> Option<&'static str> {
+        match self {
+            Self::Start => None,
+            Self::PrepareFirstFactor => Some("prepare_first_factor"),
+            Self::AttemptFirstFactor => Some("attempt_first_factor"),
+            Self::PrepareSecondFactor => Some("prepare_second_factor"),
+            Self::AttemptSecondFactor => Some("attempt_second_factor"),
+        }
+    }
+
+    fn default_strategy(self) -> Option<&'static str> {
+        matches!(self, Self::PrepareSecondFactor | Self::AttemptSecondFactor).then_some("totp")
+    }
+}
+
+fn unknown_step(name: &str) -> ClerkError {
+    ClerkError::invalid_argument(["Unknown step \"", name, "\""].concat())
+}
+
+fn required_string(args: &Json, key: &str) -> Result<String> {
+    optional_string(args, key)?.ok_or_else(|| ClerkError::invalid_argument([key, " is required"].concat()))
+}
+
+fn form_refs(form: &[(String, String)]) -> Vec<(&str, &str)> {
+    form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+const NULL: &str = "null";
+
+impl Clerk {
+    /// Runs an operation that may wait on the network. `before_emit` is only used by
+    /// [`Call::SetActive`].
+    pub async fn call(&self, op: Call, args: &str, before_emit: Option<BeforeEmit>) -> Result<String> {
+        let args = parse_args(args)?;
+        match op {
+            Call::Load => self.load().await.map(|()| NULL.into()),
+            Call::SetActive => {
+                if args.get("beforeEmit").is_some_and(|t| t.as_str() != Some("function")) {
+                    return Err(ClerkError::invalid_argument("beforeEmit must be a function"));
+                }
+                let (session, organization) = (selection(&args, "session")?, selection(&args, "organization")?);
+                self.set_active(session, organization, before_emit).await.map(|()| NULL.into())
+            }
+            Call::SignOut => self.sign_out(optional_string(&args, "sessionId")?.as_deref()).await.map(|()| NULL.into()),
+            Call::GetToken => {
+                let options = params::token_options(args.get("options").unwrap_or(&Json::Null))?;
+                let token = self.get_token(&required_string(&args, "session")?, &options).await?;
+                Ok(Json::String(token).to_text())
+            }
+            Call::EndSession => session_text(self.session_end(&required_string(&args, "session")?).await),
+            Call::RemoveSession => session_text(self.session_remove(&required_string(&args, "session")?).await),
+            Call::TouchSession => session_text(self.session_touch(&required_string(&args, "session")?).await),
+            Call::VerifySession => {
+                let step = VerificationStep::parse(&required_string(&args, "step")?)?;
+                let mut form = params::form(args.get("params"))?;
+                default_field(&mut form, "strategy", step.default_strategy());
+                let session = required_string(&args, "session")?;
+                Ok(self.session_verification(&session, step.path(), &form_refs(&form)).await?.to_text())
+            }
+            Call::CreateClient => self.client_create().await.map(|()| NULL.into()),
+            Call::DestroyClient => self.client_destroy().await.map(|()| NULL.into()),
+            Call::ReloadClient => self.client_reload().await.map(|()| NULL.into()),
+            Call::RemoveSessions => self.client_remove_sessions().await.map(|()| NULL.into()),
+            Call::SignIn => {
+                let step = SignInStep::parse(&required_string(&args, "step")?)?;
+                let mut form = params::form(args.get("params"))?;
+                default_field(&mut form, "strategy", step.default_strategy());
+                if step == SignInStep::Create {
+                    // As clerk-js: the browser's locale and time zone go with a new sign-in, so
+                    // the server can localise what it sends.
+                    default_field(&mut form, "locale", optional_string(&args, "locale")?.as_deref());
+                    default_field(&mut form, "timezone", optional_string(&args, "timezone")?.as_deref());
+                }
+                Ok(self.sign_in_request(step.path(), &form_refs(&form)).await?.to_text())
+            }
+            Call::SignUp => {
+                let (path, verb, strategy) = SignUpStep::parse(&required_string(&args, "step")?)?.request();
+                let mut form = params::form(args.get("params"))?;
+                default_field(&mut form, "strategy", strategy);
+                Ok(self.sign_up_request(path, verb, &form_refs(&form)).await?.to_text())
+            }
+        }
+    }
+
+    /// Runs an operation that answers at once.
+    pub fn query(&self, op: Query, args: &str) -> Result<String> {
+        let args = parse_args(args)?;
+        let boolean = |b: bool| Json::Bool(b).to_text();
+        match op {
+            Query::Snapshot => Ok(self.snapshot()),
+            Query::CheckAuthorization => {
+                let params = params::authorization_params(args.get("params").unwrap_or(&Json::Null))?;
+                Ok(boolean(self.check_authorization(&required_string(&args, "session")?, &params)))
+            }
+            Query::BuildTouchUrl => {
+                let redirect = optional_string(&args, "redirectUrl")?
+                    .ok_or_else(|| ClerkError::invalid_argument("buildTouchUrl needs {redirectUrl: URL | string}"))?;
+                Ok(Json::String(self.build_touch_url(&redirect)).to_text())
+            }
+            Query::IsEligibleForTouch => Ok(boolean(self.client_is_eligible_for_touch())),
+            Query::IsNew => Ok(boolean(self.client_is_new())),
+            Query::ResetSignIn => {
+                self.reset_sign_in();
+                Ok(NULL.into())
+            }
+            Query::ResetSignUp => {
+                self.reset_sign_up();
+                Ok(NULL.into())
+            }
+            Query::ClearCache => {
+                self.clear_cache();
+                Ok(NULL.into())
+            }
+            Query::Info => Ok(self.info().to_text()),
+            Query::Attempt => {
+                let kind = match optional_string(&args, "kind")?.as_deref() {
+                    Some("sign_in") => AttemptKind::SignIn,
+                    Some("sign_up") => AttemptKind::SignUp,
+                    _ => return Err(ClerkError::invalid_argument("kind must be sign_in or sign_up")),
+                };
+                Ok(self.attempt(kind, args.get("answer").filter(|a| a.is_object())).to_text())
+            }
+            Query::TokenClaims => {
+                let jwt = required_string(&args, "jwt")?;
+                Ok(clerk_token::payload_json(&jwt).ok().filter(|c| Json::parse(c).is_ok_and(|j| j.is_object())).unwrap_or_else(|| NULL.into()))
+            }
+        }
+    }
+}
+
+fn session_text(session: Result<Session>) -> Result<String> {
+    Ok(session?.to_json().to_text())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_names_one_operation() {
+        for code in 0..14 {
+            assert!(Call::from_code(code).is_some());
+        }
+        assert_eq!(Call::from_code(14), None);
+        for code in 0..11 {
+            assert!(Query::from_code(code).is_some());
+        }
+        assert_eq!(Query::from_code(11), None);
+    }
+
+    #[test]
+    fn steps_have_their_paths_and_defaults() {
+        assert_eq!(SignInStep::parse("create").unwrap().path(), None);
+        assert_eq!(SignInStep::parse("attempt_second_factor").unwrap().default_strategy(), Some("totp"));
+        assert_eq!(SignInStep::parse("attempt_first_factor").unwrap().default_strategy(), None);
+        assert_eq!(SignUpStep::parse("update").unwrap().request(), (None, Verb::Patch, None));
+        assert_eq!(SignUpStep::parse("prepare_email_address_verification").unwrap().request(), (Some("prepare_verification"), Verb::Post, Some("email_code")));
+        assert_eq!(VerificationStep::parse("start").unwrap().path(), None);
+        assert_eq!(SignInStep::parse("../x").unwrap_err().code, "invalid_argument");
+    }
+}

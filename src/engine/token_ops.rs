@@ -1,0 +1,124 @@
+//! `getToken`: the cache, shared requests, minting and checking what the server sent, and the
+//! background refresh-ahead of the active token.
+
+use super::clerk::*;
+use super::error::{ClerkError, Result, codes};
+use super::fapi::{Retry, Verb};
+use super::json::Json;
+use super::text::decimal;
+use super::tokens::{CachedToken, Leeway, Minted, TokenKey, cached_token};
+use futures::FutureExt;
+
+impl Clerk {
+    // ---- tokens -------------------------------------------------------------------------------
+
+    /// A session token: from the cache when fresh, else from one request shared by every
+    /// concurrent caller asking for the same session, template and organization.
+    /// With `throw_on_error: false` a failure resolves to an empty string, as Clerk documents.
+    pub async fn get_token(&self, session_id: &str, options: &GetTokenOptions) -> Result<String> {
+        match self.get_token_or_error(session_id, options).await {
+            Ok(jwt) => Ok(jwt),
+            Err(_) if !options.throw_on_error => Ok(String::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn get_token_or_error(&self, session_id: &str, options: &GetTokenOptions) -> Result<String> {
+        self.require_loaded()?;
+        let active_organization = self.require_signed_in(session_id)?;
+        if let Some(leeway_secs) = options.leeway_secs.filter(|l| *l >= MAX_LEEWAY_SECS && options.template.is_none()) {
+            return Err(ClerkError::invalid_argument(
+                ["leewayInSeconds must be under the token lifetime (", &decimal(MAX_LEEWAY_SECS.into()), " s), got ", &decimal(leeway_secs.into())].concat(),
+            ));
+        }
+        let leeway = Leeway { requested_ms: options.leeway_secs.map(|l| u64::from(l) * 1000), default_ms: DEFAULT_LEEWAY_MS };
+        if let Some(template) = &options.template {
+            validate_path_segment("template", template)?;
+        }
+        let organization_id = match &options.organization {
+            Selection::Keep => active_organization,
+            Selection::Clear => None,
+            Selection::Id(id) => Some(id.clone()),
+        };
+        let key = TokenKey { session_id: session_id.to_owned(), template: options.template.clone(), organization_id };
+        let this = self.clone();
+        let fetch_key = key.clone();
+        let skip_cache = options.skip_cache;
+        let token = self
+            .0
+            .tokens
+            .get_or_fetch(key, self.now_ms(), leeway, options.skip_cache, move || {
+                async move { this.mint_token(&fetch_key, skip_cache).await }.boxed_local()
+            })
+            .await?;
+        // The session may have ended while the request was under way.
+        self.require_signed_in(session_id)?;
+        self.schedule_refresh();
+        Ok(String::from(&*token.jwt))
+    }
+
+    /// The cache key of the token `getToken()` gives by default: the active session's, for
+    /// its active organization.
+    /// Read in place: it runs on every getToken() call, so no copy of the session and its user.
+    pub(crate) fn active_token_key(&self) -> Option<TokenKey> {
+        let state = self.0.state.borrow();
+        if !state.loaded || state.transitioning {
+            return None;
+        }
+        let session = state.client.as_ref()?.signed_in_session(state.active_session_id.as_deref()?)?;
+        Some(TokenKey { session_id: session.id.clone(), template: None, organization_id: session.last_active_organization_id.clone() })
+    }
+
+    /// Checks the session can issue tokens and returns its active organization. Read in place:
+    /// it runs twice on every getToken() call.
+    fn require_signed_in(&self, session_id: &str) -> Result<Option<String>> {
+        let organization = {
+            let state = self.0.state.borrow();
+            state.client.as_ref().and_then(|c| c.signed_in_session(session_id)).map(|s| s.last_active_organization_id.clone())
+        };
+        organization.ok_or_else(|| {
+            let status = self.session(session_id).map(|s| s.status);
+            ClerkError::new(codes::SESSION_NOT_ACTIVE, "The session is not active").with_long_message(match status {
+                Some(status) => ["Session ", session_id, " is ", &status, "; it can no longer issue tokens."].concat(),
+                None => ["Session ", session_id, " does not belong to this client."].concat(),
+            })
+        })
+    }
+
+    /// Asks the server for a token and checks it is for the session and organization asked for.
+    /// `skip_cache`: the caller asked for a fresh token, which clerk-js tells the server as
+    /// `?debug=skip_cache`.
+    pub(super) async fn mint_token(&self, key: &TokenKey, skip_cache: bool) -> Result<CachedToken> {
+        let path = match &key.template {
+            Some(template) => ["/client/sessions/", &key.session_id, "/tokens/", template].concat(),
+            None => ["/client/sessions/", &key.session_id, "/tokens"].concat(),
+        };
+        // Template tokens too: the cache keys them by organization, so the server must be told
+        // which one (clerk-js leaves it out and gets the session's active organization).
+        let mut form = vec![("organization_id", key.organization_id.as_deref().unwrap_or_default())];
+        if key.template.is_none()
+            && let Some(tab_state) = self.0.tabs.broadcast.tab_state()
+        {
+            form.push(("tab_state", tab_state));
+        }
+        let query: &[(&str, &str)] = if skip_cache { &[("debug", "skip_cache")] } else { &[] };
+        let body = self.0.fapi.request_with_query(Verb::Post, &path, query, &form, Retry::Idempotent).await?;
+        // A bare `{object: "token", jwt}`; tolerate the `{response: …}` envelope too.
+        let jwt = body
+            .get("jwt")
+            .or_else(|| body.get("response").and_then(|r| r.get("jwt")))
+            .and_then(Json::as_str)
+            .ok_or_else(|| ClerkError::unexpected_response(200, "the token response has no jwt"))?;
+        let (token, claims) = cached_token(jwt, self.now_ms(), Minted::JustNow)?;
+        if claims.sid.as_deref().is_some_and(|sid| sid != key.session_id) {
+            return Err(ClerkError::unexpected_response(200, "the server sent a token for another session"));
+        }
+        if key.template.is_none() && organization_claim(&claims) != key.organization_id {
+            return Err(ClerkError::unexpected_response(200, "the server sent a token for another organization"));
+        }
+        if let Some(message) = Self::token_message(key, jwt) {
+            self.0.tabs.broadcast.post(&message);
+        }
+        Ok(token)
+    }
+}
