@@ -9,8 +9,8 @@
 //! Cargo.toml), as `make demo` ships it.
 //!
 //! Before the load it runs `openssl speed -multi 2 rsa2048` (what the hardware signs per second,
-//! by OpenSSL's own count of CPU time) and prints the ratio: the target (issue 14) is tokens/s
-//! >= 0.5x that, with p99 <= 50 ms at 64 clients. Client and server share the machine (and its
+//! by OpenSSL's own count of CPU time) and prints the ratio: the target (issue 14) is at least
+//! 0.5x that many tokens/s, with a p99 of at most 50 ms at 64 clients. Client and server share the machine (and its
 //! cores), so the figures are a lower bound.
 
 use std::time::{Duration, Instant};

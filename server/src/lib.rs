@@ -192,10 +192,7 @@ impl Server {
 /// Opens the database, binds `config.addr` and starts serving in the background.
 pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error + Send + Sync>> {
     let db_path = config.db_path.clone();
-    let store: Arc<dyn Store> =
-        tokio::task::spawn_blocking(move || store::sqlite::SqliteStore::open(&db_path))
-            .await?
-            .map(Arc::new)?;
+    let store: Arc<dyn Store> = tokio::task::spawn_blocking(move || store::open(&db_path)).await??;
     let st2 = store.clone();
     let instance = tokio::task::spawn_blocking(move || load_or_create_instance(&*st2))
         .await?
@@ -371,8 +368,8 @@ fn is_loopback_origin(o: &str) -> bool {
 pub fn seed_database(
     db_path: &std::path::Path,
 ) -> Result<(Instance, seed::Seeded), Box<dyn std::error::Error + Send + Sync>> {
-    let store = store::sqlite::SqliteStore::open(db_path)?;
-    let instance = load_or_create_instance(&store).map_err(|e| e.long_message)?;
-    let seeded = seed::seed(&store).map_err(|e| e.long_message)?;
+    let store = store::open(db_path)?;
+    let instance = load_or_create_instance(&*store).map_err(|e| e.long_message)?;
+    let seeded = seed::seed(&*store).map_err(|e| e.long_message)?;
     Ok((instance, seeded))
 }

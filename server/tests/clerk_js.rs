@@ -23,7 +23,7 @@ async fn clerk_js_signs_in_switches_org_and_mints_tokens() {
     let www = dir.path().join("www");
     std::fs::create_dir_all(&www).unwrap();
     std::os::unix::fs::symlink(&dist, www.join("clerk")).unwrap();
-    let mut cfg = config(dir.path().join("clerk.db"), 60);
+    let mut cfg = config(common::db_in(&dir, "clerk.db"), 60);
     cfg.www = Some(www.clone());
     let server = clerk_server::start(cfg).await.unwrap();
     let store = server.state.store.clone();

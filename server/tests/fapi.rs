@@ -529,7 +529,7 @@ async fn www_folder_is_served_from_the_same_origin() {
     std::fs::create_dir_all(&www).unwrap();
     std::fs::write(www.join("index.html"), "<h1>demo</h1>").unwrap();
     std::fs::write(www.join("lib_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
-    let mut cfg = config(dir.path().join("clerk.db"), 60);
+    let mut cfg = config(common::db_in(&dir, "clerk.db"), 60);
     cfg.www = Some(www);
     let server = clerk_server::start(cfg).await.unwrap();
     let http = reqwest::Client::new();

@@ -132,7 +132,12 @@ fn with_tx<T: Send + 'static>(
     t: &TestServer,
     f: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError> + Send + 'static,
 ) -> T {
-    t.server.state.store.run(|tx| -> Result<Result<T, ApiError>, ApiError> { Ok(Ok(f(tx)?)) }).unwrap()
+    // On a plain thread, as the server runs its transactions: PostgreSQL's blocking client cannot
+    // run on an async worker.
+    let store = t.server.state.store.clone();
+    std::thread::spawn(move || store.run(|tx| -> Result<Result<T, ApiError>, ApiError> { Ok(Ok(f(tx)?)) }).unwrap())
+        .join()
+        .unwrap()
 }
 
 fn now_ms() -> i64 {
@@ -459,7 +464,7 @@ async fn backend_api_needs_the_exact_secret_key() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn development_endpoints_do_not_exist_outside_development_mode() {
     let dir = tempfile::tempdir().unwrap();
-    let mut c = config(dir.path().join("clerk.db"), 60);
+    let mut c = config(common::db_in(&dir, "clerk.db"), 60);
     c.dev = false;
     let server = clerk_server::start(c).await.unwrap();
     let store = server.state.store.clone();
@@ -737,7 +742,10 @@ const INJECTIONS: &[&str] = &[
 
 /// Tables with their schema and row counts, read through a second connection.
 fn db_snapshot(t: &TestServer) -> Vec<(String, String, i64)> {
-    let conn = rusqlite::Connection::open_with_flags(t.dir.path().join("clerk.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    if on_postgres() {
+        return postgres_snapshot(t.db.to_str().unwrap());
+    }
+    let conn = rusqlite::Connection::open_with_flags(&t.db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     let tables: Vec<(String, String)> = conn
         .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .unwrap()
@@ -752,6 +760,39 @@ fn db_snapshot(t: &TestServer) -> Vec<(String, String, i64)> {
             (name, sql, n)
         })
         .collect()
+}
+
+/// The same for PostgreSQL: each table with its columns (name and type) and row count.
+fn postgres_snapshot(url: &str) -> Vec<(String, String, i64)> {
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let tables: Vec<String> = client
+            .query("SELECT table_name::TEXT FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        tables
+            .into_iter()
+            .map(|name| {
+                let columns: Vec<String> = client
+                    .query(
+                        "SELECT column_name || ' ' || data_type FROM information_schema.columns
+                         WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+                        &[&name],
+                    )
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect();
+                let n: i64 = client.query_one(&format!("SELECT COUNT(*) FROM \"{name}\""), &[]).unwrap().get(0);
+                (name, columns.join(", "), n)
+            })
+            .collect()
+    })
+    .join()
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

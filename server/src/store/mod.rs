@@ -1,11 +1,15 @@
 //! Persistence. Handlers run their whole read-modify-write inside one [`Tx`] (one database
 //! transaction), so every request is atomic and a failed validation writes nothing.
 //!
-//! The [`Store`] trait is what a PostgreSQL backend would implement; [`sqlite::SqliteStore`] is
-//! the default. Records are stored as JSON documents next to the columns that are queried
+//! Two backends implement the [`Store`] trait: [`sqlite::SqliteStore`], the default, and
+//! [`postgres::PostgresStore`] (`--db postgres://...`) for several replicas on one database. Records are stored as JSON documents next to the columns that are queried
 //! (ids, foreign keys, status, unique keys), which keeps both backends small.
 
+pub mod postgres;
 pub mod sqlite;
+
+use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -314,6 +318,15 @@ pub trait Tx {
     fn jwt_template(&mut self, name: &str) -> StoreResult<Option<JwtTemplate>>;
     fn put_jwt_template(&mut self, t: &JwtTemplate) -> StoreResult<()>;
     fn jwt_templates(&mut self) -> StoreResult<Vec<JwtTemplate>>;
+}
+
+/// Opens the store `--db` names: a `postgres://` URL, or else a SQLite file (the default).
+pub fn open(db: &Path) -> StoreResult<Arc<dyn Store>> {
+    match db.to_str().filter(|d| postgres::is_url(d)) {
+        // Enough connections for the blocking pool's concurrent transactions on a small machine.
+        Some(url) => Ok(Arc::new(postgres::PostgresStore::open(url, 16)?)),
+        None => Ok(Arc::new(sqlite::SqliteStore::open(db)?)),
+    }
 }
 
 /// A storage backend: runs a closure in one transaction, committing only if it returns `Ok`.
