@@ -59,8 +59,6 @@ pub struct Inner {
     pub injected_failures: Mutex<HashMap<String, Vec<u16>>>,
     /// Development only: random fault injection on the Frontend API (`/__dev/faults`).
     pub faults: faults::Faults,
-    /// Recent failed sign-in attempts per user, email address and IP (`limits`).
-    pub failures: limits::Failures,
     /// One permit per core for RSA signing (see [`AppState::sign`]).
     pub signers: tokio::sync::Semaphore,
 }
@@ -214,7 +212,6 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
         counters: Mutex::new(BTreeMap::new()),
         injected_failures: Mutex::new(HashMap::new()),
         faults: faults::Faults::new(config.faults.clone().filter(|_| config.dev)),
-        failures: limits::Failures::default(),
         signers: tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(2, |n| n.get()),
         ),

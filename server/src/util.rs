@@ -96,6 +96,11 @@ pub fn check_totp(secret_b32: &str, code: &str) -> bool {
     t.check(code.trim(), now)
 }
 
+/// The TOTP code of the time `unix_secs` (tests: a code from the next step, still accepted).
+pub fn totp_at(secret_b32: &str, unix_secs: u64) -> Option<String> {
+    totp(secret_b32).map(|t| t.generate(unix_secs))
+}
+
 /// The current TOTP code (used by the dev endpoint and the tests).
 pub fn totp_now(secret_b32: &str) -> Option<String> {
     totp(secret_b32).map(|t| t.generate((now_ms() / 1000) as u64))

@@ -32,12 +32,13 @@ async fn clerk_js_signs_in_switches_org_and_mints_tokens() {
     // Two runs: a key for 127.0.0.1 (cookie identity), and a key for a Clerk development host,
     // which makes clerk-js use the dev browser (`POST /v1/dev_browser`, `__clerk_db_jwt`).
     let dev_pk = clerk_token::encode_publishable_key(clerk_token::InstanceType::Development, "clerk.stub.accounts.dev");
-    for (name, pk) in [("page.html", server.state.publishable_key.clone()), ("dev.html", dev_pk)] {
+    // A TOTP code is good once: the second run uses the next step's code (still in the window).
+    for (run, (name, pk)) in [("page.html", server.state.publishable_key.clone()), ("dev.html", dev_pk)].into_iter().enumerate() {
         let page = format!(
             r#"<!doctype html><html><body><script src="/clerk/clerk.browser.js" data-clerk-publishable-key="{pk}" data-clerk-proxy-url="{url}"></script></body></html>"#
         );
         std::fs::write(www.join(name), page).unwrap();
-        let r = drive(root, &format!("{url}/{name}"), &url, &seeded.org_id).await;
+        let r = drive(root, &format!("{url}/{name}"), &url, &seeded.org_id, run as u64).await;
         check(&r, &seeded, &url);
     }
     let counters: Value = reqwest::get(format!("{url}/__dev/requests")).await.unwrap().json().await.unwrap();
@@ -46,8 +47,9 @@ async fn clerk_js_signs_in_switches_org_and_mints_tokens() {
     server.stop().await;
 }
 
-async fn drive(root: &std::path::Path, page: &str, url: &str, org_id: &str) -> Value {
-    let code = clerk_server::util::totp_now(clerk_server::seed::ALICE_TOTP_SECRET).unwrap();
+async fn drive(root: &std::path::Path, page: &str, url: &str, org_id: &str, steps_ahead: u64) -> Value {
+    let at = (clerk_server::util::now_ms() / 1000) as u64 + 30 * steps_ahead;
+    let code = clerk_server::util::totp_at(clerk_server::seed::ALICE_TOTP_SECRET, at).unwrap();
     let args = [
         root.join("tests/js/clerk_js_drive.mjs").display().to_string(),
         page.to_owned(),

@@ -874,7 +874,8 @@ async fn sql_injection_through_every_filter_and_parameter_is_inert() {
     assert_eq!(before.len(), after.len());
     for ((name, sql, n), (name2, sql2, n2)) in before.iter().zip(&after) {
         assert_eq!((name, sql), (name2, sql2));
-        if !["clients", "sign_ups"].contains(&name.as_str()) {
+        // attempt_failures: the injected identifiers are unknown ones, counted against the IP.
+        if !["clients", "sign_ups", "attempt_failures"].contains(&name.as_str()) {
             assert_eq!(n, n2, "{name} row count changed");
         }
     }
@@ -952,5 +953,27 @@ async fn bodies_over_the_limit_are_refused_with_a_typed_413_and_write_nothing() 
     let r = api.post("/v1/users", Some(big)).await;
     assert_eq!((r.status.as_u16(), r.code()), (413, "request_body_too_large"));
     assert_eq!(api.get("/v1/users?limit=500").await.body.as_array().unwrap().len(), users);
+    t.server.stop().await;
+}
+
+/// A new browser whose first request fails gets no cookie, so nothing of that request may stay
+/// but the failure counts (in the database, shared by replicas): no orphan client or sign-in, and
+/// dropping cookies does not reset the per-user and per-IP limits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_first_request_leaves_no_client_and_still_counts() {
+    let t = TestServer::start().await;
+    let rows = |snapshot: &[(String, String, i64)], table: &str| {
+        snapshot.iter().find(|(name, _, _)| name == table).map(|(_, _, n)| *n).unwrap()
+    };
+    let before = db_snapshot(&t);
+    let r = t.browser().post("/v1/client/sign_ins", &[("identifier", "bob@example.com"), ("password", "wrong-password")]).await;
+    assert_eq!((r.status.as_u16(), r.code()), (422, "form_password_incorrect"), "{:?}", r.body);
+    let r = t.browser().post("/v1/client/sign_ins", &[("identifier", "nobody@example.com")]).await;
+    assert_eq!((r.status.as_u16(), r.code()), (422, "form_identifier_not_found"), "{:?}", r.body);
+    let after = db_snapshot(&t);
+    assert_eq!(rows(&after, "clients"), rows(&before, "clients"));
+    assert_eq!(rows(&after, "sign_ins"), rows(&before, "sign_ins"));
+    // The wrong password counts against bob and the IP, the unknown identifier against the IP.
+    assert_eq!(rows(&after, "attempt_failures") - rows(&before, "attempt_failures"), 3);
     t.server.stop().await;
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    AttemptScope, CookieChange, Fapi, check_lock, consume_email_code, create_session, ctx, ensure_client, envelope,
+    AttemptScope, CookieChange, Fapi, check_lock, forget_new_client, consume_email_code, create_session, ctx, ensure_client, envelope,
     find_client, incorrect_code, incorrect_password, issue_email_code, record_failure,
 };
 use crate::AppState;
@@ -141,7 +141,7 @@ fn attempt_first_factor(
         .ok_or_else(|| ApiError::unprocessable("sign_in_identifier_missing", "Enter an identifier first").param("identifier"))?;
     // A fresh sign-in per guess must not reset the count: the user and the IP are limited too.
     let scope = AttemptScope::new(caller, Some(Key::User(user.id.clone())));
-    scope.check(st, now)?;
+    scope.check(st, tx, now)?;
     let passed = match strategy {
         "password" => {
             let password = form.password.as_deref().ok_or_else(|| ApiError::missing_param("password"))?;
@@ -160,7 +160,7 @@ fn attempt_first_factor(
     };
     if !passed {
         record_failure(&mut si.failed_attempts, &mut si.locked_until, now);
-        scope.failed(st, now);
+        scope.failed(st, tx, now)?;
         return Ok(Err(if strategy == "password" { incorrect_password() } else { incorrect_code() }));
     }
     si.failed_attempts = 0;
@@ -192,11 +192,13 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
         if let Some(identifier) = form.identifier.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
             // Unknown identifiers count against the IP, which bounds account probing.
             let ip_scope = AttemptScope::new(&caller, None);
-            ip_scope.check(&st2, ctx.now)?;
+            ip_scope.check(&st2, tx, ctx.now)?;
             let Some(user) = user_by_identifier(tx, identifier)? else {
-                ip_scope.failed(&st2, ctx.now);
-                return Err(ApiError::unprocessable("form_identifier_not_found", "Couldn't find your account.")
-                    .param("identifier"));
+                // Committed, so that the failure counts; a client made by this request goes.
+                ip_scope.failed(&st2, tx, ctx.now)?;
+                forget_new_client(tx, &client, &cookie)?;
+                return Ok(Err(ApiError::unprocessable("form_identifier_not_found", "Couldn't find your account.")
+                    .param("identifier")));
             };
             // Multi-session: a user can be signed in once per client.
             let already = tx
@@ -225,8 +227,17 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
             }
             Ok(())
         };
-        let resp = respond(&st2, tx, &mut client, &mut si, &ctx, cookie)?;
-        Ok(outcome.map(|()| resp))
+        if let Err(failure) = outcome {
+            if matches!(cookie, CookieChange::Set(_)) {
+                // The first request of a new client failed: no cookie goes out with an error, so
+                // the client and its sign-in would be unreachable. Only the failure counts stay.
+                forget_new_client(tx, &client, &cookie)?;
+                return Ok(Err(failure));
+            }
+            respond(&st2, tx, &mut client, &mut si, &ctx, cookie)?;
+            return Ok(Err(failure));
+        }
+        Ok(Ok(respond(&st2, tx, &mut client, &mut si, &ctx, cookie)?))
     })
     .await
 }
@@ -324,9 +335,14 @@ pub async fn attempt_second(
             .user(si.user_id.as_deref().unwrap_or_default())?
             .ok_or_else(|| ApiError::not_found("user"))?;
         let scope = AttemptScope::new(&caller, Some(Key::User(user.id.clone())));
-        scope.check(&st2, ctx.now)?;
+        scope.check(&st2, tx, ctx.now)?;
         let ok = match user.totp_secret.as_deref() {
-            Some(secret) => checks.totp_step(secret, code)?.is_some(),
+            // A code is good once, across replicas: replayed within its window it fails like a
+            // wrong one. Steps two behind the matched one can no longer match and are dropped.
+            Some(secret) => match checks.totp_step(secret, code)? {
+                Some(step) => tx.use_totp_step(&user.id, step as i64, step as i64 - 2)?,
+                None => false,
+            },
             None => false,
         };
         let outcome = if ok {
@@ -336,7 +352,7 @@ pub async fn attempt_second(
             Ok(())
         } else {
             record_failure(&mut si.failed_attempts, &mut si.locked_until, ctx.now);
-            scope.failed(&st2, ctx.now);
+            scope.failed(&st2, tx, ctx.now)?;
             Err(incorrect_code())
         };
         let resp = respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?;

@@ -199,11 +199,11 @@ pub async fn attempt(
         check_lock(su.locked_until, ctx.now)?;
         let email = su.email_address.as_deref().unwrap_or_default().to_lowercase();
         let scope = AttemptScope::new(&caller, Some(Key::Email(email)));
-        scope.check(&st2, ctx.now)?;
+        scope.check(&st2, tx, ctx.now)?;
         let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
         if !consume_email_code(tx, &su.id, code, ctx.now)? {
             record_failure(&mut su.failed_attempts, &mut su.locked_until, ctx.now);
-            scope.failed(&st2, ctx.now);
+            scope.failed(&st2, tx, ctx.now)?;
             let resp = respond(&st2, tx, &mut client, &mut su, &ctx, CookieChange::Keep);
             return resp.map(|_| Err(incorrect_code()));
         }

@@ -147,7 +147,7 @@ pub async fn attempt_first(State(st): State<AppState>, caller: Caller, Path(id):
         // A new verification per guess must not reset the count (a stolen session must not
         // become a password oracle).
         let scope = AttemptScope::new(&caller, Some(Key::User(user.id.clone())));
-        scope.check(&st2, ctx.now)?;
+        scope.check(&st2, tx, ctx.now)?;
         let strategy = form.strategy.as_deref().unwrap_or("password");
         let ok = match strategy {
             "password" => {
@@ -166,7 +166,7 @@ pub async fn attempt_first(State(st): State<AppState>, caller: Caller, Path(id):
         let v = in_progress(&mut s)?;
         if !ok {
             record_failure(&mut v.failed_attempts, &mut v.locked_until, ctx.now);
-            scope.failed(&st2, ctx.now);
+            scope.failed(&st2, tx, ctx.now)?;
             let err = if strategy == "password" { incorrect_password() } else { incorrect_code() };
             return respond(&st2, tx, &client, &mut s, &user, &ctx).map(|_| Err(err));
         }
@@ -201,15 +201,20 @@ pub async fn attempt_second(State(st): State<AppState>, caller: Caller, Path(id)
         let v = in_progress(&mut s)?;
         check_lock(v.locked_until, ctx.now)?;
         let scope = AttemptScope::new(&caller, Some(Key::User(user.id.clone())));
-        scope.check(&st2, ctx.now)?;
+        scope.check(&st2, tx, ctx.now)?;
         let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
         let ok = match user.totp_secret.as_deref() {
-            Some(secret) => checks.totp_step(secret, code)?.is_some(),
+            // A code is good once, across replicas: replayed within its window it fails like a
+            // wrong one. Steps two behind the matched one can no longer match and are dropped.
+            Some(secret) => match checks.totp_step(secret, code)? {
+                Some(step) => tx.use_totp_step(&user.id, step as i64, step as i64 - 2)?,
+                None => false,
+            },
             None => false,
         };
         if !ok {
             record_failure(&mut v.failed_attempts, &mut v.locked_until, ctx.now);
-            scope.failed(&st2, ctx.now);
+            scope.failed(&st2, tx, ctx.now)?;
             return respond(&st2, tx, &client, &mut s, &user, &ctx).map(|_| Err(incorrect_code()));
         }
         v.second_done = true;

@@ -318,6 +318,14 @@ pub trait Tx {
     fn jwt_template(&mut self, name: &str) -> StoreResult<Option<JwtTemplate>>;
     fn put_jwt_template(&mut self, t: &JwtTemplate) -> StoreResult<()>;
     fn jwt_templates(&mut self) -> StoreResult<Vec<JwtTemplate>>;
+
+    /// Failed-attempt times of `key` at or after `since`, oldest first (see `limits`).
+    fn failures_since(&mut self, key: &str, since: i64) -> StoreResult<Vec<i64>>;
+    /// Records a failure of `key` at `at` and forgets its failures before `forget_before`.
+    fn record_failure(&mut self, key: &str, at: i64, forget_before: i64) -> StoreResult<()>;
+    /// TOTP replay guard: records that `user_id` used the code of time `step`. `false` if that
+    /// code was used already (a code is good once). Steps older than `forget_before` are dropped.
+    fn use_totp_step(&mut self, user_id: &str, step: i64, forget_before: i64) -> StoreResult<bool>;
 }
 
 /// Opens the store `--db` names: a `postgres://` URL, or else a SQLite file (the default).

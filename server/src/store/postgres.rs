@@ -43,6 +43,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE email_codes (owner_id TEXT PRIMARY KEY, data TEXT NOT NULL);
     CREATE TABLE jwt_templates (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL, data TEXT NOT NULL);
     "#,
+    // 2: state replicas share (failure counters, TOTP replay guard); `seq` is already indexed
+    // through sessions_created here, and an identity column needs no MAX(seq)
+    r#"
+    CREATE TABLE attempt_failures (key TEXT NOT NULL, at BIGINT NOT NULL);
+    CREATE INDEX attempt_failures_key ON attempt_failures(key, at);
+    CREATE TABLE totp_steps (user_id TEXT NOT NULL, step BIGINT NOT NULL, PRIMARY KEY (user_id, step));
+    "#,
 ];
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
@@ -425,6 +432,41 @@ impl Tx for PgTx<'_> {
             &[&t.id, &t.name, &t.created_at, &to_json(t)?],
         )
     }
+    fn failures_since(&mut self, key: &str, since: i64) -> StoreResult<Vec<i64>> {
+        let rows = self
+            .tx
+            .query(
+                "SELECT at FROM attempt_failures WHERE key = $1 AND at >= $2 ORDER BY at",
+                &[&key, &since],
+            )
+            .map_err(err)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+    fn record_failure(&mut self, key: &str, at: i64, forget_before: i64) -> StoreResult<()> {
+        self.exec(
+            "DELETE FROM attempt_failures WHERE key = $1 AND at < $2",
+            &[&key, &forget_before],
+        )?;
+        self.exec(
+            "INSERT INTO attempt_failures (key, at) VALUES ($1, $2)",
+            &[&key, &at],
+        )
+    }
+    fn use_totp_step(&mut self, user_id: &str, step: i64, forget_before: i64) -> StoreResult<bool> {
+        self.exec(
+            "DELETE FROM totp_steps WHERE user_id = $1 AND step < $2",
+            &[&user_id, &forget_before],
+        )?;
+        let inserted = self
+            .tx
+            .execute(
+                "INSERT INTO totp_steps (user_id, step) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&user_id, &step],
+            )
+            .map_err(err)?;
+        Ok(inserted == 1)
+    }
+
     fn jwt_templates(&mut self) -> StoreResult<Vec<JwtTemplate>> {
         self.many(
             "SELECT data FROM jwt_templates ORDER BY created_at DESC, id",
