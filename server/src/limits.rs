@@ -4,13 +4,14 @@
 //! `max_failures` failures in a sliding `window_ms`, after which every attempt, right or wrong,
 //! gets a 429 until the oldest failure leaves the window.
 //!
-//! Kept in memory: a restart forgets them, which an attacker cannot trigger. (A GCRA limiter such
-//! as `governor` throttles requests; here only failures count, and a locked key must be refused
-//! before the password is even checked, which needs a look without a charge.)
+//! Kept in the database (`attempt_failures`), so that every replica on one PostgreSQL database
+//! sees the same counts and a restart forgets nothing. (A GCRA limiter such as `governor`
+//! throttles requests; here only failures count, and a locked key must be refused before the
+//! password is even checked, which needs a look without a charge.)
 
-use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::Mutex;
+
+use crate::store::{StoreResult, Tx};
 
 /// At most `max_failures` failures within `window_ms`.
 #[derive(Clone, Copy, Debug)]
@@ -51,40 +52,30 @@ impl Key {
     }
 }
 
-/// Recent failure times per key.
-#[derive(Default)]
-pub struct Failures(Mutex<HashMap<Key, VecDeque<i64>>>);
-
-/// Above this many keys, keys whose failures have all expired are dropped.
-const PRUNE_ABOVE: usize = 10_000;
-
-impl Failures {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, VecDeque<i64>>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Milliseconds until `key` may try again, if it is at its limit.
-    pub fn locked_for(&self, key: &Key, limit: Limit, now: i64) -> Option<i64> {
-        let map = self.lock();
-        let times = map.get(key)?;
-        let recent: Vec<i64> = times.iter().copied().filter(|t| now - t < limit.window_ms).collect();
-        if recent.len() < limit.max_failures {
-            return None;
-        }
-        // The attempt frees up when enough failures have left the window to get below the limit.
-        let frees_at = recent[recent.len() - limit.max_failures] + limit.window_ms;
-        Some((frees_at - now).max(1))
-    }
-
-    pub fn record(&self, key: Key, limit: Limit, now: i64) {
-        let mut map = self.lock();
-        if map.len() > PRUNE_ABOVE {
-            map.retain(|_, times| times.back().is_some_and(|t| now - t < limit.window_ms));
-        }
-        let times = map.entry(key).or_default();
-        times.push_back(now);
-        while times.front().is_some_and(|t| now - t >= limit.window_ms) || times.len() > limit.max_failures {
-            times.pop_front();
+impl Key {
+    /// The key as stored in `attempt_failures`.
+    fn stored(&self) -> String {
+        match self {
+            Key::User(id) => format!("user:{id}"),
+            Key::Email(address) => format!("email:{}", address.to_lowercase()),
+            Key::Ip(ip) => format!("ip:{ip}"),
         }
     }
+}
+
+/// Milliseconds until `key` may try again, if it is at its limit.
+pub fn locked_for(tx: &mut dyn Tx, key: &Key, limit: Limit, now: i64) -> StoreResult<Option<i64>> {
+    let recent = tx.failures_since(&key.stored(), now - limit.window_ms)?;
+    if recent.len() < limit.max_failures {
+        return Ok(None);
+    }
+    // The attempt frees up when enough failures have left the window to get below the limit.
+    let frees_at = recent[recent.len() - limit.max_failures] + limit.window_ms;
+    Ok(Some((frees_at - now).max(1)))
+}
+
+/// Counts a failure against `key` (and forgets its failures older than the window). The
+/// transaction must commit for it to count: callers answer the failure with `Ok(Err(..))`.
+pub fn record(tx: &mut dyn Tx, key: &Key, limit: Limit, now: i64) -> StoreResult<()> {
+    tx.record_failure(&key.stored(), now, now - limit.window_ms)
 }

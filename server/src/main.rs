@@ -12,7 +12,8 @@ usage: clerk-server [seed] [options]
 
   seed                     create the demo instance (users, organization, JWT template) and exit
 options:
-  --db PATH                SQLite database (default: clerk.db; created on first run)
+  --db PATH|URL            SQLite database file (default: clerk.db; created on first run),
+                           or a PostgreSQL URL (postgres://user@host/db) for several replicas
   --addr HOST:PORT         listen address (default: 127.0.0.1:4000)
   --www DIR                serve DIR at / from the same origin (demo app, wasm package)
   --token-ttl SECS         session-token lifetime (default: 60)

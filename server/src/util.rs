@@ -73,11 +73,32 @@ fn totp(secret_b32: &str) -> Option<totp_rs::TOTP> {
     totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).ok()
 }
 
+/// The time step (30 s) whose TOTP code `code` is, now or one step either side; `None` if it is
+/// none of them. Compared in constant time. The step lets a replay guard refuse a code already used.
+pub fn totp_step(secret_b32: &str, code: &str) -> Option<u64> {
+    let t = totp(secret_b32)?;
+    let code = code.trim();
+    let now_step = (now_ms() / 1000) as u64 / t.step;
+    // Every candidate is computed and compared, so the time taken does not say which one matched.
+    let mut matched = None;
+    for step in [now_step.saturating_sub(1), now_step, now_step + 1] {
+        if ct_eq(&t.generate(step * t.step), code) {
+            matched = Some(step);
+        }
+    }
+    matched
+}
+
 /// Checks a TOTP code (the crate compares in constant time).
 pub fn check_totp(secret_b32: &str, code: &str) -> bool {
     let Some(t) = totp(secret_b32) else { return false };
     let now = (now_ms() / 1000) as u64;
     t.check(code.trim(), now)
+}
+
+/// The TOTP code of the time `unix_secs` (tests: a code from the next step, still accepted).
+pub fn totp_at(secret_b32: &str, unix_secs: u64) -> Option<String> {
+    totp(secret_b32).map(|t| t.generate(unix_secs))
 }
 
 /// The current TOTP code (used by the dev endpoint and the tests).

@@ -188,7 +188,7 @@ async fn users_and_jwt_templates() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_keeps_users_sessions_and_keys() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("clerk.db");
+    let db = common::db_in(&dir, "clerk.db");
     let server = clerk_server::start(config(db.clone(), 60)).await.unwrap();
     let store = server.state.store.clone();
     tokio::task::spawn_blocking(move || clerk_server::seed::seed(&*store)).await.unwrap().unwrap();

@@ -30,7 +30,7 @@ async fn clerk_js_signs_in_switches_org_and_mints_tokens() {
     let www = dir.path().join("www");
     std::fs::create_dir_all(&www).unwrap();
     std::os::unix::fs::symlink(&dist, www.join("clerk")).unwrap();
-    let mut cfg = config(dir.path().join("clerk.db"), 60);
+    let mut cfg = config(common::db_in(&dir, "clerk.db"), 60);
     cfg.www = Some(www.clone());
     let server = clerk_server::start(cfg).await.unwrap();
     let store = server.state.store.clone();
@@ -39,12 +39,13 @@ async fn clerk_js_signs_in_switches_org_and_mints_tokens() {
     // Two runs: a key for 127.0.0.1 (cookie identity), and a key for a Clerk development host,
     // which makes clerk-js use the dev browser (`POST /v1/dev_browser`, `__clerk_db_jwt`).
     let dev_pk = clerk_token::encode_publishable_key(clerk_token::InstanceType::Development, "clerk.stub.accounts.dev");
-    for (name, pk) in [("page.html", server.state.publishable_key.clone()), ("dev.html", dev_pk)] {
+    // A TOTP code is good once: the second run uses the next step's code (still in the window).
+    for (run, (name, pk)) in [("page.html", server.state.publishable_key.clone()), ("dev.html", dev_pk)].into_iter().enumerate() {
         let page = format!(
             r#"<!doctype html><html><body><script src="/clerk/clerk.browser.js" data-clerk-publishable-key="{pk}" data-clerk-proxy-url="{url}"></script></body></html>"#
         );
         std::fs::write(www.join(name), page).unwrap();
-        let r = drive(root, &format!("{url}/{name}"), &url, &seeded.org_id, &server.state.secret_key).await;
+        let r = drive(root, &format!("{url}/{name}"), &url, &seeded.org_id, &server.state.secret_key, run as u64).await;
         check(&r, &seeded, &url);
     }
     let counters: Value = reqwest::get(format!("{url}/__dev/requests")).await.unwrap().json().await.unwrap();
@@ -103,8 +104,9 @@ async fn node(root: &std::path::Path, script: &str, args: &[String]) -> Value {
     serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap()
 }
 
-async fn drive(root: &std::path::Path, page: &str, url: &str, org_id: &str, secret_key: &str) -> Value {
-    let code = clerk_server::util::totp_now(clerk_server::seed::ALICE_TOTP_SECRET).unwrap();
+async fn drive(root: &std::path::Path, page: &str, url: &str, org_id: &str, secret_key: &str, steps_ahead: u64) -> Value {
+    let at = (clerk_server::util::now_ms() / 1000) as u64 + 30 * steps_ahead;
+    let code = clerk_server::util::totp_at(clerk_server::seed::ALICE_TOTP_SECRET, at).unwrap();
     let args = [
         root.join("tests/js/clerk_js_drive.mjs").display().to_string(),
         page.to_owned(),

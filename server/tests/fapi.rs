@@ -163,7 +163,14 @@ async fn totp_second_factor_and_reverification() {
         let code = clerk_server::util::totp_now(clerk_server::seed::ALICE_TOTP_SECRET).unwrap();
         let r = b.post(&format!("/v1/client/sign_ins/{sia}/attempt_second_factor"), &[("strategy", "totp"), ("code", &code)]).await;
         assert_eq!(r.body["response"]["status"], "complete", "{:?}", r.body);
-        r.body["response"]["created_session_id"].as_str().unwrap().to_owned()
+        let sid = r.body["response"]["created_session_id"].as_str().unwrap().to_owned();
+        // A code is good once: another sign-in replaying it within its window is refused.
+        let other = t.browser();
+        let r = other.post("/v1/client/sign_ins", &[("identifier", "alice@example.com"), ("password", PASSWORD)]).await;
+        let replay_sia = r.body["response"]["id"].as_str().unwrap().to_owned();
+        let r = other.post(&format!("/v1/client/sign_ins/{replay_sia}/attempt_second_factor"), &[("strategy", "totp"), ("code", &code)]).await;
+        assert_eq!((r.status.as_u16(), r.code()), (422, "form_code_incorrect"), "{:?}", r.body);
+        sid
     };
     let claims = verify(&t, &b.token(&sid, &[]).await, &[]).unwrap();
     assert_eq!(claims.fva, Some([0, 0]));
@@ -179,7 +186,9 @@ async fn totp_second_factor_and_reverification() {
     let r = b.post(&format!("{v}/attempt_first_factor"), &[("strategy", "password"), ("password", PASSWORD)]).await;
     assert_eq!(r.body["response"]["status"], "needs_second_factor", "{:?}", r.body);
     b.post(&format!("{v}/prepare_second_factor"), &[("strategy", "totp")]).await;
-    let code = clerk_server::util::totp_now(clerk_server::seed::ALICE_TOTP_SECRET).unwrap();
+    // The sign-in used the current code; the next step's code is still in the window.
+    let next_step = (clerk_server::util::now_ms() / 1000 + 30) as u64;
+    let code = clerk_server::util::totp_at(clerk_server::seed::ALICE_TOTP_SECRET, next_step).unwrap();
     let r = b.post(&format!("{v}/attempt_second_factor"), &[("strategy", "totp"), ("code", &code)]).await;
     assert_eq!(r.body["response"]["status"], "complete", "{:?}", r.body);
     assert_eq!(r.body["response"]["session"]["factor_verification_age"], json!([0, 0]));
@@ -533,7 +542,7 @@ async fn www_folder_is_served_from_the_same_origin() {
     std::fs::create_dir_all(&www).unwrap();
     std::fs::write(www.join("index.html"), "<h1>demo</h1>").unwrap();
     std::fs::write(www.join("lib_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
-    let mut cfg = config(dir.path().join("clerk.db"), 60);
+    let mut cfg = config(common::db_in(&dir, "clerk.db"), 60);
     cfg.www = Some(www);
     let server = clerk_server::start(cfg).await.unwrap();
     let http = reqwest::Client::new();

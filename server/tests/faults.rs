@@ -231,7 +231,7 @@ async fn faults_need_development_mode_and_valid_settings() {
 
     // Not in development mode: no /__dev/faults, and start-up settings are ignored.
     let dir = tempfile::tempdir().unwrap();
-    let mut c = config(dir.path().join("clerk.db"), 60);
+    let mut c = config(common::db_in(&dir, "clerk.db"), 60);
     c.dev = false;
     c.faults = Some(all_500.clone());
     let s = clerk_server::start(c).await.unwrap();
@@ -245,7 +245,7 @@ async fn faults_need_development_mode_and_valid_settings() {
 
     // In development mode, start-up settings apply from the first request.
     let dir = tempfile::tempdir().unwrap();
-    let mut c = config(dir.path().join("clerk.db"), 60);
+    let mut c = config(common::db_in(&dir, "clerk.db"), 60);
     c.faults = Some(FaultSettings { kinds: vec![FaultKind::RateLimited], ..all_500 });
     let s = clerk_server::start(c).await.unwrap();
     let r = http.get(format!("{}/v1/environment", s.url())).send().await.unwrap();
@@ -270,7 +270,7 @@ fn cli_flags() {
     use std::process::{Command, Stdio};
     let bin = env!("CARGO_BIN_EXE_clerk-server");
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("clerk.db");
+    let db = common::db_in(&dir, "clerk.db");
     let out = Command::new(bin).args(["--db", db.to_str().unwrap(), "--faults", "0.2"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("need --dev"), "{}", String::from_utf8_lossy(&out.stderr));

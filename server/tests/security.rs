@@ -132,7 +132,12 @@ fn with_tx<T: Send + 'static>(
     t: &TestServer,
     f: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError> + Send + 'static,
 ) -> T {
-    t.server.state.store.run(|tx| -> Result<Result<T, ApiError>, ApiError> { Ok(Ok(f(tx)?)) }).unwrap()
+    // On a plain thread, as the server runs its transactions: PostgreSQL's blocking client cannot
+    // run on an async worker.
+    let store = t.server.state.store.clone();
+    std::thread::spawn(move || store.run(|tx| -> Result<Result<T, ApiError>, ApiError> { Ok(Ok(f(tx)?)) }).unwrap())
+        .join()
+        .unwrap()
 }
 
 fn now_ms() -> i64 {
@@ -468,7 +473,7 @@ async fn backend_api_needs_the_exact_secret_key() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn development_endpoints_do_not_exist_outside_development_mode() {
     let dir = tempfile::tempdir().unwrap();
-    let mut c = config(dir.path().join("clerk.db"), 60);
+    let mut c = config(common::db_in(&dir, "clerk.db"), 60);
     c.dev = false;
     let server = clerk_server::start(c).await.unwrap();
     let store = server.state.store.clone();
@@ -748,7 +753,10 @@ const INJECTIONS: &[&str] = &[
 
 /// Tables with their schema and row counts, read through a second connection.
 fn db_snapshot(t: &TestServer) -> Vec<(String, String, i64)> {
-    let conn = rusqlite::Connection::open_with_flags(t.dir.path().join("clerk.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    if on_postgres() {
+        return postgres_snapshot(t.db.to_str().unwrap());
+    }
+    let conn = rusqlite::Connection::open_with_flags(&t.db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     let tables: Vec<(String, String)> = conn
         .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .unwrap()
@@ -763,6 +771,39 @@ fn db_snapshot(t: &TestServer) -> Vec<(String, String, i64)> {
             (name, sql, n)
         })
         .collect()
+}
+
+/// The same for PostgreSQL: each table with its columns (name and type) and row count.
+fn postgres_snapshot(url: &str) -> Vec<(String, String, i64)> {
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let tables: Vec<String> = client
+            .query("SELECT table_name::TEXT FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        tables
+            .into_iter()
+            .map(|name| {
+                let columns: Vec<String> = client
+                    .query(
+                        "SELECT column_name || ' ' || data_type FROM information_schema.columns
+                         WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+                        &[&name],
+                    )
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect();
+                let n: i64 = client.query_one(&format!("SELECT COUNT(*) FROM \"{name}\""), &[]).unwrap().get(0);
+                (name, columns.join(", "), n)
+            })
+            .collect()
+    })
+    .join()
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -844,7 +885,8 @@ async fn sql_injection_through_every_filter_and_parameter_is_inert() {
     assert_eq!(before.len(), after.len());
     for ((name, sql, n), (name2, sql2, n2)) in before.iter().zip(&after) {
         assert_eq!((name, sql), (name2, sql2));
-        if !["clients", "sign_ups"].contains(&name.as_str()) {
+        // attempt_failures: the injected identifiers are unknown ones, counted against the IP.
+        if !["clients", "sign_ups", "attempt_failures"].contains(&name.as_str()) {
             assert_eq!(n, n2, "{name} row count changed");
         }
     }
@@ -922,5 +964,27 @@ async fn bodies_over_the_limit_are_refused_with_a_typed_413_and_write_nothing() 
     let r = api.post("/v1/users", Some(big)).await;
     assert_eq!((r.status.as_u16(), r.code()), (413, "request_body_too_large"));
     assert_eq!(api.get("/v1/users?limit=500").await.body.as_array().unwrap().len(), users);
+    t.server.stop().await;
+}
+
+/// A new browser whose first request fails gets no cookie, so nothing of that request may stay
+/// but the failure counts (in the database, shared by replicas): no orphan client or sign-in, and
+/// dropping cookies does not reset the per-user and per-IP limits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_first_request_leaves_no_client_and_still_counts() {
+    let t = TestServer::start().await;
+    let rows = |snapshot: &[(String, String, i64)], table: &str| {
+        snapshot.iter().find(|(name, _, _)| name == table).map(|(_, _, n)| *n).unwrap()
+    };
+    let before = db_snapshot(&t);
+    let r = t.browser().post("/v1/client/sign_ins", &[("identifier", "bob@example.com"), ("password", "wrong-password")]).await;
+    assert_eq!((r.status.as_u16(), r.code()), (422, "form_password_incorrect"), "{:?}", r.body);
+    let r = t.browser().post("/v1/client/sign_ins", &[("identifier", "nobody@example.com")]).await;
+    assert_eq!((r.status.as_u16(), r.code()), (422, "form_identifier_not_found"), "{:?}", r.body);
+    let after = db_snapshot(&t);
+    assert_eq!(rows(&after, "clients"), rows(&before, "clients"));
+    assert_eq!(rows(&after, "sign_ins"), rows(&before, "sign_ins"));
+    // The wrong password counts against bob and the IP, the unknown identifier against the IP.
+    assert_eq!(rows(&after, "attempt_failures") - rows(&before, "attempt_failures"), 3);
     t.server.stop().await;
 }

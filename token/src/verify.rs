@@ -8,249 +8,10 @@
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rsa::pkcs1v15;
-use rsa::pkcs8::{
-    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
-};
-use rsa::rand_core::OsRng;
-use rsa::signature::{RandomizedSigner, SignatureEncoding, Verifier};
-use rsa::traits::PublicKeyParts;
-use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
-use serde::Serialize;
-use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
+use serde_json::{Map, Value};
 
-use crate::base64;
-use crate::decode::{BASE64URL, decode_json_object, decode_segment, split};
-use crate::{KeyError, SessionClaims, TokenError};
-
-/// The only key size @clerk/backend's `jwtKey` understands.
-pub const KEY_BITS: usize = 2048;
-/// The only public exponent @clerk/backend's `jwtKey` understands (its PEM suffix is `IDAQAB`).
-pub const PUBLIC_EXPONENT: u64 = 65537;
-
-/// An RS256 signing key: RSA-2048, e = 65537, with a stable key id.
-#[derive(Clone)]
-pub struct SigningKey {
-    signer: pkcs1v15::SigningKey<Sha256>,
-    public: PublicKey,
-}
-
-// Hand-written so that the private key never ends up in logs.
-impl fmt::Debug for SigningKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("kid", &self.public.kid)
-            .finish_non_exhaustive()
-    }
-}
-
-impl SigningKey {
-    /// Generates a fresh key from the OS random number generator. Takes a moment (RSA-2048).
-    pub fn generate() -> Self {
-        let private = RsaPrivateKey::new(&mut OsRng, KEY_BITS)
-            .expect("generating an RSA-2048 key with the OS RNG cannot fail");
-        Self::from_private(private).expect("a generated key has e = 65537 and 2048 bits")
-    }
-
-    /// Reads a PKCS#8 `-----BEGIN PRIVATE KEY-----` PEM (what [`to_pkcs8_pem`](Self::to_pkcs8_pem)
-    /// writes). Keys other than RSA-2048 with e = 65537 are refused.
-    pub fn from_pkcs8_pem(pem: &str) -> Result<Self, KeyError> {
-        let private = RsaPrivateKey::from_pkcs8_pem(pem.trim())
-            .map_err(|e| KeyError::InvalidPem(format!("not a PKCS#8 RSA private key: {e}")))?;
-        private
-            .validate()
-            .map_err(|e| KeyError::InvalidPem(format!("inconsistent RSA private key: {e}")))?;
-        Self::from_private(private)
-    }
-
-    fn from_private(private: RsaPrivateKey) -> Result<Self, KeyError> {
-        let public = PublicKey::from_rsa(private.to_public_key())?;
-        Ok(Self {
-            signer: pkcs1v15::SigningKey::new(private),
-            public,
-        })
-    }
-
-    /// The key as a PKCS#8 `-----BEGIN PRIVATE KEY-----` PEM, LF line endings.
-    pub fn to_pkcs8_pem(&self) -> String {
-        let pem = self
-            .signer
-            .as_ref()
-            .to_pkcs8_pem(LineEnding::LF)
-            .expect("an RSA key encodes as PKCS#8");
-        pem.as_str().to_owned()
-    }
-
-    pub fn public_key(&self) -> PublicKey {
-        self.public.clone()
-    }
-
-    /// The key id put in the header of every token this key signs; see [`PublicKey::kid`].
-    pub fn kid(&self) -> &str {
-        &self.public.kid
-    }
-
-    /// Signs `claims` as an RS256 JWT with header `{"alg":"RS256","typ":"JWT","kid":...}`.
-    ///
-    /// An `aud` claim is dropped: Clerk session tokens never carry one, and the Python SDK rejects
-    /// tokens that do unless the caller asks for that audience.
-    ///
-    /// # Panics
-    /// If `claims` does not serialize to a JSON object.
-    pub fn sign<T: Serialize>(&self, claims: &T) -> String {
-        let mut payload = match serde_json::to_value(claims) {
-            Ok(Value::Object(map)) => map,
-            Ok(other) => panic!("JWT claims must serialize to a JSON object, not {other}"),
-            Err(e) => panic!("JWT claims must serialize to JSON: {e}"),
-        };
-        payload.remove("aud");
-        let header = json!({ "alg": "RS256", "typ": "JWT", "kid": self.kid() });
-        self.sign_raw(&header, &Value::Object(payload))
-    }
-
-    /// Signs any header and payload with this key, without checks: for tests that need tokens
-    /// Clerk would reject (odd `typ`, `alg` lies, missing claims).
-    #[doc(hidden)]
-    pub fn sign_raw(&self, header: &Value, payload: &Value) -> String {
-        let encode =
-            |v: &Value| BASE64URL.encode(serde_json::to_vec(v).expect("JSON values serialize"));
-        let signing_input = format!("{}.{}", encode(header), encode(payload));
-        // Randomized (blinded) signing: the RSA private-key operation of the `rsa` crate is not
-        // constant time, and blinding is its mitigation.
-        let signature = self
-            .signer
-            .sign_with_rng(&mut OsRng, signing_input.as_bytes());
-        format!("{signing_input}.{}", BASE64URL.encode(signature.to_bytes()))
-    }
-}
-
-/// An RSA public key for verifying RS256 tokens, with its key id.
-#[derive(Clone, PartialEq, Eq)]
-pub struct PublicKey {
-    key: RsaPublicKey,
-    kid: String,
-}
-
-impl fmt::Debug for PublicKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PublicKey")
-            .field("kid", &self.kid)
-            .finish_non_exhaustive()
-    }
-}
-
-impl PublicKey {
-    /// Reads an SPKI `-----BEGIN PUBLIC KEY-----` PEM. Like @clerk/backend, it also takes the PEM
-    /// with its line breaks removed (as it often is in an environment variable). PKCS#1
-    /// (`BEGIN RSA PUBLIC KEY`) is refused: @clerk/backend silently fails on it.
-    pub fn from_spki_pem(pem: &str) -> Result<Self, KeyError> {
-        const BEGIN: &str = "-----BEGIN PUBLIC KEY-----";
-        const END: &str = "-----END PUBLIC KEY-----";
-        let pem = pem.trim();
-        let body = pem
-            .strip_prefix(BEGIN)
-            .and_then(|rest| rest.strip_suffix(END))
-            .ok_or_else(|| {
-                KeyError::InvalidPem(format!("expected an SPKI PEM between {BEGIN} and {END}"))
-            })?;
-        let body: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        let der = base64::STANDARD
-            .decode(body.as_bytes())
-            .map_err(|e| KeyError::InvalidPem(format!("PEM body is not base64: {e}")))?;
-        let key = RsaPublicKey::from_public_key_der(&der)
-            .map_err(|e| KeyError::InvalidPem(format!("not an SPKI RSA public key: {e}")))?;
-        Self::from_rsa(key)
-    }
-
-    fn from_rsa(key: RsaPublicKey) -> Result<Self, KeyError> {
-        if key.n().bits() != KEY_BITS || *key.e() != BigUint::from(PUBLIC_EXPONENT) {
-            return Err(KeyError::UnsupportedKey(format!(
-                "Clerk's SDKs need RSA-{KEY_BITS} with e = {PUBLIC_EXPONENT}, got {} bits with e = {}",
-                key.n().bits(),
-                key.e()
-            )));
-        }
-        let der = key
-            .to_public_key_der()
-            .expect("an RSA public key encodes as SPKI");
-        Ok(Self {
-            kid: kid_for(der.as_bytes()),
-            key,
-        })
-    }
-
-    /// The key as an SPKI `-----BEGIN PUBLIC KEY-----` PEM (LF line endings), the form
-    /// @clerk/backend's `jwtKey` takes.
-    pub fn to_spki_pem(&self) -> String {
-        self.key
-            .to_public_key_pem(LineEnding::LF)
-            .expect("an RSA public key encodes as SPKI")
-    }
-
-    /// The key id: `"ins_"` + the first 27 characters of base64url(SHA-256(SPKI DER)). Derived from
-    /// the key itself, so it is stable across restarts and identical on every machine.
-    pub fn kid(&self) -> &str {
-        &self.kid
-    }
-
-    /// The key as a JWKS entry: `{kid, kty: "RSA", alg: "RS256", use: "sig", n, e}`.
-    pub fn jwk(&self, kid: &str) -> Value {
-        json!({
-            "kid": kid,
-            "kty": "RSA",
-            "alg": "RS256",
-            "use": "sig",
-            "n": BASE64URL.encode(self.key.n().to_bytes_be()),
-            "e": BASE64URL.encode(self.key.e().to_bytes_be()),
-        })
-    }
-
-    /// Reads a JWKS entry (`{kty: "RSA", n, e, kid?, ...}`, e.g. from `GET /v1/jwks`). The key
-    /// keeps the entry's `kid`, or derives one when it has none. `alg`, if present, must be RS256.
-    pub fn from_jwk(jwk: &Value) -> Result<Self, KeyError> {
-        let field = |name: &str| jwk.get(name).and_then(Value::as_str);
-        if field("kty") != Some("RSA") {
-            return Err(KeyError::UnsupportedKey(
-                "JWK is not an RSA key (kty)".into(),
-            ));
-        }
-        if let Some(alg) = field("alg").filter(|alg| *alg != "RS256") {
-            return Err(KeyError::UnsupportedKey(format!(
-                "JWK is for {alg}, not RS256"
-            )));
-        }
-        let number = |name: &str| {
-            let encoded =
-                field(name).ok_or_else(|| KeyError::InvalidJwk(format!("JWK has no `{name}`")))?;
-            let bytes = BASE64URL
-                .decode(encoded.as_bytes())
-                .map_err(|e| KeyError::InvalidJwk(format!("JWK `{name}` is not base64url: {e}")))?;
-            Ok::<_, KeyError>(BigUint::from_bytes_be(&bytes))
-        };
-        let key = RsaPublicKey::new(number("n")?, number("e")?)
-            .map_err(|e| KeyError::InvalidJwk(format!("JWK is not a valid RSA key: {e}")))?;
-        let mut key = Self::from_rsa(key)?;
-        if let Some(kid) = field("kid") {
-            key.kid = kid.to_owned();
-        }
-        Ok(key)
-    }
-
-    fn verify_rs256(&self, signing_input: &[u8], signature: &[u8]) -> bool {
-        let Ok(signature) = pkcs1v15::Signature::try_from(signature) else {
-            return false;
-        };
-        pkcs1v15::VerifyingKey::<Sha256>::new(self.key.clone())
-            .verify(signing_input, &signature)
-            .is_ok()
-    }
-}
-
-fn kid_for(spki_der: &[u8]) -> String {
-    let digest = BASE64URL.encode(Sha256::digest(spki_der));
-    format!("ins_{}", &digest[..27])
-}
+use crate::decode::{decode_json_object, decode_segment, split};
+use crate::{PublicKey, SessionClaims, TokenError};
 
 /// What [`verify_and_validate`] checks besides the signature.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -401,7 +162,7 @@ impl From<TokenError> for VerifyError {
 /// ```
 /// use clerk_token::{SessionClaims, SigningKey, VerifyOptions, verify_and_validate};
 ///
-/// let key = SigningKey::generate();
+/// let key = SigningKey::from_pkcs8_pem(include_str!("../tests/fixtures/openssl-key.pkcs8.pem"))?;
 /// let now = 1_700_000_000;
 /// let claims = SessionClaims {
 ///     sub: "user_1".into(),
@@ -426,6 +187,7 @@ impl From<TokenError> for VerifyError {
 /// let late = VerifyOptions { now: Some(now + 3600), ..options };
 /// let error = verify_and_validate(&token, &key.public_key(), &late).unwrap_err();
 /// assert_eq!(error.reason(), "token-expired");
+/// # Ok::<(), clerk_token::KeyError>(())
 /// ```
 pub fn verify_and_validate(
     token: &str,
@@ -449,7 +211,7 @@ pub fn verify_with_key_set(
     let decoded = Decoded::parse(token)?;
     let kid = decoded.header.get("kid").and_then(Value::as_str);
     let key = match (kid, keys) {
-        (Some(kid), _) => keys.iter().find(|key| key.kid == kid),
+        (Some(kid), _) => keys.iter().find(|key| key.kid() == kid),
         (None, [only]) => Some(only),
         (None, _) => None,
     };

@@ -211,3 +211,74 @@ fn keys_can_be_shared_across_threads() {
     assert_send_sync::<clerk_token::VerifyError>();
     assert_send_sync::<KeyError>();
 }
+
+/// A key the `rsa` crate made and stored (as the server stores it) before the switch to ring: it
+/// loads, re-encodes byte for byte, keeps its kid and JWK, and signs the very same token (PKCS#1
+/// v1.5 signatures are deterministic), which the old code also verified.
+#[test]
+fn a_key_made_by_the_old_rsa_crate_code_keeps_working() {
+    let pkcs8 = include_str!("fixtures/old-rsa-crate-key.pkcs8.pem");
+    let expected: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/old-rsa-crate-key.expected.json")).unwrap();
+    let key = SigningKey::from_pkcs8_pem(pkcs8).unwrap();
+    assert_eq!(key.to_pkcs8_pem(), pkcs8);
+    assert_eq!(key.kid(), expected["kid"].as_str().unwrap());
+    assert_eq!(
+        key.public_key().to_spki_pem(),
+        include_str!("fixtures/old-rsa-crate-key.spki.pem")
+    );
+    assert_eq!(key.public_key().jwk(key.kid()), expected["jwk"]);
+    let old_token = expected["token"].as_str().unwrap();
+    assert_eq!(key.sign(&expected["claims"]), old_token);
+    let options = VerifyOptions {
+        now: Some(NOW),
+        ..VerifyOptions::default()
+    };
+    let claims = verify_and_validate(old_token, &key.public_key(), &options).unwrap();
+    assert_eq!(claims.sub, "user_123");
+
+    // The same key as PKCS#1 (`BEGIN RSA PRIVATE KEY`) is the same key, written back as PKCS#8.
+    let pkcs1 = include_str!("fixtures/old-rsa-crate-key.pkcs1.pem");
+    assert!(pkcs1.starts_with("-----BEGIN RSA PRIVATE KEY-----\n"));
+    let from_pkcs1 = SigningKey::from_pkcs8_pem(pkcs1).unwrap();
+    assert_eq!(from_pkcs1.to_pkcs8_pem(), pkcs8);
+    assert_eq!(from_pkcs1.sign(&expected["claims"]), old_token);
+}
+
+/// Keys from `openssl genpkey` load too, and tokens they sign verify with the `rsa` crate, an
+/// independent implementation.
+#[test]
+fn signatures_verify_with_an_independent_rsa_implementation() {
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::signature::Verifier;
+    let key = common::other_key();
+    let token = key.sign(&claims_at(NOW));
+    let (input, signature) = token.rsplit_once('.').unwrap();
+    let public = rsa::RsaPublicKey::from_public_key_pem(&key.public_key().to_spki_pem()).unwrap();
+    let signature =
+        rsa::pkcs1v15::Signature::try_from(URL_SAFE_NO_PAD.decode(signature).unwrap().as_slice())
+            .unwrap();
+    rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(public)
+        .verify(input.as_bytes(), &signature)
+        .unwrap();
+}
+
+#[cfg(feature = "generate")]
+#[test]
+fn generated_keys_load_and_sign() {
+    let key = SigningKey::generate();
+    let reloaded = SigningKey::from_pkcs8_pem(&key.to_pkcs8_pem()).unwrap();
+    assert_eq!(reloaded.kid(), key.kid());
+    let token = key.sign(&claims_at(NOW));
+    let options = VerifyOptions {
+        now: Some(NOW),
+        ..VerifyOptions::default()
+    };
+    assert_eq!(
+        verify_and_validate(&token, &reloaded.public_key(), &options)
+            .unwrap()
+            .sub,
+        "user_123"
+    );
+    assert_ne!(key.kid(), common::key().kid());
+}

@@ -11,7 +11,7 @@ use crate::errors::{ApiError, ApiResult, Json};
 use crate::extract::{Input, Params};
 use crate::render::{org_json, user_json};
 use crate::store::{EmailAddress, JwtTemplate, Membership, Organization, Tx, User};
-use crate::util::{hash_password, is_plausible_email, new_id, now_ms};
+use crate::util::{is_plausible_email, new_id, now_ms};
 
 /// One email or a list of them (Clerk's BAPI takes `email_address: [..]`).
 #[derive(Deserialize, Debug, Clone)]
@@ -32,7 +32,9 @@ pub struct NewUser {
     pub totp_secret: Option<String>,
 }
 
-pub fn create_user(tx: &mut dyn Tx, new: NewUser) -> ApiResult<User> {
+/// `hash_password` gives the argon2 hash of the password: through [`crate::checks::Checks`] in a
+/// request, so that the hashing happens outside the transaction.
+pub fn create_user(tx: &mut dyn Tx, new: NewUser, hash_password: &dyn Fn(&str) -> ApiResult<String>) -> ApiResult<User> {
     let now = now_ms();
     let emails = match new.email_address {
         None => vec![],
@@ -66,7 +68,7 @@ pub fn create_user(tx: &mut dyn Tx, new: NewUser) -> ApiResult<User> {
         last_name: new.last_name,
         username: new.username,
         primary_email_address_id: None,
-        password_hash: new.password.as_deref().map(hash_password),
+        password_hash: new.password.as_deref().map(hash_password).transpose()?,
         totp_secret: new.totp_secret,
         created_at: now,
         updated_at: now,
@@ -154,8 +156,8 @@ fn template_json(t: &JwtTemplate) -> Value {
 }
 
 pub async fn post_user(State(st): State<AppState>, Input(new): Input<NewUser>) -> ApiResult<Json> {
-    st.db(move |tx| {
-        let u = create_user(tx, new)?;
+    st.db_checked(move |tx, checks| {
+        let u = create_user(tx, new.clone(), &|password| checks.hash_password(password))?;
         Ok(Ok(Json(user_json(tx, &u, false)?)))
     })
     .await

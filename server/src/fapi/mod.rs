@@ -175,6 +175,15 @@ pub fn new_client(tx: &mut dyn Tx, caller: &Caller, now: i64) -> ApiResult<(Clie
     Ok((client, CookieChange::Set(cookie)))
 }
 
+/// Deletes the client `ensure_client` made in this request (`cookie` is `Set`), for a first
+/// request that fails: an error carries no cookie, so the row would be an orphan nobody can use.
+pub fn forget_new_client(tx: &mut dyn Tx, client: &Client, cookie: &CookieChange) -> ApiResult<()> {
+    if matches!(cookie, CookieChange::Set(_)) {
+        tx.delete_client(&client.id)?;
+    }
+    Ok(())
+}
+
 /// A session of the caller's client. Someone else's session is indistinguishable from a
 /// missing one (404), so ids cannot be probed.
 pub fn client_session(tx: &mut dyn Tx, caller: &Caller, id: &str) -> ApiResult<(Client, Session)> {
@@ -249,9 +258,9 @@ impl AttemptScope {
     }
 
     /// 429 while any of the keys is at its limit; checked before the secret is.
-    pub fn check(&self, st: &AppState, now: i64) -> ApiResult<()> {
+    pub fn check(&self, st: &AppState, tx: &mut dyn Tx, now: i64) -> ApiResult<()> {
         for key in &self.keys {
-            if let Some(ms) = st.failures.locked_for(key, Self::limit(st, key), now) {
+            if let Some(ms) = crate::limits::locked_for(tx, key, Self::limit(st, key), now)? {
                 let whom = if key.is_ip() { "from this IP address" } else { "for this account" };
                 let secs = (ms as u64).div_ceil(1000);
                 let mut e = ApiError::too_many_attempts(secs)
@@ -263,10 +272,12 @@ impl AttemptScope {
         Ok(())
     }
 
-    pub fn failed(&self, st: &AppState, now: i64) {
+    /// Counts a failure against every key; the transaction must commit (`Ok(Err(..))`).
+    pub fn failed(&self, st: &AppState, tx: &mut dyn Tx, now: i64) -> ApiResult<()> {
         for key in &self.keys {
-            st.failures.record(key.clone(), Self::limit(st, key), now);
+            crate::limits::record(tx, key, Self::limit(st, key), now)?;
         }
+        Ok(())
     }
 }
 

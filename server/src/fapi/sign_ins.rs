@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    AttemptScope, CookieChange, Fapi, check_lock, consume_email_code, create_session, ctx, ensure_client, envelope,
+    AttemptScope, CookieChange, Fapi, check_lock, forget_new_client, consume_email_code, create_session, ctx, ensure_client, envelope,
     find_client, incorrect_code, incorrect_password, issue_email_code, record_failure,
 };
 use crate::AppState;
@@ -15,7 +15,8 @@ use crate::extract::{Caller, Input};
 use crate::limits::Key;
 use crate::render::{self, Ctx};
 use crate::store::{Client, SignIn, Tx, User};
-use crate::util::{check_totp, new_id, verify_password};
+use crate::checks::Checks;
+use crate::util::new_id;
 
 #[derive(Deserialize, Default)]
 pub struct SignInForm {
@@ -118,8 +119,10 @@ fn respond(st: &AppState, tx: &mut dyn Tx, client: &mut Client, si: &mut SignIn,
 }
 
 /// Runs a first-factor attempt. `Ok(Err(..))` is a failed attempt that has been counted.
+#[allow(clippy::too_many_arguments)]
 fn attempt_first_factor(
     st: &AppState,
+    checks: &Checks,
     caller: &Caller,
     tx: &mut dyn Tx,
     client: &mut Client,
@@ -138,11 +141,14 @@ fn attempt_first_factor(
         .ok_or_else(|| ApiError::unprocessable("sign_in_identifier_missing", "Enter an identifier first").param("identifier"))?;
     // A fresh sign-in per guess must not reset the count: the user and the IP are limited too.
     let scope = AttemptScope::new(caller, Some(Key::User(user.id.clone())));
-    scope.check(st, now)?;
+    scope.check(st, tx, now)?;
     let passed = match strategy {
         "password" => {
             let password = form.password.as_deref().ok_or_else(|| ApiError::missing_param("password"))?;
-            user.password_hash.as_deref().is_some_and(|h| verify_password(password, h))
+            match user.password_hash.as_deref() {
+                Some(phc) => checks.verify_password(password, phc)?,
+                None => false,
+            }
         }
         "email_code" => {
             let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
@@ -154,7 +160,7 @@ fn attempt_first_factor(
     };
     if !passed {
         record_failure(&mut si.failed_attempts, &mut si.locked_until, now);
-        scope.failed(st, now);
+        scope.failed(st, tx, now)?;
         return Ok(Err(if strategy == "password" { incorrect_password() } else { incorrect_code() }));
     }
     si.failed_attempts = 0;
@@ -165,7 +171,7 @@ fn attempt_first_factor(
 /// `POST /v1/client/sign_ins`: creates a sign-in; with `password` it is attempted at once.
 pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Input<SignInForm>) -> ApiResult<Fapi> {
     let st2 = st.clone();
-    st.db(move |tx| {
+    st.db_checked(move |tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, cookie) = ensure_client(tx, &caller, ctx.now)?;
         let mut si = SignIn {
@@ -186,11 +192,13 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
         if let Some(identifier) = form.identifier.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
             // Unknown identifiers count against the IP, which bounds account probing.
             let ip_scope = AttemptScope::new(&caller, None);
-            ip_scope.check(&st2, ctx.now)?;
+            ip_scope.check(&st2, tx, ctx.now)?;
             let Some(user) = user_by_identifier(tx, identifier)? else {
-                ip_scope.failed(&st2, ctx.now);
-                return Err(ApiError::unprocessable("form_identifier_not_found", "Couldn't find your account.")
-                    .param("identifier"));
+                // Committed, so that the failure counts; a client made by this request goes.
+                ip_scope.failed(&st2, tx, ctx.now)?;
+                forget_new_client(tx, &client, &cookie)?;
+                return Ok(Err(ApiError::unprocessable("form_identifier_not_found", "Couldn't find your account.")
+                    .param("identifier")));
             };
             // Multi-session: a user can be signed in once per client. Single-session: only the
             // signed-in user may sign in again, and that new session replaces the old one
@@ -219,7 +227,7 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
         client.sign_in_id = Some(si.id.clone());
         let wants_password = form.strategy.as_deref() == Some("password") || form.password.is_some();
         let outcome = if si.user_id.is_some() && wants_password {
-            attempt_first_factor(&st2, &caller, tx, &mut client, &mut si, &form, ctx.now)?
+            attempt_first_factor(&st2, checks, &caller, tx, &mut client, &mut si, &form, ctx.now)?
         } else {
             if si.user_id.is_some() && form.strategy.as_deref() == Some("email_code") {
                 // `signIn.create({identifier, strategy: "email_code"})` prepares at once.
@@ -227,8 +235,17 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
             }
             Ok(())
         };
-        let resp = respond(&st2, tx, &mut client, &mut si, &ctx, cookie)?;
-        Ok(outcome.map(|()| resp))
+        if let Err(failure) = outcome {
+            if matches!(cookie, CookieChange::Set(_)) {
+                // The first request of a new client failed: no cookie goes out with an error, so
+                // the client and its sign-in would be unreachable. Only the failure counts stay.
+                forget_new_client(tx, &client, &cookie)?;
+                return Ok(Err(failure));
+            }
+            respond(&st2, tx, &mut client, &mut si, &ctx, cookie)?;
+            return Ok(Err(failure));
+        }
+        Ok(Ok(respond(&st2, tx, &mut client, &mut si, &ctx, cookie)?))
     })
     .await
 }
@@ -275,11 +292,11 @@ pub async fn attempt_first(
     Input(form): Input<SignInForm>,
 ) -> ApiResult<Fapi> {
     let st2 = st.clone();
-    st.db(move |tx| {
+    st.db_checked(move |tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         expect_status(&si, "needs_first_factor")?;
-        let outcome = attempt_first_factor(&st2, &caller, tx, &mut client, &mut si, &form, ctx.now)?;
+        let outcome = attempt_first_factor(&st2, checks, &caller, tx, &mut client, &mut si, &form, ctx.now)?;
         let resp = respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?;
         Ok(outcome.map(|()| resp))
     })
@@ -313,7 +330,7 @@ pub async fn attempt_second(
     Input(form): Input<SignInForm>,
 ) -> ApiResult<Fapi> {
     let st2 = st.clone();
-    st.db(move |tx| {
+    st.db_checked(move |tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         check_lock(si.locked_until, ctx.now)?;
@@ -326,8 +343,16 @@ pub async fn attempt_second(
             .user(si.user_id.as_deref().unwrap_or_default())?
             .ok_or_else(|| ApiError::not_found("user"))?;
         let scope = AttemptScope::new(&caller, Some(Key::User(user.id.clone())));
-        scope.check(&st2, ctx.now)?;
-        let ok = user.totp_secret.as_deref().is_some_and(|secret| check_totp(secret, code));
+        scope.check(&st2, tx, ctx.now)?;
+        let ok = match user.totp_secret.as_deref() {
+            // A code is good once, across replicas: replayed within its window it fails like a
+            // wrong one. Steps two behind the matched one can no longer match and are dropped.
+            Some(secret) => match checks.totp_step(secret, code)? {
+                Some(step) => tx.use_totp_step(&user.id, step as i64, step as i64 - 2)?,
+                None => false,
+            },
+            None => false,
+        };
         let outcome = if ok {
             si.failed_attempts = 0;
             si.second_factor_verification = Some(verification("verified", "totp", None));
@@ -335,7 +360,7 @@ pub async fn attempt_second(
             Ok(())
         } else {
             record_failure(&mut si.failed_attempts, &mut si.locked_until, ctx.now);
-            scope.failed(&st2, ctx.now);
+            scope.failed(&st2, tx, ctx.now)?;
             Err(incorrect_code())
         };
         let resp = respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?;

@@ -15,7 +15,8 @@ use crate::extract::{Caller, Input};
 use crate::limits::Key;
 use crate::render::{self, Ctx};
 use crate::store::{Client, EmailAddress, SignUp, Tx, User};
-use crate::util::{hash_password, is_plausible_email, new_id};
+use crate::checks::Checks;
+use crate::util::{is_plausible_email, new_id};
 
 #[derive(Deserialize, Default)]
 pub struct SignUpForm {
@@ -41,7 +42,7 @@ fn identifier_exists(param: &str) -> ApiError {
 }
 
 /// Validates and applies the form's fields; nothing is stored when a field is invalid.
-fn apply_fields(tx: &mut dyn Tx, su: &mut SignUp, form: &SignUpForm) -> ApiResult<()> {
+fn apply_fields(tx: &mut dyn Tx, checks: &Checks, su: &mut SignUp, form: &SignUpForm) -> ApiResult<()> {
     if let Some(email) = form.email_address.as_deref().map(str::trim) {
         if !is_plausible_email(email) {
             return Err(ApiError::unprocessable("form_param_format_invalid", "email_address must be a valid email address.")
@@ -67,7 +68,7 @@ fn apply_fields(tx: &mut dyn Tx, su: &mut SignUp, form: &SignUpForm) -> ApiResul
         if password.len() > 128 {
             return Err(ApiError::invalid_param("password", "Passwords must be at most 128 characters."));
         }
-        su.password_hash = Some(hash_password(password));
+        su.password_hash = Some(checks.hash_password(password)?);
     }
     if let Some(username) = form.username.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
         let valid = (4..=64).contains(&username.len())
@@ -100,7 +101,7 @@ fn respond(st: &AppState, tx: &mut dyn Tx, client: &mut Client, su: &mut SignUp,
 
 pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Input<SignUpForm>) -> ApiResult<Fapi> {
     let st2 = st.clone();
-    st.db(move |tx| {
+    st.db_checked(move |tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, cookie) = ensure_client(tx, &caller, ctx.now)?;
         // Single-session mode: a new account cannot sign in beside the signed-in one.
@@ -128,7 +129,7 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
             updated_at: ctx.now,
             abandon_at: ctx.now + 24 * 3600 * 1000,
         };
-        apply_fields(tx, &mut su, &form)?;
+        apply_fields(tx, checks, &mut su, &form)?;
         client.sign_up_id = Some(su.id.clone());
         Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, cookie)?))
     })
@@ -152,13 +153,13 @@ pub async fn update(
     Input(form): Input<SignUpForm>,
 ) -> ApiResult<Fapi> {
     let st2 = st.clone();
-    st.db(move |tx| {
+    st.db_checked(move |tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, mut su) = client_sign_up(tx, &caller, &id)?;
         if su.status == "complete" {
             return Err(ApiError::unprocessable("sign_up_status_invalid", "Sign-up is already complete"));
         }
-        apply_fields(tx, &mut su, &form)?;
+        apply_fields(tx, checks, &mut su, &form)?;
         Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, CookieChange::Keep)?))
     })
     .await
@@ -204,11 +205,11 @@ pub async fn attempt(
         check_lock(su.locked_until, ctx.now)?;
         let email = su.email_address.as_deref().unwrap_or_default().to_lowercase();
         let scope = AttemptScope::new(&caller, Some(Key::Email(email)));
-        scope.check(&st2, ctx.now)?;
+        scope.check(&st2, tx, ctx.now)?;
         let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
         if !consume_email_code(tx, &su.id, code, ctx.now)? {
             record_failure(&mut su.failed_attempts, &mut su.locked_until, ctx.now);
-            scope.failed(&st2, ctx.now);
+            scope.failed(&st2, tx, ctx.now)?;
             let resp = respond(&st2, tx, &mut client, &mut su, &ctx, CookieChange::Keep);
             return resp.map(|_| Err(incorrect_code()));
         }

@@ -16,7 +16,7 @@ use crate::limits::Key;
 use crate::render::{self, Ctx};
 use crate::store::{Client, Session, SessionVerification, Tx, User};
 use crate::tokens;
-use crate::util::{check_totp, new_id, verify_password};
+use crate::util::new_id;
 
 #[derive(Deserialize, Default)]
 pub struct VerifyForm {
@@ -138,7 +138,7 @@ pub async fn prepare_first(State(st): State<AppState>, caller: Caller, Path(id):
 
 pub async fn attempt_first(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, Input(form): Input<VerifyForm>) -> ApiResult<Fapi> {
     let st2 = st.clone();
-    st.db(move |tx| {
+    st.db_checked(move |tx, checks| {
         let ctx = ctx(&caller);
         let (client, mut s, user) = load(tx, &caller, &id, ctx.now)?;
         let v = in_progress(&mut s)?;
@@ -147,12 +147,15 @@ pub async fn attempt_first(State(st): State<AppState>, caller: Caller, Path(id):
         // A new verification per guess must not reset the count (a stolen session must not
         // become a password oracle).
         let scope = AttemptScope::new(&caller, Some(Key::User(user.id.clone())));
-        scope.check(&st2, ctx.now)?;
+        scope.check(&st2, tx, ctx.now)?;
         let strategy = form.strategy.as_deref().unwrap_or("password");
         let ok = match strategy {
             "password" => {
                 let p = form.password.as_deref().ok_or_else(|| ApiError::missing_param("password"))?;
-                user.password_hash.as_deref().is_some_and(|h| verify_password(p, h))
+                match user.password_hash.as_deref() {
+                    Some(phc) => checks.verify_password(p, phc)?,
+                    None => false,
+                }
             }
             "email_code" => {
                 let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
@@ -163,7 +166,7 @@ pub async fn attempt_first(State(st): State<AppState>, caller: Caller, Path(id):
         let v = in_progress(&mut s)?;
         if !ok {
             record_failure(&mut v.failed_attempts, &mut v.locked_until, ctx.now);
-            scope.failed(&st2, ctx.now);
+            scope.failed(&st2, tx, ctx.now)?;
             let err = if strategy == "password" { incorrect_password() } else { incorrect_code() };
             return respond(&st2, tx, &client, &mut s, &user, &ctx).map(|_| Err(err));
         }
@@ -192,18 +195,26 @@ pub async fn prepare_second(State(st): State<AppState>, caller: Caller, Path(id)
 
 pub async fn attempt_second(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, Input(form): Input<VerifyForm>) -> ApiResult<Fapi> {
     let st2 = st.clone();
-    st.db(move |tx| {
+    st.db_checked(move |tx, checks| {
         let ctx = ctx(&caller);
         let (client, mut s, user) = load(tx, &caller, &id, ctx.now)?;
         let v = in_progress(&mut s)?;
         check_lock(v.locked_until, ctx.now)?;
         let scope = AttemptScope::new(&caller, Some(Key::User(user.id.clone())));
-        scope.check(&st2, ctx.now)?;
+        scope.check(&st2, tx, ctx.now)?;
         let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
-        let ok = user.totp_secret.as_deref().is_some_and(|secret| check_totp(secret, code));
+        let ok = match user.totp_secret.as_deref() {
+            // A code is good once, across replicas: replayed within its window it fails like a
+            // wrong one. Steps two behind the matched one can no longer match and are dropped.
+            Some(secret) => match checks.totp_step(secret, code)? {
+                Some(step) => tx.use_totp_step(&user.id, step as i64, step as i64 - 2)?,
+                None => false,
+            },
+            None => false,
+        };
         if !ok {
             record_failure(&mut v.failed_attempts, &mut v.locked_until, ctx.now);
-            scope.failed(&st2, ctx.now);
+            scope.failed(&st2, tx, ctx.now)?;
             return respond(&st2, tx, &client, &mut s, &user, &ctx).map(|_| Err(incorrect_code()));
         }
         v.second_done = true;

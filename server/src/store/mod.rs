@@ -1,11 +1,15 @@
 //! Persistence. Handlers run their whole read-modify-write inside one [`Tx`] (one database
 //! transaction), so every request is atomic and a failed validation writes nothing.
 //!
-//! The [`Store`] trait is what a PostgreSQL backend would implement; [`sqlite::SqliteStore`] is
-//! the default. Records are stored as JSON documents next to the columns that are queried
+//! Two backends implement the [`Store`] trait: [`sqlite::SqliteStore`], the default, and
+//! [`postgres::PostgresStore`] (`--db postgres://...`) for several replicas on one database. Records are stored as JSON documents next to the columns that are queried
 //! (ids, foreign keys, status, unique keys), which keeps both backends small.
 
+pub mod postgres;
 pub mod sqlite;
+
+use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -360,6 +364,23 @@ pub trait Tx {
     fn jwt_template(&mut self, name: &str) -> StoreResult<Option<JwtTemplate>>;
     fn put_jwt_template(&mut self, t: &JwtTemplate) -> StoreResult<()>;
     fn jwt_templates(&mut self) -> StoreResult<Vec<JwtTemplate>>;
+
+    /// Failed-attempt times of `key` at or after `since`, oldest first (see `limits`).
+    fn failures_since(&mut self, key: &str, since: i64) -> StoreResult<Vec<i64>>;
+    /// Records a failure of `key` at `at` and forgets its failures before `forget_before`.
+    fn record_failure(&mut self, key: &str, at: i64, forget_before: i64) -> StoreResult<()>;
+    /// TOTP replay guard: records that `user_id` used the code of time `step`. `false` if that
+    /// code was used already (a code is good once). Steps older than `forget_before` are dropped.
+    fn use_totp_step(&mut self, user_id: &str, step: i64, forget_before: i64) -> StoreResult<bool>;
+}
+
+/// Opens the store `--db` names: a `postgres://` URL, or else a SQLite file (the default).
+pub fn open(db: &Path) -> StoreResult<Arc<dyn Store>> {
+    match db.to_str().filter(|d| postgres::is_url(d)) {
+        // Enough connections for the blocking pool's concurrent transactions on a small machine.
+        Some(url) => Ok(Arc::new(postgres::PostgresStore::open(url, 16)?)),
+        None => Ok(Arc::new(sqlite::SqliteStore::open(db)?)),
+    }
 }
 
 /// A storage backend: runs a closure in one transaction, committing only if it returns `Ok`.

@@ -34,6 +34,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE email_codes (owner_id TEXT PRIMARY KEY, data TEXT NOT NULL);
     CREATE TABLE jwt_templates (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, data TEXT NOT NULL);
     "#,
+    // 2: state replicas share (failure counters, TOTP replay guard); an index for session `seq`
+    r#"
+    CREATE TABLE attempt_failures (key TEXT NOT NULL, at INTEGER NOT NULL);
+    CREATE INDEX attempt_failures_key ON attempt_failures(key, at);
+    CREATE TABLE totp_steps (user_id TEXT NOT NULL, step INTEGER NOT NULL, PRIMARY KEY (user_id, step));
+    CREATE INDEX sessions_seq ON sessions(seq);
+    "#,
 ];
 
 pub struct SqliteStore {
@@ -401,6 +408,29 @@ impl Tx for SqliteTx<'_> {
             params![t.id, t.name, t.created_at, to_json(t)?],
         )
     }
+    fn failures_since(&mut self, key: &str, since: i64) -> StoreResult<Vec<i64>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT at FROM attempt_failures WHERE key = ?1 AND at >= ?2 ORDER BY at")
+            .map_err(err)?;
+        let rows = stmt.query_map(params![key, since], |r| r.get(0)).map_err(err)?;
+        rows.map(|r| r.map_err(err)).collect()
+    }
+    fn record_failure(&mut self, key: &str, at: i64, forget_before: i64) -> StoreResult<()> {
+        self.exec("DELETE FROM attempt_failures WHERE key = ?1 AND at < ?2", params![key, forget_before])?;
+        self.exec("INSERT INTO attempt_failures (key, at) VALUES (?1, ?2)", params![key, at])
+    }
+    fn use_totp_step(&mut self, user_id: &str, step: i64, forget_before: i64) -> StoreResult<bool> {
+        self.exec("DELETE FROM totp_steps WHERE user_id = ?1 AND step < ?2", params![user_id, forget_before])?;
+        let inserted = self
+            .tx
+            .prepare_cached("INSERT OR IGNORE INTO totp_steps (user_id, step) VALUES (?1, ?2)")
+            .map_err(err)?
+            .execute(params![user_id, step])
+            .map_err(err)?;
+        Ok(inserted == 1)
+    }
+
     fn jwt_templates(&mut self) -> StoreResult<Vec<JwtTemplate>> {
         self.many("SELECT data FROM jwt_templates ORDER BY created_at DESC, id", [])
     }

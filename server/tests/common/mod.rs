@@ -16,7 +16,46 @@ pub const PASSWORD: &str = clerk_server::seed::DEMO_PASSWORD;
 pub struct TestServer {
     pub server: Server,
     pub dir: tempfile::TempDir,
+    /// The SQLite file, or the PostgreSQL URL (see [`db_in`]).
+    pub db: PathBuf,
     pub seeded: Seeded,
+}
+
+/// Where a test server keeps its data: `name` in `dir` (SQLite), or, when the suite runs under
+/// `.ci/with-postgres` (`CLERK_TEST_POSTGRES` set), a fresh database in that cluster, named after
+/// nothing shared so that tests running in parallel never see each other's data.
+pub fn db_in(dir: &tempfile::TempDir, name: &str) -> PathBuf {
+    match std::env::var("CLERK_TEST_POSTGRES") {
+        Ok(cluster) if !cluster.is_empty() => PathBuf::from(fresh_postgres_db(&cluster)),
+        _ => dir.path().join(name),
+    }
+}
+
+/// Whether the suite runs against PostgreSQL (tests of SQLite's file format skip then).
+pub fn on_postgres() -> bool {
+    std::env::var("CLERK_TEST_POSTGRES").is_ok_and(|c| !c.is_empty())
+}
+
+fn fresh_postgres_db(cluster: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "t_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        clerk_server::util::random_string(6).to_lowercase()
+    );
+    // The blocking client runs its own runtime: keep it off the test's async workers.
+    let admin = cluster.to_owned();
+    let create = name.clone();
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls).expect("test cluster");
+        client.batch_execute(&format!("CREATE DATABASE {create}")).expect("create database");
+    })
+    .join()
+    .unwrap();
+    let (base, _) = cluster.rsplit_once('/').expect("cluster URL ends with /database");
+    format!("{base}/{name}")
 }
 
 pub fn config(db: PathBuf, ttl: i64) -> Config {
@@ -34,7 +73,8 @@ impl TestServer {
     /// A seeded `--dev` server whose configuration `configure` adjusts first.
     pub async fn start_with(configure: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = config(dir.path().join("clerk.db"), 60);
+        let db = db_in(&dir, "clerk.db");
+        let mut config = config(db.clone(), 60);
         configure(&mut config);
         let server = clerk_server::start(config).await.unwrap();
         let store = server.state.store.clone();
@@ -42,11 +82,7 @@ impl TestServer {
             .await
             .unwrap()
             .unwrap();
-        TestServer {
-            server,
-            dir,
-            seeded,
-        }
+        TestServer { server, dir, db, seeded }
     }
 
     pub fn url(&self, path: &str) -> String {

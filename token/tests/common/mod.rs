@@ -1,4 +1,4 @@
-//! Shared by the integration tests: one key per test binary (RSA generation is the slow part).
+//! Shared by the integration tests: two fixed keys, so that every run signs the same tokens.
 #![allow(dead_code)] // each test binary uses a different subset
 
 use std::sync::OnceLock;
@@ -13,14 +13,20 @@ pub const NOW: i64 = 1_700_000_000;
 pub const ISSUER: &str = "https://clerk.example.com";
 pub const ORIGIN: &str = "https://app.example.com";
 
+/// A key made by the `rsa` crate this library used before ring (tests/fixtures/old-rsa-crate-key.*).
 pub fn key() -> &'static SigningKey {
     static KEY: OnceLock<SigningKey> = OnceLock::new();
-    KEY.get_or_init(SigningKey::generate)
+    KEY.get_or_init(|| {
+        SigningKey::from_pkcs8_pem(include_str!("../fixtures/old-rsa-crate-key.pkcs8.pem")).unwrap()
+    })
 }
 
+/// A second, unrelated key, made by `openssl genpkey`.
 pub fn other_key() -> &'static SigningKey {
     static KEY: OnceLock<SigningKey> = OnceLock::new();
-    KEY.get_or_init(SigningKey::generate)
+    KEY.get_or_init(|| {
+        SigningKey::from_pkcs8_pem(include_str!("../fixtures/openssl-key.pkcs8.pem")).unwrap()
+    })
 }
 
 /// The claims our server mints, issued at `now`.

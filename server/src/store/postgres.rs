@@ -1,0 +1,520 @@
+//! PostgreSQL backend (`--db postgres://...`), for several replicas on one database.
+//!
+//! The same documents and queried columns as [`super::sqlite`], and the same migration versions
+//! (the SQL differs only by dialect: `ON CONFLICT` instead of `INSERT OR REPLACE`, `lower()`
+//! instead of `COLLATE NOCASE`, an identity column for `seq`). Every transaction is
+//! SERIALIZABLE, so that two replicas doing read-modify-write on one document cannot lose an
+//! update: the later one fails with a serialization error and nothing of it is written.
+//!
+//! The `Store` trait is synchronous (bodies run on the blocking pool), so this uses the blocking
+//! `postgres` client (tokio-postgres underneath) with an r2d2 pool.
+
+use ::postgres::types::ToSql;
+use ::postgres::{IsolationLevel, NoTls};
+use r2d2_postgres::PostgresConnectionManager;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::*;
+
+/// Ordered schema migrations; each runs once, in its own transaction. Version N here is the
+/// same schema as version N in `sqlite::MIGRATIONS`.
+const MIGRATIONS: &[&str] = &[
+    // 1: initial schema
+    r#"
+    CREATE TABLE instance (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL);
+    CREATE TABLE users (id TEXT PRIMARY KEY, username TEXT UNIQUE, created_at BIGINT NOT NULL, data TEXT NOT NULL);
+    CREATE TABLE email_addresses (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, email TEXT NOT NULL, data TEXT NOT NULL);
+    CREATE UNIQUE INDEX email_addresses_email ON email_addresses (lower(email));
+    CREATE INDEX email_addresses_user ON email_addresses(user_id);
+    CREATE TABLE organizations (id TEXT PRIMARY KEY, slug TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
+    CREATE TABLE memberships (id TEXT PRIMARY KEY, org_id TEXT NOT NULL, user_id TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (org_id, user_id));
+    CREATE INDEX memberships_user ON memberships(user_id);
+    CREATE TABLE clients (id TEXT PRIMARY KEY, cookie_hash TEXT NOT NULL UNIQUE, dev_browser_hash TEXT UNIQUE, data TEXT NOT NULL);
+    CREATE TABLE dev_browsers (token_hash TEXT PRIMARY KEY, created_at BIGINT NOT NULL);
+    CREATE TABLE sessions (id TEXT PRIMARY KEY, client_id TEXT NOT NULL, user_id TEXT NOT NULL, status TEXT NOT NULL,
+                           expire_at BIGINT NOT NULL, created_at BIGINT NOT NULL,
+                           seq BIGINT GENERATED ALWAYS AS IDENTITY, data TEXT NOT NULL);
+    CREATE INDEX sessions_client ON sessions(client_id);
+    CREATE INDEX sessions_user ON sessions(user_id, created_at);
+    CREATE INDEX sessions_created ON sessions(created_at, seq);
+    CREATE TABLE sign_ins (id TEXT PRIMARY KEY, client_id TEXT NOT NULL, data TEXT NOT NULL);
+    CREATE TABLE sign_ups (id TEXT PRIMARY KEY, client_id TEXT NOT NULL, data TEXT NOT NULL);
+    CREATE TABLE email_codes (owner_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE jwt_templates (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL, data TEXT NOT NULL);
+    "#,
+    // 2: state replicas share (failure counters, TOTP replay guard); `seq` is already indexed
+    // through sessions_created here, and an identity column needs no MAX(seq)
+    r#"
+    CREATE TABLE attempt_failures (key TEXT NOT NULL, at BIGINT NOT NULL);
+    CREATE INDEX attempt_failures_key ON attempt_failures(key, at);
+    CREATE TABLE totp_steps (user_id TEXT NOT NULL, step BIGINT NOT NULL, PRIMARY KEY (user_id, step));
+    "#,
+];
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+pub struct PostgresStore {
+    /// Always `Some` until dropped (see `Drop`).
+    pool: Option<Pool>,
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        // The blocking client closes a connection by running its own runtime, which panics on an
+        // async worker (where a stopped server drops its state): close them on a plain thread.
+        if let Some(pool) = self.pool.take() {
+            let _ = std::thread::spawn(move || drop(pool)).join();
+        }
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> StoreError {
+    StoreError(e.to_string())
+}
+
+/// Whether `url` names a PostgreSQL database rather than a SQLite file.
+pub fn is_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+impl PostgresStore {
+    /// Connects (a pool of up to `max_connections`) and runs the pending migrations.
+    pub fn open(url: &str, max_connections: u32) -> StoreResult<Self> {
+        let config: ::postgres::Config = url.parse().map_err(err)?;
+        let manager = PostgresConnectionManager::new(config, NoTls);
+        let pool = r2d2::Pool::builder()
+            .max_size(max_connections)
+            .connection_timeout(std::time::Duration::from_secs(10))
+            .build(manager)
+            .map_err(err)?;
+        let mut conn = pool.get().map_err(err)?;
+        migrate(&mut conn)?;
+        drop(conn);
+        Ok(PostgresStore { pool: Some(pool) })
+    }
+}
+
+fn migrate(conn: &mut ::postgres::Client) -> StoreResult<()> {
+    // Replicas starting together: one migrates, the others wait on the advisory lock.
+    conn.batch_execute(
+        "SELECT pg_advisory_lock(7215392);
+         CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .map_err(err)?;
+    let result = (|| {
+        let current: i64 = conn
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                &[],
+            )
+            .map_err(err)?
+            .get(0);
+        for (i, sql) in MIGRATIONS.iter().enumerate() {
+            let version = i as i64 + 1;
+            if version <= current {
+                continue;
+            }
+            let mut tx = conn.transaction().map_err(err)?;
+            tx.batch_execute(sql).map_err(err)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                &[&version, &crate::util::now_ms()],
+            )
+            .map_err(err)?;
+            tx.commit().map_err(err)?;
+        }
+        Ok(())
+    })();
+    conn.batch_execute("SELECT pg_advisory_unlock(7215392)")
+        .map_err(err)?;
+    result
+}
+
+impl Store for PostgresStore {
+    fn transaction(&self, f: &mut dyn FnMut(&mut dyn Tx) -> StoreResult<()>) -> StoreResult<()> {
+        let pool = self.pool.as_ref().expect("the pool lives until drop");
+        let mut conn = pool.get().map_err(err)?;
+        let tx = conn
+            .build_transaction()
+            .isolation_level(IsolationLevel::Serializable)
+            .start()
+            .map_err(err)?;
+        let mut ptx = PgTx { tx };
+        f(&mut ptx)?;
+        ptx.tx.commit().map_err(err)
+    }
+}
+
+struct PgTx<'c> {
+    tx: ::postgres::Transaction<'c>,
+}
+
+fn to_json<T: Serialize>(v: &T) -> StoreResult<String> {
+    serde_json::to_string(v).map_err(err)
+}
+
+type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+impl PgTx<'_> {
+    fn one<T: DeserializeOwned>(&mut self, sql: &str, p: Params) -> StoreResult<Option<T>> {
+        let row = self.tx.query_opt(sql, p).map_err(err)?;
+        row.map(|r| serde_json::from_str(r.get::<_, &str>(0)).map_err(err))
+            .transpose()
+    }
+
+    fn many<T: DeserializeOwned>(&mut self, sql: &str, p: Params) -> StoreResult<Vec<T>> {
+        let rows = self.tx.query(sql, p).map_err(err)?;
+        rows.iter()
+            .map(|r| serde_json::from_str(r.get::<_, &str>(0)).map_err(err))
+            .collect()
+    }
+
+    fn exec(&mut self, sql: &str, p: Params) -> StoreResult<()> {
+        self.tx.execute(sql, p).map_err(err)?;
+        Ok(())
+    }
+
+    fn count(&mut self, sql: &str, p: Params) -> StoreResult<u64> {
+        let n: i64 = self.tx.query_one(sql, p).map_err(err)?.get(0);
+        Ok(n as u64)
+    }
+}
+
+impl Tx for PgTx<'_> {
+    fn instance(&mut self) -> StoreResult<Option<Instance>> {
+        self.one("SELECT data FROM instance WHERE id = 1", &[])
+    }
+    fn put_instance(&mut self, i: &Instance) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO instance (id, data) VALUES (1, $1)
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+            &[&to_json(i)?],
+        )
+    }
+
+    fn user(&mut self, id: &str) -> StoreResult<Option<User>> {
+        self.one("SELECT data FROM users WHERE id = $1", &[&id])
+    }
+    fn put_user(&mut self, u: &User) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO users (id, username, created_at, data) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET username = excluded.username, data = excluded.data",
+            &[&u.id, &u.username, &u.created_at, &to_json(u)?],
+        )
+    }
+    fn users(&mut self, limit: u32, offset: u32) -> StoreResult<(Vec<User>, u64)> {
+        let page = self.many(
+            "SELECT data FROM users ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2",
+            &[&i64::from(limit), &i64::from(offset)],
+        )?;
+        Ok((page, self.count("SELECT COUNT(*) FROM users", &[])?))
+    }
+    fn user_by_username(&mut self, username: &str) -> StoreResult<Option<User>> {
+        self.one("SELECT data FROM users WHERE username = $1", &[&username])
+    }
+
+    fn email(&mut self, address: &str) -> StoreResult<Option<EmailAddress>> {
+        self.one(
+            "SELECT data FROM email_addresses WHERE lower(email) = lower($1)",
+            &[&address],
+        )
+    }
+    fn emails_of(&mut self, user_id: &str) -> StoreResult<Vec<EmailAddress>> {
+        self.many(
+            "SELECT data FROM email_addresses WHERE user_id = $1 ORDER BY id",
+            &[&user_id],
+        )
+    }
+    fn put_email(&mut self, e: &EmailAddress) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO email_addresses (id, user_id, email, data) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, email = excluded.email, data = excluded.data",
+            &[&e.id, &e.user_id, &e.email, &to_json(e)?],
+        )
+    }
+
+    fn org(&mut self, id: &str) -> StoreResult<Option<Organization>> {
+        self.one("SELECT data FROM organizations WHERE id = $1", &[&id])
+    }
+    fn org_by_slug(&mut self, slug: &str) -> StoreResult<Option<Organization>> {
+        self.one("SELECT data FROM organizations WHERE slug = $1", &[&slug])
+    }
+    fn put_org(&mut self, o: &Organization) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO organizations (id, slug, data) VALUES ($1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, data = excluded.data",
+            &[&o.id, &o.slug, &to_json(o)?],
+        )
+    }
+    fn members_count(&mut self, org_id: &str) -> StoreResult<u64> {
+        self.count(
+            "SELECT COUNT(*) FROM memberships WHERE org_id = $1",
+            &[&org_id],
+        )
+    }
+    fn memberships_of(&mut self, user_id: &str) -> StoreResult<Vec<(Membership, Organization)>> {
+        let rows = self
+            .tx
+            .query(
+                "SELECT m.data, o.data FROM memberships m JOIN organizations o ON o.id = m.org_id
+                 WHERE m.user_id = $1 ORDER BY m.id",
+                &[&user_id],
+            )
+            .map_err(err)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    serde_json::from_str(r.get::<_, &str>(0)).map_err(err)?,
+                    serde_json::from_str(r.get::<_, &str>(1)).map_err(err)?,
+                ))
+            })
+            .collect()
+    }
+    fn memberships_in_org(
+        &mut self,
+        org_id: &str,
+        roles: &[String],
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<(Vec<(Membership, User)>, u64)> {
+        // As the SQLite store: the role lives in the JSON document, an empty role list means
+        // every role, ties in `created_at` go by insertion order (the row's physical order in
+        // this insert-only table).
+        let roles = roles.to_vec();
+        let filter = "m.org_id = $1 AND (cardinality($2::text[]) = 0 OR (m.data::jsonb ->> 'role') = ANY($2::text[]))";
+        let rows = self
+            .tx
+            .query(
+                &format!(
+                    "SELECT m.data, u.data FROM memberships m JOIN users u ON u.id = m.user_id
+                     WHERE {filter} ORDER BY (m.data::jsonb ->> 'created_at')::bigint, m.ctid LIMIT $3 OFFSET $4"
+                ),
+                &[&org_id, &roles, &i64::from(limit), &i64::from(offset)],
+            )
+            .map_err(err)?;
+        let page = rows
+            .iter()
+            .map(|r| {
+                Ok((
+                    serde_json::from_str(r.get::<_, &str>(0)).map_err(err)?,
+                    serde_json::from_str(r.get::<_, &str>(1)).map_err(err)?,
+                ))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let total = self.count(
+            &format!("SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE {filter}"),
+            &[&org_id, &roles],
+        )?;
+        Ok((page, total))
+    }
+    fn put_membership(&mut self, m: &Membership) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO memberships (id, org_id, user_id, data) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id, user_id = excluded.user_id, data = excluded.data",
+            &[&m.id, &m.org_id, &m.user_id, &to_json(m)?],
+        )
+    }
+
+    fn client(&mut self, id: &str) -> StoreResult<Option<Client>> {
+        self.one("SELECT data FROM clients WHERE id = $1", &[&id])
+    }
+    fn client_by_cookie(&mut self, cookie_hash: &str) -> StoreResult<Option<Client>> {
+        self.one(
+            "SELECT data FROM clients WHERE cookie_hash = $1",
+            &[&cookie_hash],
+        )
+    }
+    fn client_by_dev_browser(&mut self, db_hash: &str) -> StoreResult<Option<Client>> {
+        self.one(
+            "SELECT data FROM clients WHERE dev_browser_hash = $1",
+            &[&db_hash],
+        )
+    }
+    fn put_client(&mut self, c: &Client) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO clients (id, cookie_hash, dev_browser_hash, data) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET cookie_hash = excluded.cookie_hash,
+               dev_browser_hash = excluded.dev_browser_hash, data = excluded.data",
+            &[&c.id, &c.cookie_hash, &c.dev_browser_hash, &to_json(c)?],
+        )
+    }
+    fn delete_client(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM clients WHERE id = $1", &[&id])
+    }
+
+    fn dev_browser_exists(&mut self, db_hash: &str) -> StoreResult<bool> {
+        Ok(self.count(
+            "SELECT COUNT(*) FROM dev_browsers WHERE token_hash = $1",
+            &[&db_hash],
+        )? > 0)
+    }
+    fn put_dev_browser(&mut self, db_hash: &str, created_at: i64) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO dev_browsers (token_hash, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[&db_hash, &created_at],
+        )
+    }
+
+    fn session(&mut self, id: &str) -> StoreResult<Option<Session>> {
+        self.one("SELECT data FROM sessions WHERE id = $1", &[&id])
+    }
+    fn put_session(&mut self, s: &Session) -> StoreResult<()> {
+        // `seq` (an identity column) breaks ties between sessions created in the same millisecond.
+        self.exec(
+            "INSERT INTO sessions (id, client_id, user_id, status, expire_at, created_at, data)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (id) DO UPDATE SET client_id = excluded.client_id, status = excluded.status,
+               expire_at = excluded.expire_at, data = excluded.data",
+            &[
+                &s.id,
+                &s.client_id,
+                &s.user_id,
+                &s.status.as_str(),
+                &s.expire_at,
+                &s.created_at,
+                &to_json(s)?,
+            ],
+        )
+    }
+    fn sessions_of_client(&mut self, client_id: &str) -> StoreResult<Vec<Session>> {
+        self.many(
+            "SELECT data FROM sessions WHERE client_id = $1 ORDER BY created_at, seq",
+            &[&client_id],
+        )
+    }
+    fn list_sessions(
+        &mut self,
+        f: &SessionFilter,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<(Vec<Session>, u64)> {
+        // Unset filters are NULL and match everything; values are always bound.
+        let status = f.status.map(|s| s.as_str());
+        let filter = "($1::TEXT IS NULL OR client_id = $1) AND ($2::TEXT IS NULL OR user_id = $2)
+                      AND ($3::TEXT IS NULL OR status = $3)";
+        let total = self.count(
+            &format!("SELECT COUNT(*) FROM sessions WHERE {filter}"),
+            &[&f.client_id, &f.user_id, &status],
+        )?;
+        let page = self.many(
+            &format!(
+                "SELECT data FROM sessions WHERE {filter}
+                 ORDER BY created_at DESC, seq DESC LIMIT $4 OFFSET $5"
+            ),
+            &[
+                &f.client_id,
+                &f.user_id,
+                &status,
+                &i64::from(limit),
+                &i64::from(offset),
+            ],
+        )?;
+        Ok((page, total))
+    }
+    fn expire_sessions(&mut self, now: i64) -> StoreResult<()> {
+        // As the SQLite store: abandoned first (past abandon_at, whatever else), then expired.
+        self.exec(
+            "UPDATE sessions SET status = 'abandoned',
+               data = jsonb_set(jsonb_set(data::jsonb, '{status}', '\"abandoned\"'), '{updated_at}', to_jsonb($1::BIGINT))::TEXT
+             WHERE status IN ('active', 'pending', 'expired') AND (data::jsonb ->> 'abandon_at')::BIGINT <= $1",
+            &[&now],
+        )?;
+        self.exec(
+            "UPDATE sessions SET status = 'expired',
+               data = jsonb_set(jsonb_set(data::jsonb, '{status}', '\"expired\"'), '{updated_at}', to_jsonb($1::BIGINT))::TEXT
+             WHERE status IN ('active', 'pending') AND expire_at <= $1",
+            &[&now],
+        )
+    }
+
+    fn sign_in(&mut self, id: &str) -> StoreResult<Option<SignIn>> {
+        self.one("SELECT data FROM sign_ins WHERE id = $1", &[&id])
+    }
+    fn put_sign_in(&mut self, s: &SignIn) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO sign_ins (id, client_id, data) VALUES ($1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET client_id = excluded.client_id, data = excluded.data",
+            &[&s.id, &s.client_id, &to_json(s)?],
+        )
+    }
+    fn sign_up(&mut self, id: &str) -> StoreResult<Option<SignUp>> {
+        self.one("SELECT data FROM sign_ups WHERE id = $1", &[&id])
+    }
+    fn put_sign_up(&mut self, s: &SignUp) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO sign_ups (id, client_id, data) VALUES ($1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET client_id = excluded.client_id, data = excluded.data",
+            &[&s.id, &s.client_id, &to_json(s)?],
+        )
+    }
+
+    fn email_code(&mut self, owner_id: &str) -> StoreResult<Option<EmailCode>> {
+        self.one(
+            "SELECT data FROM email_codes WHERE owner_id = $1",
+            &[&owner_id],
+        )
+    }
+    fn put_email_code(&mut self, c: &EmailCode) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO email_codes (owner_id, data) VALUES ($1, $2)
+             ON CONFLICT (owner_id) DO UPDATE SET data = excluded.data",
+            &[&c.owner_id, &to_json(c)?],
+        )
+    }
+    fn delete_email_code(&mut self, owner_id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM email_codes WHERE owner_id = $1", &[&owner_id])
+    }
+
+    fn jwt_template(&mut self, name: &str) -> StoreResult<Option<JwtTemplate>> {
+        self.one("SELECT data FROM jwt_templates WHERE name = $1", &[&name])
+    }
+    fn put_jwt_template(&mut self, t: &JwtTemplate) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO jwt_templates (id, name, created_at, data) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data",
+            &[&t.id, &t.name, &t.created_at, &to_json(t)?],
+        )
+    }
+    fn failures_since(&mut self, key: &str, since: i64) -> StoreResult<Vec<i64>> {
+        let rows = self
+            .tx
+            .query(
+                "SELECT at FROM attempt_failures WHERE key = $1 AND at >= $2 ORDER BY at",
+                &[&key, &since],
+            )
+            .map_err(err)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+    fn record_failure(&mut self, key: &str, at: i64, forget_before: i64) -> StoreResult<()> {
+        self.exec(
+            "DELETE FROM attempt_failures WHERE key = $1 AND at < $2",
+            &[&key, &forget_before],
+        )?;
+        self.exec(
+            "INSERT INTO attempt_failures (key, at) VALUES ($1, $2)",
+            &[&key, &at],
+        )
+    }
+    fn use_totp_step(&mut self, user_id: &str, step: i64, forget_before: i64) -> StoreResult<bool> {
+        self.exec(
+            "DELETE FROM totp_steps WHERE user_id = $1 AND step < $2",
+            &[&user_id, &forget_before],
+        )?;
+        let inserted = self
+            .tx
+            .execute(
+                "INSERT INTO totp_steps (user_id, step) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&user_id, &step],
+            )
+            .map_err(err)?;
+        Ok(inserted == 1)
+    }
+
+    fn jwt_templates(&mut self) -> StoreResult<Vec<JwtTemplate>> {
+        self.many(
+            "SELECT data FROM jwt_templates ORDER BY created_at DESC, id",
+            &[],
+        )
+    }
+}
