@@ -25,33 +25,22 @@ const MAX_INSPECTED: usize = 1024 * 1024;
 
 /// The value `__client_uat` should hold after a response with this body, if it names a client.
 fn client_uat(body: &Value) -> Option<String> {
-    let client = [&body["client"], &body["response"]]
-        .into_iter()
-        .find(|c| c["object"] == "client")?;
+    let client = [&body["client"], &body["response"]].into_iter().find(|c| c["object"] == "client")?;
     // Ended, revoked and replaced sessions stay listed on the client: only an active or pending
     // one makes it signed in.
     let signed_in = client["sessions"].as_array().is_some_and(|s| s.iter().any(|s| s["status"] == "active" || s["status"] == "pending"));
     let updated_at = client["updated_at"].as_i64()?;
-    Some(if signed_in {
-        (updated_at / 1000).to_string()
-    } else {
-        "0".to_owned()
-    })
+    Some(if signed_in { (updated_at / 1000).to_string() } else { "0".to_owned() })
 }
 
 pub async fn set_client_uat(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let resp = next.run(req).await;
-    let is_json = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v == "application/json");
+    let is_json = resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == "application/json");
     if !st.config.production || !is_json {
         return resp;
     }
     // Only bodies known to be small are read (Frontend API answers are); others pass as they are.
-    let small = http_body::Body::size_hint(resp.body())
-        .upper()
-        .is_some_and(|n| n <= MAX_INSPECTED as u64);
+    let small = http_body::Body::size_hint(resp.body()).upper().is_some_and(|n| n <= MAX_INSPECTED as u64);
     if !small {
         return resp;
     }
@@ -59,14 +48,10 @@ pub async fn set_client_uat(State(st): State<AppState>, req: Request, next: Next
     let bytes = match to_bytes(body, MAX_INSPECTED).await {
         Ok(b) => b,
         Err(e) => {
-            return crate::errors::ApiError::internal(format!("reading the response: {e}"))
-                .into_response();
+            return crate::errors::ApiError::internal(format!("reading the response: {e}")).into_response();
         }
     };
-    let value = serde_json::from_slice::<Value>(&bytes)
-        .ok()
-        .as_ref()
-        .and_then(client_uat);
+    let value = serde_json::from_slice::<Value>(&bytes).ok().as_ref().and_then(client_uat);
     if let Some(value) = value
         && let Ok(issuer) = url::Url::parse(&st.issuer)
     {
@@ -87,18 +72,10 @@ mod tests {
 
     #[test]
     fn the_value_follows_the_client_in_either_envelope() {
-        let signed_in =
-            json!({"object": "client", "sessions": [{"status": "active"}], "updated_at": 1_700_000_000_999_i64});
-        let signed_out =
-            json!({"object": "client", "sessions": [{"status": "ended"}], "updated_at": 1_700_000_000_999_i64});
-        assert_eq!(
-            client_uat(&json!({"response": {}, "client": signed_in})).as_deref(),
-            Some("1700000000")
-        );
-        assert_eq!(
-            client_uat(&json!({"response": signed_out, "client": null})).as_deref(),
-            Some("0")
-        );
+        let signed_in = json!({"object": "client", "sessions": [{"status": "active"}], "updated_at": 1_700_000_000_999_i64});
+        let signed_out = json!({"object": "client", "sessions": [{"status": "ended"}], "updated_at": 1_700_000_000_999_i64});
+        assert_eq!(client_uat(&json!({"response": {}, "client": signed_in})).as_deref(), Some("1700000000"));
+        assert_eq!(client_uat(&json!({"response": signed_out, "client": null})).as_deref(), Some("0"));
         assert_eq!(client_uat(&json!({"object": "token", "jwt": "x"})), None);
         assert_eq!(client_uat(&json!({"response": null, "client": null})), None);
     }

@@ -80,7 +80,12 @@ async fn fail_next(State(st): State<AppState>, Params(q): Params) -> ApiResult<J
         .filter(|s| (400..600).contains(s))
         .ok_or_else(|| ApiError::invalid_param("status", "status must be an HTTP error status (400-599)"))?;
     let times: usize = q.get("times").and_then(|t| t.parse().ok()).unwrap_or(1).min(100);
-    st.injected_failures.lock().unwrap_or_else(|p| p.into_inner()).entry(route.clone()).or_default().extend(std::iter::repeat_n(status, times));
+    st.injected_failures
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(route.clone())
+        .or_default()
+        .extend(std::iter::repeat_n(status, times));
     Ok(Json(json!({ "route": route, "status": status, "times": times })))
 }
 

@@ -136,15 +136,9 @@ impl FromRequestParts<AppState> for Caller {
             .find(|(k, _)| *k == "__client")
             .map(|(_, v)| v.trim().to_owned())
             .filter(|v| !v.is_empty());
-        let db = parts.uri.query().and_then(|q| {
-            crate::form_pairs(q).find(|(k, _)| k == "__clerk_db_jwt").map(|(_, v)| v)
-        });
-        let origin = parts
-            .headers
-            .get(header::ORIGIN)
-            .and_then(|v| v.to_str().ok())
-            .filter(|o| !o.is_empty() && *o != "null")
-            .map(str::to_owned);
+        let db = parts.uri.query().and_then(|q| crate::form_pairs(q).find(|(k, _)| k == "__clerk_db_jwt").map(|(_, v)| v));
+        let origin =
+            parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).filter(|o| !o.is_empty() && *o != "null").map(str::to_owned);
         // The socket's address, never X-Forwarded-For: that header is the client's to forge.
         let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         Ok(Caller {

@@ -37,11 +37,7 @@ pub const TOKEN_PARAM: &str = "__clerk_handshake";
 pub fn cookie_suffix(publishable_key: &str) -> String {
     let digest = Sha1::digest(publishable_key.as_bytes());
     let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
-    b64.replace('+', "-")
-        .replace('/', "_")
-        .chars()
-        .take(8)
-        .collect()
+    b64.replace('+', "-").replace('/', "_").chars().take(8).collect()
 }
 
 /// What the app's cookies should say after the handshake.
@@ -72,11 +68,7 @@ impl CookieTarget {
     pub fn new(redirect: &url::Url, suffix: Option<String>) -> Self {
         let host = redirect.host_str().unwrap_or_default();
         let local = ["localhost", "127.0.0.1", "0.0.0.0"].contains(&host);
-        CookieTarget {
-            secure: redirect.scheme() == "https",
-            uat_domain: local.then(|| host.to_owned()),
-            suffix,
-        }
+        CookieTarget { secure: redirect.scheme() == "https", uat_domain: local.then(|| host.to_owned()), suffix }
     }
 
     /// `name=value` plus its suffixed copy, each with `attrs`.
@@ -86,10 +78,7 @@ impl CookieTarget {
         if let Some(s) = &self.suffix {
             names.insert(0, format!("{name}_{s}"));
         }
-        names
-            .into_iter()
-            .map(|n| format!("{n}={value}; {attrs}{secure}"))
-            .collect()
+        names.into_iter().map(|n| format!("{n}={value}; {attrs}{secure}")).collect()
     }
 }
 
@@ -97,19 +86,11 @@ impl CookieTarget {
 /// (docs/dropin.md (b)): `__session` (SameSite=Lax), `__client_uat` (epoch seconds, `0` when
 /// signed out; SameSite=Strict on development instances as clerk-js writes it, Lax on production
 /// ones as Clerk's Frontend API does), and on development instances `__clerk_db_jwt`.
-pub fn directives(
-    state: &AuthState,
-    target: &CookieTarget,
-    dev_browser: Option<&str>,
-    production: bool,
-) -> Vec<String> {
+pub fn directives(state: &AuthState, target: &CookieTarget, dev_browser: Option<&str>, production: bool) -> Vec<String> {
     let keep = format!("Path=/; Max-Age={YEAR_SECS}");
     let mut out = Vec::new();
     let uat = match state {
-        AuthState::SignedIn {
-            token,
-            client_updated_at_ms,
-        } => {
+        AuthState::SignedIn { token, client_updated_at_ms } => {
             out.extend(target.both(SESSION_COOKIE, token, &format!("{keep}; SameSite=Lax")));
             (client_updated_at_ms / 1000).to_string()
         }
@@ -136,16 +117,8 @@ pub fn directives(
 /// writes it with SameSite=Strict; on production ones Clerk's Frontend API sets it, Lax.
 pub fn client_uat_cookies(value: &str, target: &CookieTarget, production: bool) -> Vec<String> {
     let same_site = if production { "Lax" } else { "Strict" };
-    let domain = target
-        .uat_domain
-        .as_ref()
-        .map(|d| format!("; Domain={d}"))
-        .unwrap_or_default();
-    target.both(
-        CLIENT_UAT_COOKIE,
-        value,
-        &format!("Path=/; Max-Age={YEAR_SECS}{domain}; SameSite={same_site}"),
-    )
+    let domain = target.uat_domain.as_ref().map(|d| format!("; Domain={d}")).unwrap_or_default();
+    target.both(CLIENT_UAT_COOKIE, value, &format!("Path=/; Max-Age={YEAR_SECS}{domain}; SameSite={same_site}"))
 }
 
 /// Directives waiting for the app's server to fetch them by nonce. In memory: a nonce lives
@@ -184,10 +157,7 @@ mod tests {
     #[test]
     fn suffix_matches_clerk_shared() {
         // Computed with @clerk/shared 4.41's getCookieSuffix (node, WebCrypto SHA-1).
-        assert_eq!(
-            cookie_suffix("pk_test_Y2xlcmsuc3R1Yi5hY2NvdW50cy5kZXYk"),
-            SUFFIX_OF_STUB_KEY
-        );
+        assert_eq!(cookie_suffix("pk_test_Y2xlcmsuc3R1Yi5hY2NvdW50cy5kZXYk"), SUFFIX_OF_STUB_KEY);
     }
 
     const SUFFIX_OF_STUB_KEY: &str = "0za8OAKi";
@@ -214,10 +184,7 @@ mod tests {
     fn production_signed_in_on_https() {
         let url = url::Url::parse("https://app.example.com/").unwrap();
         let t = CookieTarget::new(&url, None);
-        let s = AuthState::SignedIn {
-            token: "a.b.c".into(),
-            client_updated_at_ms: 1_700_000_000_999,
-        };
+        let s = AuthState::SignedIn { token: "a.b.c".into(), client_updated_at_ms: 1_700_000_000_999 };
         let d = directives(&s, &t, None, true);
         assert_eq!(
             d,

@@ -2,9 +2,9 @@
 //! library call) and Backend API (what @clerk/backend and `clerk-backend-api` call) on one port.
 
 pub mod bapi;
-pub mod clock;
-pub mod client_uat;
 pub mod checks;
+pub mod client_uat;
+pub mod clock;
 pub mod config;
 pub mod dev;
 pub mod errors;
@@ -101,9 +101,7 @@ impl AppState {
         F: FnOnce(&mut dyn Tx) -> TxOutcome<T, ApiError> + Send + 'static,
     {
         let store = self.store.clone();
-        tokio::task::spawn_blocking(move || store.run(f))
-            .await
-            .map_err(|e| ApiError::internal(format!("db task: {e}")))?
+        tokio::task::spawn_blocking(move || store.run(f)).await.map_err(|e| ApiError::internal(format!("db task: {e}")))?
     }
 
     /// Like [`db`](Self::db), for bodies that need CPU-heavy work (argon2, TOTP): the work is done
@@ -141,15 +139,9 @@ impl AppState {
     /// core at a time, first come first served: 64 signatures time-sliced on 2 cores all finish
     /// late, queued they finish in order (bench_tokens: same throughput, a lower p99).
     pub async fn sign(&self, claims: Value) -> ApiResult<String> {
-        let _permit = self
-            .signers
-            .acquire()
-            .await
-            .map_err(|e| ApiError::internal(format!("signers: {e}")))?;
+        let _permit = self.signers.acquire().await.map_err(|e| ApiError::internal(format!("signers: {e}")))?;
         let st = self.clone();
-        tokio::task::spawn_blocking(move || st.key.sign(&claims))
-            .await
-            .map_err(|e| ApiError::internal(format!("sign task: {e}")))
+        tokio::task::spawn_blocking(move || st.key.sign(&claims)).await.map_err(|e| ApiError::internal(format!("sign task: {e}")))
     }
 
     /// Records an email in the development outbox and prints it.
@@ -215,11 +207,8 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
     let db_path = config.db_path.clone();
     let store: Arc<dyn Store> = tokio::task::spawn_blocking(move || store::open(&db_path)).await??;
     let st2 = store.clone();
-    let instance = tokio::task::spawn_blocking(move || load_or_create_instance(&*st2))
-        .await?
-        .map_err(|e| e.long_message)?;
-    let key = SigningKey::from_pkcs8_pem(&instance.signing_key_pem)
-        .map_err(|e| format!("stored signing key: {e:?}"))?;
+    let instance = tokio::task::spawn_blocking(move || load_or_create_instance(&*st2)).await?.map_err(|e| e.long_message)?;
+    let key = SigningKey::from_pkcs8_pem(&instance.signing_key_pem).map_err(|e| format!("stored signing key: {e:?}"))?;
 
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
@@ -230,11 +219,7 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
         key,
         secret_key: instance.secret_key,
         publishable_key: encode_publishable_key(
-            if config.production {
-                InstanceType::Production
-            } else {
-                InstanceType::Development
-            },
+            if config.production { InstanceType::Production } else { InstanceType::Development },
             &host,
         ),
         issuer: format!("http://{host}"),
@@ -244,9 +229,7 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
         faults: faults::Faults::new(config.faults.clone().filter(|_| config.dev)),
         clock: clock::Clock::default(),
         handshakes: handshake::Nonces::default(),
-        signers: tokio::sync::Semaphore::new(
-            std::thread::available_parallelism().map_or(2, |n| n.get()),
-        ),
+        signers: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         config,
     }));
     spawn_session_sweeper(state.clone());
@@ -256,10 +239,9 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
     let task = tokio::spawn(async move {
         // ConnectInfo gives handlers the peer address (per-IP attempt limits).
         let make = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app);
-        let serve = axum::serve(listener, make)
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            });
+        let serve = axum::serve(listener, make).with_graceful_shutdown(async move {
+            let _ = rx.await;
+        });
         if let Err(e) = serve.await {
             eprintln!("server error: {e}");
         }
@@ -290,14 +272,8 @@ fn spawn_session_sweeper(state: AppState) {
 /// The whole HTTP service: CORS, then method tunnelling, then the router.
 pub fn app(
     state: AppState,
-) -> impl tower::Service<
-    Request,
-    Response = Response,
-    Error = std::convert::Infallible,
-    Future = impl Send + 'static,
-> + Clone
-+ Send
-+ 'static {
+) -> impl tower::Service<Request, Response = Response, Error = std::convert::Infallible, Future = impl Send + 'static> + Clone + Send + 'static
+{
     let cors = cors_layer(&state);
     let router = router(state);
     // Method tunnelling must happen before routing, so it wraps the router rather than being a
@@ -351,10 +327,7 @@ fn router(state: AppState) -> Router {
         fapi = fapi.route_layer(middleware::from_fn_with_state(state.clone(), faults::inject));
     }
     if state.config.production {
-        fapi = fapi.route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            client_uat::set_client_uat,
-        ));
+        fapi = fapi.route_layer(middleware::from_fn_with_state(state.clone(), client_uat::set_client_uat));
     }
     let mut app = Router::new().merge(fapi).merge(bapi::routes(state.clone()));
     if state.config.dev {
@@ -372,9 +345,7 @@ fn router(state: AppState) -> Router {
 /// `POST ...?_method=PATCH` is routed as `PATCH` (browsers' clerk-js only sends GET and POST).
 fn tunnel_method<B>(mut req: axum::http::Request<B>) -> axum::http::Request<B> {
     if req.method() == Method::POST {
-        let tunnelled = req.uri().query().and_then(|q| {
-            form_pairs(q).find(|(k, _)| k == "_method").map(|(_, v)| v.to_ascii_uppercase())
-        });
+        let tunnelled = req.uri().query().and_then(|q| form_pairs(q).find(|(k, _)| k == "_method").map(|(_, v)| v.to_ascii_uppercase()));
         if let Some(m) = tunnelled {
             match m.as_str() {
                 "PATCH" => *req.method_mut() = Method::PATCH,
@@ -392,12 +363,7 @@ pub fn form_pairs(q: &str) -> impl Iterator<Item = (String, String)> + '_ {
     serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default().into_iter()
 }
 
-async fn count_requests(
-    State(state): State<AppState>,
-    path: Option<MatchedPath>,
-    req: Request,
-    next: Next,
-) -> Response {
+async fn count_requests(State(state): State<AppState>, path: Option<MatchedPath>, req: Request, next: Next) -> Response {
     if let Some(p) = path {
         let key = format!("{} {}", req.method(), p.as_str());
         let injected = {
@@ -407,8 +373,10 @@ async fn count_requests(
         *state.counters.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_default() += 1;
         if let Some(status) = injected {
             let status = axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-            return axum::response::IntoResponse::into_response(ApiError::new(status, "injected_failure", "Injected failure")
-                .long("This failure was requested through /__dev/fail_next (development mode only)."));
+            return axum::response::IntoResponse::into_response(
+                ApiError::new(status, "injected_failure", "Injected failure")
+                    .long("This failure was requested through /__dev/fail_next (development mode only)."),
+            );
         }
     }
     next.run(req).await
@@ -435,22 +403,17 @@ fn cors_layer(state: &AppState) -> CorsLayer {
 /// Whether `origin` (scheme://host[:port]) may receive the browser: CORS and redirects
 /// (`GET /v1/client/touch`) share this list.
 pub fn is_allowed_origin(state: &AppState, origin: &str) -> bool {
-    state.config.allowed_origins.iter().any(|a| a == origin)
-        || origin == state.issuer
-        || (state.config.dev && is_loopback_origin(origin))
+    state.config.allowed_origins.iter().any(|a| a == origin) || origin == state.issuer || (state.config.dev && is_loopback_origin(origin))
 }
 
 pub(crate) fn is_loopback_origin(o: &str) -> bool {
     ["http://127.0.0.1", "http://localhost"].iter().any(|base| {
-        o.strip_prefix(base)
-            .is_some_and(|rest| rest.is_empty() || rest.strip_prefix(':').is_some_and(|p| p.parse::<u16>().is_ok()))
+        o.strip_prefix(base).is_some_and(|rest| rest.is_empty() || rest.strip_prefix(':').is_some_and(|p| p.parse::<u16>().is_ok()))
     })
 }
 
 /// `clerk-server seed`: opens (or creates) the database and seeds the demo instance.
-pub fn seed_database(
-    db_path: &std::path::Path,
-) -> Result<(Instance, seed::Seeded), Box<dyn std::error::Error + Send + Sync>> {
+pub fn seed_database(db_path: &std::path::Path) -> Result<(Instance, seed::Seeded), Box<dyn std::error::Error + Send + Sync>> {
     let store = store::open(db_path)?;
     let instance = load_or_create_instance(&*store).map_err(|e| e.long_message)?;
     let seeded = seed::seed(&*store).map_err(|e| e.long_message)?;

@@ -63,7 +63,8 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             "--frontend-host" => config.frontend_host = Some(value("--frontend-host")?),
             "--faults" => {
                 let v = value("--faults")?;
-                faults.rate = v.parse().ok().filter(|r| (0.0..=1.0).contains(r)).ok_or(format!("--faults: `{v}` is not a rate from 0 to 1"))?;
+                faults.rate =
+                    v.parse().ok().filter(|r| (0.0..=1.0).contains(r)).ok_or(format!("--faults: `{v}` is not a rate from 0 to 1"))?;
                 fault_flags = true;
             }
             "--fault-seed" => {
@@ -153,8 +154,7 @@ async fn main() -> ExitCode {
 
 /// Ctrl-C or SIGTERM (what `kill` and service managers send).
 async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("installing a SIGTERM handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("installing a SIGTERM handler");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}

@@ -106,12 +106,7 @@ pub fn user_json(tx: &mut dyn Tx, u: &User, with_memberships: bool) -> ApiResult
 /// An organization membership. `member` adds `public_user_data` (the lists of the Frontend API's
 /// `/me/organization_memberships` and `/organizations/{id}/memberships` carry it; the user's own
 /// `organization_memberships` do not need it).
-pub fn membership_json(
-    tx: &mut dyn Tx,
-    m: &Membership,
-    o: &Organization,
-    member: Option<&User>,
-) -> ApiResult<Value> {
+pub fn membership_json(tx: &mut dyn Tx, m: &Membership, o: &Organization, member: Option<&User>) -> ApiResult<Value> {
     let mut v = json!({
         "object": "organization_membership",
         "id": m.id,
@@ -157,15 +152,7 @@ pub fn session_json(st: &AppState, tx: &mut dyn Tx, s: &Session, ctx: &Ctx) -> A
         None => (Value::Null, Value::Null),
     };
     let token = if status.is_signed_in() {
-        let claims = tokens::session_claims(
-            st,
-            tx,
-            s,
-            &OrgChoice::Active,
-            ctx.origin.clone(),
-            st.config.token_ttl,
-            ctx.now,
-        )?;
+        let claims = tokens::session_claims(st, tx, s, &OrgChoice::Active, ctx.origin.clone(), st.config.token_ttl, ctx.now)?;
         json!({ "object": "token", "jwt": st.key.sign(&claims) })
     } else {
         Value::Null
@@ -308,8 +295,7 @@ pub fn sign_up_json(su: &SignUp) -> Value {
     if su.password_hash.is_none() {
         missing.push("password");
     }
-    let unverified: Vec<&str> =
-        if su.email_address.is_some() && !su.email_verified { vec!["email_address"] } else { vec![] };
+    let unverified: Vec<&str> = if su.email_address.is_some() && !su.email_verified { vec!["email_address"] } else { vec![] };
     json!({
         "object": "sign_up_attempt",
         "id": su.id,

@@ -95,9 +95,7 @@ async fn clerk_js_touch_url_extends_the_client() {
 async fn node(root: &std::path::Path, script: &str, args: &[String]) -> Value {
     let mut argv = vec![root.join("tests/js").join(script).display().to_string()];
     argv.extend_from_slice(args);
-    let out = tokio::task::spawn_blocking(move || std::process::Command::new("node").args(&argv).output().unwrap())
-        .await
-        .unwrap();
+    let out = tokio::task::spawn_blocking(move || std::process::Command::new("node").args(&argv).output().unwrap()).await.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{script}: {stdout}\n{stderr}");
@@ -115,9 +113,7 @@ async fn drive(root: &std::path::Path, page: &str, url: &str, org_id: &str, secr
         code,
         secret_key.to_owned(),
     ];
-    let out = tokio::task::spawn_blocking(move || std::process::Command::new("node").args(&args).output().unwrap())
-        .await
-        .unwrap();
+    let out = tokio::task::spawn_blocking(move || std::process::Command::new("node").args(&args).output().unwrap()).await.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{page}: {stdout}\n{stderr}");

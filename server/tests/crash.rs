@@ -34,12 +34,7 @@ async fn acknowledged_writes_survive_kill_9() {
     assert!(lost.is_empty(), "{} of {} acknowledged writes lost, e.g. {:?}", lost.len(), l.acked_total(), &lost[..lost.len().min(5)]);
     assert!(report.integrity.iter().all(|i| i == "ok"), "integrity_check: {:?}", report.integrity);
     report.fresh_sign_in.clone().expect("a fresh sign-in and token after the restarts");
-    println!(
-        "{} acknowledged writes ({:?}), {} rounds cut short by the kills, 0 lost",
-        l.acked_total(),
-        l.acked,
-        report.interrupted
-    );
+    println!("{} acknowledged writes ({:?}), {} rounds cut short by the kills, 0 lost", l.acked_total(), l.acked, report.interrupted);
 
     // The checker itself must see losses. Tamper with a copy of the database: forget every dev
     // browser, bring acknowledged `ended` sessions back to `active`, delete one user.

@@ -104,10 +104,10 @@ async fn email_code_sign_in_and_single_use_codes() {
     assert_eq!(r.body["client"]["sign_in"]["id"], sia.as_str());
 
     let r = b
-        .post(&format!("/v1/client/sign_ins/{sia}/prepare_first_factor"), &[
-            ("strategy", "email_code"),
-            ("email_address_id", email_factor["email_address_id"].as_str().unwrap()),
-        ])
+        .post(
+            &format!("/v1/client/sign_ins/{sia}/prepare_first_factor"),
+            &[("strategy", "email_code"), ("email_address_id", email_factor["email_address_id"].as_str().unwrap())],
+        )
         .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["response"]["first_factor_verification"]["status"], "unverified");
@@ -168,7 +168,8 @@ async fn totp_second_factor_and_reverification() {
         let other = t.browser();
         let r = other.post("/v1/client/sign_ins", &[("identifier", "alice@example.com"), ("password", PASSWORD)]).await;
         let replay_sia = r.body["response"]["id"].as_str().unwrap().to_owned();
-        let r = other.post(&format!("/v1/client/sign_ins/{replay_sia}/attempt_second_factor"), &[("strategy", "totp"), ("code", &code)]).await;
+        let r =
+            other.post(&format!("/v1/client/sign_ins/{replay_sia}/attempt_second_factor"), &[("strategy", "totp"), ("code", &code)]).await;
         assert_eq!((r.status.as_u16(), r.code()), (422, "form_code_incorrect"), "{:?}", r.body);
         sid
     };
@@ -200,12 +201,15 @@ async fn sign_up_with_email_verification() {
     let t = TestServer::start().await;
     let b = t.browser();
     let r = b
-        .post("/v1/client/sign_ups", &[
-            ("email_address", "carol@example.com"),
-            ("password", "carol-password-1"),
-            ("first_name", "Carol"),
-            ("unsafe_metadata", "ignored"),
-        ])
+        .post(
+            "/v1/client/sign_ups",
+            &[
+                ("email_address", "carol@example.com"),
+                ("password", "carol-password-1"),
+                ("first_name", "Carol"),
+                ("unsafe_metadata", "ignored"),
+            ],
+        )
         .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let su = &r.body["response"];

@@ -18,10 +18,7 @@ async fn revoked_sessions_stay_on_their_client_and_are_not_signed_in() {
     let bob = b.sign_in("bob@example.com").await;
     let alice = b.sign_in_alice().await;
     let r = api.post(&format!("/v1/sessions/{bob}/revoke"), None).await;
-    assert_eq!(
-        (r.status.as_u16(), &r.body["status"]),
-        (200, &json!("revoked"))
-    );
+    assert_eq!((r.status.as_u16(), &r.body["status"]), (200, &json!("revoked")));
 
     let client = b.get("/v1/client").await.body["response"].clone();
     assert_eq!(client["sessions"].as_array().unwrap().len(), 2, "{client}");
@@ -30,17 +27,11 @@ async fn revoked_sessions_stay_on_their_client_and_are_not_signed_in() {
     assert_eq!(client["last_active_session_id"], alice.as_str());
     assert_session_state(&t, &b, &bob, "revoked", true).await;
     // Revoking the active session leaves the client with no active session.
-    api.post(&format!("/v1/sessions/{alice}/revoke"), None)
-        .await;
+    api.post(&format!("/v1/sessions/{alice}/revoke"), None).await;
     let client = b.get("/v1/client").await.body["response"].clone();
     assert_eq!(client["last_active_session_id"], Value::Null);
     assert_eq!(
-        client["sessions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["status"].clone())
-            .collect::<Vec<_>>(),
+        client["sessions"].as_array().unwrap().iter().map(|s| s["status"].clone()).collect::<Vec<_>>(),
         vec![json!("revoked"), json!("revoked")]
     );
     // The user can sign in again: a revoked session does not count as signed in.
@@ -56,29 +47,16 @@ async fn end_keeps_the_session_on_the_client_and_remove_takes_it_off() {
     let bob = b.sign_in("bob@example.com").await;
     let alice = b.sign_in_alice().await;
     let r = b.post(&format!("/v1/client/sessions/{bob}/end"), &[]).await;
-    assert_eq!(
-        (r.status.as_u16(), &r.body["response"]["status"]),
-        (200, &json!("ended"))
-    );
-    assert_eq!(
-        session_in(&r.body["client"], &bob).unwrap()["status"],
-        "ended"
-    );
+    assert_eq!((r.status.as_u16(), &r.body["response"]["status"]), (200, &json!("ended")));
+    assert_eq!(session_in(&r.body["client"], &bob).unwrap()["status"], "ended");
     assert_session_state(&t, &b, &bob, "ended", true).await;
-    let r = b
-        .post(&format!("/v1/client/sessions/{alice}/remove"), &[])
-        .await;
-    assert_eq!(
-        (r.status.as_u16(), &r.body["response"]["status"]),
-        (200, &json!("removed"))
-    );
+    let r = b.post(&format!("/v1/client/sessions/{alice}/remove"), &[]).await;
+    assert_eq!((r.status.as_u16(), &r.body["response"]["status"]), (200, &json!("removed")));
     assert!(session_in(&r.body["client"], &alice).is_none());
     assert_eq!(r.body["client"]["last_active_session_id"], Value::Null);
     assert_session_state(&t, &b, &alice, "removed", false).await;
     // Ending or removing again changes nothing.
-    let r = b
-        .post(&format!("/v1/client/sessions/{bob}/remove"), &[])
-        .await;
+    let r = b.post(&format!("/v1/client/sessions/{bob}/remove"), &[]).await;
     assert_eq!(r.body["response"]["status"], "ended");
     t.server.stop().await;
 }
@@ -90,11 +68,7 @@ async fn sessions_expire_at_expire_at_on_the_dev_clock() {
     let sid = b.sign_in("bob@example.com").await;
     let s = b.get(&format!("/v1/client/sessions/{sid}")).await.body["response"].clone();
     let expire_at = s["expire_at"].as_i64().unwrap();
-    assert_eq!(
-        expire_at - s["created_at"].as_i64().unwrap(),
-        7 * DAY_MS,
-        "Clerk's default maximum lifetime"
-    );
+    assert_eq!(expire_at - s["created_at"].as_i64().unwrap(), 7 * DAY_MS, "Clerk's default maximum lifetime");
 
     // One second before expire_at: still active, still mints.
     let now = advance(&t, expire_at - 1000 - server_now(&t).await).await;
@@ -103,11 +77,7 @@ async fn sessions_expire_at_expire_at_on_the_dev_clock() {
     assert_eq!(stored(&t, &sid).status.as_str(), "active");
 
     advance(&t, 1000).await;
-    assert_eq!(
-        stored(&t, &sid).status.as_str(),
-        "expired",
-        "swept without anyone asking"
-    );
+    assert_eq!(stored(&t, &sid).status.as_str(), "expired", "swept without anyone asking");
     assert_session_state(&t, &b, &sid, "expired", false).await;
     // The user can sign in again on the same client.
     assert_ne!(b.sign_in("bob@example.com").await, sid);
@@ -147,34 +117,19 @@ async fn sessions_are_abandoned_at_abandon_at_on_the_dev_clock() {
     let t = TestServer::start().await;
     let b = t.browser();
     let sid = b.sign_in("bob@example.com").await;
-    let abandon_at =
-        b.get(&format!("/v1/client/sessions/{sid}")).await.body["response"]["abandon_at"]
-            .as_i64()
-            .unwrap();
+    let abandon_at = b.get(&format!("/v1/client/sessions/{sid}")).await.body["response"]["abandon_at"].as_i64().unwrap();
     advance(&t, abandon_at - 1000 - server_now(&t).await).await;
     assert_eq!(stored(&t, &sid).status.as_str(), "expired");
     advance(&t, 1000).await;
-    assert_eq!(
-        stored(&t, &sid).status.as_str(),
-        "abandoned",
-        "swept without anyone asking"
-    );
+    assert_eq!(stored(&t, &sid).status.as_str(), "abandoned", "swept without anyone asking");
     assert_session_state(&t, &b, &sid, "abandoned", false).await;
     // Nothing brings it back, and the states that were chosen by someone are never abandoned.
     let ended = t.browser();
     let e = ended.sign_in("bob@example.com").await;
-    ended
-        .post(&format!("/v1/client/sessions/{e}/end"), &[])
-        .await;
+    ended.post(&format!("/v1/client/sessions/{e}/end"), &[]).await;
     advance(&t, 31 * DAY_MS).await;
-    assert_eq!(
-        t.bapi().get(&format!("/v1/sessions/{e}")).await.body["status"],
-        "ended"
-    );
-    assert_eq!(
-        t.bapi().get(&format!("/v1/sessions/{sid}")).await.body["status"],
-        "abandoned"
-    );
+    assert_eq!(t.bapi().get(&format!("/v1/sessions/{e}")).await.body["status"], "ended");
+    assert_eq!(t.bapi().get(&format!("/v1/sessions/{sid}")).await.body["status"], "abandoned");
     t.server.stop().await;
 }
 
@@ -191,58 +146,24 @@ async fn signing_in_again_in_single_session_mode_replaces_the_session() {
     assert_eq!(client["last_active_session_id"], second.as_str());
     assert_eq!(session_in(&client, &second).unwrap()["status"], "active");
     assert_session_state(&t, &b, &first, "replaced", true).await;
-    let r = t
-        .bapi()
-        .post(
-            &format!("/v1/sessions/{first}/verify"),
-            Some(json!({"token": b.token(&second, &[]).await})),
-        )
-        .await;
+    let r = t.bapi().post(&format!("/v1/sessions/{first}/verify"), Some(json!({"token": b.token(&second, &[]).await}))).await;
     assert_error(&r, 410, "session_not_active");
     // Another user cannot sign in beside it.
-    let r = b
-        .post(
-            "/v1/client/sign_ins",
-            &[("identifier", "alice@example.com"), ("password", PASSWORD)],
-        )
-        .await;
+    let r = b.post("/v1/client/sign_ins", &[("identifier", "alice@example.com"), ("password", PASSWORD)]).await;
     assert_error(&r, 422, "session_exists");
-    let r = b
-        .post(
-            "/v1/client/sign_ups",
-            &[
-                ("email_address", "carol@example.com"),
-                ("password", "carol-password-1"),
-            ],
-        )
-        .await;
+    let r = b.post("/v1/client/sign_ups", &[("email_address", "carol@example.com"), ("password", "carol-password-1")]).await;
     assert_error(&r, 422, "session_exists");
-    assert_eq!(
-        b.get("/v1/client").await.body["response"]["sign_up"],
-        Value::Null,
-        "no sign-up was started"
-    );
+    assert_eq!(b.get("/v1/client").await.body["response"]["sign_up"], Value::Null, "no sign-up was started");
     t.server.stop().await;
 
     // Multi-session mode refuses the second sign-in as the same user instead.
     let t = TestServer::start().await;
     let b = t.browser();
-    assert_eq!(
-        b.get("/v1/environment").await.body["auth_config"]["single_session_mode"],
-        false
-    );
+    assert_eq!(b.get("/v1/environment").await.body["auth_config"]["single_session_mode"], false);
     let first = b.sign_in("bob@example.com").await;
-    let r = b
-        .post(
-            "/v1/client/sign_ins",
-            &[("identifier", "bob@example.com"), ("password", PASSWORD)],
-        )
-        .await;
+    let r = b.post("/v1/client/sign_ins", &[("identifier", "bob@example.com"), ("password", PASSWORD)]).await;
     assert_error(&r, 422, "identifier_already_signed_in");
-    assert_eq!(
-        t.bapi().get(&format!("/v1/sessions/{first}")).await.body["status"],
-        "active"
-    );
+    assert_eq!(t.bapi().get(&format!("/v1/sessions/{first}")).await.body["status"], "active");
     t.server.stop().await;
 }
 
@@ -251,33 +172,15 @@ async fn listing_sessions_needs_a_client_or_a_user() {
     let t = TestServer::start().await;
     let api = t.bapi();
     let sid = t.browser().sign_in("bob@example.com").await;
-    for query in [
-        "",
-        "?paginated=true",
-        "?client_id=&user_id=",
-        "?status=active&limit=10",
-    ] {
+    for query in ["", "?paginated=true", "?client_id=&user_id=", "?status=active&limit=10"] {
         let r = api.get(&format!("/v1/sessions{query}")).await;
         assert_error(&r, 400, "form_param_missing");
-        assert_eq!(
-            r.body["errors"][0]["meta"]["param_names"],
-            json!(["client_id", "user_id"]),
-            "{query}"
-        );
+        assert_eq!(r.body["errors"][0]["meta"]["param_names"], json!(["client_id", "user_id"]), "{query}");
         let long = r.body["errors"][0]["long_message"].as_str().unwrap();
-        assert!(
-            long.contains("client_id") && long.contains("user_id"),
-            "{long}"
-        );
+        assert!(long.contains("client_id") && long.contains("user_id"), "{long}");
     }
-    let client = api.get(&format!("/v1/sessions/{sid}")).await.body["client_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    for query in [
-        format!("user_id={}", t.seeded.bob_id),
-        format!("client_id={client}"),
-    ] {
+    let client = api.get(&format!("/v1/sessions/{sid}")).await.body["client_id"].as_str().unwrap().to_owned();
+    for query in [format!("user_id={}", t.seeded.bob_id), format!("client_id={client}")] {
         let r = api.get(&format!("/v1/sessions?{query}")).await;
         assert_eq!(r.status, 200);
         assert_eq!(r.body.as_array().unwrap().len(), 1);
@@ -297,10 +200,7 @@ async fn deprecated_session_verify_answers_with_the_documented_codes() {
     let sid = b.sign_in("bob@example.com").await;
     let token = b.token(&sid, &[]).await;
     let r = verify(sid.clone(), Some(json!({"token": token}))).await;
-    assert_eq!(
-        (r.status.as_u16(), &r.body["id"], &r.body["status"]),
-        (200, &json!(sid), &json!("active"))
-    );
+    assert_eq!((r.status.as_u16(), &r.body["id"], &r.body["status"]), (200, &json!(sid), &json!("active")));
     assert_eq!(r.headers["deprecation"], "true");
 
     let cases: Vec<(Option<Value>, u16, &str)> = vec![
@@ -308,75 +208,35 @@ async fn deprecated_session_verify_answers_with_the_documented_codes() {
         (Some(json!({})), 400, "form_param_missing"),
         (Some(json!({"token": ""})), 400, "form_param_missing"),
         (Some(json!({"token": "not-a-jwt"})), 400, "token_invalid"),
-        (
-            Some(json!({"token": format!("{token}x")})),
-            400,
-            "token_invalid",
-        ),
+        (Some(json!({"token": format!("{token}x")})), 400, "token_invalid"),
     ];
     for (body, status, code) in cases {
         let r = verify(sid.clone(), body.clone()).await;
         assert_error(&r, status, code);
         assert_eq!(r.headers["deprecation"], "true", "{body:?}");
     }
-    assert_eq!(
-        verify(sid.clone(), Some(json!({"token": "x"}))).await.body["errors"][0]["meta"]["param_name"],
-        "token"
-    );
+    assert_eq!(verify(sid.clone(), Some(json!({"token": "x"}))).await.body["errors"][0]["meta"]["param_name"], "token");
     let url = t.url(&format!("/v1/sessions/{sid}/verify"));
-    for (ct, body, status, code) in [
-        ("application/json", "{", 400, "malformed_request_body"),
-        ("text/plain", "token", 415, "unsupported_content_type"),
-    ] {
-        let r = into_resp(
-            reqwest::Client::new()
-                .post(&url)
-                .bearer_auth(t.sk())
-                .header("content-type", ct)
-                .body(body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+    for (ct, body, status, code) in
+        [("application/json", "{", 400, "malformed_request_body"), ("text/plain", "token", 415, "unsupported_content_type")]
+    {
+        let r =
+            into_resp(reqwest::Client::new().post(&url).bearer_auth(t.sk()).header("content-type", ct).body(body).send().await.unwrap())
+                .await;
         assert_error(&r, status, code);
         assert_eq!(r.headers["deprecation"], "true", "{ct}");
     }
-    assert_error(
-        &verify("sess_unknown".into(), Some(json!({"token": token}))).await,
-        404,
-        "resource_not_found",
-    );
+    assert_error(&verify("sess_unknown".into(), Some(json!({"token": token}))).await, 404, "resource_not_found");
     // Another session's valid token is not this session's.
     let other = t.browser();
     let other_sid = other.sign_in("bob@example.com").await;
-    assert_error(
-        &verify(other_sid.clone(), Some(json!({"token": token}))).await,
-        400,
-        "token_invalid",
-    );
+    assert_error(&verify(other_sid.clone(), Some(json!({"token": token}))).await, 400, "token_invalid");
     // 401 is only for the caller's own credentials.
     let url = t.url(&format!("/v1/sessions/{sid}/verify"));
-    let r = into_resp(
-        reqwest::Client::new()
-            .post(&url)
-            .json(&json!({"token": token}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = into_resp(reqwest::Client::new().post(&url).json(&json!({"token": token})).send().await.unwrap()).await;
     assert_error(&r, 401, "authorization_header_missing");
-    let r = into_resp(
-        reqwest::Client::new()
-            .post(&url)
-            .bearer_auth("sk_test_wrong")
-            .json(&json!({"token": token}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = into_resp(reqwest::Client::new().post(&url).bearer_auth("sk_test_wrong").json(&json!({"token": token})).send().await.unwrap())
+        .await;
     assert_error(&r, 401, "authentication_invalid");
 
     // 410 for every way a session is over, with the session's own token, still unexpired.
@@ -386,21 +246,11 @@ async fn deprecated_session_verify_answers_with_the_documented_codes() {
         let own = b.token(&sid, &[]).await;
         let status = match how {
             "end" | "remove" => {
-                assert_eq!(
-                    b.post(&format!("/v1/client/sessions/{sid}/{how}"), &[])
-                        .await
-                        .status,
-                    200
-                );
+                assert_eq!(b.post(&format!("/v1/client/sessions/{sid}/{how}"), &[]).await.status, 200);
                 if how == "end" { "ended" } else { "removed" }
             }
             "revoke" => {
-                assert_eq!(
-                    api.post(&format!("/v1/sessions/{sid}/revoke"), None)
-                        .await
-                        .status,
-                    200
-                );
+                assert_eq!(api.post(&format!("/v1/sessions/{sid}/revoke"), None).await.status, 200);
                 "revoked"
             }
             "expire" => {
@@ -414,11 +264,7 @@ async fn deprecated_session_verify_answers_with_the_documented_codes() {
         };
         let r = verify(sid.clone(), Some(json!({"token": own}))).await;
         assert_error(&r, 410, "session_not_active");
-        assert_eq!(
-            r.body["errors"][0]["message"],
-            format!("Session is {status}"),
-            "{how}"
-        );
+        assert_eq!(r.body["errors"][0]["message"], format!("Session is {status}"), "{how}");
         assert_eq!(r.headers["deprecation"], "true");
     }
     t.server.stop().await;

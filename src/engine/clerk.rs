@@ -96,13 +96,7 @@ pub struct GetTokenOptions {
 
 impl Default for GetTokenOptions {
     fn default() -> Self {
-        GetTokenOptions {
-            template: None,
-            organization: Selection::Keep,
-            leeway_secs: None,
-            skip_cache: false,
-            throw_on_error: true,
-        }
+        GetTokenOptions { template: None, organization: Selection::Keep, leeway_secs: None, skip_cache: false, throw_on_error: true }
     }
 }
 
@@ -260,7 +254,6 @@ impl Clerk {
         self.0.state.borrow().client.clone()
     }
 
-
     pub fn environment(&self) -> Option<Rc<Json>> {
         self.0.state.borrow().environment.clone()
     }
@@ -272,10 +265,7 @@ impl Clerk {
         if !state.loaded || state.transitioning {
             return Resources { client, session: Slot::Undefined, user: Slot::Undefined, organization: Slot::Undefined };
         }
-        let session = state
-            .active_session_id
-            .as_deref()
-            .and_then(|id| client.as_ref()?.signed_in_session(id).cloned());
+        let session = state.active_session_id.as_deref().and_then(|id| client.as_ref()?.signed_in_session(id).cloned());
         match session {
             None => Resources { client, session: Slot::Null, user: Slot::Null, organization: Slot::Null },
             Some(session) => {
@@ -348,7 +338,6 @@ impl Clerk {
             self.schedule_refresh();
         }
     }
-
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -366,9 +355,11 @@ pub(super) fn organization_claim(claims: &super::tokens::TokenClaims) -> Option<
 /// An organization of the session's user, by id (`org_…`) or slug.
 pub(super) fn resolve_organization(session: &Session, id_or_slug: &str) -> Result<String> {
     let memberships = session.user.as_ref().map(super::resources::memberships);
-    let found = memberships.into_iter().flatten().filter_map(|m| m.get("organization")).find(|o| {
-        str_field(o, "id") == Some(id_or_slug) || str_field(o, "slug") == Some(id_or_slug)
-    });
+    let found = memberships
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.get("organization"))
+        .find(|o| str_field(o, "id") == Some(id_or_slug) || str_field(o, "slug") == Some(id_or_slug));
     match found.and_then(|o| str_field(o, "id")) {
         Some(id) => Ok(id.to_owned()),
         None => Err(ClerkError::new(
@@ -380,14 +371,8 @@ pub(super) fn resolve_organization(session: &Session, id_or_slug: &str) -> Resul
 
 /// Ids and names that go into URL paths: refuse anything that could change the path.
 pub(super) fn validate_path_segment(what: &str, value: &str) -> Result<()> {
-    let ok = !value.is_empty()
-        && value.len() <= 128
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(ClerkError::invalid_argument([what, " \"", value, "\" is not valid"].concat()))
-    }
+    let ok = !value.is_empty() && value.len() <= 128 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok { Ok(()) } else { Err(ClerkError::invalid_argument([what, " \"", value, "\" is not valid"].concat())) }
 }
 
 /// A 2xx answer that is not the resource it should be.

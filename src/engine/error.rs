@@ -136,7 +136,12 @@ impl ClerkError {
                 ("meta", e.meta.clone().unwrap_or(Json::Object(Vec::new()))),
             ])
         };
-        let own = [ApiErrorItem { code: self.code.clone(), message: self.message.clone(), long_message: self.long_message.clone(), meta: self.meta.clone() }];
+        let own = [ApiErrorItem {
+            code: self.code.clone(),
+            message: self.message.clone(),
+            long_message: self.long_message.clone(),
+            meta: self.meta.clone(),
+        }];
         let items = if self.errors.is_empty() { &own[..] } else { &self.errors[..] };
         let number = |n: Option<u32>| n.map_or(Json::Null, |n| Json::Number(decimal(n.into()).into()));
         object([

@@ -5,8 +5,8 @@
 //! core needs: the JS layer exposes them whole, so fields the server adds reach the app
 //! without a library release.
 
-use super::json::{DecodeError, Fields};
 pub use super::json::Json;
+use super::json::{DecodeError, Fields};
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Client {
@@ -131,9 +131,7 @@ impl Session {
 
     /// The user's membership in `organization_id`, when the session's user has one.
     pub fn membership(&self, organization_id: &str) -> Option<&Json> {
-        memberships(self.user.as_ref()?).find(|m| {
-            m.get("organization").and_then(|o| str_field(o, "id")) == Some(organization_id)
-        })
+        memberships(self.user.as_ref()?).find(|m| m.get("organization").and_then(|o| str_field(o, "id")) == Some(organization_id))
     }
 
     /// The organization object of the session's active organization.

@@ -67,7 +67,8 @@ impl Clerk {
             let org = organization_id.clone().unwrap_or_else(|| session.last_active_organization_id.clone());
             // As clerk-js tells the server: switching only the organization is `select_org`.
             let current = self.0.state.borrow().active_session_id.clone();
-            let intent = if current.as_deref() == Some(session.id.as_str()) && organization_id.is_some() { "select_org" } else { "select_session" };
+            let intent =
+                if current.as_deref() == Some(session.id.as_str()) && organization_id.is_some() { "select_org" } else { "select_session" };
             let form = [("active_organization_id", org.as_deref().unwrap_or("")), ("intent", intent)];
             // Quietly: the client changes, but listeners hear of it with the new session (step 1 on).
             let touched = self.session_request(&session.id, "touch", &form, Emit::Later).await;

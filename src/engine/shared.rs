@@ -115,11 +115,12 @@ mod tests {
         let results = Rc::new(std::cell::RefCell::new(Vec::new()));
         for _ in 0..3 {
             let (shared, results) = (shared.clone(), results.clone());
-            pool.spawner().spawn_local(async move {
-                let output = shared.await;
-                results.borrow_mut().push(output);
-            })
-            .unwrap();
+            pool.spawner()
+                .spawn_local(async move {
+                    let output = shared.await;
+                    results.borrow_mut().push(output);
+                })
+                .unwrap();
         }
         pool.run_until_stalled();
         assert!(results.borrow().is_empty(), "nobody has the output before it exists");

@@ -61,9 +61,8 @@ pub fn user_view(user: &Json) -> Json {
     let name = |k| str_field(user, k).unwrap_or("");
     let full = [name("first_name"), " ", name("last_name")].concat();
     let full = full.trim();
-    let primary = str_field(user, "primary_email_address_id").and_then(|id| {
-        user.get("email_addresses")?.as_array()?.iter().find(|e| str_field(e, "id") == Some(id)).cloned()
-    });
+    let primary = str_field(user, "primary_email_address_id")
+        .and_then(|id| user.get("email_addresses")?.as_array()?.iter().find(|e| str_field(e, "id") == Some(id)).cloned());
     if let Json::Object(entries) = &mut view {
         entries.retain(|(k, _)| k != "full_name" && k != "primary_email_address");
         entries.push(("full_name".into(), if full.is_empty() { Json::Null } else { Json::String(full.to_owned()) }));

@@ -92,7 +92,9 @@ impl Clerk {
             return;
         }
         match parse_message(message) {
-            Some(TabMessage::Token { sid, org, tpl, jwt }) => self.receive_token(TokenKey { session_id: sid, template: tpl, organization_id: org }, &jwt),
+            Some(TabMessage::Token { sid, org, tpl, jwt }) => {
+                self.receive_token(TokenKey { session_id: sid, template: tpl, organization_id: org }, &jwt)
+            }
             Some(TabMessage::State { active, org, sessions }) => self.receive_state(message, active, org, sessions),
             None => {}
         }

@@ -56,15 +56,13 @@ impl std::error::Error for TokenError {}
 pub fn decode_unverified(token: &str) -> Result<SessionClaims, TokenError> {
     let parts = split(token)?;
     let payload = decode_json_object(parts.payload, "payload")?;
-    serde_json::from_value(Value::Object(payload))
-        .map_err(|e| TokenError::InvalidClaims(e.to_string()))
+    serde_json::from_value(Value::Object(payload)).map_err(|e| TokenError::InvalidClaims(e.to_string()))
 }
 
 /// The payload of a token as JSON text, undecoded, for hosts that parse JSON themselves.
 pub fn payload_json(token: &str) -> Result<String, TokenError> {
     let parts = split(token)?;
-    String::from_utf8(decode_segment(parts.payload, "payload")?)
-        .map_err(|_| TokenError::Malformed("payload is not UTF-8".into()))
+    String::from_utf8(decode_segment(parts.payload, "payload")?).map_err(|_| TokenError::Malformed("payload is not UTF-8".into()))
 }
 
 /// The three raw segments of a compact JWS.
@@ -83,42 +81,25 @@ pub(crate) fn split(token: &str) -> Result<Parts<'_>, TokenError> {
         return Err(TokenError::Malformed(TOO_LONG.into()));
     }
     let mut segments = token.split('.');
-    match (
-        segments.next(),
-        segments.next(),
-        segments.next(),
-        segments.next(),
-    ) {
-        (Some(header), Some(payload), Some(signature), None) => Ok(Parts {
-            header,
-            payload,
-            signature,
-            signing_input: &token[..header.len() + 1 + payload.len()],
-        }),
-        _ => Err(TokenError::Malformed(
-            "a JWT has three segments separated by dots".into(),
-        )),
+    match (segments.next(), segments.next(), segments.next(), segments.next()) {
+        (Some(header), Some(payload), Some(signature), None) => {
+            Ok(Parts { header, payload, signature, signing_input: &token[..header.len() + 1 + payload.len()] })
+        }
+        _ => Err(TokenError::Malformed("a JWT has three segments separated by dots".into())),
     }
 }
 
 pub(crate) fn decode_segment(segment: &str, what: &str) -> Result<Vec<u8>, TokenError> {
     // `concat`, not `format!`: this is the wasm library's decode path, and it never formats.
-    BASE64URL.decode(segment.as_bytes()).map_err(|e| {
-        TokenError::Malformed([what, " is not valid base64url: ", e.as_str()].concat())
-    })
+    BASE64URL.decode(segment.as_bytes()).map_err(|e| TokenError::Malformed([what, " is not valid base64url: ", e.as_str()].concat()))
 }
 
 #[cfg(feature = "claims")]
-pub(crate) fn decode_json_object(
-    segment: &str,
-    what: &str,
-) -> Result<Map<String, Value>, TokenError> {
+pub(crate) fn decode_json_object(segment: &str, what: &str) -> Result<Map<String, Value>, TokenError> {
     let bytes = decode_segment(segment, what)?;
     match serde_json::from_slice(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(TokenError::Malformed(format!(
-            "{what} is not a JSON object"
-        ))),
+        Ok(_) => Err(TokenError::Malformed(format!("{what} is not a JSON object"))),
         Err(e) => Err(TokenError::Malformed(format!("{what} is not JSON: {e}"))),
     }
 }

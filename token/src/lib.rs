@@ -37,8 +37,6 @@ pub use decode::decode_unverified;
 pub use decode::{MAX_TOKEN_LEN, TokenError, payload_json};
 #[cfg(feature = "verify")]
 pub use keys::{KEY_BITS, PUBLIC_EXPONENT, PublicKey, SigningKey};
-pub use publishable_key::{
-    InstanceType, KeyError, PublishableKey, encode_publishable_key, parse_publishable_key,
-};
+pub use publishable_key::{InstanceType, KeyError, PublishableKey, encode_publishable_key, parse_publishable_key};
 #[cfg(feature = "verify")]
 pub use verify::{TokenKind, VerifyError, VerifyOptions, verify_and_validate, verify_with_key_set};

@@ -10,13 +10,7 @@ use crate::errors::{ApiError, ApiResult, Json};
 use crate::extract::Params;
 
 pub async fn handshake_payload(State(st): State<AppState>, Params(q): Params) -> ApiResult<Json> {
-    let nonce = q
-        .get("nonce")
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| ApiError::missing_param("nonce"))?;
-    let directives = st
-        .handshakes
-        .take(nonce, st.now())
-        .ok_or_else(|| ApiError::not_found("handshake payload").param("nonce"))?;
+    let nonce = q.get("nonce").filter(|n| !n.is_empty()).ok_or_else(|| ApiError::missing_param("nonce"))?;
+    let directives = st.handshakes.take(nonce, st.now()).ok_or_else(|| ApiError::not_found("handshake payload").param("nonce"))?;
     Ok(Json(json!({ "directives": directives })))
 }

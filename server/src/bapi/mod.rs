@@ -35,9 +35,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/organizations/{id}/memberships", post(admin::post_membership))
         .route_layer(middleware::from_fn_with_state(state, require_secret_key));
     // The JWKS is public (as on Clerk's Frontend API); a wrong secret key is still a 401.
-    protected
-        .route("/v1/jwks", get(jwks))
-        .route("/.well-known/jwks.json", get(jwks))
+    protected.route("/v1/jwks", get(jwks)).route("/.well-known/jwks.json", get(jwks))
 }
 
 /// Checks `Authorization: Bearer <secret key>`; `Ok(None)` when there is no header at all.

@@ -24,18 +24,15 @@ use crate::util::{new_id, random_string, sha256_hex};
 pub async fn list(State(st): State<AppState>, Params(q): Params) -> ApiResult<Json> {
     let given = |name: &str| q.get(name).is_some_and(|v| !v.is_empty());
     if !given("client_id") && !given("user_id") {
-        let mut e = ApiError::bad_request("form_param_missing", "client_id or user_id is missing").long(
-            "Listing sessions requires either `client_id` or `user_id` (required since the 2024-01-01 deprecation).",
-        );
+        let mut e = ApiError::bad_request("form_param_missing", "client_id or user_id is missing")
+            .long("Listing sessions requires either `client_id` or `user_id` (required since the 2024-01-01 deprecation).");
         e.meta = json!({ "param_names": ["client_id", "user_id"] });
         return Err(e);
     }
     let (limit, offset) = pagination(&q)?;
     let status = match q.get("status").map(String::as_str).filter(|s| !s.is_empty()) {
         None => None,
-        Some(s) => Some(SessionStatus::parse(s).ok_or_else(|| {
-            ApiError::invalid_param("status", format!("Unknown session status `{s}`"))
-        })?),
+        Some(s) => Some(SessionStatus::parse(s).ok_or_else(|| ApiError::invalid_param("status", format!("Unknown session status `{s}`")))?),
     };
     let filter = SessionFilter {
         client_id: q.get("client_id").filter(|v| !v.is_empty()).cloned(),
@@ -143,8 +140,11 @@ async fn verify_session(st: AppState, id: String, body: VerifyBody) -> ApiResult
     let s = st.db(move |tx| Ok(Ok(tx.session(&id)?.ok_or_else(|| ApiError::not_found("session"))?))).await?;
     let status = s.effective_status(now);
     if !status.is_signed_in() {
-        return Err(ApiError::new(StatusCode::GONE, "session_not_active", format!("Session is {}", status.as_str()))
-            .long(format!("Session {} is {} and can no longer be verified.", s.id, status.as_str())));
+        return Err(ApiError::new(StatusCode::GONE, "session_not_active", format!("Session is {}", status.as_str())).long(format!(
+            "Session {} is {} and can no longer be verified.",
+            s.id,
+            status.as_str()
+        )));
     }
     // The server's clock, not the system's: tokens age with `/__dev/clock` like everything else.
     let options = VerifyOptions { now: Some(now.div_euclid(1000)), ..VerifyOptions::default() };

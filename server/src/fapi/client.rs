@@ -157,14 +157,13 @@ pub async fn replace_client(State(st): State<AppState>, caller: Caller) -> ApiRe
 /// redirect.
 pub async fn touch_client(State(st): State<AppState>, caller: Caller, Params(q): Params) -> ApiResult<Response> {
     let redirect = q.get("redirect_url").filter(|u| !u.is_empty()).ok_or_else(|| ApiError::missing_param("redirect_url"))?;
-    let target = url::Url::parse(redirect)
-        .ok()
-        .filter(|u| crate::is_allowed_origin(&st, &u.origin().ascii_serialization()))
-        .ok_or_else(|| {
+    let target =
+        url::Url::parse(redirect).ok().filter(|u| crate::is_allowed_origin(&st, &u.origin().ascii_serialization())).ok_or_else(|| {
             ApiError::invalid_param("redirect_url", "redirect_url is not an allowed URL")
                 .long("`redirect_url` must be an absolute URL on one of this instance's allowed origins.")
         })?;
-    let location = HeaderValue::from_str(target.as_str()).map_err(|_| ApiError::invalid_param("redirect_url", "redirect_url is not a valid URL"))?;
+    let location =
+        HeaderValue::from_str(target.as_str()).map_err(|_| ApiError::invalid_param("redirect_url", "redirect_url is not a valid URL"))?;
     let st2 = st.clone();
     let fapi = st
         .db(move |tx| {

@@ -36,47 +36,28 @@ struct HandshakeQuery {
 
 impl HandshakeQuery {
     fn parse(st: &AppState, raw: Option<&str>) -> ApiResult<Self> {
-        let pairs: std::collections::HashMap<String, String> = raw
-            .map(|q| crate::form_pairs(q).collect())
-            .unwrap_or_default();
-        let raw_redirect = pairs
-            .get("redirect_url")
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| ApiError::missing_param("redirect_url"))?;
+        let pairs: std::collections::HashMap<String, String> = raw.map(|q| crate::form_pairs(q).collect()).unwrap_or_default();
+        let raw_redirect = pairs.get("redirect_url").filter(|v| !v.is_empty()).ok_or_else(|| ApiError::missing_param("redirect_url"))?;
         let redirect = url::Url::parse(raw_redirect)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
             .ok_or_else(|| {
-                ApiError::invalid_param(
-                    "redirect_url",
-                    "redirect_url must be an absolute http(s) URL",
-                )
-                .long(format!(
-                    "`{raw_redirect}` is not an absolute http or https URL."
-                ))
+                ApiError::invalid_param("redirect_url", "redirect_url must be an absolute http(s) URL")
+                    .long(format!("`{raw_redirect}` is not an absolute http or https URL."))
             })?;
         // Only back to an origin this instance serves, or the handshake would be an open
         // redirect that hands session cookies to any site.
         let origin = redirect.origin().ascii_serialization();
-        let allowed = origin == st.issuer
-            || st.config.allowed_origins.contains(&origin)
-            || (st.config.dev && crate::is_loopback_origin(&origin));
+        let allowed =
+            origin == st.issuer || st.config.allowed_origins.contains(&origin) || (st.config.dev && crate::is_loopback_origin(&origin));
         if !allowed {
-            return Err(ApiError::invalid_param(
-                "redirect_url",
-                "redirect_url is not an allowed origin",
-            )
-            .long(format!(
-                "`{origin}` is not this instance's origin or an allowed origin (--allowed-origin)."
-            )));
+            return Err(ApiError::invalid_param("redirect_url", "redirect_url is not an allowed origin")
+                .long(format!("`{origin}` is not this instance's origin or an allowed origin (--allowed-origin).")));
         }
         Ok(HandshakeQuery {
             redirect,
             nonce_format: pairs.get("format").is_some_and(|f| f == "nonce"),
-            dev_browser: pairs
-                .get("__clerk_db_jwt")
-                .filter(|v| !v.is_empty())
-                .cloned(),
+            dev_browser: pairs.get("__clerk_db_jwt").filter(|v| !v.is_empty()).cloned(),
         })
     }
 }
@@ -139,11 +120,7 @@ fn resolve_client(
     Ok((client, Some(token)))
 }
 
-pub async fn handshake(
-    State(st): State<AppState>,
-    caller: Caller,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Response> {
+pub async fn handshake(State(st): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> ApiResult<Response> {
     let q = HandshakeQuery::parse(&st, raw.as_deref())?;
     let production = st.config.production;
     let app_origin = q.redirect.origin().ascii_serialization();
@@ -152,48 +129,22 @@ pub async fn handshake(
     let (q, found) = st
         .db(move |tx| {
             let (client, dev_browser) = resolve_client(tx, &caller, &q, production, now)?;
-            let session = match client
-                .as_ref()
-                .and_then(|c| c.last_active_session_id.clone())
-            {
-                Some(id) => tx
-                    .session(&id)?
-                    .filter(|s| s.effective_status(now).is_signed_in()),
+            let session = match client.as_ref().and_then(|c| c.last_active_session_id.clone()) {
+                Some(id) => tx.session(&id)?.filter(|s| s.effective_status(now).is_signed_in()),
                 None => None,
             };
             let claims = match (&client, session) {
                 (Some(c), Some(s)) => {
-                    let claims = tokens::session_claims(
-                        &st2,
-                        tx,
-                        &s,
-                        &OrgChoice::Active,
-                        Some(app_origin),
-                        st2.config.token_ttl,
-                        now,
-                    )?;
-                    Some((
-                        serde_json::to_value(claims)
-                            .map_err(|e| ApiError::internal(e.to_string()))?,
-                        c.updated_at,
-                    ))
+                    let claims = tokens::session_claims(&st2, tx, &s, &OrgChoice::Active, Some(app_origin), st2.config.token_ttl, now)?;
+                    Some((serde_json::to_value(claims).map_err(|e| ApiError::internal(e.to_string()))?, c.updated_at))
                 }
                 _ => None,
             };
-            Ok(Ok((
-                q,
-                Found {
-                    claims,
-                    dev_browser,
-                },
-            )))
+            Ok(Ok((q, Found { claims, dev_browser })))
         })
         .await?;
     let state = match found.claims {
-        Some((claims, client_updated_at_ms)) => AuthState::SignedIn {
-            token: st.sign(claims).await?,
-            client_updated_at_ms,
-        },
+        Some((claims, client_updated_at_ms)) => AuthState::SignedIn { token: st.sign(claims).await?, client_updated_at_ms },
         None => AuthState::SignedOut,
     };
     // Both copies always, whatever `suffixed_cookies` says: it tells which copy the app's SDK
@@ -201,8 +152,7 @@ pub async fn handshake(
     // (@clerk/backend's `usesSuffixedCookies` compares them). clerk-js writes both too.
     let suffix = Some(handshake::cookie_suffix(&st.publishable_key));
     let target = CookieTarget::new(&q.redirect, suffix);
-    let directives =
-        handshake::directives(&state, &target, found.dev_browser.as_deref(), production);
+    let directives = handshake::directives(&state, &target, found.dev_browser.as_deref(), production);
 
     let now = st.now();
     let (name, value) = if q.nonce_format {
@@ -222,9 +172,7 @@ pub async fn handshake(
         // The app is on another host than the Frontend API in production; the payload goes in
         // a cookie the app's server reads (host-only here: clerk-server has no parent domain).
         let max_age = NONCE_TTL_MS / 1000;
-        cookie = Some(format!(
-            "{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax"
-        ));
+        cookie = Some(format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax"));
     } else {
         location.query_pairs_mut().append_pair(name, &value);
     }

@@ -18,8 +18,8 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult, json_response};
-use crate::limits::{Key, Limit};
 use crate::extract::Caller;
+use crate::limits::{Key, Limit};
 use crate::render::{self, Ctx};
 use crate::store::{Client, Session, SessionStatus, Tx, User};
 use crate::util::{new_id, random_string, sha256_hex};
@@ -28,13 +28,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/dev_browser", post(client::create_dev_browser))
         .route("/v1/environment", get(client::environment).patch(client::environment))
-        .route(
-            "/v1/client",
-            get(client::get_client)
-                .post(client::create_client)
-                .put(client::replace_client)
-                .delete(client::destroy_client),
-        )
+        .route("/v1/client", get(client::get_client).post(client::create_client).put(client::replace_client).delete(client::destroy_client))
         .route("/v1/client/touch", get(client::touch_client))
         .route("/v1/client/handshake", get(handshake::handshake))
         .route("/v1/client/sessions", axum::routing::delete(sessions::remove_all))
@@ -104,10 +98,7 @@ impl IntoResponse for Fapi {
         let cookie = match self.cookie {
             CookieChange::Keep => None,
             // Every cookie set is for a client created or touched just now.
-            CookieChange::Set(v) => Some(format!(
-                "__client={v}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
-                Client::LIFETIME_MS / 1000
-            )),
+            CookieChange::Set(v) => Some(format!("__client={v}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}", Client::LIFETIME_MS / 1000)),
             CookieChange::Clear => Some("__client=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0".to_owned()),
         };
         if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
@@ -127,10 +118,7 @@ pub fn ctx(caller: &Caller) -> Ctx {
 pub fn find_client(tx: &mut dyn Tx, caller: &Caller) -> ApiResult<Option<Client>> {
     let found = if let Some(db) = &caller.dev_browser_hash {
         if !tx.dev_browser_exists(db)? {
-            return Err(ApiError::unauthorized(
-                "dev_browser_unauthenticated",
-                "Invalid development browser token",
-            ));
+            return Err(ApiError::unauthorized("dev_browser_unauthenticated", "Invalid development browser token"));
         }
         tx.client_by_dev_browser(db)?
     } else {
@@ -202,13 +190,7 @@ pub fn envelope(st: &AppState, tx: &mut dyn Tx, client: &Client, response: Value
 /// Signs `user` in on `client`: a new active session that becomes the last active one. A
 /// signed-in session of the same user on the same client becomes `replaced` (sign-in only lets
 /// that happen in single-session mode; multi-session refuses the second sign-in).
-pub fn create_session(
-    tx: &mut dyn Tx,
-    client: &mut Client,
-    user: &mut User,
-    now: i64,
-    second_factor_verified: bool,
-) -> ApiResult<Session> {
+pub fn create_session(tx: &mut dyn Tx, client: &mut Client, user: &mut User, now: i64, second_factor_verified: bool) -> ApiResult<Session> {
     for mut old in tx.sessions_of_client(&client.id)? {
         if old.user_id == user.id && old.effective_status(now).is_signed_in() {
             old.status = SessionStatus::Replaced;
@@ -263,8 +245,8 @@ impl AttemptScope {
             if let Some(ms) = crate::limits::locked_for(tx, key, Self::limit(st, key), now)? {
                 let whom = if key.is_ip() { "from this IP address" } else { "for this account" };
                 let secs = (ms as u64).div_ceil(1000);
-                let mut e = ApiError::too_many_attempts(secs)
-                    .long(format!("Too many failed attempts {whom}. Try again in {secs} seconds."));
+                let mut e =
+                    ApiError::too_many_attempts(secs).long(format!("Too many failed attempts {whom}. Try again in {secs} seconds."));
                 e.meta = json!({ "scope": if key.is_ip() { "ip" } else { "account" } });
                 return Err(e);
             }
@@ -315,12 +297,9 @@ pub fn issue_email_code(st: &AppState, tx: &mut dyn Tx, owner_id: &str, email: &
 /// Checks an email code: constant-time, expiring, single use (consumed on success).
 pub fn consume_email_code(tx: &mut dyn Tx, owner_id: &str, code: &str, now: i64) -> ApiResult<bool> {
     let Some(stored) = tx.email_code(owner_id)? else {
-        return Err(ApiError::unprocessable(
-            "verification_missing",
-            "No code was sent, or it was already used",
-        )
-        .long("Prepare the verification first; codes can be used once.")
-        .param("code"));
+        return Err(ApiError::unprocessable("verification_missing", "No code was sent, or it was already used")
+            .long("Prepare the verification first; codes can be used once.")
+            .param("code"));
     };
     if stored.expires_at <= now {
         tx.delete_email_code(owner_id)?;
@@ -335,10 +314,7 @@ pub fn consume_email_code(tx: &mut dyn Tx, owner_id: &str, code: &str, now: i64)
 
 /// Single-session mode refuses a second account on a client (Clerk's wording).
 pub fn session_exists() -> ApiError {
-    ApiError::unprocessable(
-        "session_exists",
-        "You're currently in single session mode. You can only be signed into one account at a time.",
-    )
+    ApiError::unprocessable("session_exists", "You're currently in single session mode. You can only be signed into one account at a time.")
 }
 
 pub fn incorrect_code() -> ApiError {
@@ -346,6 +322,5 @@ pub fn incorrect_code() -> ApiError {
 }
 
 pub fn incorrect_password() -> ApiError {
-    ApiError::unprocessable("form_password_incorrect", "Password is incorrect. Try again, or use another method.")
-        .param("password")
+    ApiError::unprocessable("form_password_incorrect", "Password is incorrect. Try again, or use another method.").param("password")
 }

@@ -32,9 +32,7 @@ struct ListQuery {
 
 impl ListQuery {
     fn parse(raw: Option<&str>) -> ApiResult<Self> {
-        let pairs: Vec<(String, String)> = raw
-            .map(|q| crate::form_pairs(q).collect())
-            .unwrap_or_default();
+        let pairs: Vec<(String, String)> = raw.map(|q| crate::form_pairs(q).collect()).unwrap_or_default();
         let map = pairs.iter().cloned().collect();
         let (limit, offset) = crate::bapi::pagination(&map)?;
         let roles = pairs
@@ -49,49 +47,28 @@ impl ListQuery {
             offset,
             paginated: map.get("paginated").is_some_and(|v| v == "true"),
             roles,
-            session_id: map
-                .get("_clerk_session_id")
-                .filter(|v| !v.is_empty())
-                .cloned(),
+            session_id: map.get("_clerk_session_id").filter(|v| !v.is_empty()).cloned(),
         })
     }
 }
 
 fn signed_out() -> ApiError {
-    ApiError::unauthorized("signed_out", "Signed out")
-        .long("You are signed out. Sign in to use this endpoint.")
+    ApiError::unauthorized("signed_out", "Signed out").long("You are signed out. Sign in to use this endpoint.")
 }
 
 /// The caller's client and the signed-in session the request acts for.
-fn signed_in(
-    tx: &mut dyn Tx,
-    caller: &Caller,
-    session_id: Option<&str>,
-    now: i64,
-) -> ApiResult<(Client, Session)> {
+fn signed_in(tx: &mut dyn Tx, caller: &Caller, session_id: Option<&str>, now: i64) -> ApiResult<(Client, Session)> {
     let client = find_client(tx, caller)?.ok_or_else(signed_out)?;
-    let id = session_id
-        .map(str::to_owned)
-        .or_else(|| client.last_active_session_id.clone())
-        .ok_or_else(signed_out)?;
+    let id = session_id.map(str::to_owned).or_else(|| client.last_active_session_id.clone()).ok_or_else(signed_out)?;
     match tx.session(&id)? {
-        Some(s) if s.client_id == client.id && s.effective_status(now).is_signed_in() => {
-            Ok((client, s))
-        }
+        Some(s) if s.client_id == client.id && s.effective_status(now).is_signed_in() => Ok((client, s)),
         _ => Err(signed_out()),
     }
 }
 
 /// The session user's membership in `org_id`; 404 when there is none.
-fn own_membership(
-    tx: &mut dyn Tx,
-    s: &Session,
-    org_id: &str,
-) -> ApiResult<(Membership, Organization)> {
-    tx.memberships_of(&s.user_id)?
-        .into_iter()
-        .find(|(_, o)| o.id == org_id)
-        .ok_or_else(|| ApiError::not_found("organization"))
+fn own_membership(tx: &mut dyn Tx, s: &Session, org_id: &str) -> ApiResult<(Membership, Organization)> {
+    tx.memberships_of(&s.user_id)?.into_iter().find(|(_, o)| o.id == org_id).ok_or_else(|| ApiError::not_found("organization"))
 }
 
 /// 403 unless the membership's role grants `permission` (a system permission).
@@ -99,24 +76,13 @@ fn require(m: &Membership, permission: &str) -> ApiResult<()> {
     if role_permissions(&m.role).contains(&permission) {
         return Ok(());
     }
-    Err(ApiError::new(
-        StatusCode::FORBIDDEN,
-        "authorization_invalid",
-        "You are not authorized to perform this request",
-    )
-    .long(format!(
-        "This request needs the `{permission}` permission, which the role `{}` does not grant.",
-        m.role
-    )))
+    Err(ApiError::new(StatusCode::FORBIDDEN, "authorization_invalid", "You are not authorized to perform this request")
+        .long(format!("This request needs the `{permission}` permission, which the role `{}` does not grant.", m.role)))
 }
 
 /// `{data, total_count}`, or the bare array when the caller did not ask for pagination.
 fn page(data: Vec<Value>, total: u64, paginated: bool) -> Value {
-    if paginated {
-        json!({ "data": data, "total_count": total })
-    } else {
-        Value::Array(data)
-    }
+    if paginated { json!({ "data": data, "total_count": total }) } else { Value::Array(data) }
 }
 
 /// Runs `f` for a signed-in caller and wraps its answer in `{response, client}`.
@@ -130,20 +96,13 @@ where
         let ctx = ctx(&caller);
         let (client, s) = signed_in(tx, &caller, q.session_id.as_deref(), ctx.now)?;
         let response = f(tx, &s, &q, &ctx)?;
-        Ok(Ok(Fapi::new(
-            envelope(&st2, tx, &client, response, &ctx)?,
-            CookieChange::Keep,
-        )))
+        Ok(Ok(Fapi::new(envelope(&st2, tx, &client, response, &ctx)?, CookieChange::Keep)))
     })
     .await
 }
 
 /// `GET /v1/me/organization_memberships`: the user's memberships, each with its organization.
-pub async fn my_memberships(
-    State(st): State<AppState>,
-    caller: Caller,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Fapi> {
+pub async fn my_memberships(State(st): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> ApiResult<Fapi> {
     with_session(st, caller, raw, |tx, s, q, _| {
         let Some(user) = tx.user(&s.user_id)? else {
             return Err(signed_out());
@@ -151,11 +110,7 @@ pub async fn my_memberships(
         let all = tx.memberships_of(&s.user_id)?;
         let total = all.len() as u64;
         let mut data = Vec::new();
-        for (m, o) in all
-            .into_iter()
-            .skip(q.offset as usize)
-            .take(q.limit as usize)
-        {
+        for (m, o) in all.into_iter().skip(q.offset as usize).take(q.limit as usize) {
             data.push(render::membership_json(tx, &m, &o, Some(&user))?);
         }
         Ok(page(data, total, q.paginated))
@@ -166,21 +121,12 @@ pub async fn my_memberships(
 /// `GET /v1/me/organization_invitations` and `/organization_suggestions`: clerk-server has no
 /// invitations or verified domains, so both lists are empty, in the paginated shape clerk-js
 /// reads (`{data, total_count}`, always paginated for these two).
-pub async fn my_empty_list(
-    State(st): State<AppState>,
-    caller: Caller,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Fapi> {
+pub async fn my_empty_list(State(st): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> ApiResult<Fapi> {
     with_session(st, caller, raw, |_, _, _, _| Ok(page(vec![], 0, true))).await
 }
 
 /// `GET /v1/organizations/{id}`.
-pub async fn get_org(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Fapi> {
+pub async fn get_org(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, RawQuery(raw): RawQuery) -> ApiResult<Fapi> {
     with_session(st, caller, raw, move |tx, s, _, _| {
         let (_, o) = own_membership(tx, s, &id)?;
         render::org_json(tx, &o)
@@ -212,13 +158,7 @@ pub async fn org_memberships(
 /// The organization lists clerk-server keeps nothing for: invitations and membership requests
 /// (`org:sys_memberships:manage`) and domains (`org:sys_domains:read`). Permissions are checked
 /// as Clerk does, so a member gets the same 403 as on Clerk; the answer is an empty page.
-async fn org_empty_list(
-    st: AppState,
-    caller: Caller,
-    org_id: String,
-    raw: Option<String>,
-    permission: &'static str,
-) -> ApiResult<Fapi> {
+async fn org_empty_list(st: AppState, caller: Caller, org_id: String, raw: Option<String>, permission: &'static str) -> ApiResult<Fapi> {
     with_session(st, caller, raw, move |tx, s, _, _| {
         let (mine, _) = own_membership(tx, s, &org_id)?;
         require(&mine, permission)?;
@@ -248,11 +188,6 @@ pub async fn org_membership_requests(
 }
 
 /// `GET /v1/organizations/{id}/domains`.
-pub async fn org_domains(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Fapi> {
+pub async fn org_domains(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, RawQuery(raw): RawQuery) -> ApiResult<Fapi> {
     org_empty_list(st, caller, id, raw, "org:sys_domains:read").await
 }

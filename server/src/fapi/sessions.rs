@@ -37,12 +37,7 @@ pub async fn get_session(State(st): State<AppState>, caller: Caller, Path(id): P
 }
 
 /// Marks the session as the client's active one, optionally switching organization.
-pub async fn touch(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    Input(form): Input<TouchForm>,
-) -> ApiResult<Fapi> {
+pub async fn touch(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, Input(form): Input<TouchForm>) -> ApiResult<Fapi> {
     let st2 = st.clone();
     st.db(move |tx| {
         let ctx = ctx(&caller);
@@ -122,12 +117,7 @@ pub async fn remove_all(State(st): State<AppState>, caller: Caller) -> ApiResult
 }
 
 /// `POST /v1/client/sessions/{id}/tokens`: a bare `{object: "token", jwt}`.
-pub async fn token(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    Input(form): Input<TokenForm>,
-) -> ApiResult<Json> {
+pub async fn token(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, Input(form): Input<TokenForm>) -> ApiResult<Json> {
     let st2 = st.clone();
     let claims = st
         .db(move |tx| {

@@ -342,12 +342,7 @@ pub trait Tx {
     fn put_session(&mut self, s: &Session) -> StoreResult<()>;
     fn sessions_of_client(&mut self, client_id: &str) -> StoreResult<Vec<Session>>;
     /// Newest first; returns the page and the total matching count.
-    fn list_sessions(
-        &mut self,
-        f: &SessionFilter,
-        limit: u32,
-        offset: u32,
-    ) -> StoreResult<(Vec<Session>, u64)>;
+    fn list_sessions(&mut self, f: &SessionFilter, limit: u32, offset: u32) -> StoreResult<(Vec<Session>, u64)>;
     /// Persists the time-based states (`abandoned` at `abandon_at`, else `expired` at
     /// `expire_at`; see `Session::effective_status`) so that status filters see them.
     fn expire_sessions(&mut self, now: i64) -> StoreResult<()>;
@@ -385,10 +380,7 @@ pub fn open(db: &Path) -> StoreResult<Arc<dyn Store>> {
 
 /// A storage backend: runs a closure in one transaction, committing only if it returns `Ok`.
 pub trait Store: Send + Sync + 'static {
-    fn transaction(
-        &self,
-        f: &mut dyn FnMut(&mut dyn Tx) -> StoreResult<()>,
-    ) -> StoreResult<()>;
+    fn transaction(&self, f: &mut dyn FnMut(&mut dyn Tx) -> StoreResult<()>) -> StoreResult<()>;
 }
 
 /// Outcome of a transaction body: `Err` is an error that rolls back; `Ok(Err(e))` is an API

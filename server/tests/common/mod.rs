@@ -78,10 +78,7 @@ impl TestServer {
         configure(&mut config);
         let server = clerk_server::start(config).await.unwrap();
         let store = server.state.store.clone();
-        let seeded = tokio::task::spawn_blocking(move || clerk_server::seed::seed(&*store))
-            .await
-            .unwrap()
-            .unwrap();
+        let seeded = tokio::task::spawn_blocking(move || clerk_server::seed::seed(&*store)).await.unwrap().unwrap();
         TestServer { server, dir, db, seeded }
     }
 
@@ -99,11 +96,7 @@ impl TestServer {
     }
 
     pub fn bapi(&self) -> Bapi {
-        Bapi {
-            http: reqwest::Client::new(),
-            base: self.server.url(),
-            key: self.sk(),
-        }
+        Bapi { http: reqwest::Client::new(), base: self.server.url(), key: self.sk() }
     }
 
     pub fn public_key(&self) -> clerk_token::PublicKey {
@@ -111,16 +104,8 @@ impl TestServer {
     }
 
     pub async fn latest_code(&self, email: &str) -> String {
-        let v: Value = reqwest::get(self.url(&format!("/__dev/emails?to={email}")))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        v["latest_code"]
-            .as_str()
-            .expect("an email code was sent")
-            .to_owned()
+        let v: Value = reqwest::get(self.url(&format!("/__dev/emails?to={email}"))).await.unwrap().json().await.unwrap();
+        v["latest_code"].as_str().expect("an email code was sent").to_owned()
     }
 }
 
@@ -148,41 +133,22 @@ impl Resp {
 pub async fn into_resp(r: reqwest::Response) -> Resp {
     let status = r.status();
     let headers = r.headers().clone();
-    let content_type = headers
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
+    let content_type = headers.get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
     let text = r.text().await.unwrap();
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Resp {
-        status,
-        content_type,
-        headers,
-        body,
-    }
+    Resp { status, content_type, headers, body }
 }
 
 impl Browser {
     pub fn new(base: String, origin: Option<&str>) -> Self {
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap();
-        Browser {
-            http,
-            base,
-            origin: origin.map(str::to_owned),
-            extra_query: None,
-        }
+        let http = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        Browser { http, base, origin: origin.map(str::to_owned), extra_query: None }
     }
 
     fn url(&self, path: &str) -> String {
         // clerk-js adds these to every request; the server must ignore them.
         let sep = if path.contains('?') { '&' } else { '?' };
-        let mut u = format!(
-            "{}{path}{sep}__clerk_api_version=2026-08-20&_clerk_js_version=6.40.0",
-            self.base
-        );
+        let mut u = format!("{}{path}{sep}__clerk_api_version=2026-08-20&_clerk_js_version=6.40.0", self.base);
         if let Some(q) = &self.extra_query {
             u.push('&');
             u.push_str(q);
@@ -207,11 +173,7 @@ impl Browser {
     }
 
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Resp {
-        let mut rb = self
-            .http
-            .post(self.url(path))
-            .header("content-type", content_type)
-            .body(body);
+        let mut rb = self.http.post(self.url(path)).header("content-type", content_type).body(body);
         if let Some(o) = &self.origin {
             rb = rb.header("origin", o);
         }
@@ -220,56 +182,25 @@ impl Browser {
 
     /// Password sign-in; returns the created session id.
     pub async fn sign_in(&self, email: &str) -> String {
-        let r = self
-            .post(
-                "/v1/client/sign_ins",
-                &[
-                    ("identifier", email),
-                    ("password", PASSWORD),
-                    ("strategy", "password"),
-                ],
-            )
-            .await;
+        let r = self.post("/v1/client/sign_ins", &[("identifier", email), ("password", PASSWORD), ("strategy", "password")]).await;
         assert_eq!(r.status, 200, "{:?}", r.body);
         assert_eq!(r.body["response"]["status"], "complete", "{:?}", r.body);
-        r.body["response"]["created_session_id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        r.body["response"]["created_session_id"].as_str().unwrap().to_owned()
     }
 
     /// Signs alice in: password, then TOTP.
     pub async fn sign_in_alice(&self) -> String {
-        let r = self
-            .post(
-                "/v1/client/sign_ins",
-                &[("identifier", "alice@example.com"), ("password", PASSWORD)],
-            )
-            .await;
-        assert_eq!(
-            r.body["response"]["status"], "needs_second_factor",
-            "{:?}",
-            r.body
-        );
+        let r = self.post("/v1/client/sign_ins", &[("identifier", "alice@example.com"), ("password", PASSWORD)]).await;
+        assert_eq!(r.body["response"]["status"], "needs_second_factor", "{:?}", r.body);
         let id = r.body["response"]["id"].as_str().unwrap().to_owned();
         let code = clerk_server::util::totp_now(clerk_server::seed::ALICE_TOTP_SECRET).unwrap();
-        let r = self
-            .post(
-                &format!("/v1/client/sign_ins/{id}/attempt_second_factor"),
-                &[("strategy", "totp"), ("code", &code)],
-            )
-            .await;
+        let r = self.post(&format!("/v1/client/sign_ins/{id}/attempt_second_factor"), &[("strategy", "totp"), ("code", &code)]).await;
         assert_eq!(r.body["response"]["status"], "complete", "{:?}", r.body);
-        r.body["response"]["created_session_id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        r.body["response"]["created_session_id"].as_str().unwrap().to_owned()
     }
 
     pub async fn token(&self, sid: &str, form: &[(&str, &str)]) -> String {
-        let r = self
-            .post(&format!("/v1/client/sessions/{sid}/tokens"), form)
-            .await;
+        let r = self.post(&format!("/v1/client/sessions/{sid}/tokens"), form).await;
         assert_eq!(r.status, 200, "{:?}", r.body);
         assert_eq!(r.body["object"], "token");
         r.body["jwt"].as_str().unwrap().to_owned()
@@ -284,24 +215,14 @@ pub struct Bapi {
 
 impl Bapi {
     pub async fn get(&self, path: &str) -> Resp {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .unwrap();
+        let r = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.key).send().await.unwrap();
         into_resp(r).await
     }
 
     /// POST with a JSON body, or with an EMPTY body but `Content-Type: application/json`, as
     /// @clerk/backend sends body-less POSTs.
     pub async fn post(&self, path: &str, body: Option<Value>) -> Resp {
-        let rb = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .header("content-type", "application/json");
+        let rb = self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.key).header("content-type", "application/json");
         let rb = match body {
             Some(b) => rb.body(serde_json::to_vec(&b).unwrap()),
             None => rb,
@@ -314,12 +235,7 @@ impl Bapi {
 pub fn jwt_part(token: &str, i: usize) -> Value {
     use base64::Engine;
     let seg = token.split('.').nth(i).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(seg)
-            .unwrap(),
-    )
-    .unwrap()
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(seg).unwrap()).unwrap()
 }
 
 pub fn b64(v: &Value) -> String {
@@ -327,11 +243,7 @@ pub fn b64(v: &Value) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
 }
 
-pub fn verify(
-    server: &TestServer,
-    token: &str,
-    azp: &[&str],
-) -> Result<clerk_token::SessionClaims, clerk_token::VerifyError> {
+pub fn verify(server: &TestServer, token: &str, azp: &[&str]) -> Result<clerk_token::SessionClaims, clerk_token::VerifyError> {
     let opts = clerk_token::VerifyOptions {
         authorized_parties: azp.iter().map(|s| s.to_string()).collect(),
         issuer: Some(server.server.state.issuer.clone()),
