@@ -319,9 +319,10 @@ stopServers();
 const assetsOf = (who) => [...new Set(results[who].flatMap((r) => r.assets))];
 const fileOf = (u) => (u.startsWith('/pkg/') ? join(root, u) : join(clerkJsDir, 'dist', u.slice('/clerk/'.length)));
 const bundle = {
-  ours: sizes(['pkg/clerk_bg.wasm', 'pkg/clerk.js', 'pkg/index.js'].map((f) => join(root, f))),
+  ours: sizes(['pkg/clerk_bg.wasm', 'pkg/index.js'].map((f) => join(root, f))),
   oursWasm: sizes([join(root, 'pkg/clerk_bg.wasm')]),
-  oursJs: sizes([join(root, 'pkg/clerk.js'), join(root, 'pkg/index.js')]),
+  // One JS file: the object layer bundled with the wasm-bindgen glue.
+  oursJs: sizes([join(root, 'pkg/index.js')]),
   clerkjs: sizes([join(clerkJsDir, 'dist/clerk.browser.js')]),
   clerkjsLoaded: sizes(assetsOf('clerkjs').map(fileOf)),
   clerkjsMjs: sizes([join(clerkJsDir, 'dist/clerk.mjs')]),
