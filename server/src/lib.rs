@@ -75,7 +75,7 @@ impl AppState {
     pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut dyn Tx) -> TxOutcome<T, ApiError> + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> TxOutcome<T, ApiError> + Send + 'static,
     {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || store.run(f))
