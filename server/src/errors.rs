@@ -15,7 +15,12 @@ pub struct ApiError {
     pub long_message: String,
     pub meta: Value,
     /// Seconds for a `Retry-After` header (rate limiting).
-    pub retry_after: Option<u64>,
+    /// (u32: a day is 86,400; keeps the type small, see `internal_detail`.)
+    pub retry_after: Option<u32>,
+    /// What went wrong inside, for the log only (never sent). Logged when the error is answered,
+    /// not when it is made: a transaction body that is run again makes errors nobody sees.
+    /// Boxed: every handler returns this error type, and clippy keeps it at most 128 bytes.
+    pub internal_detail: Option<Box<String>>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -30,6 +35,7 @@ impl ApiError {
             message,
             meta: json!({}),
             retry_after: None,
+            internal_detail: None,
         }
     }
 
@@ -78,7 +84,7 @@ impl ApiError {
             "Too many failed attempts",
         )
         .long(format!("Too many failed attempts. Try again in {retry_after} seconds."));
-        e.retry_after = Some(retry_after.max(1));
+        e.retry_after = Some(u32::try_from(retry_after).unwrap_or(u32::MAX).max(1));
         e
     }
 
@@ -88,10 +94,10 @@ impl ApiError {
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        let message = message.into();
-        eprintln!("internal error: {message}");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_clerk_error", "Something went wrong")
-            .long("The server hit an internal error; see its log.")
+        let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_clerk_error", "Something went wrong")
+            .long("The server hit an internal error; see its log.");
+        e.internal_detail = Some(Box::new(message.into()));
+        e
     }
 
     pub fn to_json(&self) -> Value {
@@ -112,6 +118,9 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let Some(detail) = &self.internal_detail {
+            tracing::error!(status = self.status.as_u16(), code = self.code, "internal error: {detail}");
+        }
         let mut resp = json_response(self.status, &self.to_json());
         if let Some(secs) = self.retry_after {
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));

@@ -132,7 +132,7 @@ impl AppState {
     /// Records an email in the development outbox and prints it.
     pub fn send_email(&self, to: &str, subject: &str, code: &str) {
         if self.config.verbose || self.config.dev {
-            println!("[email] to={to} subject={subject:?} code={code}");
+            tracing::info!(to, subject, code, "[email] sent (development outbox)");
         }
         let msg = serde_json::json!({
             "to": to, "subject": subject, "code": code, "sent_at": util::now_ms(),
@@ -228,7 +228,7 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
                 let _ = rx.await;
             });
         if let Err(e) = serve.await {
-            eprintln!("server error: {e}");
+            tracing::error!("server error: {e}");
         }
     });
     Ok(Server { addr, state, shutdown: Some(tx), task })
