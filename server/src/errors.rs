@@ -88,9 +88,11 @@ impl ApiError {
         e
     }
 
-    pub fn body_too_large() -> Self {
+    /// `limit`: the body limit in bytes (`extract::BODY_LIMIT`; passed in, so that errors need
+    /// nothing from extract, which builds on errors).
+    pub fn body_too_large(limit: usize) -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "request_body_too_large", "Request body too large")
-            .long(format!("Request bodies are limited to {} bytes.", crate::extract::BODY_LIMIT))
+            .long(format!("Request bodies are limited to {limit} bytes."))
     }
 
     pub fn internal(message: impl Into<String>) -> Self {

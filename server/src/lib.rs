@@ -266,7 +266,7 @@ where
 {
     let is_json = resp.headers().get(axum::http::header::CONTENT_TYPE).is_some_and(|v| v == "application/json");
     if resp.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE && !is_json {
-        return axum::response::IntoResponse::into_response(ApiError::body_too_large());
+        return axum::response::IntoResponse::into_response(ApiError::body_too_large(extract::BODY_LIMIT));
     }
     resp.map(axum::body::Body::new)
 }
