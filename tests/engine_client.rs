@@ -112,7 +112,11 @@ fn a_forgotten_dev_browser_is_replaced_once_and_the_request_retried() {
     let fake = FakeFapi::two_sessions();
     let clerk = fake.clerk();
     block_on(clerk.load()).unwrap();
-    fake.respond_once("/v1/client", 401, r#"{"errors":[{"code":"dev_browser_unauthenticated","message":"Invalid development browser token"}]}"#);
+    fake.respond_once(
+        "/v1/client",
+        401,
+        r#"{"errors":[{"code":"dev_browser_unauthenticated","message":"Invalid development browser token"}]}"#,
+    );
     block_on(clerk.client_reload()).unwrap();
     assert_eq!(fake.count("/v1/dev_browser"), 2, "a new dev browser after the 401");
     assert_eq!(fake.count("/v1/client"), 3, "load, the refused reload, the retried reload");

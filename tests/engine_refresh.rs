@@ -69,8 +69,7 @@ fn only_the_active_session_and_organization_are_kept_warm() {
     let fake = FakeFapi::two_sessions();
     let clerk = loaded_manual_time(&fake);
     plain(&clerk, "sess_b"); // not the active session
-    block_on(clerk.get_token("sess_a", &GetTokenOptions { organization: Selection::Id("org_1".into()), ..Default::default() }))
-        .unwrap();
+    block_on(clerk.get_token("sess_a", &GetTokenOptions { organization: Selection::Id("org_1".into()), ..Default::default() })).unwrap();
     fake.run_background();
     fake.clock.advance_secs(120);
     fake.run_background();

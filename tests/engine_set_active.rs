@@ -88,10 +88,7 @@ fn three_steps_undefined_then_before_emit_then_new_session() {
         async { Ok(()) }.boxed_local()
     });
     block_on(clerk.set_active(Selection::Id("sess_b".into()), Selection::Keep, Some(before_emit))).unwrap();
-    assert_eq!(
-        *log.borrow(),
-        ["sess_a:null", "undefined:undefined", "beforeEmit(sess_b) while undefined:undefined", "sess_b:null"]
-    );
+    assert_eq!(*log.borrow(), ["sess_a:null", "undefined:undefined", "beforeEmit(sess_b) while undefined:undefined", "sess_b:null"]);
     assert_eq!(fake.count("/sess_b/touch"), 1);
     let touch = fake.requests.borrow().iter().find(|r| r.path.ends_with("/touch")).cloned().unwrap();
     assert_eq!(touch.form.get("intent").map(String::as_str), Some("select_session"));
@@ -226,7 +223,8 @@ fn organization_by_id_or_slug_and_null_for_personal() {
     assert_eq!(describe(&clerk.resources()), "sess_a:null");
     let err = block_on(clerk.set_active(Selection::Keep, Selection::Id("org_9".into()), None)).unwrap_err();
     assert_eq!(err.code, "organization_not_found");
-    let intents: Vec<String> = fake.requests.borrow().iter().filter(|r| r.path.ends_with("/touch")).map(|r| r.form["intent"].clone()).collect();
+    let intents: Vec<String> =
+        fake.requests.borrow().iter().filter(|r| r.path.ends_with("/touch")).map(|r| r.form["intent"].clone()).collect();
     assert_eq!(intents, ["select_org", "select_org", "select_org"], "an organization-only switch, as clerk-js says it");
     block_on(clerk.set_active(Selection::Id("sess_b".into()), Selection::Keep, None)).unwrap();
     assert_eq!(fake.requests.borrow().last().unwrap().form["intent"], "select_session");

@@ -100,7 +100,14 @@ fn tabs_do_not_echo_each_other_and_ignore_garbage() {
     hub.deliver();
     let posted = hub.posted.borrow().len();
     assert!(posted <= 3, "{posted} messages for one switch: {:?}", hub.posted.borrow());
-    for garbage in ["", "null", "{}", r#"{"t":"state"}"#, r#"{"t":"token","sid":"sess_a","jwt":"x.y.z"}"#, &json!({"t": "state", "active": "sess_a", "org": null, "sessions": 5}).to_string()] {
+    for garbage in [
+        "",
+        "null",
+        "{}",
+        r#"{"t":"state"}"#,
+        r#"{"t":"token","sid":"sess_a","jwt":"x.y.z"}"#,
+        &json!({"t": "state", "active": "sess_a", "org": null, "sessions": 5}).to_string(),
+    ] {
         b.receive_broadcast(garbage);
     }
     assert_eq!(describe(&b.resources()), "sess_b:null");

@@ -140,12 +140,14 @@ fn entries_are_keyed_by_organization_and_template() {
     assert_eq!(plain(&clerk, "sess_a"), personal);
     assert_eq!(fake.count("/sess_a/tokens"), 2);
     assert_eq!(fake.count("/sess_a/tokens/demo"), 1);
-    let sent: Vec<_> = fake.requests.borrow().iter().filter(|r| r.path.ends_with("/tokens")).map(|r| r.form["organization_id"].clone()).collect();
+    let sent: Vec<_> =
+        fake.requests.borrow().iter().filter(|r| r.path.ends_with("/tokens")).map(|r| r.form["organization_id"].clone()).collect();
     assert_eq!(sent, ["", "org_1"]);
     // A template token for an organization says which one: it is cached under that organization.
     let template_org = GetTokenOptions { template: Some("demo".into()), organization: Selection::Id("org_1".into()), ..Default::default() };
     token(&clerk, "sess_a", template_org).unwrap();
-    let sent: Vec<_> = fake.requests.borrow().iter().filter(|r| r.path.ends_with("/tokens/demo")).map(|r| r.form["organization_id"].clone()).collect();
+    let sent: Vec<_> =
+        fake.requests.borrow().iter().filter(|r| r.path.ends_with("/tokens/demo")).map(|r| r.form["organization_id"].clone()).collect();
     assert_eq!(sent, ["", "org_1"]);
 }
 
@@ -170,9 +172,7 @@ fn a_token_in_flight_across_set_active_never_reaches_the_other_session() {
     let mut pool = LocalPool::new();
     let got = spawn_get_token(&pool, &clerk, "sess_a", GetTokenOptions::default());
     let c = clerk.clone();
-    pool.spawner()
-        .spawn_local(async move { c.set_active(Selection::Id("sess_b".into()), Selection::Keep, None).await.unwrap() })
-        .unwrap();
+    pool.spawner().spawn_local(async move { c.set_active(Selection::Id("sess_b".into()), Selection::Keep, None).await.unwrap() }).unwrap();
     pool.run_until_stalled();
     fake.release();
     pool.run_until_stalled();

@@ -15,10 +15,8 @@ fn fapi_inputs_replay_without_panics() {
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     let mut replayed = Vec::new();
     for dir in ["regressions/fapi", "seeds/fapi"] {
-        let mut paths: Vec<_> = std::fs::read_dir(fuzz.join(dir))
-            .unwrap_or_else(|e| panic!("fuzz/{dir}: {e}"))
-            .map(|entry| entry.unwrap().path())
-            .collect();
+        let mut paths: Vec<_> =
+            std::fs::read_dir(fuzz.join(dir)).unwrap_or_else(|e| panic!("fuzz/{dir}: {e}")).map(|entry| entry.unwrap().path()).collect();
         paths.sort();
         for path in paths {
             let data = std::fs::read(&path).unwrap();
@@ -29,10 +27,7 @@ fn fapi_inputs_replay_without_panics() {
         }
     }
     assert!(
-        replayed
-            .iter()
-            .any(|p| p.starts_with(fuzz.join("regressions")))
-            && replayed.len() >= 10,
+        replayed.iter().any(|p| p.starts_with(fuzz.join("regressions"))) && replayed.len() >= 10,
         "expected the regressions and the seeds, replayed {replayed:?}"
     );
 }

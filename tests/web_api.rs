@@ -21,7 +21,6 @@ extern "C" {
     fn clerk_from_engine(engine: Engine) -> JsValue;
 }
 
-
 #[wasm_bindgen(inline_js = r#"
 const label = (r) => r.session === undefined ? 'undefined' : r.session === null ? 'null' : `${r.session.id}/${r.user.id}`;
 
@@ -232,10 +231,7 @@ async fn throwing_listeners_and_before_emit_do_not_break_the_library() {
     assert_eq!(out["sameError"], true, "setActive must reject with beforeEmit's own error");
     assert_eq!(out["syncName"], "TypeError");
     assert_eq!(out["final"], "sess_a");
-    assert_eq!(
-        out["seen"],
-        serde_json::json!(["sess_a/user_a", "undefined", "sess_b/user_b", "undefined", "sess_a/user_a"])
-    );
+    assert_eq!(out["seen"], serde_json::json!(["sess_a/user_a", "undefined", "sess_b/user_b", "undefined", "sess_a/user_a"]));
 }
 
 #[wasm_bindgen_test]
@@ -269,8 +265,15 @@ async fn set_session_still_works_and_organizations_switch() {
     assert_eq!(out["orgAfter"], serde_json::Value::Null);
     assert_eq!(
         out["seen"],
-        serde_json::json!(["sess_a/user_a:null", "undefined:undefined", "sess_b/user_b:null", "undefined:undefined",
-                           "sess_a/user_a:org_1", "undefined:undefined", "sess_a/user_a:null"])
+        serde_json::json!([
+            "sess_a/user_a:null",
+            "undefined:undefined",
+            "sess_b/user_b:null",
+            "undefined:undefined",
+            "sess_a/user_a:org_1",
+            "undefined:undefined",
+            "sess_a/user_a:null"
+        ])
     );
 }
 

@@ -19,7 +19,6 @@ extern "C" {
     fn clerk_from_engine(engine: Engine) -> JsValue;
 }
 
-
 fn env(value: Option<&'static str>, name: &str) -> &'static str {
     value.unwrap_or_else(|| panic!("{name} is not set: run the browser tests with `make test`, which starts clerk-server"))
 }

@@ -1,4 +1,4 @@
-//! JWT decoding and verification: `decode_unverified`, `decode_cache_claims`, `payload_json`,
+//! JWT decoding and verification: `decode_unverified`, `payload_json`,
 //! `verify_and_validate` and `verify_with_key_set` with a fixed key (see shared/jwt.rs).
 #![no_main]
 

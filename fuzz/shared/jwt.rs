@@ -11,8 +11,7 @@ use std::sync::OnceLock;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clerk_token::{
-    PublicKey, SigningKey, VerifyOptions, decode_cache_claims, decode_unverified, payload_json,
-    verify_and_validate, verify_with_key_set,
+    PublicKey, SigningKey, TokenKind, VerifyOptions, decode_unverified, payload_json, verify_and_validate, verify_with_key_set,
 };
 
 use super::bytes::Bytes;
@@ -33,14 +32,9 @@ fn key() -> &'static Key {
     static KEY: OnceLock<Key> = OnceLock::new();
     KEY.get_or_init(|| {
         use rsa::pkcs8::DecodePrivateKey;
-        let public = SigningKey::from_pkcs8_pem(KEY_PEM)
-            .expect("fuzz key")
-            .public_key();
+        let public = SigningKey::from_pkcs8_pem(KEY_PEM).expect("fuzz key").public_key();
         let private = rsa::RsaPrivateKey::from_pkcs8_pem(KEY_PEM).expect("fuzz key");
-        Key {
-            public,
-            signer: rsa::pkcs1v15::SigningKey::new(private),
-        }
+        Key { public, signer: rsa::pkcs1v15::SigningKey::new(private) }
     })
 }
 
@@ -49,8 +43,8 @@ pub fn public_key() -> &'static PublicKey {
 }
 
 const NAMES: &[&str] = &[
-    "alg", "typ", "kid", "cat", "sub", "sid", "exp", "nbf", "iat", "azp", "iss", "aud", "v", "fva",
-    "sts", "act", "o", "fea", "org_id", "jti", "",
+    "alg", "typ", "kid", "cat", "sub", "sid", "exp", "nbf", "iat", "azp", "iss", "aud", "v", "fva", "sts", "act", "o", "fea", "org_id",
+    "jti", "",
 ];
 const STRINGS: &[&str] = &[
     "RS256",
@@ -121,14 +115,9 @@ fn value(b: &mut Bytes, depth: usize) -> String {
             let n = usize::from(b.u16() % 600);
             format!("{}{}", "[".repeat(n), "]".repeat(n))
         }
-        12 => format!(
-            r#"{{"id":{},"rol":{},"slg":{},"per":{},"fpm":{}}}"#,
-            value(b, 4),
-            value(b, 4),
-            value(b, 4),
-            value(b, 4),
-            value(b, 4)
-        ),
+        12 => {
+            format!(r#"{{"id":{},"rol":{},"slg":{},"per":{},"fpm":{}}}"#, value(b, 4), value(b, 4), value(b, 4), value(b, 4), value(b, 4))
+        }
         // Large enough to cross MAX_TOKEN_LEN.
         13 => string(&"x".repeat(usize::from(b.u16()) % 20_000)),
         _ => "0".into(),
@@ -145,10 +134,7 @@ fn name(b: &mut Bytes) -> String {
 /// `{base..., extra...}`: extra entries come last, so one repeating a base name overrides it in
 /// last-wins parsers.
 fn object(b: &mut Bytes, depth: usize, base: &[(&str, String)]) -> String {
-    let mut entries: Vec<String> = base
-        .iter()
-        .map(|(k, v)| format!("{}:{v}", string(k)))
-        .collect();
+    let mut entries: Vec<String> = base.iter().map(|(k, v)| format!("{}:{v}", string(k))).collect();
     for _ in 0..b.choice(5) {
         entries.push(format!("{}:{}", name(b), value(b, depth)));
     }
@@ -168,19 +154,12 @@ pub fn case(data: &[u8]) -> Case {
     let mut b = Bytes(data);
     let structured = b.flag();
     if !structured {
-        return Case {
-            token: String::from_utf8_lossy(b.rest()).into_owned(),
-            options: options(None),
-        };
+        return Case { token: String::from_utf8_lossy(b.rest()).into_owned(), options: options(None) };
     }
     let options = options(Some(&mut b));
 
     let header = if b.choice(8) != 0 {
-        let base = [
-            ("alg", string("RS256")),
-            ("typ", string("JWT")),
-            ("kid", string(public_key().kid())),
-        ];
+        let base = [("alg", string("RS256")), ("typ", string("JWT")), ("kid", string(public_key().kid()))];
         object(&mut b, 1, &base)
     } else {
         object(&mut b, 1, &[])
@@ -204,11 +183,7 @@ pub fn case(data: &[u8]) -> Case {
         }
     };
     let signing_input = format!("{}.{}", segment(&header), segment(&payload));
-    let signature = if b.flag() {
-        sign(&signing_input)
-    } else {
-        b.bytes(300).to_vec()
-    };
+    let signature = if b.flag() { sign(&signing_input) } else { b.bytes(300).to_vec() };
     let mut token = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature));
     damage(&mut b, &mut token);
     Case { token, options }
@@ -227,10 +202,7 @@ fn sign(signing_input: &str) -> Vec<u8> {
         if signed.len() > 4096 {
             signed.clear();
         }
-        signed
-            .entry(signing_input.to_owned())
-            .or_insert_with(|| key().signer.sign(signing_input.as_bytes()).to_vec())
-            .clone()
+        signed.entry(signing_input.to_owned()).or_insert_with(|| key().signer.sign(signing_input.as_bytes()).to_vec()).clone()
     })
 }
 
@@ -240,6 +212,7 @@ fn options(b: Option<&mut Bytes>) -> VerifyOptions {
         issuer: Some(ISSUER.into()),
         clock_skew_secs: 5,
         now: Some(NOW),
+        token_kind: TokenKind::Session,
     };
     let Some(b) = b else { return fixed };
     VerifyOptions {
@@ -260,6 +233,7 @@ fn options(b: Option<&mut Bytes>) -> VerifyOptions {
             2 => NOW + i64::from(b.u16() as i16),
             _ => b.u64() as i64,
         }),
+        token_kind: TokenKind::Session,
     }
 }
 
@@ -290,67 +264,36 @@ fn damage(b: &mut Bytes, token: &mut String) {
 pub fn check(case: &Case) {
     let Case { token, options } = case;
     let unverified = decode_unverified(token);
-    let cache = decode_cache_claims(token);
     let payload = payload_json(token);
     let verified = verify_and_validate(token, public_key(), options);
     let by_set = verify_with_key_set(token, std::slice::from_ref(public_key()), options);
 
-    let errors = [
-        unverified.as_ref().err(),
-        cache.as_ref().err(),
-        payload.as_ref().err(),
-    ];
+    let errors = [unverified.as_ref().err(), payload.as_ref().err()];
     for error in errors.into_iter().flatten() {
         let _ = error.to_string();
     }
     if let Err(error) = &verified {
         let _ = (error.to_string(), error.reason());
     }
-    if let Ok(cache) = &cache {
-        let _ = cache.organization_id();
-    }
     // The one key of the set is the same key: a set can only be stricter (on `kid`).
     if let Ok(claims) = &by_set {
-        assert_eq!(
-            verified.as_ref(),
-            Ok(claims),
-            "key set accepted what the key refused"
-        );
+        assert_eq!(verified.as_ref(), Ok(claims), "key set accepted what the key refused");
     }
     let Ok(claims) = &verified else { return };
-    assert_eq!(
-        unverified.as_ref(),
-        Ok(claims),
-        "the verified claims decode differently unverified"
-    );
-    assert!(
-        payload.is_ok(),
-        "verified but payload_json failed: {payload:?}"
-    );
+    assert_eq!(unverified.as_ref(), Ok(claims), "the verified claims decode differently unverified");
+    assert!(payload.is_ok(), "verified but payload_json failed: {payload:?}");
     assert!(claims.sid.is_some(), "verified without sid");
     let now = options.now.expect("the fuzz options fix the time");
     let skew = i64::try_from(options.clock_skew_secs).unwrap_or(i64::MAX);
-    assert!(
-        claims.exp > now.saturating_sub(skew),
-        "verified an expired token: {claims:?}"
-    );
+    assert!(claims.exp > now.saturating_sub(skew), "verified an expired token: {claims:?}");
     // nbf and iat default to 0 when absent, which is only "in the past" for a positive now + skew.
     if now.saturating_add(skew) >= 0 {
-        assert!(
-            claims.nbf <= now.saturating_add(skew),
-            "verified before nbf: {claims:?}"
-        );
-        assert!(
-            claims.iat <= now.saturating_add(skew),
-            "verified iat in the future: {claims:?}"
-        );
+        assert!(claims.nbf <= now.saturating_add(skew), "verified before nbf: {claims:?}");
+        assert!(claims.iat <= now.saturating_add(skew), "verified iat in the future: {claims:?}");
     }
     if !options.authorized_parties.is_empty() {
         assert!(
-            claims
-                .azp
-                .as_ref()
-                .is_some_and(|azp| options.authorized_parties.contains(azp)),
+            claims.azp.as_ref().is_some_and(|azp| options.authorized_parties.contains(azp)),
             "verified an unauthorized party: {:?}",
             claims.azp
         );

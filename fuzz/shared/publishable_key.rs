@@ -16,16 +16,8 @@ pub fn key_text(data: &[u8]) -> String {
     if mode & 1 == 0 {
         return String::from_utf8_lossy(b.rest()).into_owned();
     }
-    let prefix = if mode & 2 == 0 {
-        "pk_test_"
-    } else {
-        "pk_live_"
-    };
-    let engine = if mode & 4 == 0 {
-        STANDARD
-    } else {
-        STANDARD_NO_PAD
-    };
+    let prefix = if mode & 2 == 0 { "pk_test_" } else { "pk_live_" };
+    let engine = if mode & 4 == 0 { STANDARD } else { STANDARD_NO_PAD };
     format!("{prefix}{}", engine.encode(b.rest()))
 }
 
@@ -35,14 +27,7 @@ pub fn check(key: &str) {
         return;
     };
     let host = &parsed.frontend_api;
-    assert!(
-        host.contains('.') && !host.contains('$'),
-        "accepted host {host:?}"
-    );
+    assert!(host.contains('.') && !host.contains('$'), "accepted host {host:?}");
     let encoded = encode_publishable_key(parsed.instance_type, host);
-    assert_eq!(
-        parse_publishable_key(&encoded),
-        Ok(parsed),
-        "round trip of {key:?}"
-    );
+    assert_eq!(parse_publishable_key(&encoded), Ok(parsed), "round trip of {key:?}");
 }

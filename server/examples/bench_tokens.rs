@@ -17,35 +17,22 @@ use std::time::{Duration, Instant};
 
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 /// `openssl speed -multi <cores> rsa2048` sign/s, or `None` without openssl.
 fn openssl_sign_per_sec(cores: u64, secs: u64) -> Option<f64> {
     let out = std::process::Command::new("openssl")
-        .args([
-            "speed",
-            "-seconds",
-            &secs.to_string(),
-            "-multi",
-            &cores.to_string(),
-            "rsa2048",
-        ])
+        .args(["speed", "-seconds", &secs.to_string(), "-multi", &cores.to_string(), "rsa2048"])
         .output()
         .ok()?;
     // The summary line: `rsa 2048 bits 0.000125s 0.000004s   7957.0 229012.3` (sign/s is the
     // third number after "bits").
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|line| {
-            let rest = line.trim_start().strip_prefix("rsa")?;
-            let (_, after_bits) = rest.split_once("bits")?;
-            after_bits.split_whitespace().nth(2)?.parse().ok()
-        })
+    String::from_utf8_lossy(&out.stdout).lines().find_map(|line| {
+        let rest = line.trim_start().strip_prefix("rsa")?;
+        let (_, after_bits) = rest.split_once("bits")?;
+        after_bits.split_whitespace().nth(2)?.parse().ok()
+    })
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -53,50 +40,35 @@ async fn main() {
     let clients = arg("--clients", 64) as usize;
     let secs = arg("--secs", 10).clamp(1, 120);
     let cores = arg("--openssl-multi", 2);
-    let hardware = tokio::task::spawn_blocking(move || openssl_sign_per_sec(cores, 5))
-        .await
-        .unwrap();
+    let hardware = tokio::task::spawn_blocking(move || openssl_sign_per_sec(cores, 5)).await.unwrap();
     match hardware {
         Some(h) => println!("openssl speed -multi {cores} rsa2048: {h:.0} sign/s"),
         None => println!("openssl speed: not available (no ratio)"),
     }
     let dir = std::env::temp_dir().join(format!("clerk-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut config =
-        clerk_server::Config::new(dir.join("bench.db"), "127.0.0.1:0".parse().unwrap());
+    let mut config = clerk_server::Config::new(dir.join("bench.db"), "127.0.0.1:0".parse().unwrap());
     config.dev = false;
     let server = clerk_server::start(config).await.expect("server starts");
     let store = server.state.store.clone();
-    tokio::task::spawn_blocking(move || clerk_server::seed::seed(&*store))
-        .await
-        .unwrap()
-        .unwrap();
+    tokio::task::spawn_blocking(move || clerk_server::seed::seed(&*store)).await.unwrap().unwrap();
     let base = server.url();
     println!("server {base}; signing in {clients} clients...");
 
     // One cookie jar (= one Clerk client) and one session per simulated browser.
     let mut browsers = Vec::new();
     for _ in 0..clients {
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap();
+        let http = reqwest::Client::builder().cookie_store(true).build().unwrap();
         let r: serde_json::Value = http
             .post(format!("{base}/v1/client/sign_ins"))
-            .form(&[
-                ("identifier", "bob@example.com"),
-                ("password", clerk_server::seed::DEMO_PASSWORD),
-            ])
+            .form(&[("identifier", "bob@example.com"), ("password", clerk_server::seed::DEMO_PASSWORD)])
             .send()
             .await
             .unwrap()
             .json()
             .await
             .unwrap();
-        let sid = r["response"]["created_session_id"]
-            .as_str()
-            .expect("signed in")
-            .to_owned();
+        let sid = r["response"]["created_session_id"].as_str().expect("signed in").to_owned();
         browsers.push((http, sid));
     }
 
@@ -139,20 +111,9 @@ async fn main() {
     }
     let elapsed = start.elapsed().as_secs_f64();
     all.sort();
-    let pct =
-        |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)].as_secs_f64() * 1000.0;
-    println!(
-        "tokens: {}  errors: {errors}  elapsed: {elapsed:.1} s  throughput: {:.0} tokens/s",
-        all.len(),
-        all.len() as f64 / elapsed
-    );
-    println!(
-        "latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
-        pct(0.50),
-        pct(0.90),
-        pct(0.99),
-        pct(1.0)
-    );
+    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)].as_secs_f64() * 1000.0;
+    println!("tokens: {}  errors: {errors}  elapsed: {elapsed:.1} s  throughput: {:.0} tokens/s", all.len(), all.len() as f64 / elapsed);
+    println!("latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}", pct(0.50), pct(0.90), pct(0.99), pct(1.0));
     let throughput = all.len() as f64 / elapsed;
     if let Some(h) = hardware {
         let ratio = throughput / h;

@@ -166,10 +166,7 @@ fn default_server_bin() -> Result<PathBuf, String> {
     if bin.exists() {
         Ok(bin)
     } else {
-        Err(format!(
-            "{} not found: build it with the same profile (`make load` does), or pass --server PATH",
-            bin.display()
-        ))
+        Err(format!("{} not found: build it with the same profile (`make load` does), or pass --server PATH", bin.display()))
     }
 }
 
@@ -198,10 +195,8 @@ pub fn integrity_check(db: &Path) -> Result<String, String> {
         return postgres_check(url);
     }
     let conn = rusqlite::Connection::open(db).map_err(|e| e.to_string())?;
-    let rows: Vec<String> = conn
-        .prepare("PRAGMA integrity_check")
-        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-        .map_err(|e| e.to_string())?;
+    let rows: Vec<String> =
+        conn.prepare("PRAGMA integrity_check").and_then(|mut s| s.query_map([], |r| r.get(0))?.collect()).map_err(|e| e.to_string())?;
     Ok(rows.join("; "))
 }
 
@@ -420,9 +415,7 @@ impl Driver {
 
     fn fapi(&self, method: reqwest::Method, path: &str, dvb: &str) -> reqwest::RequestBuilder {
         let sep = if path.contains('?') { '&' } else { '?' };
-        self.http
-            .request(method, format!("{}{path}{sep}__clerk_db_jwt={dvb}", self.base))
-            .header("origin", ORIGIN)
+        self.http.request(method, format!("{}{path}{sep}__clerk_db_jwt={dvb}", self.base)).header("origin", ORIGIN)
     }
 }
 
@@ -558,9 +551,7 @@ async fn one_round(
         let v = d.call("sign_up_create", rb).await?;
         lock(ledger).ack("sign_up_create");
         let su = v["response"]["id"].as_str().unwrap_or_default().to_owned();
-        let rb = d
-            .fapi(Method::POST, &format!("/v1/client/sign_ups/{su}/prepare_verification"), &dvb)
-            .form(&[("strategy", "email_code")]);
+        let rb = d.fapi(Method::POST, &format!("/v1/client/sign_ups/{su}/prepare_verification"), &dvb).form(&[("strategy", "email_code")]);
         d.call("sign_up_prepare", rb).await?;
         lock(ledger).ack("sign_up_prepare");
         // The development outbox: where a real user would read their email.
@@ -581,9 +572,11 @@ async fn one_round(
         (sid.to_owned(), uid.to_owned(), v["client"]["id"].as_str().unwrap_or_default().to_owned())
     } else {
         let email = &emails[round % emails.len()];
-        let rb = d
-            .fapi(Method::POST, "/v1/client/sign_ins", &dvb)
-            .form(&[("identifier", email.as_str()), ("password", PASSWORD), ("strategy", "password")]);
+        let rb = d.fapi(Method::POST, "/v1/client/sign_ins", &dvb).form(&[
+            ("identifier", email.as_str()),
+            ("password", PASSWORD),
+            ("strategy", "password"),
+        ]);
         let v = d.call("sign_in", rb).await?;
         let Some(sid) = v["response"]["created_session_id"].as_str() else {
             return Err(Failure::Status { status: 200, body: format!("sign-in not complete: {}", v["response"]), retry_after: None });
@@ -600,14 +593,10 @@ async fn one_round(
     {
         let mut l = lock(ledger);
         l.dev_browsers[db_index].session = Some(sid.clone());
-        l.sessions.insert(sid.clone(), SessionRec {
-            id: sid.clone(),
-            user_id: uid,
-            client_id,
-            status: "active",
-            pending: None,
-            touched_at: None,
-        });
+        l.sessions.insert(
+            sid.clone(),
+            SessionRec { id: sid.clone(), user_id: uid, client_id, status: "active", pending: None, touched_at: None },
+        );
     }
 
     for _ in 0..opts.tokens_per_session {
@@ -781,9 +770,8 @@ async fn check_one(http: &reqwest::Client, base: &str, sk: &str, check: &Check) 
     match check {
         Check::User(id, email) => {
             let (status, v) = get_json(http.get(format!("{base}/v1/users/{id}")).bearer_auth(sk)).await?;
-            let has_email = v["email_addresses"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|e| e["email_address"].as_str() == Some(email.as_str())));
+            let has_email =
+                v["email_addresses"].as_array().is_some_and(|a| a.iter().any(|e| e["email_address"].as_str() == Some(email.as_str())));
             if status != 200 || !has_email {
                 return Err(format!("user {id} <{email}>: {status} {v}"));
             }
@@ -798,7 +786,10 @@ async fn check_one(http: &reqwest::Client, base: &str, sk: &str, check: &Check) 
                 return Err(format!("session {}: status {got}, acknowledged {} (pending {:?})", s.id, s.status, s.pending));
             }
             if v["user_id"].as_str() != Some(s.user_id.as_str()) || v["client_id"].as_str() != Some(s.client_id.as_str()) {
-                return Err(format!("session {}: user/client {} {}, expected {} {}", s.id, v["user_id"], v["client_id"], s.user_id, s.client_id));
+                return Err(format!(
+                    "session {}: user/client {} {}, expected {} {}",
+                    s.id, v["user_id"], v["client_id"], s.user_id, s.client_id
+                ));
             }
             if let Some(t) = s.touched_at
                 && v["last_active_at"].as_i64().is_none_or(|got| got < t)
@@ -819,10 +810,16 @@ async fn check_one(http: &reqwest::Client, base: &str, sk: &str, check: &Check) 
                     return Err(format!("dev browser {}: client {}, expected {}", d.token, client["id"], s.client_id));
                 }
                 let listed = client["sessions"].as_array().is_some_and(|a| a.iter().any(|x| x["id"] == s.id.as_str()));
-                let can_be_listed = s.status == "active" || s.pending == Some("active");
-                let can_be_absent = s.status != "active" || s.pending.is_some();
+                // The client lists active and ended sessions, not removed ones (server/README.md,
+                // "Session lifecycle").
+                let on_client = |status: &str| matches!(status, "active" | "ended");
+                let can_be_listed = on_client(s.status) || s.pending.is_some_and(on_client);
+                let can_be_absent = !on_client(s.status) || s.pending.is_some_and(|p| !on_client(p));
                 if (listed && !can_be_listed) || (!listed && !can_be_absent) {
-                    return Err(format!("client {}: session {} listed={listed}, acknowledged {} (pending {:?})", s.client_id, s.id, s.status, s.pending));
+                    return Err(format!(
+                        "client {}: session {} listed={listed}, acknowledged {} (pending {:?})",
+                        s.client_id, s.id, s.status, s.pending
+                    ));
                 }
             }
         }
@@ -835,17 +832,15 @@ pub async fn fresh_sign_in(base: &str, email: &str) -> Result<(), String> {
     let http = reqwest::Client::new();
     let (s, v) = get_json(http.post(format!("{base}/v1/dev_browser"))).await?;
     let dvb = v["id"].as_str().ok_or(format!("dev_browser: {s} {v}"))?;
-    let (s, v) = get_json(
-        http.post(format!("{base}/v1/client/sign_ins?__clerk_db_jwt={dvb}"))
-            .header("origin", ORIGIN)
-            .form(&[("identifier", email), ("password", PASSWORD), ("strategy", "password")]),
-    )
+    let (s, v) = get_json(http.post(format!("{base}/v1/client/sign_ins?__clerk_db_jwt={dvb}")).header("origin", ORIGIN).form(&[
+        ("identifier", email),
+        ("password", PASSWORD),
+        ("strategy", "password"),
+    ]))
     .await?;
     let sid = v["response"]["created_session_id"].as_str().ok_or(format!("sign-in: {s} {v}"))?;
-    let (s, v) = get_json(
-        http.post(format!("{base}/v1/client/sessions/{sid}/tokens?__clerk_db_jwt={dvb}")).header("origin", ORIGIN),
-    )
-    .await?;
+    let (s, v) =
+        get_json(http.post(format!("{base}/v1/client/sessions/{sid}/tokens?__clerk_db_jwt={dvb}")).header("origin", ORIGIN)).await?;
     let jwt = v["jwt"].as_str().ok_or(format!("token: {s} {v}"))?;
     use base64::Engine;
     let payload = jwt.split('.').nth(1).ok_or("token has no payload")?;
@@ -898,11 +893,14 @@ pub async fn run(bin: &Path, db: &Path, opts: &Options) -> Result<RunReport, Str
     log(opts, format!("clerk-server {} (pid {}) on {}, database {}", bin.display(), server.pid(), server.base, db.display()));
     let t = Instant::now();
     let users = create_users(&server.base, &server.secret_key, &tag, opts.clients, opts.users_per_client, &ledger).await?;
-    log(opts, format!(
-        "created {} users through BAPI in {:.1} s (argon2id hashing)",
-        opts.clients * opts.users_per_client,
-        t.elapsed().as_secs_f64()
-    ));
+    log(
+        opts,
+        format!(
+            "created {} users through BAPI in {:.1} s (argon2id hashing)",
+            opts.clients * opts.users_per_client,
+            t.elapsed().as_secs_f64()
+        ),
+    );
     let mut report = RunReport {
         stats: Stats::default(),
         ledger: Ledger::default(),
@@ -922,21 +920,27 @@ pub async fn run(bin: &Path, db: &Path, opts: &Options) -> Result<RunReport, Str
         for round in 1..=opts.crash_rounds {
             // Kill somewhere in the middle of the round.
             let after = Duration::from_secs_f64(opts.seconds * rng.gen_range(0.3..0.8));
-            log(opts, format!(
-                "round {round}/{}: load with {} clients, kill -9 after {:.2} s",
-                opts.crash_rounds,
-                opts.clients,
-                after.as_secs_f64()
-            ));
+            log(
+                opts,
+                format!(
+                    "round {round}/{}: load with {} clients, kill -9 after {:.2} s",
+                    opts.crash_rounds,
+                    opts.clients,
+                    after.as_secs_f64()
+                ),
+            );
             let pid = server.pid();
             let base = server.base.clone();
             let (stats, interrupted) = run_load(&base, &users, &tag, opts, &ledger, Some((after, server))).await;
             report.interrupted += interrupted;
             let acked = lock(&ledger).acked_total();
-            log(opts, format!(
-                "  killed pid {pid}: {} requests answered this round, {interrupted} rounds in flight, {acked} writes acknowledged so far",
-                stats.total_ok()
-            ));
+            log(
+                opts,
+                format!(
+                    "  killed pid {pid}: {} requests answered this round, {interrupted} rounds in flight, {acked} writes acknowledged so far",
+                    stats.total_ok()
+                ),
+            );
             total.merge(stats.clone());
             total.elapsed += stats.elapsed;
             let ic = integrity_check(db)?;
@@ -954,15 +958,18 @@ pub async fn run(bin: &Path, db: &Path, opts: &Options) -> Result<RunReport, Str
             let snapshot = lock(&ledger).clone();
             let t = Instant::now();
             let v = verify(&server.base, &server.secret_key, &snapshot).await;
-            log(opts, format!(
-                "  restarted (pid {}); checked {} users, {} sessions, {} clients in {:.1} s: {} lost",
-                server.pid(),
-                v.users_checked,
-                v.sessions_checked,
-                v.clients_checked,
-                t.elapsed().as_secs_f64(),
-                v.lost.len()
-            ));
+            log(
+                opts,
+                format!(
+                    "  restarted (pid {}); checked {} users, {} sessions, {} clients in {:.1} s: {} lost",
+                    server.pid(),
+                    v.users_checked,
+                    v.sessions_checked,
+                    v.clients_checked,
+                    t.elapsed().as_secs_f64(),
+                    v.lost.len()
+                ),
+            );
             for l in v.lost.iter().take(10) {
                 log(opts, format!("    LOST {l}"));
             }
@@ -1014,7 +1021,9 @@ async fn main() -> std::process::ExitCode {
     let (opts, server, db) = match parse_args() {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("{e}\nusage: load [--clients 64] [--seconds 20] [--crash N] [--tokens 5] [--sign-up-every 8] [--users-per-client 1] [--seed S] [--server PATH] [--db postgres://...]");
+            eprintln!(
+                "{e}\nusage: load [--clients 64] [--seconds 20] [--crash N] [--tokens 5] [--sign-up-every 8] [--users-per-client 1] [--seed S] [--server PATH] [--db postgres://...]"
+            );
             return std::process::ExitCode::from(2);
         }
     };
@@ -1060,14 +1069,15 @@ async fn main() -> std::process::ExitCode {
         }
     }
     println!("integrity_check: {}", report.integrity.join(" | "));
-    println!("fresh sign-in + token: {}", match &report.fresh_sign_in {
-        Ok(()) => "ok".to_owned(),
-        Err(e) => format!("FAILED {e}"),
-    });
-    let ok = report.lost() == 0
-        && report.integrity.iter().all(|i| i == "ok")
-        && report.fresh_sign_in.is_ok()
-        && report.stats.http_errors() == 0;
+    println!(
+        "fresh sign-in + token: {}",
+        match &report.fresh_sign_in {
+            Ok(()) => "ok".to_owned(),
+            Err(e) => format!("FAILED {e}"),
+        }
+    );
+    let ok =
+        report.lost() == 0 && report.integrity.iter().all(|i| i == "ok") && report.fresh_sign_in.is_ok() && report.stats.http_errors() == 0;
     if report.stats.http_errors() > 0 {
         println!("HTTP error answers: {} (see the table)", report.stats.http_errors());
     }

@@ -40,9 +40,7 @@ enum Answer {
 impl Work {
     fn run(&self) -> Answer {
         match self {
-            Work::VerifyPassword { password, phc } => {
-                Answer::Passed(util::verify_password(password, phc))
-            }
+            Work::VerifyPassword { password, phc } => Answer::Passed(util::verify_password(password, phc)),
             Work::HashPassword { password } => Answer::Hash(util::hash_password(password)),
             Work::Totp { secret, code } => Answer::TotpStep(util::totp_step(secret, code)),
         }
@@ -61,10 +59,7 @@ pub struct Checks {
 impl Checks {
     /// argon2 verification of `password` against the PHC string `phc`.
     pub fn verify_password(&self, password: &str, phc: &str) -> ApiResult<bool> {
-        match self.answer(Work::VerifyPassword {
-            password: password.to_owned(),
-            phc: phc.to_owned(),
-        })? {
+        match self.answer(Work::VerifyPassword { password: password.to_owned(), phc: phc.to_owned() })? {
             Answer::Passed(ok) => Ok(ok),
             other => Err(mismatch(&other)),
         }
@@ -72,9 +67,7 @@ impl Checks {
 
     /// A fresh argon2 PHC string for `password` (the same one on every run of the body).
     pub fn hash_password(&self, password: &str) -> ApiResult<String> {
-        match self.answer(Work::HashPassword {
-            password: password.to_owned(),
-        })? {
+        match self.answer(Work::HashPassword { password: password.to_owned() })? {
             Answer::Hash(phc) => Ok(phc),
             other => Err(mismatch(&other)),
         }
@@ -82,10 +75,7 @@ impl Checks {
 
     /// The TOTP time step `code` matches for `secret` (now, or one step either side), if any.
     pub fn totp_step(&self, secret: &str, code: &str) -> ApiResult<Option<u64>> {
-        match self.answer(Work::Totp {
-            secret: secret.to_owned(),
-            code: code.to_owned(),
-        })? {
+        match self.answer(Work::Totp { secret: secret.to_owned(), code: code.to_owned() })? {
             Answer::TotpStep(step) => Ok(step),
             other => Err(mismatch(&other)),
         }
@@ -98,39 +88,22 @@ impl Checks {
         }
         *self.pending.lock().unwrap_or_else(|p| p.into_inner()) = Some(work);
         // Rolls the transaction back; `db_checked` sees the pending work and runs the body again.
-        Err(ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_clerk_error",
-            "CPU work pending outside the transaction",
-        ))
+        Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_clerk_error", "CPU work pending outside the transaction"))
     }
 
     /// The work the last run of the body asked for, if any.
     pub(crate) fn take_pending(&self) -> Option<WorkItem> {
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-            .map(WorkItem)
+        self.pending.lock().unwrap_or_else(|p| p.into_inner()).take().map(WorkItem)
     }
 
     pub(crate) fn record(&self, item: WorkItem, answer: Answered) {
-        self.work_spans
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(answer.span);
-        self.answers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(item.0, answer.answer);
+        self.work_spans.lock().unwrap_or_else(|p| p.into_inner()).push(answer.span);
+        self.answers.lock().unwrap_or_else(|p| p.into_inner()).insert(item.0, answer.answer);
     }
 
     /// When each piece of work ran, in order.
     pub fn work_spans(&self) -> Vec<(Instant, Instant)> {
-        self.work_spans
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.work_spans.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
@@ -147,10 +120,7 @@ impl WorkItem {
     pub fn run(&self) -> Answered {
         let start = Instant::now();
         let answer = self.0.run();
-        Answered {
-            answer,
-            span: (start, Instant::now()),
-        }
+        Answered { answer, span: (start, Instant::now()) }
     }
 }
 
@@ -178,10 +148,7 @@ mod tests {
     }
 
     impl Store for TimedStore {
-        fn transaction(
-            &self,
-            f: &mut dyn FnMut(&mut dyn Tx) -> StoreResult<()>,
-        ) -> StoreResult<()> {
+        fn transaction(&self, f: &mut dyn FnMut(&mut dyn Tx) -> StoreResult<()>) -> StoreResult<()> {
             let begin = Instant::now();
             let result = self.inner.transaction(f);
             self.spans.lock().unwrap().push((begin, Instant::now()));
@@ -203,6 +170,8 @@ mod tests {
             counters: Mutex::new(BTreeMap::new()),
             injected_failures: Mutex::new(HashMap::new()),
             faults: faults::Faults::new(None),
+            clock: crate::clock::Clock::default(),
+            handshakes: crate::handshake::Nonces::default(),
             signers: tokio::sync::Semaphore::new(2),
         }))
     }
@@ -214,10 +183,7 @@ mod tests {
     async fn argon2_runs_between_transactions() {
         let dir = tempfile::tempdir().unwrap();
         let spans = Arc::new(Mutex::new(Vec::new()));
-        let store = TimedStore {
-            inner: SqliteStore::open(&dir.path().join("t.db")).unwrap(),
-            spans: spans.clone(),
-        };
+        let store = TimedStore { inner: SqliteStore::open(&dir.path().join("t.db")).unwrap(), spans: spans.clone() };
         let st = state(Arc::new(store));
         let phc = util::hash_password("correct horse battery");
         let runs = Arc::new(Mutex::new(0));
@@ -246,14 +212,9 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn wrong_passwords_fail_and_plain_bodies_run_once() {
         let dir = tempfile::tempdir().unwrap();
-        let st = state(Arc::new(
-            SqliteStore::open(&dir.path().join("t.db")).unwrap(),
-        ));
+        let st = state(Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap()));
         let phc = util::hash_password("correct horse battery");
-        let ok = st
-            .db_checked(move |_tx, checks| Ok(Ok(checks.verify_password("wrong", &phc)?)))
-            .await
-            .unwrap();
+        let ok = st.db_checked(move |_tx, checks| Ok(Ok(checks.verify_password("wrong", &phc)?))).await.unwrap();
         assert!(!ok);
         let runs = Arc::new(Mutex::new(0));
         let counted = runs.clone();

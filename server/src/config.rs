@@ -20,6 +20,16 @@ pub struct Config {
     /// `host:port` the Frontend API is reached at (publishable key and `iss`); default: the
     /// bound address.
     pub frontend_host: Option<String>,
+    /// Single-session mode (Clerk's instance setting): a completed sign-in on a client replaces
+    /// the client's signed-in session, which becomes `replaced`.
+    pub single_session: bool,
+    /// How often expired and abandoned sessions are written back to the database (responses
+    /// compute them on read either way).
+    pub sweep_interval: std::time::Duration,
+    /// A production instance: a `pk_live_` publishable key, and the Frontend API's handshake
+    /// answers the way Clerk's does for production (no dev browser; the nonce travels as a
+    /// cookie). Default: development.
+    pub production: bool,
     /// Print keys and credentials on start.
     pub verbose: bool,
     /// Development only: fault injection active from the start (see `faults`). Ignored
@@ -40,6 +50,9 @@ impl Config {
             dev: false,
             allowed_origins: Vec::new(),
             frontend_host: None,
+            single_session: false,
+            sweep_interval: std::time::Duration::from_secs(60),
+            production: false,
             verbose: false,
             faults: None,
             limits: crate::limits::Limits::default(),

@@ -1,5 +1,5 @@
-//! Development-only endpoints (`--dev`): the email outbox, request counters and failure
-//! injection (targeted with `fail_next`, random with `faults`).
+//! Development-only endpoints (`--dev`): the email outbox, request counters, failure
+//! injection (targeted with `fail_next`, random with `faults`) and the server clock.
 
 use axum::Router;
 use axum::extract::State;
@@ -19,6 +19,28 @@ pub fn routes() -> Router<AppState> {
         .route("/__dev/instance", get(instance))
         .route("/__dev/fail_next", post(fail_next))
         .route("/__dev/faults", get(faults).post(set_faults))
+        .route("/__dev/clock", get(clock).post(advance_clock))
+}
+
+/// `GET /__dev/clock`: `{now, offset_ms}`, the server's time and how far it is ahead of the
+/// wall clock.
+async fn clock(State(st): State<AppState>) -> Json {
+    Json(json!({ "now": st.now(), "offset_ms": st.clock.offset_ms() }))
+}
+
+/// `POST /__dev/clock?advance_ms=N`: moves the server's clock N ms on (never back), then runs
+/// the session sweep at once, so that what a test reads next (even straight from the
+/// database) is what a server would show N ms later.
+async fn advance_clock(State(st): State<AppState>, Params(q): Params) -> ApiResult<Json> {
+    let ms = q.get("advance_ms").ok_or_else(|| ApiError::missing_param("advance_ms"))?;
+    let ms: i64 = ms
+        .parse()
+        .ok()
+        .filter(|ms| *ms >= 0)
+        .ok_or_else(|| ApiError::invalid_param("advance_ms", "advance_ms must be a non-negative integer"))?;
+    st.clock.advance(ms);
+    st.sweep_sessions().await?;
+    Ok(clock(State(st)).await)
 }
 
 /// `GET /__dev/faults`: settings, FAPI requests seen while on, and faults injected per kind.
@@ -58,7 +80,12 @@ async fn fail_next(State(st): State<AppState>, Params(q): Params) -> ApiResult<J
         .filter(|s| (400..600).contains(s))
         .ok_or_else(|| ApiError::invalid_param("status", "status must be an HTTP error status (400-599)"))?;
     let times: usize = q.get("times").and_then(|t| t.parse().ok()).unwrap_or(1).min(100);
-    st.injected_failures.lock().unwrap_or_else(|p| p.into_inner()).entry(route.clone()).or_default().extend(std::iter::repeat_n(status, times));
+    st.injected_failures
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(route.clone())
+        .or_default()
+        .extend(std::iter::repeat_n(status, times));
     Ok(Json(json!({ "route": route, "status": status, "times": times })))
 }
 

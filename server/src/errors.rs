@@ -28,15 +28,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         let message = message.into();
-        ApiError {
-            status,
-            code,
-            long_message: message.clone(),
-            message,
-            meta: json!({}),
-            retry_after: None,
-            internal_detail: None,
-        }
+        ApiError { status, code, long_message: message.clone(), message, meta: json!({}), retry_after: None, internal_detail: None }
     }
 
     pub fn long(mut self, long_message: impl Into<String>) -> Self {
@@ -78,12 +70,8 @@ impl ApiError {
     }
 
     pub fn too_many_attempts(retry_after: u64) -> Self {
-        let mut e = Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
-            "Too many failed attempts",
-        )
-        .long(format!("Too many failed attempts. Try again in {retry_after} seconds."));
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "Too many failed attempts")
+            .long(format!("Too many failed attempts. Try again in {retry_after} seconds."));
         e.retry_after = Some(u32::try_from(retry_after).unwrap_or(u32::MAX).max(1));
         e
     }
@@ -136,8 +124,7 @@ impl IntoResponse for ApiError {
 pub fn json_response(status: StatusCode, body: &Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let mut resp = (status, bytes).into_response();
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp
 }
 

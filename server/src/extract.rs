@@ -5,29 +5,48 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
+use crate::AppState;
 use crate::errors::ApiError;
 use crate::util::sha256_hex;
 
 /// Request bodies larger than this are refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// A request body: `application/x-www-form-urlencoded` (clerk-js) or JSON (the backend SDKs).
-/// An empty body counts as no fields at all, whatever the Content-Type says: @clerk/backend
-/// sends `Content-Type: application/json` on body-less POSTs. Unknown fields are ignored.
+/// A request body: `application/x-www-form-urlencoded` (clerk-js; also assumed when there is
+/// no Content-Type) or JSON (the backend SDKs). An empty body counts as no fields at all,
+/// whatever the Content-Type says: @clerk/backend sends `Content-Type: application/json` on
+/// body-less POSTs. Any other Content-Type with a body is a 415, rather than a body read as
+/// no fields. Unknown fields are ignored.
 pub struct Input<T>(pub T);
+
+enum BodyKind {
+    Form,
+    Json,
+    Unsupported(String),
+}
+
+/// The body's kind from its Content-Type (parameters such as `charset` are ignored).
+fn body_kind(content_type: Option<&str>) -> BodyKind {
+    let Some(ct) = content_type else { return BodyKind::Form };
+    let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    match essence.as_str() {
+        "application/json" => BodyKind::Json,
+        "application/x-www-form-urlencoded" => BodyKind::Form,
+        _ => BodyKind::Unsupported(essence),
+    }
+}
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Input<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/json"));
+        let kind = match req.headers().get(header::CONTENT_TYPE) {
+            None => BodyKind::Form,
+            Some(v) => body_kind(Some(v.to_str().unwrap_or("(not ASCII)"))),
+        };
         // Bodies declared too large were refused by the RequestBodyLimit layer; a streamed one
         // fails here when it goes past the limit.
         let bytes = axum::body::to_bytes(req.into_body(), BODY_LIMIT).await.map_err(|_| ApiError::body_too_large(BODY_LIMIT))?;
@@ -38,11 +57,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Input<T> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return serde_json::from_str("{}").map(Input).map_err(|e| malformed("form", &e));
         }
-        if is_json {
-            serde_json::from_slice(&bytes).map(Input).map_err(|e| malformed("JSON", &e))
-        } else {
-            check_urlencoded(&bytes).map_err(|e| malformed("form", &e))?;
-            serde_urlencoded::from_bytes(&bytes).map(Input).map_err(|e| malformed("form", &e))
+        match kind {
+            BodyKind::Json => serde_json::from_slice(&bytes).map(Input).map_err(|e| malformed("JSON", &e)),
+            BodyKind::Form => {
+                check_urlencoded(&bytes).map_err(|e| malformed("form", &e))?;
+                serde_urlencoded::from_bytes(&bytes).map(Input).map_err(|e| malformed("form", &e))
+            }
+            BodyKind::Unsupported(ct) => Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_content_type",
+                format!("Unsupported Content-Type `{ct}`"),
+            )
+            .long("Request bodies must be `application/x-www-form-urlencoded` or `application/json`.")),
         }
     }
 }
@@ -92,12 +118,14 @@ pub struct Caller {
     pub origin: Option<String>,
     /// The peer's IP address (from `ConnectInfo`; absent if the app is served without it).
     pub ip: Option<std::net::IpAddr>,
+    /// The server clock when the request arrived (see [`crate::clock`]), in ms.
+    pub now: i64,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Caller {
+impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let cookie = parts
             .headers
             .get_all(header::COOKIE)
@@ -108,15 +136,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .find(|(k, _)| *k == "__client")
             .map(|(_, v)| v.trim().to_owned())
             .filter(|v| !v.is_empty());
-        let db = parts.uri.query().and_then(|q| {
-            crate::form_pairs(q).find(|(k, _)| k == "__clerk_db_jwt").map(|(_, v)| v)
-        });
-        let origin = parts
-            .headers
-            .get(header::ORIGIN)
-            .and_then(|v| v.to_str().ok())
-            .filter(|o| !o.is_empty() && *o != "null")
-            .map(str::to_owned);
+        let db = parts.uri.query().and_then(|q| crate::form_pairs(q).find(|(k, _)| k == "__clerk_db_jwt").map(|(_, v)| v));
+        let origin =
+            parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).filter(|o| !o.is_empty() && *o != "null").map(str::to_owned);
         // The socket's address, never X-Forwarded-For: that header is the client's to forge.
         let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         Ok(Caller {
@@ -124,6 +146,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             dev_browser_hash: db.filter(|v| !v.is_empty()).as_deref().map(sha256_hex),
             origin,
             ip,
+            now: state.clock.now_ms(),
         })
     }
 }

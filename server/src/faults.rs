@@ -177,19 +177,14 @@ impl Faults {
 pub async fn inject(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let Some(fault) = st.faults.decide() else { return next.run(req).await };
     let injected = |e: ApiError| {
-        let mut e = e.long(format!(
-            "Fault `{}` injected by clerk-server's development mode (/__dev/faults).",
-            fault.kind.name()
-        ));
+        let mut e = e.long(format!("Fault `{}` injected by clerk-server's development mode (/__dev/faults).", fault.kind.name()));
         e.meta = json!({ "injected_fault": fault.kind.name() });
         e.into_response()
     };
     match fault.kind {
-        FaultKind::ServerError => injected(ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_clerk_error",
-            "Something went wrong",
-        )),
+        FaultKind::ServerError => {
+            injected(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_clerk_error", "Something went wrong"))
+        }
         FaultKind::RateLimited => {
             let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "Too many requests");
             e.retry_after = Some(1);

@@ -3,12 +3,15 @@
 
 pub mod bapi;
 pub mod checks;
+pub mod client_uat;
+pub mod clock;
 pub mod config;
 pub mod dev;
 pub mod errors;
 pub mod extract;
 pub mod fapi;
 pub mod faults;
+pub mod handshake;
 pub mod limits;
 pub mod render;
 pub mod seed;
@@ -59,6 +62,10 @@ pub struct Inner {
     pub injected_failures: Mutex<HashMap<String, Vec<u16>>>,
     /// Development only: random fault injection on the Frontend API (`/__dev/faults`).
     pub faults: faults::Faults,
+    /// "Now" for everything time-based; development tests move it on (`/__dev/clock`).
+    pub clock: clock::Clock,
+    /// Handshake directives waiting for the app's server to fetch them by nonce.
+    pub handshakes: handshake::Nonces,
     /// One permit per core for RSA signing (see [`AppState::sign`]).
     pub signers: tokio::sync::Semaphore,
 }
@@ -71,6 +78,22 @@ impl Deref for AppState {
 }
 
 impl AppState {
+    /// The server clock in ms since the epoch (see [`clock`]).
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Persists time-based session states (`expired`, `abandoned`) so that status filters and
+    /// other readers of the database see them without anyone asking for the session.
+    pub async fn sweep_sessions(&self) -> ApiResult<()> {
+        let now = self.now();
+        self.db(move |tx| {
+            tx.expire_sessions(now)?;
+            Ok(Ok(()))
+        })
+        .await
+    }
+
     /// Runs `f` in one database transaction on the blocking pool.
     pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
     where
@@ -78,9 +101,7 @@ impl AppState {
         F: FnMut(&mut dyn Tx) -> TxOutcome<T, ApiError> + Send + 'static,
     {
         let store = self.store.clone();
-        tokio::task::spawn_blocking(move || store.run(f))
-            .await
-            .map_err(|e| ApiError::internal(format!("db task: {e}")))?
+        tokio::task::spawn_blocking(move || store.run(f)).await.map_err(|e| ApiError::internal(format!("db task: {e}")))?
     }
 
     /// Like [`db`](Self::db), for bodies that need CPU-heavy work (argon2, TOTP): the work is done
@@ -118,15 +139,9 @@ impl AppState {
     /// core at a time, first come first served: 64 signatures time-sliced on 2 cores all finish
     /// late, queued they finish in order (bench_tokens: same throughput, a lower p99).
     pub async fn sign(&self, claims: Value) -> ApiResult<String> {
-        let _permit = self
-            .signers
-            .acquire()
-            .await
-            .map_err(|e| ApiError::internal(format!("signers: {e}")))?;
+        let _permit = self.signers.acquire().await.map_err(|e| ApiError::internal(format!("signers: {e}")))?;
         let st = self.clone();
-        tokio::task::spawn_blocking(move || st.key.sign(&claims))
-            .await
-            .map_err(|e| ApiError::internal(format!("sign task: {e}")))
+        tokio::task::spawn_blocking(move || st.key.sign(&claims)).await.map_err(|e| ApiError::internal(format!("sign task: {e}")))
     }
 
     /// Records an email in the development outbox and prints it.
@@ -135,7 +150,7 @@ impl AppState {
             tracing::info!(to, subject, code, "[email] sent (development outbox)");
         }
         let msg = serde_json::json!({
-            "to": to, "subject": subject, "code": code, "sent_at": util::now_ms(),
+            "to": to, "subject": subject, "code": code, "sent_at": self.now(),
         });
         let mut outbox = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
         outbox.entry(to.to_lowercase()).or_default().push(msg);
@@ -192,11 +207,8 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
     let db_path = config.db_path.clone();
     let store: Arc<dyn Store> = tokio::task::spawn_blocking(move || store::open(&db_path)).await??;
     let st2 = store.clone();
-    let instance = tokio::task::spawn_blocking(move || load_or_create_instance(&*st2))
-        .await?
-        .map_err(|e| e.long_message)?;
-    let key = SigningKey::from_pkcs8_pem(&instance.signing_key_pem)
-        .map_err(|e| format!("stored signing key: {e:?}"))?;
+    let instance = tokio::task::spawn_blocking(move || load_or_create_instance(&*st2)).await?.map_err(|e| e.long_message)?;
+    let key = SigningKey::from_pkcs8_pem(&instance.signing_key_pem).map_err(|e| format!("stored signing key: {e:?}"))?;
 
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
@@ -206,27 +218,30 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
         public_key_pem: key.public_key().to_spki_pem(),
         key,
         secret_key: instance.secret_key,
-        publishable_key: encode_publishable_key(InstanceType::Development, &host),
+        publishable_key: encode_publishable_key(
+            if config.production { InstanceType::Production } else { InstanceType::Development },
+            &host,
+        ),
         issuer: format!("http://{host}"),
         outbox: Mutex::new(HashMap::new()),
         counters: Mutex::new(BTreeMap::new()),
         injected_failures: Mutex::new(HashMap::new()),
         faults: faults::Faults::new(config.faults.clone().filter(|_| config.dev)),
-        signers: tokio::sync::Semaphore::new(
-            std::thread::available_parallelism().map_or(2, |n| n.get()),
-        ),
+        clock: clock::Clock::default(),
+        handshakes: handshake::Nonces::default(),
+        signers: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         config,
     }));
+    spawn_session_sweeper(state.clone());
 
     let app = app(state.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         // ConnectInfo gives handlers the peer address (per-IP attempt limits).
         let make = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app);
-        let serve = axum::serve(listener, make)
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            });
+        let serve = axum::serve(listener, make).with_graceful_shutdown(async move {
+            let _ = rx.await;
+        });
         if let Err(e) = serve.await {
             tracing::error!("server error: {e}");
         }
@@ -234,17 +249,31 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
     Ok(Server { addr, state, shutdown: Some(tx), task })
 }
 
+/// Runs [`AppState::sweep_sessions`] every `Config::sweep_interval` (a minute) until the server
+/// is dropped. Responses never depend on it (status is also computed on read); it is for readers
+/// of the database itself, such as status filters.
+fn spawn_session_sweeper(state: AppState) {
+    let weak = Arc::downgrade(&state.0);
+    let every = state.config.sweep_interval;
+    drop(state);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(inner) = weak.upgrade() else { return };
+            if let Err(e) = AppState(inner).sweep_sessions().await {
+                eprintln!("session sweep: {}", e.long_message);
+            }
+        }
+    });
+}
+
 /// The whole HTTP service: CORS, then method tunnelling, then the router.
 pub fn app(
     state: AppState,
-) -> impl tower::Service<
-    Request,
-    Response = Response,
-    Error = std::convert::Infallible,
-    Future = impl Send + 'static,
-> + Clone
-+ Send
-+ 'static {
+) -> impl tower::Service<Request, Response = Response, Error = std::convert::Infallible, Future = impl Send + 'static> + Clone + Send + 'static
+{
     let cors = cors_layer(&state);
     let router = router(state);
     // Method tunnelling must happen before routing, so it wraps the router rather than being a
@@ -254,21 +283,40 @@ pub fn app(
     // one fails when read past it (see `extract::Input`). CORS goes outside so that browsers can
     // read the 413.
     let limited = RequestBodyLimitLayer::new(extract::BODY_LIMIT).layer(tunnelled);
-    let typed = tower::util::MapResponseLayer::new(typed_413).layer(limited);
+    let typed = tower::util::MapResponseLayer::new(typed_errors).layer(limited);
     cors.layer(typed)
 }
 
-/// tower-http's 413 is plain text; clients expect Clerk's error envelope.
-fn typed_413<B>(resp: Response<B>) -> Response
+/// Every error is JSON in Clerk's shape. Ours already are; this catches the ones axum and
+/// tower-http answer by themselves: an empty 405 for a wrong method, a plain-text 400 for a path
+/// that does not decode (e.g. invalid UTF-8 in a `{id}`), tower-http's plain-text 413, and
+/// anything else that is not `application/json`. A 405 keeps its `Allow` header.
+fn typed_errors<B>(resp: Response<B>) -> Response
 where
     B: http_body::Body<Data = axum::body::Bytes> + Send + 'static,
     B::Error: Into<axum::BoxError>,
 {
+    use axum::http::StatusCode;
     let is_json = resp.headers().get(axum::http::header::CONTENT_TYPE).is_some_and(|v| v == "application/json");
-    if resp.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE && !is_json {
-        return axum::response::IntoResponse::into_response(ApiError::body_too_large(extract::BODY_LIMIT));
+    let status = resp.status();
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return resp.map(axum::body::Body::new);
     }
-    resp.map(axum::body::Body::new)
+    let error = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::body_too_large(extract::BODY_LIMIT),
+        StatusCode::NOT_FOUND => ApiError::not_found("resource"),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(status, "method_not_allowed", "Method not allowed")
+            .long("This endpoint does not support the request's HTTP method."),
+        StatusCode::BAD_REQUEST => ApiError::bad_request("malformed_request", "Malformed request")
+            .long("The request could not be understood, for example because its path is not valid UTF-8."),
+        _ => ApiError::new(status, "request_failed", status.canonical_reason().unwrap_or("Request failed")),
+    };
+    let allow = resp.headers().get(axum::http::header::ALLOW).cloned();
+    let mut typed = axum::response::IntoResponse::into_response(error);
+    if let Some(allow) = allow {
+        typed.headers_mut().insert(axum::http::header::ALLOW, allow);
+    }
+    typed
 }
 
 fn router(state: AppState) -> Router {
@@ -277,6 +325,9 @@ fn router(state: AppState) -> Router {
         // Only the Frontend API gets random faults: it is what clients must survive, while the
         // Backend API and /__dev/* are what tests use to set up and check.
         fapi = fapi.route_layer(middleware::from_fn_with_state(state.clone(), faults::inject));
+    }
+    if state.config.production {
+        fapi = fapi.route_layer(middleware::from_fn_with_state(state.clone(), client_uat::set_client_uat));
     }
     let mut app = Router::new().merge(fapi).merge(bapi::routes(state.clone()));
     if state.config.dev {
@@ -294,9 +345,7 @@ fn router(state: AppState) -> Router {
 /// `POST ...?_method=PATCH` is routed as `PATCH` (browsers' clerk-js only sends GET and POST).
 fn tunnel_method<B>(mut req: axum::http::Request<B>) -> axum::http::Request<B> {
     if req.method() == Method::POST {
-        let tunnelled = req.uri().query().and_then(|q| {
-            form_pairs(q).find(|(k, _)| k == "_method").map(|(_, v)| v.to_ascii_uppercase())
-        });
+        let tunnelled = req.uri().query().and_then(|q| form_pairs(q).find(|(k, _)| k == "_method").map(|(_, v)| v.to_ascii_uppercase()));
         if let Some(m) = tunnelled {
             match m.as_str() {
                 "PATCH" => *req.method_mut() = Method::PATCH,
@@ -314,12 +363,7 @@ pub fn form_pairs(q: &str) -> impl Iterator<Item = (String, String)> + '_ {
     serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default().into_iter()
 }
 
-async fn count_requests(
-    State(state): State<AppState>,
-    path: Option<MatchedPath>,
-    req: Request,
-    next: Next,
-) -> Response {
+async fn count_requests(State(state): State<AppState>, path: Option<MatchedPath>, req: Request, next: Next) -> Response {
     if let Some(p) = path {
         let key = format!("{} {}", req.method(), p.as_str());
         let injected = {
@@ -329,8 +373,10 @@ async fn count_requests(
         *state.counters.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_default() += 1;
         if let Some(status) = injected {
             let status = axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-            return axum::response::IntoResponse::into_response(ApiError::new(status, "injected_failure", "Injected failure")
-                .long("This failure was requested through /__dev/fail_next (development mode only)."));
+            return axum::response::IntoResponse::into_response(
+                ApiError::new(status, "injected_failure", "Injected failure")
+                    .long("This failure was requested through /__dev/fail_next (development mode only)."),
+            );
         }
     }
     next.run(req).await
@@ -354,17 +400,20 @@ fn cors_layer(state: &AppState) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
-fn is_loopback_origin(o: &str) -> bool {
+/// Whether `origin` (scheme://host[:port]) may receive the browser: CORS and redirects
+/// (`GET /v1/client/touch`) share this list.
+pub fn is_allowed_origin(state: &AppState, origin: &str) -> bool {
+    state.config.allowed_origins.iter().any(|a| a == origin) || origin == state.issuer || (state.config.dev && is_loopback_origin(origin))
+}
+
+pub(crate) fn is_loopback_origin(o: &str) -> bool {
     ["http://127.0.0.1", "http://localhost"].iter().any(|base| {
-        o.strip_prefix(base)
-            .is_some_and(|rest| rest.is_empty() || rest.strip_prefix(':').is_some_and(|p| p.parse::<u16>().is_ok()))
+        o.strip_prefix(base).is_some_and(|rest| rest.is_empty() || rest.strip_prefix(':').is_some_and(|p| p.parse::<u16>().is_ok()))
     })
 }
 
 /// `clerk-server seed`: opens (or creates) the database and seeds the demo instance.
-pub fn seed_database(
-    db_path: &std::path::Path,
-) -> Result<(Instance, seed::Seeded), Box<dyn std::error::Error + Send + Sync>> {
+pub fn seed_database(db_path: &std::path::Path) -> Result<(Instance, seed::Seeded), Box<dyn std::error::Error + Send + Sync>> {
     let store = store::open(db_path)?;
     let instance = load_or_create_instance(&*store).map_err(|e| e.long_message)?;
     let seeded = seed::seed(&*store).map_err(|e| e.long_message)?;

@@ -18,8 +18,10 @@ options:
   --www DIR                serve DIR at / from the same origin (demo app, wasm package)
   --token-ttl SECS         session-token lifetime (default: 60)
   --dev                    development endpoints (/__dev/*) and CORS for any loopback origin
-  --allowed-origin ORIGIN  allow ORIGIN for CORS (repeatable)
+  --allowed-origin ORIGIN  allow ORIGIN for CORS and as a redirect target (repeatable)
+  --single-session         single-session mode: signing in again replaces the session
   --frontend-host HOST:PORT  host in the publishable key and `iss` (default: the bound address)
+  --production             a production instance: pk_live_ key, production handshake (default: development)
   --seed                   seed the demo instance before serving
   --faults RATE            with --dev: inject faults into a share RATE (0..1) of Frontend API
                            requests (500, 429, delay, dropped connection, malformed body)
@@ -45,6 +47,8 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             "serve" => {}
             "--seed" => seed = true,
             "--dev" => config.dev = true,
+            "--single-session" => config.single_session = true,
+            "--production" => config.production = true,
             "--db" => config.db_path = PathBuf::from(value("--db")?),
             "--addr" => {
                 let v = value("--addr")?;
@@ -59,7 +63,8 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             "--frontend-host" => config.frontend_host = Some(value("--frontend-host")?),
             "--faults" => {
                 let v = value("--faults")?;
-                faults.rate = v.parse().ok().filter(|r| (0.0..=1.0).contains(r)).ok_or(format!("--faults: `{v}` is not a rate from 0 to 1"))?;
+                faults.rate =
+                    v.parse().ok().filter(|r| (0.0..=1.0).contains(r)).ok_or(format!("--faults: `{v}` is not a rate from 0 to 1"))?;
                 fault_flags = true;
             }
             "--fault-seed" => {
@@ -91,9 +96,7 @@ async fn main() -> ExitCode {
     // info). stdout keeps the start-up lines scripts read (address, keys).
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let args = match parse(std::env::args().skip(1)) {
         Ok(a) => a,
@@ -142,7 +145,7 @@ async fn main() -> ExitCode {
     println!("jwks:            {}/v1/jwks (kid {})", server.url(), st.key.kid());
     println!("{}", st.public_key_pem.trim_end());
     if st.config.dev {
-        println!("development endpoints: /__dev/emails?to=ADDRESS, /__dev/requests, /__dev/faults");
+        println!("development endpoints: /__dev/emails?to=ADDRESS, /__dev/requests, /__dev/faults, /__dev/clock");
         let f = st.faults.settings();
         if f.rate > 0.0 {
             let kinds: Vec<&str> = f.kinds.iter().map(|k| k.name()).collect();
@@ -157,8 +160,7 @@ async fn main() -> ExitCode {
 
 /// Ctrl-C or SIGTERM (what `kill` and service managers send).
 async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("installing a SIGTERM handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("installing a SIGTERM handler");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}

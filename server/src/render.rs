@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::errors::ApiResult;
-use crate::store::{Client, Organization, Session, SignIn, SignUp, Tx, User};
+use crate::store::{Client, Membership, Organization, Session, SignIn, SignUp, Tx, User};
 use crate::tokens::{self, OrgChoice};
 
 // Kept reachable as `render::role_permissions`; defined with the token claims that carry them,
@@ -84,19 +84,30 @@ pub fn user_json(tx: &mut dyn Tx, u: &User, with_memberships: bool) -> ApiResult
     if with_memberships {
         let mut memberships = Vec::new();
         for (m, o) in tx.memberships_of(&u.id)? {
-            memberships.push(json!({
-                "object": "organization_membership",
-                "id": m.id,
-                "role": m.role,
-                "role_name": if m.role == "org:admin" { "Admin" } else { "Member" },
-                "permissions": role_permissions(&m.role),
-                "organization": org_json(tx, &o)?,
-                "public_metadata": {},
-                "created_at": m.created_at,
-                "updated_at": m.updated_at,
-            }));
+            memberships.push(membership_json(tx, &m, &o, None)?);
         }
         v["organization_memberships"] = Value::Array(memberships);
+    }
+    Ok(v)
+}
+
+/// An organization membership. `member` adds `public_user_data` (the lists of the Frontend API's
+/// `/me/organization_memberships` and `/organizations/{id}/memberships` carry it; the user's own
+/// `organization_memberships` do not need it).
+pub fn membership_json(tx: &mut dyn Tx, m: &Membership, o: &Organization, member: Option<&User>) -> ApiResult<Value> {
+    let mut v = json!({
+        "object": "organization_membership",
+        "id": m.id,
+        "role": m.role,
+        "role_name": if m.role == "org:admin" { "Admin" } else { "Member" },
+        "permissions": role_permissions(&m.role),
+        "organization": org_json(tx, o)?,
+        "public_metadata": {},
+        "created_at": m.created_at,
+        "updated_at": m.updated_at,
+    });
+    if let Some(u) = member {
+        v["public_user_data"] = public_user_data(tx, u)?;
     }
     Ok(v)
 }
@@ -129,15 +140,7 @@ pub fn session_json(st: &AppState, tx: &mut dyn Tx, s: &Session, ctx: &Ctx) -> A
         None => (Value::Null, Value::Null),
     };
     let token = if status.is_signed_in() {
-        let claims = tokens::session_claims(
-            st,
-            tx,
-            s,
-            &OrgChoice::Active,
-            ctx.origin.clone(),
-            st.config.token_ttl,
-            ctx.now,
-        )?;
+        let claims = tokens::session_claims(st, tx, s, &OrgChoice::Active, ctx.origin.clone(), st.config.token_ttl, ctx.now)?;
         json!({ "object": "token", "jwt": st.key.sign(&claims) })
     } else {
         Value::Null
@@ -179,17 +182,22 @@ pub fn bapi_session_json(s: &Session, now: i64) -> Value {
     })
 }
 
-/// The full client: signed-in sessions, current sign-in / sign-up, last active session.
+/// The full client: the sessions that stay on it (`SessionStatus::stays_on_client`), the current
+/// sign-in / sign-up and the last active session.
 pub fn client_json(st: &AppState, tx: &mut dyn Tx, c: &Client, ctx: &Ctx) -> ApiResult<Value> {
     let mut sessions = Vec::new();
+    let mut signed_in = Vec::new();
     for s in tx.sessions_of_client(&c.id)? {
-        if s.effective_status(ctx.now).is_signed_in() {
+        let status = s.effective_status(ctx.now);
+        if status.stays_on_client() {
             sessions.push(session_json(st, tx, &s, ctx)?);
         }
+        if status.is_signed_in() {
+            signed_in.push(s.id);
+        }
     }
-    let last_active = c.last_active_session_id.clone().filter(|id| {
-        sessions.iter().any(|s| s["id"].as_str() == Some(id.as_str()))
-    });
+    // Only a signed-in session can be the active one.
+    let last_active = c.last_active_session_id.clone().filter(|id| signed_in.contains(id));
     let sign_in = match &c.sign_in_id {
         Some(id) => match tx.sign_in(id)? {
             Some(si) => sign_in_json(tx, &si)?,
@@ -212,7 +220,7 @@ pub fn client_json(st: &AppState, tx: &mut dyn Tx, c: &Client, ctx: &Ctx) -> Api
         "sign_up": sign_up,
         "last_active_session_id": last_active,
         "last_authentication_strategy": c.last_authentication_strategy,
-        "cookie_expires_at": c.updated_at + 365 * 24 * 3600 * 1000,
+        "cookie_expires_at": c.expires_at(),
         "captcha_bypass": false,
         "created_at": c.created_at,
         "updated_at": c.updated_at,
@@ -275,8 +283,7 @@ pub fn sign_up_json(su: &SignUp) -> Value {
     if su.password_hash.is_none() {
         missing.push("password");
     }
-    let unverified: Vec<&str> =
-        if su.email_address.is_some() && !su.email_verified { vec!["email_address"] } else { vec![] };
+    let unverified: Vec<&str> = if su.email_address.is_some() && !su.email_verified { vec!["email_address"] } else { vec![] };
     json!({
         "object": "sign_up_attempt",
         "id": su.id,

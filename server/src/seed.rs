@@ -24,14 +24,18 @@ fn user(tx: &mut dyn Tx, email: &str, first: &str, last: &str, username: &str, t
     {
         return Ok(u);
     }
-    create_user(tx, NewUser {
-        email_address: Some(OneOrMany::One(email.to_owned())),
-        password: Some(DEMO_PASSWORD.to_owned()),
-        first_name: Some(first.to_owned()),
-        last_name: Some(last.to_owned()),
-        username: Some(username.to_owned()),
-        totp_secret: totp.map(str::to_owned),
-    }, &|password| Ok(crate::util::hash_password(password)))
+    create_user(
+        tx,
+        NewUser {
+            email_address: Some(OneOrMany::One(email.to_owned())),
+            password: Some(DEMO_PASSWORD.to_owned()),
+            first_name: Some(first.to_owned()),
+            last_name: Some(last.to_owned()),
+            username: Some(username.to_owned()),
+            totp_secret: totp.map(str::to_owned),
+        },
+        &|password| Ok(crate::util::hash_password(password)),
+    )
 }
 
 pub fn seed(store: &dyn Store) -> ApiResult<Seeded> {
@@ -44,13 +48,18 @@ pub fn seed(store: &dyn Store) -> ApiResult<Seeded> {
         };
         add_member(tx, &org.id, &alice.id, "org:admin")?;
         add_member(tx, &org.id, &bob.id, "org:member")?;
-        put_template(tx, "demo", json!({
-            "email": "{{user.primary_email_address}}",
-            "name": "{{user.first_name}} {{user.last_name}}",
-            "org": {"id": "{{org.id}}", "role": "{{org.role}}", "slug": "{{org.slug}}"},
-            "session": "{{session.id}}",
-            "app": "demo",
-        }), 300)?;
+        put_template(
+            tx,
+            "demo",
+            json!({
+                "email": "{{user.primary_email_address}}",
+                "name": "{{user.first_name}} {{user.last_name}}",
+                "org": {"id": "{{org.id}}", "role": "{{org.role}}", "slug": "{{org.slug}}"},
+                "session": "{{session.id}}",
+                "app": "demo",
+            }),
+            300,
+        )?;
         Ok(Ok(Seeded { alice_id: alice.id, bob_id: bob.id, org_id: org.id }))
     })
 }

@@ -60,21 +60,16 @@ pub fn ensure_mintable(s: &Session, now_ms: i64) -> ApiResult<()> {
     if status.is_signed_in() {
         Ok(())
     } else {
-        Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "session_not_active",
-            format!("Session is {}", status.as_str()),
-        )
-        .long(format!("Session {} is {} and cannot issue tokens.", s.id, status.as_str())))
+        Err(ApiError::new(StatusCode::UNAUTHORIZED, "session_not_active", format!("Session is {}", status.as_str())).long(format!(
+            "Session {} is {} and cannot issue tokens.",
+            s.id,
+            status.as_str()
+        )))
     }
 }
 
 /// The membership of the session's user in the chosen organization, if any.
-pub fn org_for(
-    tx: &mut dyn Tx,
-    s: &Session,
-    choice: &OrgChoice,
-) -> ApiResult<Option<(Membership, Organization)>> {
+pub fn org_for(tx: &mut dyn Tx, s: &Session, choice: &OrgChoice) -> ApiResult<Option<(Membership, Organization)>> {
     let org_id = match choice {
         OrgChoice::Active => match &s.last_active_organization_id {
             Some(id) => id.clone(),
@@ -212,9 +207,7 @@ fn fill_shortcodes(v: &Value, lookup: &dyn Fn(&str) -> Value) -> Value {
             Value::String(out)
         }
         Value::Array(a) => Value::Array(a.iter().map(|x| fill_shortcodes(x, lookup)).collect()),
-        Value::Object(m) => {
-            Value::Object(m.iter().map(|(k, x)| (k.clone(), fill_shortcodes(x, lookup))).collect())
-        }
+        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), fill_shortcodes(x, lookup))).collect()),
         other => other.clone(),
     }
 }

@@ -79,4 +79,25 @@ await check('404 is a ClerkAPIResponseError', async () => {
   throw new Error('no error thrown');
 });
 
+await check('listing sessions without userId or clientId is a 400 naming both', async () => {
+  try {
+    await clerk.sessions.getSessionList({ limit: 10 });
+  } catch (e) {
+    const [err] = e.errors ?? [];
+    assert(e.status === 400 && err?.code === 'form_param_missing', `${e.status} ${JSON.stringify(e.errors)}`);
+    assert(err.longMessage.includes('client_id') && err.longMessage.includes('user_id'), err.longMessage);
+    return 'ok';
+  }
+  throw new Error('no error thrown');
+});
+await check('verifySession (deprecated) on a revoked session is a 410', async () => {
+  try {
+    await clerk.sessions.verifySession(sessionId, jwt);
+  } catch (e) {
+    assert(e.status === 410 && e.errors?.[0]?.code === 'session_not_active', `${e.status} ${JSON.stringify(e.errors)}`);
+    return 'ok';
+  }
+  throw new Error('no error thrown');
+});
+
 process.exit(failures ? 1 : 0);

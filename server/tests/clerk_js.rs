@@ -7,9 +7,9 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn clerk_js_signs_in_switches_org_and_mints_tokens() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+/// clerk-js's `dist` folder, or `None` (the test is skipped) when clerk-js, playwright-core
+/// or Chromium is missing.
+fn clerk_js_dist(root: &std::path::Path) -> Option<std::path::PathBuf> {
     let dist = root.join("tests/js/node_modules/@clerk/clerk-js/dist");
     let playwright = root.join("../tests/js/node_modules/playwright-core");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -17,8 +17,15 @@ async fn clerk_js_signs_in_switches_org_and_mints_tokens() {
         // `make test` installs them and sets this, so there the check can never be skipped.
         assert!(std::env::var_os("CLERK_REQUIRE_REAL_CLIENTS").is_none(), "clerk-js, playwright-core or chromium missing");
         eprintln!("SKIP: clerk-js, playwright-core or chromium missing (run .ci/setup)");
-        return;
+        return None;
     }
+    Some(dist)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clerk_js_signs_in_switches_org_and_mints_tokens() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let Some(dist) = clerk_js_dist(root) else { return };
     let dir = tempfile::tempdir().unwrap();
     let www = dir.path().join("www");
     std::fs::create_dir_all(&www).unwrap();
@@ -38,7 +45,7 @@ async fn clerk_js_signs_in_switches_org_and_mints_tokens() {
             r#"<!doctype html><html><body><script src="/clerk/clerk.browser.js" data-clerk-publishable-key="{pk}" data-clerk-proxy-url="{url}"></script></body></html>"#
         );
         std::fs::write(www.join(name), page).unwrap();
-        let r = drive(root, &format!("{url}/{name}"), &url, &seeded.org_id, run as u64).await;
+        let r = drive(root, &format!("{url}/{name}"), &url, &seeded.org_id, &server.state.secret_key, run as u64).await;
         check(&r, &seeded, &url);
     }
     let counters: Value = reqwest::get(format!("{url}/__dev/requests")).await.unwrap().json().await.unwrap();
@@ -47,7 +54,55 @@ async fn clerk_js_signs_in_switches_org_and_mints_tokens() {
     server.stop().await;
 }
 
-async fn drive(root: &std::path::Path, page: &str, url: &str, org_id: &str, steps_ahead: u64) -> Value {
+/// The client touch in Chromium: the dev clock moves until clerk-js's
+/// `client.isEligibleForTouch()` is true; `setActive({redirectUrl})` then makes clerk-js
+/// navigate through `client.buildTouchUrl()`, which extends the same client by the full
+/// lifetime and lands on redirectUrl, signed in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clerk_js_touch_url_extends_the_client() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let Some(dist) = clerk_js_dist(root) else { return };
+    let site = tempfile::tempdir().unwrap();
+    let www = site.path().to_path_buf();
+    std::os::unix::fs::symlink(&dist, www.join("clerk")).unwrap();
+    let t = TestServer::start_with(|c| c.www = Some(www.clone())).await;
+    let url = t.server.url();
+    let pk = &t.server.state.publishable_key;
+    std::fs::write(
+        www.join("page.html"),
+        format!(r#"<!doctype html><html><body><script src="/clerk/clerk.browser.js" data-clerk-publishable-key="{pk}" data-clerk-proxy-url="{url}"></script></body></html>"#),
+    )
+    .unwrap();
+    let r = node(root, "clerk_js_touch.mjs", &[format!("{url}/page.html"), url.clone()]).await;
+    eprintln!("clerk-js touch: {r}");
+    const DAY: i64 = 24 * 3600 * 1000;
+    assert_eq!(r["lifetimeDays"], 400, "{r}");
+    assert_eq!(r["eligibleAtFirst"], false, "{r}");
+    assert_eq!(r["eligibleLater"], true, "{r}");
+    let touch = r["touchUrl"].as_str().unwrap();
+    assert!(touch.starts_with(&format!("{url}/v1/client/touch?redirect_url=")), "{touch}");
+    assert_eq!(r["landedOn"], format!("{url}/page.html?touched=1"), "{r}");
+    assert_eq!(r["clientIdAfter"], r["clientId"], "{r}");
+    assert_eq!(r["sessionAfter"], r["sessionAgain"], "signed in on the page clerk-js landed on: {r}");
+    let (before, after) = (r["expiresBefore"].as_i64().unwrap(), r["expiresAfter"].as_i64().unwrap());
+    assert!(after - before >= 392 * DAY, "extended by the full lifetime from the server's now: {r}");
+    let counters: Value = reqwest::get(format!("{url}/__dev/requests")).await.unwrap().json().await.unwrap();
+    assert_eq!(counters["GET /v1/client/touch"], 1, "{counters}");
+    t.server.stop().await;
+}
+
+/// Runs `tests/js/SCRIPT ARGS…` with node; returns the JSON it prints last.
+async fn node(root: &std::path::Path, script: &str, args: &[String]) -> Value {
+    let mut argv = vec![root.join("tests/js").join(script).display().to_string()];
+    argv.extend_from_slice(args);
+    let out = tokio::task::spawn_blocking(move || std::process::Command::new("node").args(&argv).output().unwrap()).await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{script}: {stdout}\n{stderr}");
+    serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap()
+}
+
+async fn drive(root: &std::path::Path, page: &str, url: &str, org_id: &str, secret_key: &str, steps_ahead: u64) -> Value {
     let at = (clerk_server::util::now_ms() / 1000) as u64 + 30 * steps_ahead;
     let code = clerk_server::util::totp_at(clerk_server::seed::ALICE_TOTP_SECRET, at).unwrap();
     let args = [
@@ -56,10 +111,9 @@ async fn drive(root: &std::path::Path, page: &str, url: &str, org_id: &str, step
         url.to_owned(),
         org_id.to_owned(),
         code,
+        secret_key.to_owned(),
     ];
-    let out = tokio::task::spawn_blocking(move || std::process::Command::new("node").args(&args).output().unwrap())
-        .await
-        .unwrap();
+    let out = tokio::task::spawn_blocking(move || std::process::Command::new("node").args(&args).output().unwrap()).await.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{page}: {stdout}\n{stderr}");
@@ -76,12 +130,27 @@ fn check(r: &Value, seeded: &clerk_server::seed::Seeded, url: &str) {
     assert_eq!(r["orgToken"]["o"]["rol"], "member", "{r}");
     assert_eq!((r["isMember"].as_bool(), r["isAdmin"].as_bool()), (Some(true), Some(false)), "{r}");
     assert_eq!(r["orgName"], "Acme", "{r}");
+    let (org, bob) = (seeded.org_id.as_str(), seeded.bob_id.as_str());
+    assert_eq!(r["myMemberships"], serde_json::json!({"total": 1, "orgIds": [org], "roles": ["org:member"], "userIds": [bob]}), "{r}");
+    assert_eq!(r["myInvitations"], serde_json::json!({"total": 0, "length": 0}), "{r}");
+    assert_eq!(r["mySuggestions"], serde_json::json!({"total": 0, "length": 0}), "{r}");
+    // Second page of one: alice joined first, so bob.
+    assert_eq!(r["orgMembers"], serde_json::json!({"total": 2, "userIds": [bob]}), "{r}");
+    assert_eq!(r["orgInvitationsAsMember"], serde_json::json!({"status": 403, "code": "authorization_invalid"}), "{r}");
     assert_eq!(r["aliceFirst"], "needs_second_factor", "{r}");
     assert_eq!(r["aliceStatus"], "complete", "{r}");
     assert_eq!(r["signedInSessions"], 2, "{r}");
     assert_eq!(r["activeUser"], "Alice", "{r}");
     assert_eq!(r["templateToken"]["email"], "alice@example.com", "{r}");
     assert_eq!(r["afterEnd"]["signedIn"], 1, "{r}");
+    // An ended session stays in client.sessions ("remains in the Client object"), not signed in.
+    assert_eq!(r["afterEnd"]["aliceListedAs"], "ended", "{r}");
     assert_eq!(r["afterReload"]["sessions"], 1, "{r}");
     assert_eq!(r["afterReload"]["user"], "Bob", "{r}");
+    // A revoked session is still returned with its client; clerk-js lists it but is signed out.
+    assert_eq!(r["afterRevoke"]["revokeStatus"], 200, "{r}");
+    assert_eq!(r["afterRevoke"]["bobListedAs"], "revoked", "{r}");
+    assert_eq!(r["afterRevoke"]["signedIn"], 0, "{r}");
+    assert_eq!(r["afterRevoke"]["session"], Value::Null, "{r}");
+    assert_eq!(r["afterRevoke"]["isSignedIn"], false, "{r}");
 }

@@ -61,12 +61,7 @@ async fn acknowledged_writes_survive_kill_9() {
     assert!(lost.is_empty(), "{} of {} acknowledged writes lost, e.g. {:?}", lost.len(), l.acked_total(), &lost[..lost.len().min(5)]);
     assert!(report.integrity.iter().all(|i| i == "ok"), "integrity_check: {:?}", report.integrity);
     report.fresh_sign_in.clone().expect("a fresh sign-in and token after the restarts");
-    println!(
-        "{} acknowledged writes ({:?}), {} rounds cut short by the kills, 0 lost",
-        l.acked_total(),
-        l.acked,
-        report.interrupted
-    );
+    println!("{} acknowledged writes ({:?}), {} rounds cut short by the kills, 0 lost", l.acked_total(), l.acked, report.interrupted);
 
     if on_postgres() {
         // The tampering check below edits a SQLite copy; the checker is the same on both stores.

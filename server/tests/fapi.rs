@@ -74,11 +74,15 @@ async fn password_sign_in_token_touch_end_flow() {
     assert!(r.body["response"]["last_active_at"].as_i64().unwrap() > before);
     assert_eq!(r.body["client"]["last_active_session_id"], sid.as_str());
 
-    // End: the session is ended, leaves the client and mints nothing.
+    // End: the session is ended, stays on the client as `ended` ("the Session remains in the
+    // Client object"), is no longer the active one and mints nothing.
     let r = b.post(&format!("/v1/client/sessions/{sid}/end"), &[]).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["response"]["status"], "ended");
-    assert_eq!(r.body["client"]["sessions"], json!([]));
+    let sessions = r.body["client"]["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!((&sessions[0]["id"], &sessions[0]["status"]), (&json!(sid), &json!("ended")));
+    assert_eq!(sessions[0]["last_active_token"], Value::Null);
     assert_eq!(r.body["client"]["last_active_session_id"], Value::Null);
     let r = b.post(&format!("/v1/client/sessions/{sid}/tokens"), &[]).await;
     assert_eq!(r.status, 401);
@@ -100,10 +104,10 @@ async fn email_code_sign_in_and_single_use_codes() {
     assert_eq!(r.body["client"]["sign_in"]["id"], sia.as_str());
 
     let r = b
-        .post(&format!("/v1/client/sign_ins/{sia}/prepare_first_factor"), &[
-            ("strategy", "email_code"),
-            ("email_address_id", email_factor["email_address_id"].as_str().unwrap()),
-        ])
+        .post(
+            &format!("/v1/client/sign_ins/{sia}/prepare_first_factor"),
+            &[("strategy", "email_code"), ("email_address_id", email_factor["email_address_id"].as_str().unwrap())],
+        )
         .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["response"]["first_factor_verification"]["status"], "unverified");
@@ -164,7 +168,8 @@ async fn totp_second_factor_and_reverification() {
         let other = t.browser();
         let r = other.post("/v1/client/sign_ins", &[("identifier", "alice@example.com"), ("password", PASSWORD)]).await;
         let replay_sia = r.body["response"]["id"].as_str().unwrap().to_owned();
-        let r = other.post(&format!("/v1/client/sign_ins/{replay_sia}/attempt_second_factor"), &[("strategy", "totp"), ("code", &code)]).await;
+        let r =
+            other.post(&format!("/v1/client/sign_ins/{replay_sia}/attempt_second_factor"), &[("strategy", "totp"), ("code", &code)]).await;
         assert_eq!((r.status.as_u16(), r.code()), (422, "form_code_incorrect"), "{:?}", r.body);
         sid
     };
@@ -196,12 +201,15 @@ async fn sign_up_with_email_verification() {
     let t = TestServer::start().await;
     let b = t.browser();
     let r = b
-        .post("/v1/client/sign_ups", &[
-            ("email_address", "carol@example.com"),
-            ("password", "carol-password-1"),
-            ("first_name", "Carol"),
-            ("unsafe_metadata", "ignored"),
-        ])
+        .post(
+            "/v1/client/sign_ups",
+            &[
+                ("email_address", "carol@example.com"),
+                ("password", "carol-password-1"),
+                ("first_name", "Carol"),
+                ("unsafe_metadata", "ignored"),
+            ],
+        )
         .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let su = &r.body["response"];

@@ -61,9 +61,11 @@ async fn bob_sessions(t: &TestServer) -> usize {
 }
 
 fn sign_in_bob(http: &reqwest::Client, t: &TestServer) -> reqwest::RequestBuilder {
-    http.post(t.url("/v1/client/sign_ins"))
-        .header("origin", ORIGIN)
-        .form(&[("identifier", "bob@example.com"), ("password", PASSWORD), ("strategy", "password")])
+    http.post(t.url("/v1/client/sign_ins")).header("origin", ORIGIN).form(&[
+        ("identifier", "bob@example.com"),
+        ("password", PASSWORD),
+        ("strategy", "password"),
+    ])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -138,7 +140,7 @@ async fn only_frontend_api_routes_are_faulted_and_fail_next_still_works() {
     faults(&t, "rate=1&kinds=500&reset=true").await;
     let http = reqwest::Client::new();
     // Backend API, development endpoints and CORS preflights answer normally.
-    assert_eq!(t.bapi().get("/v1/sessions").await.status, 200);
+    assert_eq!(t.bapi().get(&format!("/v1/sessions?user_id={}", t.seeded.bob_id)).await.status, 200);
     assert_eq!(t.bapi().get("/v1/users").await.status, 200);
     assert_eq!(http.get(t.url("/v1/jwks")).send().await.unwrap().status(), 200);
     for path in ["/__dev/requests", "/__dev/instance", "/__dev/emails?to=bob@example.com"] {
@@ -164,11 +166,7 @@ async fn only_frontend_api_routes_are_faulted_and_fail_next_still_works() {
 
     // /__dev/fail_next keeps working, with random faults off.
     faults(&t, "rate=0").await;
-    let r = http
-        .post(t.url("/__dev/fail_next?route=GET%20/v1/environment&status=503&times=2"))
-        .send()
-        .await
-        .unwrap();
+    let r = http.post(t.url("/__dev/fail_next?route=GET%20/v1/environment&status=503&times=2")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     for _ in 0..2 {
         let o = observe(http.get(t.url("/v1/environment"))).await;
@@ -251,7 +249,8 @@ async fn faults_need_development_mode_and_valid_settings() {
     let r = http.get(format!("{}/v1/environment", s.url())).send().await.unwrap();
     assert_eq!(r.status(), 429);
     // Bad settings are typed 422s and change nothing.
-    for (q, param) in [("rate=1.5", "rate"), ("rate=abc", "rate"), ("seed=-1", "seed"), ("kinds=500,teapot", "kinds"), ("kinds=", "kinds")] {
+    for (q, param) in [("rate=1.5", "rate"), ("rate=abc", "rate"), ("seed=-1", "seed"), ("kinds=500,teapot", "kinds"), ("kinds=", "kinds")]
+    {
         let r = http.post(format!("{}/__dev/faults?{q}", s.url())).send().await.unwrap();
         assert_eq!(r.status(), 422, "{q}");
         let body: Value = r.json().await.unwrap();

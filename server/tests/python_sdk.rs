@@ -18,11 +18,10 @@ async fn python_backend_sdk_sessions_jwks_and_verify_token() {
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/sdk_check.py");
     let base = t.url("").trim_end_matches('/').to_owned();
     let (sk, bob) = (t.sk(), t.seeded.bob_id.clone());
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(python).arg(script).args([&base, &sk, &bob, "-"]).output().unwrap()
-    })
-    .await
-    .unwrap();
+    let output =
+        tokio::task::spawn_blocking(move || std::process::Command::new(python).arg(script).args([&base, &sk, &bob, "-"]).output().unwrap())
+            .await
+            .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "sdk_check.py failed: {stderr}");
     let out: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
@@ -35,5 +34,6 @@ async fn python_backend_sdk_sessions_jwks_and_verify_token() {
     assert_eq!(out["verified_sid"], true, "the SDK's verify_token accepts our token via /v1/jwks");
     assert_eq!(out["revoked"], "revoked");
     assert_eq!(out["missing"][0], "ClerkErrors", "{out}");
+    assert_eq!(out["list_without_filter"], json!(["ClerkErrors", "form_param_missing"]), "{out}");
     t.server.stop().await;
 }

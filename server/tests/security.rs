@@ -81,9 +81,7 @@ impl Raw {
 
     /// Password sign-in on the client `c` names (a new one gets its cookie stored in `c`).
     async fn sign_in(&self, c: &mut Creds, email: &str) -> String {
-        let r = self
-            .post("/v1/client/sign_ins", c, &[("identifier", email), ("password", PASSWORD), ("strategy", "password")])
-            .await;
+        let r = self.post("/v1/client/sign_ins", c, &[("identifier", email), ("password", PASSWORD), ("strategy", "password")]).await;
         assert_eq!(r.body["response"]["status"], "complete", "{:?}", r.body);
         if c.db.is_none() && c.cookie.is_none() {
             c.cookie = Some(set_cookie(&r).expect("a new client gets a cookie"));
@@ -128,16 +126,11 @@ fn bob_first(t: &TestServer) -> String {
 }
 
 /// Runs `f` in one transaction of the server's store (to age records: time cannot be waited).
-fn with_tx<T: Send + 'static>(
-    t: &TestServer,
-    mut f: impl FnMut(&mut dyn Tx) -> Result<T, StoreError> + Send + 'static,
-) -> T {
+fn with_tx<T: Send + 'static>(t: &TestServer, mut f: impl FnMut(&mut dyn Tx) -> Result<T, StoreError> + Send + 'static) -> T {
     // On a plain thread, as the server runs its transactions: PostgreSQL's blocking client cannot
     // run on an async worker.
     let store = t.server.state.store.clone();
-    std::thread::spawn(move || store.run(|tx| -> Result<Result<T, ApiError>, ApiError> { Ok(Ok(f(tx)?)) }).unwrap())
-        .join()
-        .unwrap()
+    std::thread::spawn(move || store.run(|tx| -> Result<Result<T, ApiError>, ApiError> { Ok(Ok(f(tx)?)) }).unwrap()).join().unwrap()
 }
 
 fn now_ms() -> i64 {
@@ -163,9 +156,13 @@ async fn another_clients_session_cannot_be_read_touched_ended_removed_or_minted(
     let empty = Creds::cookie(&set_cookie(&raw.post("/v1/client", &Creds::default(), &[]).await).unwrap());
     let forged_id = Creds::cookie(&client_id);
     let made_up = Creds::cookie("0123456789abcdefghijABCDEFGHIJ0123456789abcdefgh");
-    for (who, creds) in
-        [("other client", &other), ("empty client", &empty), ("no credentials", &Creds::default()), ("client id as cookie", &forged_id), ("made-up cookie", &made_up)]
-    {
+    for (who, creds) in [
+        ("other client", &other),
+        ("empty client", &empty),
+        ("no credentials", &Creds::default()),
+        ("client id as cookie", &forged_id),
+        ("made-up cookie", &made_up),
+    ] {
         assert_no_access(&raw, &sid, creds, who, 404, "resource_not_found").await;
     }
     // Guessed ids are answered exactly like someone else's: nothing to probe.
@@ -366,10 +363,19 @@ async fn ended_removed_revoked_and_expired_sessions_mint_nothing() {
             assert_eq!((r.status.as_u16(), r.code()), (status, code), "{how}: {path}: {:?}", r.body);
             assert!(r.body.get("jwt").is_none());
         }
-        // Not listed among the client's sessions.
+        // Ended and revoked sessions stay on their client with their status (Clerk's
+        // SessionStatus and revoke references); removed and expired ones are not listed. None
+        // is signed in or active.
         let c = b.get("/v1/client").await;
-        let listed = c.body["response"]["sessions"].as_array().into_iter().flatten().any(|s| s["id"] == sid.as_str());
-        assert!(!listed, "{how}: still listed");
+        let listed: Vec<&Value> =
+            c.body["response"]["sessions"].as_array().into_iter().flatten().filter(|s| s["id"] == sid.as_str()).collect();
+        let stays = matches!(*how, "end" | "revoke");
+        assert_eq!(listed.len(), usize::from(stays), "{how}: listed {listed:?}");
+        if let Some(s) = listed.first() {
+            assert_eq!(s["status"], *expected, "{how}");
+            assert_eq!(s["last_active_token"], Value::Null, "{how}");
+        }
+        assert_eq!(c.body["response"]["last_active_session_id"], Value::Null, "{how}");
         // Backend API: no token either, and the status stayed what it was (touch did not revive).
         for path in ["tokens", "tokens/demo"] {
             let r = api.post(&format!("/v1/sessions/{sid}/{path}"), None).await;
@@ -395,7 +401,7 @@ async fn backend_api_needs_the_exact_secret_key() {
     let sk = t.sk();
     let sid = t.browser().sign_in("bob@example.com").await;
     let users_before = api.get("/v1/users?limit=500").await.body.as_array().unwrap().len();
-    let sessions_before = api.get("/v1/sessions?paginated=true").await.body["total_count"].clone();
+    let sessions_before = api.get(&format!("/v1/sessions?user_id={}&paginated=true", t.seeded.bob_id)).await.body["total_count"].clone();
     let routes: Vec<(Method, String, Value)> = vec![
         (Method::GET, "/v1/sessions".into(), Value::Null),
         (Method::POST, "/v1/sessions".into(), json!({"user_id": t.seeded.bob_id})),
@@ -410,7 +416,11 @@ async fn backend_api_needs_the_exact_secret_key() {
         (Method::GET, "/v1/jwt_templates".into(), Value::Null),
         (Method::POST, "/v1/jwt_templates".into(), json!({"name": "evil", "claims": {}})),
         (Method::POST, "/v1/organizations".into(), json!({"name": "Evil"})),
-        (Method::POST, format!("/v1/organizations/{}/memberships", t.seeded.org_id), json!({"user_id": t.seeded.bob_id, "role": "org:admin"})),
+        (
+            Method::POST,
+            format!("/v1/organizations/{}/memberships", t.seeded.org_id),
+            json!({"user_id": t.seeded.bob_id, "role": "org:admin"}),
+        ),
     ];
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("{sk}:"));
     let wrong: Vec<String> = vec![
@@ -447,7 +457,7 @@ async fn backend_api_needs_the_exact_secret_key() {
     }
     // Nothing happened: no user, session, template or organization change, the session is active.
     assert_eq!(api.get("/v1/users?limit=500").await.body.as_array().unwrap().len(), users_before);
-    assert_eq!(api.get("/v1/sessions?paginated=true").await.body["total_count"], sessions_before);
+    assert_eq!(api.get(&format!("/v1/sessions?user_id={}&paginated=true", t.seeded.bob_id)).await.body["total_count"], sessions_before);
     assert_eq!(api.get(&format!("/v1/sessions/{sid}")).await.body["status"], "active");
     let templates = api.get("/v1/jwt_templates").await.body;
     assert!(templates["data"].as_array().unwrap().iter().all(|t| t["name"] != "evil"));
@@ -484,6 +494,8 @@ async fn development_endpoints_do_not_exist_outside_development_mode() {
         (Method::GET, "/__dev/faults"),
         (Method::POST, "/__dev/faults?rate=1"),
         (Method::POST, "/__dev/fail_next?route=GET%20/v1/environment&status=500"),
+        (Method::GET, "/__dev/clock"),
+        (Method::POST, "/__dev/clock?advance_ms=86400000"),
     ] {
         let r = into_resp(http.request(method.clone(), format!("{}{path}", server.url())).send().await.unwrap()).await;
         assert_eq!((r.status.as_u16(), r.code()), (404, "resource_not_found"), "{method} {path}");
@@ -529,14 +541,19 @@ async fn guessing_is_limited_per_user_across_fresh_sign_ins_and_reverifications(
         let r = session_browser.post(&verify, &[("level", "first_factor")]).await;
         assert_eq!(r.status, 200, "{:?}", r.body);
         for _ in 0..5.min(limit - failures) {
-            let r = session_browser.post(&format!("{verify}/attempt_first_factor"), &[("strategy", "password"), ("password", "nope-nope")]).await;
+            let r = session_browser
+                .post(&format!("{verify}/attempt_first_factor"), &[("strategy", "password"), ("password", "nope-nope")])
+                .await;
             assert_eq!((r.status.as_u16(), r.code()), (422, "form_password_incorrect"), "guess {failures}");
             failures += 1;
         }
     }
 
     // Now every factor is refused for bob, from any client, before it is checked.
-    let r = t.browser().post("/v1/client/sign_ins", &[("identifier", "bob@example.com"), ("password", PASSWORD), ("strategy", "password")]).await;
+    let r = t
+        .browser()
+        .post("/v1/client/sign_ins", &[("identifier", "bob@example.com"), ("password", PASSWORD), ("strategy", "password")])
+        .await;
     assert_locked(&r, "account", "right password on a new sign-in");
     let b = t.browser();
     let r = b.post("/v1/client/sign_ins", &[("identifier", "bob@example.com"), ("strategy", "email_code")]).await;
@@ -581,19 +598,18 @@ async fn guessing_is_limited_per_ip_address_across_users() {
         failures += 1;
     }
     // This address may no longer try anyone, not even bob with the right password, nor probe.
-    let r = t.browser().post("/v1/client/sign_ins", &[("identifier", "bob@example.com"), ("password", PASSWORD), ("strategy", "password")]).await;
+    let r = t
+        .browser()
+        .post("/v1/client/sign_ins", &[("identifier", "bob@example.com"), ("password", PASSWORD), ("strategy", "password")])
+        .await;
     assert_locked(&r, "ip", "bob from the locked address");
     let r = t.browser().post("/v1/client/sign_ins", &[("identifier", "nobody-else@example.com")]).await;
     assert_locked(&r, "ip", "probing from the locked address");
     // Another address can (the limit is per address, not global); the Backend API is unaffected.
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .local_address(IpAddr::from([127, 0, 0, 2]))
-        .build()
-        .unwrap();
+    let http = reqwest::Client::builder().cookie_store(true).local_address(IpAddr::from([127, 0, 0, 2])).build().unwrap();
     let other = Browser { http, base: t.server.url(), origin: Some(ORIGIN.into()), extra_query: None };
     other.sign_in("bob@example.com").await;
-    assert_eq!(api.get("/v1/sessions").await.status, 200);
+    assert_eq!(api.get(&format!("/v1/sessions?user_id={}", t.seeded.bob_id)).await.status, 200);
     t.server.stop().await;
 }
 
@@ -611,7 +627,8 @@ async fn sign_up_codes_are_limited_per_email_address_across_sign_ups() {
         b.post(&format!("/v1/client/sign_ups/{sua}/prepare_verification"), &[("strategy", "email_code")]).await;
         let wrong = wrong_for(&t.latest_code(email).await);
         for _ in 0..5.min(limit - failures) {
-            let r = b.post(&format!("/v1/client/sign_ups/{sua}/attempt_verification"), &[("strategy", "email_code"), ("code", &wrong)]).await;
+            let r =
+                b.post(&format!("/v1/client/sign_ups/{sua}/attempt_verification"), &[("strategy", "email_code"), ("code", &wrong)]).await;
             assert_eq!((r.status.as_u16(), r.code()), (422, "form_code_incorrect"));
             failures += 1;
         }
@@ -819,7 +836,7 @@ async fn sql_injection_through_every_filter_and_parameter_is_inert() {
             }
         }
         for key in ["status", "limit", "offset"] {
-            let r = q(&[(key, p)]).await;
+            let r = q(&[("user_id", t.seeded.bob_id.as_str()), (key, p)]).await;
             assert_eq!((r.status.as_u16(), r.code()), (422, "form_param_value_invalid"), "{key}={p}");
             assert_eq!(r.body["errors"][0]["meta"]["param_name"], key);
         }
@@ -962,9 +979,8 @@ async fn bodies_over_the_limit_are_refused_with_a_typed_413_and_write_nothing() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_first_request_leaves_no_client_and_still_counts() {
     let t = TestServer::start().await;
-    let rows = |snapshot: &[(String, String, i64)], table: &str| {
-        snapshot.iter().find(|(name, _, _)| name == table).map(|(_, _, n)| *n).unwrap()
-    };
+    let rows =
+        |snapshot: &[(String, String, i64)], table: &str| snapshot.iter().find(|(name, _, _)| name == table).map(|(_, _, n)| *n).unwrap();
     let before = db_snapshot(&t);
     let r = t.browser().post("/v1/client/sign_ins", &[("identifier", "bob@example.com"), ("password", "wrong-password")]).await;
     assert_eq!((r.status.as_u16(), r.code()), (422, "form_password_incorrect"), "{:?}", r.body);

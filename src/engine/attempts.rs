@@ -33,12 +33,14 @@ impl Clerk {
         let path = match (step, verb) {
             (None, Verb::Post) => ["/client/", collection].concat(),
             (None, _) => {
-                let id = current_id().ok_or_else(|| ClerkError::invalid_argument(["There is no ", field, " to update; create one first"].concat()))?;
+                let id = current_id()
+                    .ok_or_else(|| ClerkError::invalid_argument(["There is no ", field, " to update; create one first"].concat()))?;
                 ["/client/", collection, "/", &id].concat()
             }
             (Some(step), _) => {
                 validate_path_segment("step", step)?;
-                let id = current_id().ok_or_else(|| ClerkError::invalid_argument(["There is no ", field, " in progress; create one first"].concat()))?;
+                let id = current_id()
+                    .ok_or_else(|| ClerkError::invalid_argument(["There is no ", field, " in progress; create one first"].concat()))?;
                 ["/client/", collection, "/", &id, "/", step].concat()
             }
         };

@@ -1,8 +1,8 @@
 //! `session.checkAuthorization`: organization role/permission and reverification checks,
 //! evaluated locally from the session, with clerk-js's semantics.
 
-use super::resources::{Session, str_field};
 use super::json::Json;
+use super::resources::{Session, str_field};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FactorLevel {
@@ -77,9 +77,19 @@ fn check_reverification(session: &Session, params: &AuthorizationParams) -> Opti
     match rule.level {
         FactorLevel::FirstFactor => first_ok,
         // A user without a second factor is held to the first one.
-        FactorLevel::SecondFactor => if second_age != -1 { second_ok } else { first_ok },
+        FactorLevel::SecondFactor => {
+            if second_age != -1 {
+                second_ok
+            } else {
+                first_ok
+            }
+        }
         FactorLevel::MultiFactor => {
-            if second_age == -1 { first_ok } else { Some(first_ok == Some(true) && second_ok == Some(true)) }
+            if second_age == -1 {
+                first_ok
+            } else {
+                Some(first_ok == Some(true) && second_ok == Some(true))
+            }
         }
     }
 }
@@ -90,9 +100,5 @@ pub fn check_authorization(session: &Session, params: &AuthorizationParams) -> b
         return false;
     }
     let checks = [check_organization(session, params), check_reverification(session, params)];
-    if checks.iter().any(Option::is_none) {
-        checks.contains(&Some(true))
-    } else {
-        checks.iter().all(|c| *c == Some(true))
-    }
+    if checks.iter().any(Option::is_none) { checks.contains(&Some(true)) } else { checks.iter().all(|c| *c == Some(true)) }
 }

@@ -5,7 +5,7 @@
 //! borrowed across an `.await` or while a listener runs, so listeners may call back in.
 
 use super::error::{ClerkError, Result, codes};
-use super::fapi::{self, Fapi};
+use super::fapi::{self, FrontendApi};
 use super::json::{DecodeError, object};
 use super::listeners::Listeners;
 use super::platform::{Broadcast, Clock, Spawner, Storage, Transport};
@@ -96,13 +96,7 @@ pub struct GetTokenOptions {
 
 impl Default for GetTokenOptions {
     fn default() -> Self {
-        GetTokenOptions {
-            template: None,
-            organization: Selection::Keep,
-            leeway_secs: None,
-            skip_cache: false,
-            throw_on_error: true,
-        }
+        GetTokenOptions { template: None, organization: Selection::Keep, leeway_secs: None, skip_cache: false, throw_on_error: true }
     }
 }
 
@@ -115,9 +109,9 @@ pub struct Platform {
 }
 
 /// The fields of one instance, grouped by concern; each group's rules live in its own module.
-pub(crate) struct Inner {
+pub(crate) struct Instance {
     pub(super) identity: Identity,
-    pub(super) fapi: Fapi,
+    pub(super) fapi: FrontendApi,
     pub(super) clock: Rc<dyn Clock>,
     pub(super) spawner: Rc<dyn Spawner>,
     /// Changed only through [`Clerk::apply`] (state.rs).
@@ -140,10 +134,10 @@ pub(super) struct Identity {
 }
 
 #[derive(Clone)]
-pub struct Clerk(pub(crate) Rc<Inner>);
+pub struct Clerk(pub(crate) Rc<Instance>);
 
 /// A reference that does not keep the instance alive (for the tab channel's handler).
-pub struct WeakClerk(std::rc::Weak<Inner>);
+pub struct WeakClerk(std::rc::Weak<Instance>);
 
 impl WeakClerk {
     pub fn upgrade(&self) -> Option<Clerk> {
@@ -166,8 +160,8 @@ impl Clerk {
         let uses_dev_browser = key.instance_type == InstanceType::Development
             && fapi::needs_dev_browser(&key.frontend_api, &base_url, options.page_origin.as_deref());
         let refresh = RefreshSchedule::new(platform.clock.now_ms());
-        let fapi = Fapi::new(base_url, uses_dev_browser, platform.transport, platform.clock.clone(), platform.storage);
-        Ok(Clerk(Rc::new(Inner {
+        let fapi = FrontendApi::new(base_url, uses_dev_browser, platform.transport, platform.clock.clone(), platform.storage);
+        Ok(Clerk(Rc::new(Instance {
             identity: Identity { publishable_key: publishable_key.to_owned(), key, proxy_url },
             fapi,
             clock: platform.clock,
@@ -260,7 +254,6 @@ impl Clerk {
         self.0.state.borrow().client.clone()
     }
 
-
     pub fn environment(&self) -> Option<Rc<Json>> {
         self.0.state.borrow().environment.clone()
     }
@@ -272,10 +265,7 @@ impl Clerk {
         if !state.loaded || state.transitioning {
             return Resources { client, session: Slot::Undefined, user: Slot::Undefined, organization: Slot::Undefined };
         }
-        let session = state
-            .active_session_id
-            .as_deref()
-            .and_then(|id| client.as_ref()?.signed_in_session(id).cloned());
+        let session = state.active_session_id.as_deref().and_then(|id| client.as_ref()?.signed_in_session(id).cloned());
         match session {
             None => Resources { client, session: Slot::Null, user: Slot::Null, organization: Slot::Null },
             Some(session) => {
@@ -348,12 +338,6 @@ impl Clerk {
             self.schedule_refresh();
         }
     }
-
-    /// Whether `message` is the state this tab last posted or received: an echo, which changes
-    /// nothing and must not supersede a `setActive` under way.
-    pub(crate) fn is_echo(&self, message: &str) -> bool {
-        self.0.tabs.last_state.borrow().as_deref() == Some(message)
-    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -371,9 +355,11 @@ pub(super) fn organization_claim(claims: &super::tokens::TokenClaims) -> Option<
 /// An organization of the session's user, by id (`org_…`) or slug.
 pub(super) fn resolve_organization(session: &Session, id_or_slug: &str) -> Result<String> {
     let memberships = session.user.as_ref().map(super::resources::memberships);
-    let found = memberships.into_iter().flatten().filter_map(|m| m.get("organization")).find(|o| {
-        str_field(o, "id") == Some(id_or_slug) || str_field(o, "slug") == Some(id_or_slug)
-    });
+    let found = memberships
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.get("organization"))
+        .find(|o| str_field(o, "id") == Some(id_or_slug) || str_field(o, "slug") == Some(id_or_slug));
     match found.and_then(|o| str_field(o, "id")) {
         Some(id) => Ok(id.to_owned()),
         None => Err(ClerkError::new(
@@ -385,14 +371,8 @@ pub(super) fn resolve_organization(session: &Session, id_or_slug: &str) -> Resul
 
 /// Ids and names that go into URL paths: refuse anything that could change the path.
 pub(super) fn validate_path_segment(what: &str, value: &str) -> Result<()> {
-    let ok = !value.is_empty()
-        && value.len() <= 128
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(ClerkError::invalid_argument([what, " \"", value, "\" is not valid"].concat()))
-    }
+    let ok = !value.is_empty() && value.len() <= 128 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok { Ok(()) } else { Err(ClerkError::invalid_argument([what, " \"", value, "\" is not valid"].concat())) }
 }
 
 /// A 2xx answer that is not the resource it should be.

@@ -1,13 +1,13 @@
 //! Loading, the client (reload, create, destroy, remove sessions) and session lifecycle
 //! requests (end, remove, touch, reverification).
 
+use super::authz::{AuthorizationParams, check_authorization};
 use super::clerk::*;
 use super::error::{ClerkError, Result, codes};
 use super::fapi::{Retry, Verb};
 use super::json::Json;
 use super::resources::{Client, Session, client_from_body};
 use super::state::Change;
-use super::authz::{AuthorizationParams, check_authorization};
 use clerk_token::InstanceType;
 
 impl Clerk {
@@ -149,11 +149,7 @@ impl Clerk {
     /// POST `/client/sessions/{id}/{action}`; returns the session from the answer.
     pub(super) async fn session_request(&self, session_id: &str, action: &str, form: &[(&str, &str)], emit: Emit) -> Result<Json> {
         validate_path_segment("session id", session_id)?;
-        let body = self
-            .0
-            .fapi
-            .request(Verb::Post, &["/client/sessions/", session_id, "/", action].concat(), form, Retry::Once)
-            .await?;
+        let body = self.0.fapi.request(Verb::Post, &["/client/sessions/", session_id, "/", action].concat(), form, Retry::Once).await?;
         self.absorb(body, emit)
     }
 
@@ -184,9 +180,8 @@ impl Clerk {
     pub async fn session_touch(&self, session_id: &str) -> Result<Session> {
         self.require_loaded()?;
         let org = self.session(session_id).and_then(|s| s.last_active_organization_id);
-        let response = self
-            .session_request(session_id, "touch", &[("active_organization_id", org.as_deref().unwrap_or(""))], Emit::Now)
-            .await?;
+        let response =
+            self.session_request(session_id, "touch", &[("active_organization_id", org.as_deref().unwrap_or(""))], Emit::Now).await?;
         Session::from_json(&response).map_err(unexpected)
     }
 

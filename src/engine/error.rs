@@ -34,6 +34,11 @@ fn envelope_errors(body: &str) -> Vec<ApiErrorItem> {
     items.iter().filter(|e| e.is_object()).map(ApiErrorItem::from_json).collect()
 }
 
+/// Whether an HTTP status says the same request may succeed later (429 and 5xx).
+pub(crate) fn is_retryable_status(status: u16) -> bool {
+    status == 429 || status >= 500
+}
+
 /// Codes of errors raised by the client itself rather than by the server.
 pub mod codes {
     pub const NETWORK: &str = "network_error";
@@ -131,7 +136,12 @@ impl ClerkError {
                 ("meta", e.meta.clone().unwrap_or(Json::Object(Vec::new()))),
             ])
         };
-        let own = [ApiErrorItem { code: self.code.clone(), message: self.message.clone(), long_message: self.long_message.clone(), meta: self.meta.clone() }];
+        let own = [ApiErrorItem {
+            code: self.code.clone(),
+            message: self.message.clone(),
+            long_message: self.long_message.clone(),
+            meta: self.meta.clone(),
+        }];
         let items = if self.errors.is_empty() { &own[..] } else { &self.errors[..] };
         let number = |n: Option<u32>| n.map_or(Json::Null, |n| Json::Number(decimal(n.into()).into()));
         object([
@@ -143,14 +153,6 @@ impl ClerkError {
             ("retry_after", number(self.retry_after)),
             ("errors", Json::Array(items.iter().map(item).collect())),
         ])
-    }
-
-    /// Whether retrying the same request may succeed (network failures, 429 and 5xx).
-    pub fn is_retryable(&self) -> bool {
-        match self.status {
-            None => self.code == codes::NETWORK,
-            Some(s) => s == 429 || s >= 500,
-        }
     }
 }
 

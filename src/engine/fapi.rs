@@ -1,10 +1,10 @@
 //! The Frontend API over a [`Transport`]: URL building, method tunnelling, dev-browser identity,
 //! envelopes, typed errors and retries of idempotent requests.
 
-use super::error::{ClerkError, Result};
+use super::error::{ClerkError, Result, is_retryable_status};
 use super::form;
-use super::platform::{Clock, HttpRequest, HttpResponse, Method, Storage, Transport};
 use super::json::Json;
+use super::platform::{Clock, HttpRequest, HttpResponse, Method, Storage, Transport};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -39,8 +39,15 @@ impl Verb {
 /// Frontend API hosts of Clerk's own development instances, where clerk-js always uses a dev
 /// browser (`@clerk/shared`'s `DEV_OR_STAGING_SUFFIXES`).
 const CLERK_DEV_HOST_SUFFIXES: [&str; 9] = [
-    ".lcl.dev", ".stg.dev", ".lclstage.dev", ".stgstage.dev", ".dev.lclclerk.com",
-    ".stg.lclclerk.com", ".accounts.lclclerk.com", "accountsstage.dev", "accounts.dev",
+    ".lcl.dev",
+    ".stg.dev",
+    ".lclstage.dev",
+    ".stgstage.dev",
+    ".dev.lclclerk.com",
+    ".stg.lclclerk.com",
+    ".accounts.lclclerk.com",
+    "accountsstage.dev",
+    "accounts.dev",
 ];
 
 /// Whether a development instance identifies the browser by a dev-browser token rather than by
@@ -61,7 +68,13 @@ pub fn needs_dev_browser(frontend_api: &str, base_url: &str, page_origin: Option
 
 /// `scheme://host[:port]` of a base URL (always `http://` or `https://`, see [`base_url`]).
 fn origin_of(url: &str) -> &str {
-    let after_scheme = if url.starts_with("https://") { 8 } else if url.starts_with("http://") { 7 } else { 0 };
+    let after_scheme = if url.starts_with("https://") {
+        8
+    } else if url.starts_with("http://") {
+        7
+    } else {
+        0
+    };
     let end = url.bytes().skip(after_scheme).position(|b| b == b'/').map_or(url.len(), |i| after_scheme + i);
     &url[..end]
 }
@@ -73,7 +86,7 @@ pub enum Retry {
     Once,
 }
 
-pub struct Fapi {
+pub struct FrontendApi {
     /// `<origin>[/prefix]/v1`, without a trailing slash.
     base_url: String,
     /// Development instances identify the browser by a dev-browser token in the query string,
@@ -87,7 +100,7 @@ pub struct Fapi {
     jitter_seed: Cell<u64>,
 }
 
-impl Fapi {
+impl FrontendApi {
     pub fn new(
         base_url: String,
         uses_dev_browser: bool,
@@ -98,7 +111,7 @@ impl Fapi {
         let storage_key = ["clerk_db_jwt:", &base_url].concat();
         let stored = if uses_dev_browser { storage.get(&storage_key) } else { None };
         let seed = clock.now_ms() | 1;
-        Fapi {
+        FrontendApi {
             base_url,
             uses_dev_browser,
             dev_browser_token: RefCell::new(stored),
@@ -136,11 +149,7 @@ impl Fapi {
         if !self.uses_dev_browser || self.dev_browser_token.borrow().is_some() {
             return Ok(());
         }
-        let request = HttpRequest {
-            method: Method::Post,
-            url: [&self.base_url, "/dev_browser"].concat(),
-            form_body: None,
-        };
+        let request = HttpRequest { method: Method::Post, url: [&self.base_url, "/dev_browser"].concat(), form_body: None };
         let response = self.send_with_retries(request, Retry::Idempotent).await?;
         let body = parse_success(&response)?;
         let token = body
@@ -179,9 +188,7 @@ impl Fapi {
         let build = |fapi: &Self| HttpRequest {
             method: if verb == Verb::Get { Method::Get } else { Method::Post },
             url: fapi.url(path, verb, query),
-            form_body: (verb != Verb::Get).then(|| {
-                form::encode(form.iter().copied())
-            }),
+            form_body: (verb != Verb::Get).then(|| form::encode(form.iter().copied())),
         };
         let response = self.send_with_retries(build(self), retry).await?;
         if self.uses_dev_browser && is_dev_browser_unauthenticated(&response) {
@@ -203,8 +210,7 @@ impl Fapi {
                     if let Some(token) = response.dev_browser_jwt.clone().filter(|t| !t.is_empty()) {
                         self.store_dev_browser_token(Some(token));
                     }
-                    let retryable = response.status == 429 || response.status >= 500;
-                    if !retryable || retry == Retry::Once || attempt >= MAX_ATTEMPTS {
+                    if !is_retryable_status(response.status) || retry == Retry::Once || attempt >= MAX_ATTEMPTS {
                         return Ok(response);
                     }
                     ClerkError::from_response(response.status, &response.body, response.retry_after)

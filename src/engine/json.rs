@@ -471,7 +471,9 @@ mod tests {
 
     #[test]
     fn refuses_what_json_parse_refuses() {
-        for bad in ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "1e", "\"\u{1}\"", "\"\\x\"", "nul", "{} x", "[1 2]", "{1:2}", "\"\\u12\""] {
+        for bad in
+            ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "1e", "\"\u{1}\"", "\"\\x\"", "nul", "{} x", "[1 2]", "{1:2}", "\"\\u12\""]
+        {
             assert!(Json::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

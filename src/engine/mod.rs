@@ -4,38 +4,40 @@
 // rare and the wasm target is 32-bit, so it is returned by value rather than boxed.
 #![allow(clippy::result_large_err)]
 
+mod attempts;
 pub mod authz;
 pub mod clerk;
-mod attempts;
 mod client_ops;
-mod set_active;
-mod token_ops;
-pub mod ops;
-pub mod params;
-mod snapshot;
-mod task;
-mod listeners;
-mod refresh;
-mod state;
-pub mod view;
 pub mod error;
 pub mod fapi;
 mod form;
 pub mod json;
+mod listeners;
+pub mod ops;
+pub mod params;
 pub mod platform;
+mod refresh;
 pub mod resources;
+mod set_active;
 mod shared;
 pub mod small_map;
+mod snapshot;
+mod state;
 mod sync;
+mod task;
 pub mod text;
+mod token_ops;
 pub mod tokens;
+pub mod view;
 
 pub use authz::{AuthorizationParams, FactorLevel, Reverification};
-pub use ops::{Call, Query};
 pub use clerk::{BeforeEmit, Clerk, ClerkOptions, GetTokenOptions, Listener, Platform, Resources, Selection, Slot};
 pub use error::{ApiErrorItem, ClerkError, Result};
 pub use fapi::Verb;
-pub use platform::{Broadcast, Clock, HttpRequest, NoBroadcast, HttpResponse, MemoryStorage, Method, Spawner, Storage, Transport, TransportError};
+pub use ops::{Call, Query};
+pub use platform::{
+    Broadcast, Clock, HttpRequest, HttpResponse, MemoryStorage, Method, NoBroadcast, Spawner, Storage, Transport, TransportError,
+};
 pub use resources::{Client, Json, Session};
 
 /// Runs every decoder the core applies to bytes it does not control (Frontend API bodies, error

@@ -42,8 +42,20 @@ pub enum Call {
 impl Call {
     pub fn from_code(code: u32) -> Option<Call> {
         const ALL: [Call; 14] = [
-            Call::Load, Call::SetActive, Call::SignOut, Call::GetToken, Call::EndSession, Call::RemoveSession, Call::TouchSession,
-            Call::VerifySession, Call::CreateClient, Call::DestroyClient, Call::ReloadClient, Call::RemoveSessions, Call::SignIn, Call::SignUp,
+            Call::Load,
+            Call::SetActive,
+            Call::SignOut,
+            Call::GetToken,
+            Call::EndSession,
+            Call::RemoveSession,
+            Call::TouchSession,
+            Call::VerifySession,
+            Call::CreateClient,
+            Call::DestroyClient,
+            Call::ReloadClient,
+            Call::RemoveSessions,
+            Call::SignIn,
+            Call::SignUp,
         ];
         ALL.get(code as usize).copied()
     }
@@ -74,8 +86,17 @@ pub enum Query {
 impl Query {
     pub fn from_code(code: u32) -> Option<Query> {
         const ALL: [Query; 11] = [
-            Query::Snapshot, Query::CheckAuthorization, Query::BuildTouchUrl, Query::IsEligibleForTouch, Query::IsNew,
-            Query::ResetSignIn, Query::ResetSignUp, Query::ClearCache, Query::Info, Query::TokenClaims, Query::Attempt,
+            Query::Snapshot,
+            Query::CheckAuthorization,
+            Query::BuildTouchUrl,
+            Query::IsEligibleForTouch,
+            Query::IsNew,
+            Query::ResetSignIn,
+            Query::ResetSignUp,
+            Query::ClearCache,
+            Query::Info,
+            Query::TokenClaims,
+            Query::Attempt,
         ];
         ALL.get(code as usize).copied()
     }
@@ -301,7 +322,10 @@ impl Clerk {
             }
             Query::TokenClaims => {
                 let jwt = required_string(&args, "jwt")?;
-                Ok(clerk_token::payload_json(&jwt).ok().filter(|c| Json::parse(c).is_ok_and(|j| j.is_object())).unwrap_or_else(|| NULL.into()))
+                Ok(clerk_token::payload_json(&jwt)
+                    .ok()
+                    .filter(|c| Json::parse(c).is_ok_and(|j| j.is_object()))
+                    .unwrap_or_else(|| NULL.into()))
             }
         }
     }
@@ -333,7 +357,10 @@ mod tests {
         assert_eq!(SignInStep::parse("attempt_second_factor").unwrap().default_strategy(), Some("totp"));
         assert_eq!(SignInStep::parse("attempt_first_factor").unwrap().default_strategy(), None);
         assert_eq!(SignUpStep::parse("update").unwrap().request(), (None, Verb::Patch, None));
-        assert_eq!(SignUpStep::parse("prepare_email_address_verification").unwrap().request(), (Some("prepare_verification"), Verb::Post, Some("email_code")));
+        assert_eq!(
+            SignUpStep::parse("prepare_email_address_verification").unwrap().request(),
+            (Some("prepare_verification"), Verb::Post, Some("email_code"))
+        );
         assert_eq!(VerificationStep::parse("start").unwrap().path(), None);
         assert_eq!(SignInStep::parse("../x").unwrap_err().code, "invalid_argument");
     }

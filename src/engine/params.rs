@@ -56,7 +56,8 @@ pub fn token_options(options: &Json) -> Result<GetTokenOptions> {
         Some(value) => {
             // Whole seconds; JSON has no NaN or Infinity, so a number here is finite.
             let secs = value.as_i64().filter(|s| *s >= 0 && *s <= u32::MAX as i64);
-            parsed.leeway_secs = Some(secs.ok_or_else(|| ClerkError::invalid_argument("leewayInSeconds must be a non-negative whole number"))? as u32);
+            parsed.leeway_secs =
+                Some(secs.ok_or_else(|| ClerkError::invalid_argument("leewayInSeconds must be a non-negative whole number"))? as u32);
         }
     }
     parsed.skip_cache = flag(options, "skipCache")?.unwrap_or(false);
@@ -74,12 +75,18 @@ fn flag(args: &Json, key: &str) -> Result<Option<bool>> {
 
 /// `checkAuthorization({role, permission, reverification})`.
 pub fn authorization_params(params: &Json) -> Result<AuthorizationParams> {
-    let mut parsed = AuthorizationParams { role: optional_string(params, "role")?, permission: optional_string(params, "permission")?, reverification: None };
+    let mut parsed = AuthorizationParams {
+        role: optional_string(params, "role")?,
+        permission: optional_string(params, "permission")?,
+        reverification: None,
+    };
     match params.get("reverification") {
         None | Some(Json::Null) => {}
         Some(Json::String(preset)) => {
             parsed.reverification = Some(Reverification::preset(preset).ok_or_else(|| {
-                ClerkError::invalid_argument(["Unknown reverification preset \"", preset, "\"; use strict_mfa, strict, moderate or lax"].concat())
+                ClerkError::invalid_argument(
+                    ["Unknown reverification preset \"", preset, "\"; use strict_mfa, strict, moderate or lax"].concat(),
+                )
             })?);
         }
         Some(config) => {
@@ -176,9 +183,16 @@ mod tests {
         assert_eq!(personal.organization, Selection::Clear);
         assert_eq!(token_options(&json(r#"{"organizationId":null}"#)).unwrap().organization, Selection::Clear);
         assert_eq!(token_options(&json("{}")).unwrap().organization, Selection::Keep);
-        for bad in [r#"{"organizationId":"user_1"}"#, r#"{"organizationId":7}"#, r#"{"leewayInSeconds":"soon"}"#, r#"{"leewayInSeconds":-1}"#,
-            r#"{"leewayInSeconds":1.5}"#, r#"{"template":3}"#, r#"{"skipCache":"yes"}"#, r#"{"throwOnError":0}"#]
-        {
+        for bad in [
+            r#"{"organizationId":"user_1"}"#,
+            r#"{"organizationId":7}"#,
+            r#"{"leewayInSeconds":"soon"}"#,
+            r#"{"leewayInSeconds":-1}"#,
+            r#"{"leewayInSeconds":1.5}"#,
+            r#"{"template":3}"#,
+            r#"{"skipCache":"yes"}"#,
+            r#"{"throwOnError":0}"#,
+        ] {
             assert_eq!(token_options(&json(bad)).unwrap_err().code, "invalid_argument", "{bad}");
         }
         let quiet = token_options(&json(r#"{"throwOnError":false,"skipCache":true,"leewayInSeconds":20}"#)).unwrap();

@@ -21,7 +21,11 @@ pub(super) struct RefreshSchedule {
 
 impl RefreshSchedule {
     pub(super) fn new(now_ms: u64) -> Self {
-        RefreshSchedule { jitter_seed: now_ms.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 17, target: RefCell::default(), task: RefCell::default() }
+        RefreshSchedule {
+            jitter_seed: now_ms.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 17,
+            target: RefCell::default(),
+            task: RefCell::default(),
+        }
     }
 
     pub(super) fn cancel(&self) {
@@ -60,7 +64,9 @@ impl Clerk {
                 clerk.0.refresh.target.borrow_mut().take();
                 let minting = clerk.clone();
                 let mint_key = key.clone();
-                let Some(refresh) = clerk.0.tokens.refresh(&key, move || async move { minting.mint_token(&mint_key, false).await }.boxed_local()) else {
+                let Some(refresh) =
+                    clerk.0.tokens.refresh(&key, move || async move { minting.mint_token(&mint_key, false).await }.boxed_local())
+                else {
                     return;
                 };
                 // A failure keeps the old token; the next getToken() after it expires asks the

@@ -5,8 +5,8 @@
 //! core needs: the JS layer exposes them whole, so fields the server adds reach the app
 //! without a library release.
 
-use super::json::{DecodeError, Fields};
 pub use super::json::Json;
+use super::json::{DecodeError, Fields};
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Client {
@@ -19,6 +19,9 @@ pub struct Client {
     pub cookie_expires_at: Option<i64>,
     pub created_at: Option<i64>,
     pub updated_at: Option<i64>,
+    /// The object as the server sent it: what the object layer shows, with the fields above
+    /// that the engine may change written over it (see `snapshot.rs`).
+    pub raw: Json,
 }
 
 impl Client {
@@ -41,6 +44,7 @@ impl Client {
             cookie_expires_at: value.optional_i64("cookie_expires_at")?,
             created_at: value.optional_i64("created_at")?,
             updated_at: value.optional_i64("updated_at")?,
+            raw: value.clone(),
         })
     }
 
@@ -80,6 +84,8 @@ pub struct Session {
     /// Minutes since the first and second factor were verified; -1 when never.
     pub factor_verification_age: Option<[i64; 2]>,
     pub tasks: Option<Json>,
+    /// The object as the server sent it (see [`Client::raw`]).
+    pub raw: Json,
 }
 
 impl Session {
@@ -111,6 +117,7 @@ impl Session {
             public_user_data: value.optional_json("public_user_data"),
             factor_verification_age: age,
             tasks: value.optional_json("tasks"),
+            raw: value.clone(),
         })
     }
 
@@ -124,9 +131,7 @@ impl Session {
 
     /// The user's membership in `organization_id`, when the session's user has one.
     pub fn membership(&self, organization_id: &str) -> Option<&Json> {
-        memberships(self.user.as_ref()?).find(|m| {
-            m.get("organization").and_then(|o| str_field(o, "id")) == Some(organization_id)
-        })
+        memberships(self.user.as_ref()?).find(|m| m.get("organization").and_then(|o| str_field(o, "id")) == Some(organization_id))
     }
 
     /// The organization object of the session's active organization.

@@ -67,7 +67,8 @@ impl Clerk {
             let org = organization_id.clone().unwrap_or_else(|| session.last_active_organization_id.clone());
             // As clerk-js tells the server: switching only the organization is `select_org`.
             let current = self.0.state.borrow().active_session_id.clone();
-            let intent = if current.as_deref() == Some(session.id.as_str()) && organization_id.is_some() { "select_org" } else { "select_session" };
+            let intent =
+                if current.as_deref() == Some(session.id.as_str()) && organization_id.is_some() { "select_org" } else { "select_session" };
             let form = [("active_organization_id", org.as_deref().unwrap_or("")), ("intent", intent)];
             // Quietly: the client changes, but listeners hear of it with the new session (step 1 on).
             let touched = self.session_request(&session.id, "touch", &form, Emit::Later).await;
@@ -98,6 +99,11 @@ impl Clerk {
         // Step 3: the new session.
         self.apply(Change::Activated(new_session.map(|s| s.id)));
         before_emit_outcome
+    }
+
+    /// Makes a `setActive` under way count as superseded: it will not emit its session.
+    pub(super) fn supersede_set_active(&self) {
+        self.0.set_active_generation.set(self.0.set_active_generation.get() + 1);
     }
 
     /// Leaves the `undefined` step, restoring what was active before it.

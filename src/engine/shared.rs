@@ -13,9 +13,9 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
-pub struct LocalShared<T: Clone>(Rc<RefCell<Inner<T>>>);
+pub struct LocalShared<T: Clone>(Rc<RefCell<SharedState<T>>>);
 
-struct Inner<T> {
+struct SharedState<T> {
     /// `None` once finished, and while a poll further up the stack is driving it.
     future: Option<LocalBoxFuture<'static, T>>,
     output: Option<T>,
@@ -48,7 +48,7 @@ impl Wake for Waiters {
 
 impl<T: Clone> LocalShared<T> {
     pub fn new(future: LocalBoxFuture<'static, T>) -> Self {
-        LocalShared(Rc::new(RefCell::new(Inner { future: Some(future), output: None, waiters: Arc::default() })))
+        LocalShared(Rc::new(RefCell::new(SharedState { future: Some(future), output: None, waiters: Arc::default() })))
     }
 }
 
@@ -115,11 +115,12 @@ mod tests {
         let results = Rc::new(std::cell::RefCell::new(Vec::new()));
         for _ in 0..3 {
             let (shared, results) = (shared.clone(), results.clone());
-            pool.spawner().spawn_local(async move {
-                let output = shared.await;
-                results.borrow_mut().push(output);
-            })
-            .unwrap();
+            pool.spawner()
+                .spawn_local(async move {
+                    let output = shared.await;
+                    results.borrow_mut().push(output);
+                })
+                .unwrap();
         }
         pool.run_until_stalled();
         assert!(results.borrow().is_empty(), "nobody has the output before it exists");

@@ -12,49 +12,44 @@ use super::json::{Json, object};
 use super::resources::{Client, Session, str_field};
 use super::text::decimal;
 
+/// `value` with `key` set (replaced where present, else added).
+fn set(value: &mut Json, key: &str, field: Json) {
+    if !value.is_object() {
+        *value = Json::Object(Vec::new());
+    }
+    if let Json::Object(entries) = value {
+        match entries.iter_mut().find(|(k, _)| k == key) {
+            Some((_, slot)) => *slot = field,
+            None => entries.push((key.to_owned(), field)),
+        }
+    }
+}
+
 impl Session {
-    /// The session as the Frontend API sent it (as far as the engine keeps it), with the
-    /// user's derived fields.
+    /// The session as the server sent it, with what the engine may have learnt since (its
+    /// status and organization, from another tab) and the user's derived fields.
     pub fn to_json(&self) -> Json {
-        let opt_i64 = |v: Option<i64>| v.map_or(Json::Null, |n| Json::Number(decimal_i64(n).into()));
-        let token = self.last_active_token.as_ref().map_or(Json::Null, |t| object([("object", Json::String("token".into())), ("jwt", Json::string_or_null(t.jwt.as_deref()))]));
-        let age = self.factor_verification_age.map_or(Json::Null, |[a, b]| Json::Array(vec![Json::Number(decimal_i64(a).into()), Json::Number(decimal_i64(b).into())]));
-        object([
-            ("object", Json::String("session".into())),
-            ("id", Json::String(self.id.clone())),
-            ("status", Json::String(self.status.clone())),
-            ("expire_at", opt_i64(self.expire_at)),
-            ("abandon_at", opt_i64(self.abandon_at)),
-            ("last_active_at", opt_i64(self.last_active_at)),
-            ("created_at", opt_i64(self.created_at)),
-            ("updated_at", opt_i64(self.updated_at)),
-            ("last_active_organization_id", Json::string_or_null(self.last_active_organization_id.as_deref())),
-            ("last_active_token", token),
-            ("factor_verification_age", age),
-            ("actor", self.actor.clone().unwrap_or_default()),
-            ("tasks", self.tasks.clone().unwrap_or_default()),
-            ("user", self.user.as_ref().map_or(Json::Null, user_view)),
-            ("public_user_data", self.public_user_data.clone().unwrap_or_default()),
-        ])
+        let mut json = self.raw.clone();
+        set(&mut json, "id", Json::String(self.id.clone()));
+        set(&mut json, "status", Json::String(self.status.clone()));
+        set(&mut json, "last_active_organization_id", Json::string_or_null(self.last_active_organization_id.as_deref()));
+        set(&mut json, "user", self.user.as_ref().map_or(Json::Null, user_view));
+        json
     }
 }
 
 impl Client {
+    /// The client as the server sent it, with what the engine changed (its sessions, attempts
+    /// and last active session) and which sessions count as signed in.
     pub fn to_json(&self) -> Json {
-        let opt_i64 = |v: Option<i64>| v.map_or(Json::Null, |n| Json::Number(decimal_i64(n).into()));
-        object([
-            ("object", Json::String("client".into())),
-            ("id", Json::String(self.id.clone())),
-            ("sessions", Json::Array(self.sessions.iter().map(Session::to_json).collect())),
-            ("signed_in_session_ids", Json::Array(self.signed_in_sessions().map(|s| Json::String(s.id.clone())).collect())),
-            ("last_active_session_id", Json::string_or_null(self.last_active_session_id.as_deref())),
-            ("last_authentication_strategy", Json::string_or_null(self.last_authentication_strategy.as_deref())),
-            ("sign_in", self.sign_in.clone().unwrap_or_default()),
-            ("sign_up", self.sign_up.clone().unwrap_or_default()),
-            ("cookie_expires_at", opt_i64(self.cookie_expires_at)),
-            ("created_at", opt_i64(self.created_at)),
-            ("updated_at", opt_i64(self.updated_at)),
-        ])
+        let mut json = self.raw.clone();
+        set(&mut json, "id", Json::String(self.id.clone()));
+        set(&mut json, "sessions", Json::Array(self.sessions.iter().map(Session::to_json).collect()));
+        set(&mut json, "signed_in_session_ids", Json::Array(self.signed_in_sessions().map(|s| Json::String(s.id.clone())).collect()));
+        set(&mut json, "last_active_session_id", Json::string_or_null(self.last_active_session_id.as_deref()));
+        set(&mut json, "sign_in", self.sign_in.clone().unwrap_or_default());
+        set(&mut json, "sign_up", self.sign_up.clone().unwrap_or_default());
+        json
     }
 }
 
@@ -66,19 +61,14 @@ pub fn user_view(user: &Json) -> Json {
     let name = |k| str_field(user, k).unwrap_or("");
     let full = [name("first_name"), " ", name("last_name")].concat();
     let full = full.trim();
-    let primary = str_field(user, "primary_email_address_id").and_then(|id| {
-        user.get("email_addresses")?.as_array()?.iter().find(|e| str_field(e, "id") == Some(id)).cloned()
-    });
+    let primary = str_field(user, "primary_email_address_id")
+        .and_then(|id| user.get("email_addresses")?.as_array()?.iter().find(|e| str_field(e, "id") == Some(id)).cloned());
     if let Json::Object(entries) = &mut view {
         entries.retain(|(k, _)| k != "full_name" && k != "primary_email_address");
         entries.push(("full_name".into(), if full.is_empty() { Json::Null } else { Json::String(full.to_owned()) }));
         entries.push(("primary_email_address".into(), primary.unwrap_or_default()));
     }
     view
-}
-
-fn decimal_i64(n: i64) -> String {
-    if n < 0 { ["-", &decimal(n.unsigned_abs())].concat() } else { decimal(n as u64) }
 }
 
 impl Clerk {

@@ -24,7 +24,8 @@ pub(super) enum Change {
     Loaded { environment: Json, client: Client },
     /// A newer client from the server; the active session stays if it is still signed in.
     Client(Client),
-    /// A state another tab posted: its client view and active session.
+    /// A state another tab posted that differs from this tab's: its client view and active
+    /// session. It supersedes a `setActive` under way here.
     Remote { client: Client, active: Option<String> },
     /// `setActive`'s first step: session, user and organization become `undefined`.
     TransitionStarted,
@@ -57,6 +58,7 @@ impl Clerk {
             }
             Change::Client(client) => self.install_client(client),
             Change::Remote { client, active } => {
+                self.supersede_set_active();
                 {
                     let mut state = self.0.state.borrow_mut();
                     state.active_session_id = active;

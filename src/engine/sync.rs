@@ -15,7 +15,7 @@ pub(super) struct TabSync {
     pub(super) broadcast: Rc<dyn Broadcast>,
     /// The last state this tab posted or received, so the same state is not posted back, and
     /// an echo of it is recognised.
-    pub(super) last_state: RefCell<Option<String>>,
+    last_state: RefCell<Option<String>>,
     /// While the client is reloaded to learn a session another tab signed in: the newest
     /// state to apply once it is known (later messages replace it; there is one reload).
     awaiting_reload: RefCell<Option<String>>,
@@ -24,6 +24,16 @@ pub(super) struct TabSync {
 impl TabSync {
     pub(super) fn new(broadcast: Rc<dyn Broadcast>) -> Self {
         TabSync { broadcast, last_state: RefCell::default(), awaiting_reload: RefCell::default() }
+    }
+
+    /// Notes a state received from another tab, so it is not posted back.
+    fn remember(&self, message: &str) {
+        *self.last_state.borrow_mut() = Some(message.to_owned());
+    }
+
+    /// Whether `message` is the state this tab last posted or received: an echo.
+    pub(super) fn is_echo(&self, message: &str) -> bool {
+        self.last_state.borrow().as_deref() == Some(message)
     }
 
     /// Posts this tab's settled state, once per change.
@@ -82,7 +92,9 @@ impl Clerk {
             return;
         }
         match parse_message(message) {
-            Some(TabMessage::Token { sid, org, tpl, jwt }) => self.receive_token(TokenKey { session_id: sid, template: tpl, organization_id: org }, &jwt),
+            Some(TabMessage::Token { sid, org, tpl, jwt }) => {
+                self.receive_token(TokenKey { session_id: sid, template: tpl, organization_id: org }, &jwt)
+            }
             Some(TabMessage::State { active, org, sessions }) => self.receive_state(message, active, org, sessions),
             None => {}
         }
@@ -99,7 +111,7 @@ impl Clerk {
     fn receive_state(&self, message: &str, active: Option<String>, org: Option<String>, sessions: Vec<(String, String)>) {
         // Another tab agreeing with this one (typically after it reloaded to learn a session
         // this tab signed in) changes nothing, and must not cancel a setActive under way here.
-        if self.is_echo(message) {
+        if self.0.tabs.is_echo(message) {
             return;
         }
         let Some(client) = self.client() else { return };
@@ -134,9 +146,7 @@ impl Clerk {
         if active.is_some() {
             updated.last_active_session_id = active.clone();
         }
-        // A differing state supersedes a setActive under way here.
-        self.0.set_active_generation.set(self.0.set_active_generation.get() + 1);
-        *self.0.tabs.last_state.borrow_mut() = Some(message.to_owned());
+        self.0.tabs.remember(message);
         self.apply(Change::Remote { client: updated, active });
     }
 }

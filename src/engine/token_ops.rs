@@ -28,7 +28,13 @@ impl Clerk {
         let active_organization = self.require_signed_in(session_id)?;
         if let Some(leeway_secs) = options.leeway_secs.filter(|l| *l >= MAX_LEEWAY_SECS && options.template.is_none()) {
             return Err(ClerkError::invalid_argument(
-                ["leewayInSeconds must be under the token lifetime (", &decimal(MAX_LEEWAY_SECS.into()), " s), got ", &decimal(leeway_secs.into())].concat(),
+                [
+                    "leewayInSeconds must be under the token lifetime (",
+                    &decimal(MAX_LEEWAY_SECS.into()),
+                    " s), got ",
+                    &decimal(leeway_secs.into()),
+                ]
+                .concat(),
             ));
         }
         let leeway = Leeway { requested_ms: options.leeway_secs.map(|l| u64::from(l) * 1000), default_ms: DEFAULT_LEEWAY_MS };

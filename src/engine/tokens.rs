@@ -8,14 +8,14 @@
 
 use super::error::{ClerkError, Result};
 use super::json::{DecodeError, Fields, Json};
+use super::shared::LocalShared;
 use super::small_map::SmallMap;
 use futures::FutureExt;
 use futures::future::LocalBoxFuture;
-use super::shared::LocalShared;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenKey {
     pub session_id: String,
     pub template: Option<String>,
@@ -55,10 +55,17 @@ type TokenFuture = LocalShared<Result<CachedToken>>;
 
 enum Entry {
     Ready(CachedToken),
-    InFlight { request_id: u64, future: TokenFuture },
+    InFlight {
+        request_id: u64,
+        future: TokenFuture,
+    },
     /// A background refresh is under way; `token` serves callers while it is still fresh,
     /// later callers join the refresh instead of starting another request.
-    Refreshing { token: CachedToken, request_id: u64, future: TokenFuture },
+    Refreshing {
+        token: CachedToken,
+        request_id: u64,
+        future: TokenFuture,
+    },
 }
 
 #[derive(Default)]
@@ -96,7 +103,12 @@ impl TokenCache {
 
     /// Wraps a request so that its outcome is stored exactly once, even if every caller
     /// stops waiting.
-    fn shared_request(self: &Rc<Self>, key: TokenKey, request_id: u64, request: LocalBoxFuture<'static, Result<CachedToken>>) -> TokenFuture {
+    fn shared_request(
+        self: &Rc<Self>,
+        key: TokenKey,
+        request_id: u64,
+        request: LocalBoxFuture<'static, Result<CachedToken>>,
+    ) -> TokenFuture {
         let cache: Weak<Self> = Rc::downgrade(self);
         LocalShared::new(
             async move {
@@ -120,9 +132,7 @@ impl TokenCache {
         let token = self.ready(key)?;
         let request_id = self.next_request_id();
         let future = self.shared_request(key.clone(), request_id, fetch());
-        self.entries
-            .borrow_mut()
-            .insert(key.clone(), Entry::Refreshing { token, request_id, future: future.clone() });
+        self.entries.borrow_mut().insert(key.clone(), Entry::Refreshing { token, request_id, future: future.clone() });
         Some(future.boxed_local())
     }
 
@@ -146,9 +156,7 @@ impl TokenCache {
         }
         let request_id = self.next_request_id();
         let future = self.shared_request(key.clone(), request_id, fetch());
-        self.entries
-            .borrow_mut()
-            .insert(key, Entry::InFlight { request_id, future: future.clone() });
+        self.entries.borrow_mut().insert(key, Entry::InFlight { request_id, future: future.clone() });
         future.boxed_local()
     }
 

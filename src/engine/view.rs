@@ -52,7 +52,6 @@ impl ObjectView {
     pub(super) fn forgotten_session(&self, id: &str) -> Option<Session> {
         self.forgotten_sessions.borrow().get(id).cloned()
     }
-
 }
 
 impl Clerk {

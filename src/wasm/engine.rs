@@ -44,7 +44,8 @@ fn before_emit(callback: js_sys::Function) -> BeforeEmit {
                 Ok(value) => JsFuture::from(js_sys::Promise::resolve(&value)).await.map(drop),
                 Err(e) => Err(e),
             };
-            outcome.map_err(|e| ClerkError::new(codes::BEFORE_EMIT_FAILED, thrown_message(&e).unwrap_or_else(|| "beforeEmit failed".into())))
+            outcome
+                .map_err(|e| ClerkError::new(codes::BEFORE_EMIT_FAILED, thrown_message(&e).unwrap_or_else(|| "beforeEmit failed".into())))
         }
         .boxed_local()
     })

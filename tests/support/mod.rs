@@ -7,9 +7,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clerk_rs::engine::*;
+use futures::FutureExt;
 use futures::channel::oneshot;
 use futures::future::LocalBoxFuture;
-use futures::FutureExt;
 use serde_json::{Value, json};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -41,7 +41,13 @@ impl Drop for PendingSleep {
 
 impl Default for FakeClock {
     fn default() -> Self {
-        FakeClock { now: Rc::default(), sleeps: RefCell::default(), auto_advance: Cell::new(true), wakers: Rc::default(), pending: Rc::default() }
+        FakeClock {
+            now: Rc::default(),
+            sleeps: RefCell::default(),
+            auto_advance: Cell::new(true),
+            wakers: Rc::default(),
+            pending: Rc::default(),
+        }
     }
 }
 
@@ -291,7 +297,10 @@ impl FakeFapi {
                     ["end"] => client["sessions"][index]["status"] = json!("ended"),
                     ["remove"] => client["sessions"][index]["status"] = json!("removed"),
                     ["tokens"] | ["tokens", _] if !active => {
-                        return (401, json!({"errors": [{"code": "authentication_invalid", "message": "Unauthorized request", "long_message": "The session is not active"}]}));
+                        return (
+                            401,
+                            json!({"errors": [{"code": "authentication_invalid", "message": "Unauthorized request", "long_message": "The session is not active"}]}),
+                        );
                     }
                     ["tokens"] => {
                         let org = form.get("organization_id").filter(|o| !o.is_empty()).cloned();
@@ -318,7 +327,12 @@ impl Transport for FakeFapi {
         let (path, query) = url.split_once('?').unwrap_or((url, ""));
         let query = parse_pairs(query);
         let form = parse_pairs(request.form_body.as_deref().unwrap_or(""));
-        self.requests.borrow_mut().push(Recorded { method: request.method, path: path.to_owned(), query: query.clone(), form: form.clone() });
+        self.requests.borrow_mut().push(Recorded {
+            method: request.method,
+            path: path.to_owned(),
+            query: query.clone(),
+            form: form.clone(),
+        });
         let method = match (request.method, query.get("_method")) {
             (Method::Get, _) => "GET".to_owned(),
             (Method::Post, Some(m)) => m.clone(),

@@ -21,11 +21,9 @@
 use std::fmt;
 
 /// Symbols of the standard alphabet, by value.
-const STANDARD_SYMBOLS: &[u8; 64] =
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const STANDARD_SYMBOLS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 /// Symbols of the URL-safe alphabet, by value: the standard one with `-` `_` for `+` `/`.
-const URL_SAFE_SYMBOLS: &[u8; 64] =
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const URL_SAFE_SYMBOLS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 const PAD: u8 = b'=';
 
@@ -49,27 +47,17 @@ pub(crate) struct Engine {
 
 /// Standard alphabet; pads when encoding and requires padding when decoding (the `base64`
 /// crate's `general_purpose::STANDARD`). PEM bodies and, when encoding, publishable keys.
-pub(crate) const STANDARD: Engine = Engine {
-    symbols: STANDARD_SYMBOLS,
-    encode_padding: true,
-    decode_padding: DecodePadding::Canonical,
-};
+pub(crate) const STANDARD: Engine = Engine { symbols: STANDARD_SYMBOLS, encode_padding: true, decode_padding: DecodePadding::Canonical };
 
 /// Standard alphabet, padding optional when decoding: clerk-js emits and accepts publishable
 /// keys with or without it.
-pub(crate) const STANDARD_INDIFFERENT: Engine = Engine {
-    symbols: STANDARD_SYMBOLS,
-    encode_padding: true,
-    decode_padding: DecodePadding::Indifferent,
-};
+pub(crate) const STANDARD_INDIFFERENT: Engine =
+    Engine { symbols: STANDARD_SYMBOLS, encode_padding: true, decode_padding: DecodePadding::Indifferent };
 
 /// base64url without padding when encoding, padding tolerated when decoding (like
 /// @clerk/backend's loose parser): JWT segments and JWK numbers.
-pub(crate) const URL_SAFE_NO_PAD_INDIFFERENT: Engine = Engine {
-    symbols: URL_SAFE_SYMBOLS,
-    encode_padding: false,
-    decode_padding: DecodePadding::Indifferent,
-};
+pub(crate) const URL_SAFE_NO_PAD_INDIFFERENT: Engine =
+    Engine { symbols: URL_SAFE_SYMBOLS, encode_padding: false, decode_padding: DecodePadding::Indifferent };
 
 /// Why input is not base64 under an engine's rules. Positions are left out so that the error
 /// stays a plain value with static messages (no formatting in the wasm library's decode path).
@@ -170,10 +158,7 @@ impl Engine {
         let symbol = |value: u32| char::from(self.symbols[(value & 63) as usize]);
         for chunk in input.chunks(3) {
             // The chunk's 1-3 bytes as the high bits of 24; missing bytes read as zero.
-            let group = chunk
-                .iter()
-                .enumerate()
-                .fold(0u32, |group, (i, &b)| group | u32::from(b) << (16 - 8 * i));
+            let group = chunk.iter().enumerate().fold(0u32, |group, (i, &b)| group | u32::from(b) << (16 - 8 * i));
             // 1 byte needs 2 symbols, 2 bytes 3, 3 bytes 4.
             let needed = chunk.len() + 1;
             for i in 0..4 {

@@ -58,21 +58,12 @@ pub struct SessionClaims {
 }
 
 /// The claims [`SessionClaims`] has fields for.
-const DEFAULT_CLAIMS: [&str; 13] = [
-    "sub", "sid", "iss", "azp", "exp", "iat", "nbf", "v", "fva", "sts", "act", "o", "fea",
-];
+const DEFAULT_CLAIMS: [&str; 13] = ["sub", "sid", "iss", "azp", "exp", "iat", "nbf", "v", "fva", "sts", "act", "o", "fea"];
 
 // Without this filter a template claim such as `"sub"` would be written after the real one, and
 // JSON parsers keep the last duplicate: it would replace the user id.
-fn serialize_extra<S: serde::Serializer>(
-    extra: &Map<String, Value>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.collect_map(
-        extra
-            .iter()
-            .filter(|(name, _)| !DEFAULT_CLAIMS.contains(&name.as_str())),
-    )
+fn serialize_extra<S: serde::Serializer>(extra: &Map<String, Value>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(extra.iter().filter(|(name, _)| !DEFAULT_CLAIMS.contains(&name.as_str())))
 }
 
 impl SessionClaims {
@@ -87,12 +78,7 @@ impl SessionClaims {
     /// Empty without an active organization.
     pub fn org_permissions(&self) -> Vec<String> {
         match &self.o {
-            Some(o) => OrgPermissions {
-                per: o.per.clone(),
-                fpm: o.fpm.clone(),
-                fea: self.fea.clone().unwrap_or_default(),
-            }
-            .decode(),
+            Some(o) => OrgPermissions { per: o.per.clone(), fpm: o.fpm.clone(), fea: self.fea.clone().unwrap_or_default() }.decode(),
             None => Vec::new(),
         }
     }
@@ -152,16 +138,8 @@ impl OrgPermissions {
             })
             .collect::<Vec<_>>()
             .join(",");
-        let fea = features
-            .iter()
-            .map(|f| format!("o:{f}"))
-            .collect::<Vec<_>>()
-            .join(",");
-        Self {
-            per: names.join(","),
-            fpm,
-            fea,
-        }
+        let fea = features.iter().map(|f| format!("o:{f}")).collect::<Vec<_>>().join(",");
+        Self { per: names.join(","), fpm, fea }
     }
 
     /// Decodes back to permission keys, mirroring `@clerk/shared`'s `parsePermissions` and

@@ -56,57 +56,13 @@ impl std::error::Error for TokenError {}
 pub fn decode_unverified(token: &str) -> Result<SessionClaims, TokenError> {
     let parts = split(token)?;
     let payload = decode_json_object(parts.payload, "payload")?;
-    serde_json::from_value(Value::Object(payload))
-        .map_err(|e| TokenError::InvalidClaims(e.to_string()))
-}
-
-#[cfg(feature = "claims")]
-/// The few claims a client needs to cache a token: its times, its session and organization.
-///
-/// Decoding only these (unknown claims are skipped, nothing is collected) keeps a wasm client
-/// small; [`decode_unverified`] gives every claim.
-#[derive(serde::Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct CacheClaims {
-    pub exp: i64,
-    #[serde(default)]
-    pub iat: i64,
-    #[serde(default)]
-    pub sid: Option<String>,
-    #[serde(default)]
-    o: Option<OrgId>,
-    /// The v1 token format's organization claim.
-    #[serde(default)]
-    org_id: Option<String>,
-}
-
-#[cfg(feature = "claims")]
-#[derive(serde::Deserialize, Clone, Debug, PartialEq, Eq)]
-struct OrgId {
-    id: String,
-}
-
-#[cfg(feature = "claims")]
-impl CacheClaims {
-    /// The active organization the token is for (`o.id`, or v1's `org_id`).
-    pub fn organization_id(&self) -> Option<&str> {
-        self.o.as_ref().map(|o| o.id.as_str()).or(self.org_id.as_deref())
-    }
-}
-
-#[cfg(feature = "claims")]
-/// Decodes the [`CacheClaims`] of a token **without checking its signature** (see
-/// [`decode_unverified`] for when that is right).
-pub fn decode_cache_claims(token: &str) -> Result<CacheClaims, TokenError> {
-    let parts = split(token)?;
-    let bytes = decode_segment(parts.payload, "payload")?;
-    serde_json::from_slice(&bytes).map_err(|e| TokenError::InvalidClaims(e.to_string()))
+    serde_json::from_value(Value::Object(payload)).map_err(|e| TokenError::InvalidClaims(e.to_string()))
 }
 
 /// The payload of a token as JSON text, undecoded, for hosts that parse JSON themselves.
 pub fn payload_json(token: &str) -> Result<String, TokenError> {
     let parts = split(token)?;
-    String::from_utf8(decode_segment(parts.payload, "payload")?)
-        .map_err(|_| TokenError::Malformed("payload is not UTF-8".into()))
+    String::from_utf8(decode_segment(parts.payload, "payload")?).map_err(|_| TokenError::Malformed("payload is not UTF-8".into()))
 }
 
 /// The three raw segments of a compact JWS.
@@ -125,42 +81,25 @@ pub(crate) fn split(token: &str) -> Result<Parts<'_>, TokenError> {
         return Err(TokenError::Malformed(TOO_LONG.into()));
     }
     let mut segments = token.split('.');
-    match (
-        segments.next(),
-        segments.next(),
-        segments.next(),
-        segments.next(),
-    ) {
-        (Some(header), Some(payload), Some(signature), None) => Ok(Parts {
-            header,
-            payload,
-            signature,
-            signing_input: &token[..header.len() + 1 + payload.len()],
-        }),
-        _ => Err(TokenError::Malformed(
-            "a JWT has three segments separated by dots".into(),
-        )),
+    match (segments.next(), segments.next(), segments.next(), segments.next()) {
+        (Some(header), Some(payload), Some(signature), None) => {
+            Ok(Parts { header, payload, signature, signing_input: &token[..header.len() + 1 + payload.len()] })
+        }
+        _ => Err(TokenError::Malformed("a JWT has three segments separated by dots".into())),
     }
 }
 
 pub(crate) fn decode_segment(segment: &str, what: &str) -> Result<Vec<u8>, TokenError> {
     // `concat`, not `format!`: this is the wasm library's decode path, and it never formats.
-    BASE64URL.decode(segment.as_bytes()).map_err(|e| {
-        TokenError::Malformed([what, " is not valid base64url: ", e.as_str()].concat())
-    })
+    BASE64URL.decode(segment.as_bytes()).map_err(|e| TokenError::Malformed([what, " is not valid base64url: ", e.as_str()].concat()))
 }
 
 #[cfg(feature = "claims")]
-pub(crate) fn decode_json_object(
-    segment: &str,
-    what: &str,
-) -> Result<Map<String, Value>, TokenError> {
+pub(crate) fn decode_json_object(segment: &str, what: &str) -> Result<Map<String, Value>, TokenError> {
     let bytes = decode_segment(segment, what)?;
     match serde_json::from_slice(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(TokenError::Malformed(format!(
-            "{what} is not a JSON object"
-        ))),
+        Ok(_) => Err(TokenError::Malformed(format!("{what} is not a JSON object"))),
         Err(e) => Err(TokenError::Malformed(format!("{what} is not JSON: {e}"))),
     }
 }

@@ -16,9 +16,7 @@ use der::asn1::{BitStringRef, UintRef};
 use der::pem::LineEnding;
 use der::{Decode, Encode};
 use ring::rand::SystemRandom;
-use ring::signature::{
-    RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair, RsaPublicKeyComponents,
-};
+use ring::signature::{RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair, RsaPublicKeyComponents};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -46,9 +44,7 @@ pub struct SigningKey {
 // Hand-written so that the private key never ends up in logs.
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("kid", &self.public.kid)
-            .finish_non_exhaustive()
+        f.debug_struct("SigningKey").field("kid", &self.public.kid).finish_non_exhaustive()
     }
 }
 
@@ -68,8 +64,8 @@ impl SigningKey {
     /// [`to_pkcs8_pem`](Self::to_pkcs8_pem) writes) or PKCS#1 `-----BEGIN RSA PRIVATE KEY-----`.
     /// Keys other than RSA-2048 with e = 65537 are refused.
     pub fn from_pkcs8_pem(pem: &str) -> Result<Self, KeyError> {
-        let (label, der) = der::pem::decode_vec(pem.trim().as_bytes())
-            .map_err(|e| KeyError::InvalidPem(format!("not a PEM private key: {e}")))?;
+        let (label, der) =
+            der::pem::decode_vec(pem.trim().as_bytes()).map_err(|e| KeyError::InvalidPem(format!("not a PEM private key: {e}")))?;
         match label {
             "PRIVATE KEY" => Self::from_pkcs8_der(&der),
             "RSA PRIVATE KEY" => Self::from_pkcs1_der(&der),
@@ -80,13 +76,10 @@ impl SigningKey {
     }
 
     fn from_pkcs8_der(pkcs8_der: &[u8]) -> Result<Self, KeyError> {
-        let info = pkcs8::PrivateKeyInfo::from_der(pkcs8_der)
-            .map_err(|e| KeyError::InvalidPem(format!("not a PKCS#8 private key: {e}")))?;
+        let info =
+            pkcs8::PrivateKeyInfo::from_der(pkcs8_der).map_err(|e| KeyError::InvalidPem(format!("not a PKCS#8 private key: {e}")))?;
         if info.algorithm.oid != pkcs1::ALGORITHM_OID {
-            return Err(KeyError::InvalidPem(format!(
-                "not a PKCS#8 RSA private key (algorithm {})",
-                info.algorithm.oid
-            )));
+            return Err(KeyError::InvalidPem(format!("not a PKCS#8 RSA private key (algorithm {})", info.algorithm.oid)));
         }
         Self::from_parts(info.private_key, pkcs8_der.into())
     }
@@ -99,27 +92,18 @@ impl SigningKey {
     }
 
     fn from_parts(pkcs1_der: &[u8], pkcs8_der: Arc<[u8]>) -> Result<Self, KeyError> {
-        let private = pkcs1::RsaPrivateKey::from_der(pkcs1_der)
-            .map_err(|e| KeyError::InvalidPem(format!("not an RSA private key: {e}")))?;
+        let private =
+            pkcs1::RsaPrivateKey::from_der(pkcs1_der).map_err(|e| KeyError::InvalidPem(format!("not an RSA private key: {e}")))?;
         // Size and exponent first, so that a 1024-bit key is refused as unsupported (with its size)
         // rather than as whatever ring calls it.
-        let public = PublicKey::from_components(
-            private.modulus.as_bytes(),
-            private.public_exponent.as_bytes(),
-        )?;
-        let pair = RsaKeyPair::from_der(pkcs1_der)
-            .map_err(|e| KeyError::InvalidPem(format!("inconsistent RSA private key: {e}")))?;
-        Ok(Self {
-            pair: Arc::new(pair),
-            pkcs8_der,
-            public,
-        })
+        let public = PublicKey::from_components(private.modulus.as_bytes(), private.public_exponent.as_bytes())?;
+        let pair = RsaKeyPair::from_der(pkcs1_der).map_err(|e| KeyError::InvalidPem(format!("inconsistent RSA private key: {e}")))?;
+        Ok(Self { pair: Arc::new(pair), pkcs8_der, public })
     }
 
     /// The key as a PKCS#8 `-----BEGIN PRIVATE KEY-----` PEM, LF line endings.
     pub fn to_pkcs8_pem(&self) -> String {
-        der::pem::encode_string("PRIVATE KEY", LineEnding::LF, &self.pkcs8_der)
-            .expect("DER encodes as PEM")
+        der::pem::encode_string("PRIVATE KEY", LineEnding::LF, &self.pkcs8_der).expect("DER encodes as PEM")
     }
 
     pub fn public_key(&self) -> PublicKey {
@@ -153,18 +137,12 @@ impl SigningKey {
     /// Clerk would reject (odd `typ`, `alg` lies, missing claims).
     #[doc(hidden)]
     pub fn sign_raw(&self, header: &Value, payload: &Value) -> String {
-        let encode =
-            |v: &Value| BASE64URL.encode(serde_json::to_vec(v).expect("JSON values serialize"));
+        let encode = |v: &Value| BASE64URL.encode(serde_json::to_vec(v).expect("JSON values serialize"));
         let signing_input = format!("{}.{}", encode(header), encode(payload));
         let mut signature = vec![0; self.pair.public().modulus_len()];
         // PKCS#1 v1.5 signatures are deterministic; ring takes the RNG for blinding.
         self.pair
-            .sign(
-                &RSA_PKCS1_SHA256,
-                &SystemRandom::new(),
-                signing_input.as_bytes(),
-                &mut signature,
-            )
+            .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), signing_input.as_bytes(), &mut signature)
             .expect("RS256 signing with a valid key and a right-sized buffer cannot fail");
         format!("{signing_input}.{}", BASE64URL.encode(&signature))
     }
@@ -181,9 +159,7 @@ pub struct PublicKey {
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PublicKey")
-            .field("kid", &self.kid)
-            .finish_non_exhaustive()
+        f.debug_struct("PublicKey").field("kid", &self.kid).finish_non_exhaustive()
     }
 }
 
@@ -198,40 +174,24 @@ impl PublicKey {
         let body = pem
             .strip_prefix(BEGIN)
             .and_then(|rest| rest.strip_suffix(END))
-            .ok_or_else(|| {
-                KeyError::InvalidPem(format!("expected an SPKI PEM between {BEGIN} and {END}"))
-            })?;
+            .ok_or_else(|| KeyError::InvalidPem(format!("expected an SPKI PEM between {BEGIN} and {END}")))?;
         let body: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        let der = base64::STANDARD
-            .decode(body.as_bytes())
-            .map_err(|e| KeyError::InvalidPem(format!("PEM body is not base64: {e}")))?;
-        let not_spki =
-            |e: der::Error| KeyError::InvalidPem(format!("not an SPKI RSA public key: {e}"));
+        let der = base64::STANDARD.decode(body.as_bytes()).map_err(|e| KeyError::InvalidPem(format!("PEM body is not base64: {e}")))?;
+        let not_spki = |e: der::Error| KeyError::InvalidPem(format!("not an SPKI RSA public key: {e}"));
         let spki = spki::SubjectPublicKeyInfoRef::from_der(&der).map_err(not_spki)?;
         if spki.algorithm.oid != pkcs1::ALGORITHM_OID {
-            return Err(KeyError::InvalidPem(format!(
-                "not an SPKI RSA public key (algorithm {})",
-                spki.algorithm.oid
-            )));
+            return Err(KeyError::InvalidPem(format!("not an SPKI RSA public key (algorithm {})", spki.algorithm.oid)));
         }
-        let rsa_key = spki
-            .subject_public_key
-            .as_bytes()
-            .ok_or_else(|| KeyError::InvalidPem("SPKI key bits are not whole bytes".into()))?;
+        let rsa_key = spki.subject_public_key.as_bytes().ok_or_else(|| KeyError::InvalidPem("SPKI key bits are not whole bytes".into()))?;
         let rsa_key = pkcs1::RsaPublicKey::from_der(rsa_key).map_err(not_spki)?;
-        Self::from_components(
-            rsa_key.modulus.as_bytes(),
-            rsa_key.public_exponent.as_bytes(),
-        )
+        Self::from_components(rsa_key.modulus.as_bytes(), rsa_key.public_exponent.as_bytes())
     }
 
     /// Checks the shape Clerk's SDKs need and derives the SPKI encoding and the key id.
     fn from_components(modulus: &[u8], exponent: &[u8]) -> Result<Self, KeyError> {
         let modulus = strip_leading_zeros(modulus);
         let exponent = strip_leading_zeros(exponent);
-        let bits = modulus
-            .first()
-            .map_or(0, |top| modulus.len() * 8 - top.leading_zeros() as usize);
+        let bits = modulus.first().map_or(0, |top| modulus.len() * 8 - top.leading_zeros() as usize);
         if bits != KEY_BITS || exponent != PUBLIC_EXPONENT_BYTES {
             return Err(KeyError::UnsupportedKey(format!(
                 "Clerk's SDKs need RSA-{KEY_BITS} with e = {PUBLIC_EXPONENT}, got {bits} bits with e = {}",
@@ -251,18 +211,13 @@ impl PublicKey {
         }
         .to_der()
         .map_err(invalid)?;
-        Ok(Self {
-            kid: kid_for(&spki_der),
-            modulus: modulus.to_vec(),
-            spki_der,
-        })
+        Ok(Self { kid: kid_for(&spki_der), modulus: modulus.to_vec(), spki_der })
     }
 
     /// The key as an SPKI `-----BEGIN PUBLIC KEY-----` PEM (LF line endings), the form
     /// @clerk/backend's `jwtKey` takes.
     pub fn to_spki_pem(&self) -> String {
-        der::pem::encode_string("PUBLIC KEY", LineEnding::LF, &self.spki_der)
-            .expect("DER encodes as PEM")
+        der::pem::encode_string("PUBLIC KEY", LineEnding::LF, &self.spki_der).expect("DER encodes as PEM")
     }
 
     /// The key id: `"ins_"` + the first 27 characters of base64url(SHA-256(SPKI DER)). Derived from
@@ -288,21 +243,14 @@ impl PublicKey {
     pub fn from_jwk(jwk: &Value) -> Result<Self, KeyError> {
         let field = |name: &str| jwk.get(name).and_then(Value::as_str);
         if field("kty") != Some("RSA") {
-            return Err(KeyError::UnsupportedKey(
-                "JWK is not an RSA key (kty)".into(),
-            ));
+            return Err(KeyError::UnsupportedKey("JWK is not an RSA key (kty)".into()));
         }
         if let Some(alg) = field("alg").filter(|alg| *alg != "RS256") {
-            return Err(KeyError::UnsupportedKey(format!(
-                "JWK is for {alg}, not RS256"
-            )));
+            return Err(KeyError::UnsupportedKey(format!("JWK is for {alg}, not RS256")));
         }
         let number = |name: &str| {
-            let encoded =
-                field(name).ok_or_else(|| KeyError::InvalidJwk(format!("JWK has no `{name}`")))?;
-            BASE64URL
-                .decode(encoded.as_bytes())
-                .map_err(|e| KeyError::InvalidJwk(format!("JWK `{name}` is not base64url: {e}")))
+            let encoded = field(name).ok_or_else(|| KeyError::InvalidJwk(format!("JWK has no `{name}`")))?;
+            BASE64URL.decode(encoded.as_bytes()).map_err(|e| KeyError::InvalidJwk(format!("JWK `{name}` is not base64url: {e}")))
         };
         let mut key = Self::from_components(&number("n")?, &number("e")?)?;
         if let Some(kid) = field("kid") {
@@ -312,12 +260,9 @@ impl PublicKey {
     }
 
     pub(crate) fn verify_rs256(&self, signing_input: &[u8], signature: &[u8]) -> bool {
-        RsaPublicKeyComponents {
-            n: self.modulus.as_slice(),
-            e: PUBLIC_EXPONENT_BYTES.as_slice(),
-        }
-        .verify(&RSA_PKCS1_2048_8192_SHA256, signing_input, signature)
-        .is_ok()
+        RsaPublicKeyComponents { n: self.modulus.as_slice(), e: PUBLIC_EXPONENT_BYTES.as_slice() }
+            .verify(&RSA_PKCS1_2048_8192_SHA256, signing_input, signature)
+            .is_ok()
     }
 }
 
@@ -331,9 +276,7 @@ fn describe_number(bytes: &[u8]) -> String {
     if bytes.len() > 16 {
         return format!("a {}-byte number", bytes.len());
     }
-    let value = bytes
-        .iter()
-        .fold(0u128, |acc, &b| (acc << 8) | u128::from(b));
+    let value = bytes.iter().fold(0u128, |acc, &b| (acc << 8) | u128::from(b));
     value.to_string()
 }
 

@@ -6,7 +6,7 @@
 //!
 //! With the default feature `claims` (serde):
 //! * [`SessionClaims`] (Clerk's v2 claims, with [`OrgClaim`] and [`OrgPermissions`] for the
-//!   compact organization claims), [`decode_unverified`] and [`decode_cache_claims`].
+//!   compact organization claims) and [`decode_unverified`].
 //!
 //! With the default feature `verify` (`ring` for RSA and SHA-256, RustCrypto's `der` family for
 //! the key formats):
@@ -33,12 +33,10 @@ mod verify;
 #[cfg(feature = "claims")]
 pub use claims::{OrgClaim, OrgPermissions, SessionClaims};
 #[cfg(feature = "claims")]
-pub use decode::{CacheClaims, decode_cache_claims, decode_unverified};
+pub use decode::decode_unverified;
 pub use decode::{MAX_TOKEN_LEN, TokenError, payload_json};
 #[cfg(feature = "verify")]
 pub use keys::{KEY_BITS, PUBLIC_EXPONENT, PublicKey, SigningKey};
-pub use publishable_key::{
-    InstanceType, KeyError, PublishableKey, encode_publishable_key, parse_publishable_key,
-};
+pub use publishable_key::{InstanceType, KeyError, PublishableKey, encode_publishable_key, parse_publishable_key};
 #[cfg(feature = "verify")]
-pub use verify::{VerifyError, VerifyOptions, verify_and_validate, verify_with_key_set};
+pub use verify::{TokenKind, VerifyError, VerifyOptions, verify_and_validate, verify_with_key_set};

@@ -51,9 +51,7 @@ impl KeyError {
     pub fn message(&self) -> String {
         match self {
             Self::InvalidPrefix => "publishable key must start with pk_test_ or pk_live_".into(),
-            Self::InvalidEncoding => {
-                "publishable key must be pk_test_ or pk_live_ followed by standard base64".into()
-            }
+            Self::InvalidEncoding => "publishable key must be pk_test_ or pk_live_ followed by standard base64".into(),
             Self::InvalidFrontendApi(why) => ["publishable key is not valid: ", why].concat(),
             Self::InvalidPem(why) => ["invalid PEM key: ", why].concat(),
             Self::InvalidJwk(why) => ["invalid JWK: ", why].concat(),
@@ -82,30 +80,17 @@ pub fn parse_publishable_key(key: &str) -> Result<PublishableKey, KeyError> {
     if encoded.is_empty() {
         return Err(KeyError::InvalidEncoding);
     }
-    let decoded = BASE64_STANDARD
-        .decode(encoded.as_bytes())
-        .map_err(|_| KeyError::InvalidEncoding)?;
+    let decoded = BASE64_STANDARD.decode(encoded.as_bytes()).map_err(|_| KeyError::InvalidEncoding)?;
     let decoded = String::from_utf8(decoded).map_err(|_| KeyError::InvalidEncoding)?;
-    let host = decoded
-        .strip_suffix('$')
-        .ok_or(KeyError::InvalidFrontendApi(
-            "the decoded Frontend API must end in '$'",
-        ))?;
+    let host = decoded.strip_suffix('$').ok_or(KeyError::InvalidFrontendApi("the decoded Frontend API must end in '$'"))?;
     if host.contains('$') {
-        return Err(KeyError::InvalidFrontendApi(
-            "the decoded Frontend API has more than one '$'",
-        ));
+        return Err(KeyError::InvalidFrontendApi("the decoded Frontend API has more than one '$'"));
     }
     // clerk-js requires a dot, so `localhost:4001` is refused while `127.0.0.1:4001` works.
     if !host.contains('.') {
-        return Err(KeyError::InvalidFrontendApi(
-            "the decoded Frontend API must contain a '.'",
-        ));
+        return Err(KeyError::InvalidFrontendApi("the decoded Frontend API must contain a '.'"));
     }
-    Ok(PublishableKey {
-        instance_type,
-        frontend_api: host.to_owned(),
-    })
+    Ok(PublishableKey { instance_type, frontend_api: host.to_owned() })
 }
 
 /// Builds the publishable key for a Frontend API host (e.g. `"127.0.0.1:4001"`), padded like

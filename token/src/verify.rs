@@ -25,16 +25,27 @@ pub struct VerifyOptions {
     pub clock_skew_secs: u64,
     /// The current time in seconds since the epoch; `None`: the system clock. For tests.
     pub now: Option<i64>,
+    /// What kind of token is expected. The default, [`TokenKind::Session`], requires `sid`.
+    pub token_kind: TokenKind,
+}
+
+/// Which Clerk token [`verify_and_validate`] expects.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A session token: `sid` is required.
+    #[default]
+    Session,
+    /// A JWT-template token (`session.getToken({template})`, BAPI
+    /// `/sessions/{id}/tokens/{template}`): its claims are the template's, so `sid` may be
+    /// absent (if present it must still be a string). Everything else is checked as for a
+    /// session token. Only ask for this where a template token is what you expect: a session
+    /// check that accepted tokens without a session would accept any template's token.
+    JwtTemplate,
 }
 
 impl Default for VerifyOptions {
     fn default() -> Self {
-        Self {
-            authorized_parties: Vec::new(),
-            issuer: None,
-            clock_skew_secs: 5,
-            now: None,
-        }
+        Self { authorized_parties: Vec::new(), issuer: None, clock_skew_secs: 5, now: None, token_kind: TokenKind::Session }
     }
 }
 
@@ -103,10 +114,7 @@ impl fmt::Display for VerifyError {
             Self::MissingClaim(claim) => write!(f, "required claim `{claim}` is missing"),
             Self::InvalidClaim(claim) => write!(f, "claim `{claim}` has the wrong type"),
             Self::InvalidAuthorizedParty(azp) => {
-                write!(
-                    f,
-                    "authorized party (azp) {azp:?} is not one of the authorized parties"
-                )
+                write!(f, "authorized party (azp) {azp:?} is not one of the authorized parties")
             }
             Self::InvalidIssuer(iss) => {
                 write!(f, "issuer (iss) {iss:?} is not the expected issuer")
@@ -139,7 +147,8 @@ impl From<TokenError> for VerifyError {
 /// `kid`, use [`verify_with_key_set`].
 ///
 /// Stricter than @clerk/backend in two ways: only RS256 is accepted (it also takes RS384/RS512,
-/// which then fail against an RS256 key anyway), and a session id (`sid`) is required.
+/// which then fail against an RS256 key anyway), and a session id (`sid`) is required unless
+/// [`VerifyOptions::token_kind`] is [`TokenKind::JwtTemplate`].
 ///
 /// ```
 /// use clerk_token::{SessionClaims, SigningKey, VerifyOptions, verify_and_validate};
@@ -171,11 +180,7 @@ impl From<TokenError> for VerifyError {
 /// assert_eq!(error.reason(), "token-expired");
 /// # Ok::<(), clerk_token::KeyError>(())
 /// ```
-pub fn verify_and_validate(
-    token: &str,
-    key: &PublicKey,
-    options: &VerifyOptions,
-) -> Result<SessionClaims, VerifyError> {
+pub fn verify_and_validate(token: &str, key: &PublicKey, options: &VerifyOptions) -> Result<SessionClaims, VerifyError> {
     Decoded::parse(token)?.verify(key, options)
 }
 
@@ -185,11 +190,7 @@ const M2M_TOKEN_CATEGORY: &str = "cl_B7d4PD333AAA";
 /// Like [`verify_and_validate`], with the key chosen by the header's `kid` from `keys` (e.g. a
 /// JWKS read with [`PublicKey::from_jwk`], or the current and previous key during a rotation).
 /// A token without `kid` is accepted only when there is exactly one key.
-pub fn verify_with_key_set(
-    token: &str,
-    keys: &[PublicKey],
-    options: &VerifyOptions,
-) -> Result<SessionClaims, VerifyError> {
+pub fn verify_with_key_set(token: &str, keys: &[PublicKey], options: &VerifyOptions) -> Result<SessionClaims, VerifyError> {
     let decoded = Decoded::parse(token)?;
     let kid = decoded.header.get("kid").and_then(Value::as_str);
     let key = match (kid, keys) {
@@ -220,27 +221,14 @@ impl<'a> Decoded<'a> {
         };
         // Before the key is chosen, as in @clerk/backend's verifyToken: an M2M token signed by the
         // instance key is still not a session.
-        if let Some(cat) = decoded
-            .header
-            .get("cat")
-            .filter(|cat| cat.as_str() == Some(M2M_TOKEN_CATEGORY))
-        {
+        if let Some(cat) = decoded.header.get("cat").filter(|cat| cat.as_str() == Some(M2M_TOKEN_CATEGORY)) {
             return Err(VerifyError::InvalidCategory(cat.to_string()));
         }
         Ok(decoded)
     }
 
-    fn verify(
-        self,
-        key: &PublicKey,
-        options: &VerifyOptions,
-    ) -> Result<SessionClaims, VerifyError> {
-        let Self {
-            signing_input,
-            header,
-            payload,
-            signature,
-        } = self;
+    fn verify(self, key: &PublicKey, options: &VerifyOptions) -> Result<SessionClaims, VerifyError> {
+        let Self { signing_input, header, payload, signature } = self;
         match header.get("typ") {
             None => {}
             Some(Value::String(typ)) if typ == "JWT" => {}
@@ -249,9 +237,7 @@ impl<'a> Decoded<'a> {
         match header.get("alg") {
             Some(Value::String(alg)) if alg == "RS256" => {}
             other => {
-                return Err(VerifyError::InvalidAlgorithm(
-                    other.unwrap_or(&Value::Null).to_string(),
-                ));
+                return Err(VerifyError::InvalidAlgorithm(other.unwrap_or(&Value::Null).to_string()));
             }
         }
         if !key.verify_rs256(signing_input.as_bytes(), &signature) {
@@ -259,7 +245,10 @@ impl<'a> Decoded<'a> {
         }
 
         string_claim(&payload, "sub")?.ok_or(VerifyError::MissingClaim("sub"))?;
-        string_claim(&payload, "sid")?.ok_or(VerifyError::MissingClaim("sid"))?;
+        let sid = string_claim(&payload, "sid")?;
+        if options.token_kind == TokenKind::Session && sid.is_none() {
+            return Err(VerifyError::MissingClaim("sid"));
+        }
 
         if !options.authorized_parties.is_empty() {
             // A wrongly typed azp is treated as absent: either way it is not an authorized party.
@@ -294,15 +283,11 @@ impl<'a> Decoded<'a> {
 
         // Everything Clerk checks has passed; what is left is fitting the rest into SessionClaims
         // (e.g. an `fva` that is not two numbers).
-        serde_json::from_value(Value::Object(payload))
-            .map_err(|e| VerifyError::Malformed(format!("invalid session token claims: {e}")))
+        serde_json::from_value(Value::Object(payload)).map_err(|e| VerifyError::Malformed(format!("invalid session token claims: {e}")))
     }
 }
 
-fn string_claim<'a>(
-    payload: &'a Map<String, Value>,
-    name: &'static str,
-) -> Result<Option<&'a str>, VerifyError> {
+fn string_claim<'a>(payload: &'a Map<String, Value>, name: &'static str) -> Result<Option<&'a str>, VerifyError> {
     match payload.get(name) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -312,10 +297,7 @@ fn string_claim<'a>(
 
 /// A NumericDate claim in whole seconds. RFC 7519 allows fractions, but Clerk never sends them
 /// and [`SessionClaims`] holds integers, so they are refused rather than silently truncated.
-fn time_claim(
-    payload: &Map<String, Value>,
-    name: &'static str,
-) -> Result<Option<i64>, VerifyError> {
+fn time_claim(payload: &Map<String, Value>, name: &'static str) -> Result<Option<i64>, VerifyError> {
     match payload.get(name) {
         None => Ok(None),
         Some(Value::Number(n)) => n.as_i64().map(Some).ok_or(VerifyError::InvalidClaim(name)),
@@ -324,8 +306,6 @@ fn time_claim(
 }
 
 fn system_now() -> i64 {
-    let since_epoch = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX)
 }

@@ -23,20 +23,14 @@ fn engines() -> [(&'static str, ours::Engine, GeneralPurpose); 3] {
         (
             "STANDARD_INDIFFERENT",
             ours::STANDARD_INDIFFERENT,
-            GeneralPurpose::new(
-                &alphabet::STANDARD,
-                GeneralPurposeConfig::new()
-                    .with_decode_padding_mode(DecodePaddingMode::Indifferent),
-            ),
+            GeneralPurpose::new(&alphabet::STANDARD, GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent)),
         ),
         (
             "URL_SAFE_NO_PAD_INDIFFERENT",
             ours::URL_SAFE_NO_PAD_INDIFFERENT,
             GeneralPurpose::new(
                 &alphabet::URL_SAFE,
-                GeneralPurposeConfig::new()
-                    .with_encode_padding(false)
-                    .with_decode_padding_mode(DecodePaddingMode::Indifferent),
+                GeneralPurposeConfig::new().with_encode_padding(false).with_decode_padding_mode(DecodePaddingMode::Indifferent),
             ),
         ),
     ]
@@ -76,10 +70,7 @@ fn every_short_input_over_a_reduced_byte_set() {
             }
         }
         // Both verdicts are well represented, so agreement is not vacuous.
-        assert!(
-            accepted > 1000 && total - accepted > 1000,
-            "{name}: {accepted}/{total}"
-        );
+        assert!(accepted > 1000 && total - accepted > 1000, "{name}: {accepted}/{total}");
         eprintln!("{name}: {total} inputs of length 0..=5, {accepted} accepted by both");
     }
 }
@@ -107,11 +98,7 @@ const MUTATION_BYTES: &[u8] = b"AQgw09+/-_==  \n\r\0\x80\xFF.*";
 fn mutate(rng: &mut XorShift, encoded: &mut Vec<u8>) {
     let len = encoded.len();
     let any_byte = |rng: &mut XorShift| {
-        if rng.below(2) == 0 {
-            MUTATION_BYTES[rng.below(MUTATION_BYTES.len())]
-        } else {
-            rng.next() as u8
-        }
+        if rng.below(2) == 0 { MUTATION_BYTES[rng.below(MUTATION_BYTES.len())] } else { rng.next() as u8 }
     };
     match rng.below(10) {
         0 => {} // unchanged
@@ -176,20 +163,13 @@ fn random_encodings_and_their_mutations() {
 
             let encoded = theirs.encode(&bytes);
             assert_eq!(ours.encode(&bytes), encoded, "{name}: encoding {bytes:?}");
-            assert_eq!(
-                ours.decode(encoded.as_bytes()),
-                Ok(bytes),
-                "{name}: {encoded}"
-            );
+            assert_eq!(ours.decode(encoded.as_bytes()), Ok(bytes), "{name}: {encoded}");
 
             let mut mutated = encoded.into_bytes();
             mutate(&mut rng, &mut mutated);
             accepted += usize::from(agree(name, &ours, &theirs, &mutated));
         }
-        assert!(
-            accepted > CASES / 10 && accepted < CASES * 9 / 10,
-            "{name}: {accepted}/{CASES}"
-        );
+        assert!(accepted > CASES / 10 && accepted < CASES * 9 / 10, "{name}: {accepted}/{CASES}");
         eprintln!("{name}: {CASES} random encodings, mutated: {accepted} accepted by both");
     }
 }
@@ -201,11 +181,7 @@ fn encodings_of_every_short_length() {
         for len in 0..=9 {
             for fill in [0x00, 0xFF, 0xA5] {
                 let bytes = vec![fill; len];
-                assert_eq!(
-                    ours.encode(&bytes),
-                    theirs.encode(&bytes),
-                    "{name}: {bytes:?}"
-                );
+                assert_eq!(ours.encode(&bytes), theirs.encode(&bytes), "{name}: {bytes:?}");
             }
         }
     }

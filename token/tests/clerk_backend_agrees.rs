@@ -48,8 +48,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clerk_token::{
-    MAX_TOKEN_LEN, OrgPermissions, PublicKey, SessionClaims, SigningKey, VerifyError,
-    VerifyOptions, verify_and_validate, verify_with_key_set,
+    MAX_TOKEN_LEN, OrgPermissions, PublicKey, SessionClaims, SigningKey, TokenKind, VerifyError, VerifyOptions, verify_and_validate,
+    verify_with_key_set,
 };
 use common::*;
 use serde_json::{Value, json};
@@ -111,17 +111,11 @@ const DUPLICATE_SUB_CASE: &str = "duplicate sub: the last one counts";
 const SKEW_SECS: i64 = 600;
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 fn node_available(root: &Path) -> Result<(), String> {
-    if !root
-        .join("tests/js/node_modules/@clerk/backend/package.json")
-        .exists()
-    {
+    if !root.join("tests/js/node_modules/@clerk/backend/package.json").exists() {
         return Err("tests/js/node_modules/@clerk/backend is not installed".into());
     }
     match Command::new("node").arg("--version").output() {
@@ -161,10 +155,7 @@ fn cases() -> &'static [Case] {
 }
 
 fn build_cases() -> Vec<Case> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
     let pem = key().public_key().to_spki_pem();
     let claims = claims_at(now);
     let with = |changes: Value| {
@@ -194,12 +185,7 @@ fn build_cases() -> Vec<Case> {
     };
     let jwks = |keys: &[&SigningKey]| Keys::Jwks(keys.iter().map(|k| k.public_key()).collect());
 
-    let permissions = OrgPermissions::encode(&[
-        "org:posts:read",
-        "org:posts:manage",
-        "org:billing:manage",
-        "org:sys_memberships:read",
-    ]);
+    let permissions = OrgPermissions::encode(&["org:posts:read", "org:posts:manage", "org:billing:manage", "org:sys_memberships:read"]);
     let org_claims = with(json!({
         "o": { "id": "org_1", "rol": "admin", "slg": "acme", "per": permissions.per, "fpm": permissions.fpm },
         // A user-scoped feature in between, which must not count for the organization.
@@ -216,128 +202,48 @@ fn build_cases() -> Vec<Case> {
     let (under_limit, huge) = (big(11_000), big(15_000));
     assert!(under_limit.len() < MAX_TOKEN_LEN && huge.len() > MAX_TOKEN_LEN);
     let padded = sign_text(key(), &header_text, &claims_text, true);
-    assert!(
-        padded
-            .split('.')
-            .take(2)
-            .any(|segment| segment.ends_with('=')),
-        "{padded}"
-    );
+    assert!(padded.split('.').take(2).any(|segment| segment.ends_with('=')), "{padded}");
 
     vec![
         // --- valid: accepted by both ---
         case("valid", valid.clone(), "accept", Expect::Accept),
         case(ORG_CASE, key().sign(&org_claims), "accept", Expect::Accept),
-        Case {
-            keys: Keys::Pem(pem.replace('\n', "")),
-            ..case(
-                "PEM without newlines",
-                valid.clone(),
-                "accept",
-                Expect::Accept,
-            )
-        },
-        Case {
-            authorized_parties: vec![],
-            ..case(
-                "azp missing, no parties",
-                signed(json!({ "azp": null })),
-                "accept",
-                Expect::Accept,
-            )
-        },
-        Case {
-            issuer: Some(ISSUER.into()),
-            ..case("issuer matches", valid.clone(), "accept", Expect::Accept)
-        },
-        case(
-            "kid absent",
-            key().sign_raw(&json!({ "alg": "RS256", "typ": "JWT" }), &claims),
-            "accept",
-            Expect::Accept,
-        ),
+        Case { keys: Keys::Pem(pem.replace('\n', "")), ..case("PEM without newlines", valid.clone(), "accept", Expect::Accept) },
+        Case { authorized_parties: vec![], ..case("azp missing, no parties", signed(json!({ "azp": null })), "accept", Expect::Accept) },
+        Case { issuer: Some(ISSUER.into()), ..case("issuer matches", valid.clone(), "accept", Expect::Accept) },
+        case("kid absent", key().sign_raw(&json!({ "alg": "RS256", "typ": "JWT" }), &claims), "accept", Expect::Accept),
         // One PEM key is used whatever the kid says (both sides); the signature still decides.
         case(
             "kid names another key, one PEM key",
-            key().sign_raw(
-                &json!({ "alg": "RS256", "kid": other_key().kid() }),
-                &claims,
-            ),
+            key().sign_raw(&json!({ "alg": "RS256", "kid": other_key().kid() }), &claims),
             "accept",
             Expect::Accept,
         ),
-        Case {
-            keys: jwks(&[other_key(), key()]),
-            ..case(
-                "JWKS: kid picks the key",
-                valid.clone(),
-                "accept",
-                Expect::Accept,
-            )
-        },
-        case(
-            "typ absent",
-            key().sign_raw(&json!({ "alg": "RS256" }), &claims),
-            "accept",
-            Expect::Accept,
-        ),
-        case(
-            "expired within skew",
-            signed(json!({ "exp": now - SKEW_SECS / 2 })),
-            "accept",
-            Expect::Accept,
-        ),
-        case(
-            "nbf within skew",
-            signed(json!({ "nbf": now + SKEW_SECS / 2 })),
-            "accept",
-            Expect::Accept,
-        ),
-        case(
-            "iat within skew",
-            signed(json!({ "iat": now + SKEW_SECS / 2 })),
-            "accept",
-            Expect::Accept,
-        ),
+        Case { keys: jwks(&[other_key(), key()]), ..case("JWKS: kid picks the key", valid.clone(), "accept", Expect::Accept) },
+        case("typ absent", key().sign_raw(&json!({ "alg": "RS256" }), &claims), "accept", Expect::Accept),
+        case("expired within skew", signed(json!({ "exp": now - SKEW_SECS / 2 })), "accept", Expect::Accept),
+        case("nbf within skew", signed(json!({ "nbf": now + SKEW_SECS / 2 })), "accept", Expect::Accept),
+        case("iat within skew", signed(json!({ "iat": now + SKEW_SECS / 2 })), "accept", Expect::Accept),
         case("base64url with = padding", padded, "accept", Expect::Accept),
-        case(
-            "token just under the size limit",
-            under_limit,
-            "accept",
-            Expect::Accept,
-        ),
+        case("token just under the size limit", under_limit, "accept", Expect::Accept),
         // JSON.parse and serde_json both keep the last of repeated names (RFC 7519 allows that
         // or rejecting); compare_auth checks Clerk's userId is the same user_admin as ours.
         case(
             DUPLICATE_SUB_CASE,
-            sign_text(
-                key(),
-                &header_text,
-                &with_text(&claims, br#""sub":"user_admin""#),
-                false,
-            ),
+            sign_text(key(), &header_text, &with_text(&claims, br#""sub":"user_admin""#), false),
             "accept",
             Expect::Accept,
         ),
         case(
             "duplicate alg: none then RS256",
-            sign_text(
-                key(),
-                br#"{"alg":"none","alg":"RS256"}"#,
-                &claims_text,
-                false,
-            ),
+            sign_text(key(), br#"{"alg":"none","alg":"RS256"}"#, &claims_text, false),
             "accept",
             Expect::Accept,
         ),
         // --- algorithm and type ---
         case(
             "alg none",
-            format!(
-                "{}.{}.",
-                b64_json(&json!({ "alg": "none", "typ": "JWT" })),
-                b64_json(&claims)
-            ),
+            format!("{}.{}.", b64_json(&json!({ "alg": "none", "typ": "JWT" })), b64_json(&claims)),
             "token-invalid-algorithm",
             rejects!(VerifyError::InvalidAlgorithm(alg) if alg == "\"none\""),
         ),
@@ -349,22 +255,13 @@ fn build_cases() -> Vec<Case> {
         ),
         case(
             "duplicate alg: RS256 then none",
-            sign_text(
-                key(),
-                br#"{"alg":"RS256","alg":"none"}"#,
-                &claims_text,
-                false,
-            ),
+            sign_text(key(), br#"{"alg":"RS256","alg":"none"}"#, &claims_text, false),
             "token-invalid-algorithm",
             rejects!(VerifyError::InvalidAlgorithm(_)),
         ),
         case(
             "HS256 keyed with the public key",
-            hs256(
-                &json!({ "alg": "HS256", "typ": "JWT" }),
-                &claims,
-                pem.as_bytes(),
-            ),
+            hs256(&json!({ "alg": "HS256", "typ": "JWT" }), &claims, pem.as_bytes()),
             "token-invalid-algorithm",
             rejects!(VerifyError::InvalidAlgorithm(alg) if alg == "\"HS256\""),
         ),
@@ -394,20 +291,12 @@ fn build_cases() -> Vec<Case> {
         ),
         case(
             "M2M token category",
-            key().sign_raw(
-                &json!({ "alg": "RS256", "typ": "JWT", "cat": "cl_B7d4PD333AAA" }),
-                &claims,
-            ),
+            key().sign_raw(&json!({ "alg": "RS256", "typ": "JWT", "cat": "cl_B7d4PD333AAA" }), &claims),
             "token-invalid",
             rejects!(VerifyError::InvalidCategory(_)),
         ),
         // --- keys ---
-        case(
-            "unknown key, one PEM key",
-            other_key().sign(&claims),
-            "token-invalid-signature",
-            rejects!(VerifyError::InvalidSignature),
-        ),
+        case("unknown key, one PEM key", other_key().sign(&claims), "token-invalid-signature", rejects!(VerifyError::InvalidSignature)),
         Case {
             keys: jwks(&[key()]),
             ..case(
@@ -421,10 +310,7 @@ fn build_cases() -> Vec<Case> {
             keys: jwks(&[key(), other_key()]),
             ..case(
                 "JWKS: wrong kid",
-                key().sign_raw(
-                    &json!({ "alg": "RS256", "typ": "JWT", "kid": "ins_wrong" }),
-                    &claims,
-                ),
+                key().sign_raw(&json!({ "alg": "RS256", "typ": "JWT", "kid": "ins_wrong" }), &claims),
                 "jwk-kid-mismatch",
                 rejects!(VerifyError::UnknownKid(Some(kid)) if kid == "ins_wrong"),
             )
@@ -441,11 +327,7 @@ fn build_cases() -> Vec<Case> {
         // --- tampering ---
         case(
             "header changed after signing",
-            replace_segment(
-                &valid,
-                0,
-                &b64_json(&json!({ "alg": "RS256", "typ": "JWT", "kid": "ins_other" })),
-            ),
+            replace_segment(&valid, 0, &b64_json(&json!({ "alg": "RS256", "typ": "JWT", "kid": "ins_other" }))),
             "token-invalid-signature",
             rejects!(VerifyError::InvalidSignature),
         ),
@@ -460,11 +342,7 @@ fn build_cases() -> Vec<Case> {
             {
                 // In the middle, so the number stays below the modulus.
                 let mut signature = valid.split('.').nth(2).unwrap().to_owned();
-                let flipped = if &signature[100..101] == "A" {
-                    "B"
-                } else {
-                    "A"
-                };
+                let flipped = if &signature[100..101] == "A" { "B" } else { "A" };
                 signature.replace_range(100..101, flipped);
                 replace_segment(&valid, 2, &signature)
             },
@@ -472,47 +350,22 @@ fn build_cases() -> Vec<Case> {
             rejects!(VerifyError::InvalidSignature),
         ),
         // Base64url that ends in leftover bits is not base64url, on both sides.
-        case(
-            "signature cut mid-character",
-            valid[..valid.len() - 4].to_owned(),
-            "token-invalid",
-            rejects!(VerifyError::Malformed(_)),
-        ),
+        case("signature cut mid-character", valid[..valid.len() - 4].to_owned(), "token-invalid", rejects!(VerifyError::Malformed(_))),
         case(
             "signature shortened by a byte",
             {
-                let signature = URL_SAFE_NO_PAD
-                    .decode(valid.split('.').nth(2).unwrap())
-                    .unwrap();
+                let signature = URL_SAFE_NO_PAD.decode(valid.split('.').nth(2).unwrap()).unwrap();
                 replace_segment(&valid, 2, &b64(&signature[..signature.len() - 1]))
             },
             "token-invalid-signature",
             rejects!(VerifyError::InvalidSignature),
         ),
-        case(
-            "signature removed",
-            replace_segment(&valid, 2, ""),
-            "token-invalid-signature",
-            rejects!(VerifyError::InvalidSignature),
-        ),
+        case("signature removed", replace_segment(&valid, 2, ""), "token-invalid-signature", rejects!(VerifyError::InvalidSignature)),
         // --- times ---
-        case(
-            "expired",
-            signed(json!({ "exp": now - 2 * SKEW_SECS })),
-            "token-expired",
-            rejects!(VerifyError::Expired { .. }),
-        ),
+        case("expired", signed(json!({ "exp": now - 2 * SKEW_SECS })), "token-expired", rejects!(VerifyError::Expired { .. })),
         case(
             "duplicate exp: the last one has expired",
-            sign_text(
-                key(),
-                &header_text,
-                &with_text(
-                    &claims,
-                    format!(r#""exp":{}"#, now - 2 * SKEW_SECS).as_bytes(),
-                ),
-                false,
-            ),
+            sign_text(key(), &header_text, &with_text(&claims, format!(r#""exp":{}"#, now - 2 * SKEW_SECS).as_bytes()), false),
             "token-expired",
             rejects!(VerifyError::Expired { .. }),
         ),
@@ -520,10 +373,7 @@ fn build_cases() -> Vec<Case> {
             "exp before JS Date's range",
             signed(json!({ "exp": -10_000_000_000_000i64 })),
             "accept",
-            rejects!(VerifyError::Expired {
-                exp: -10_000_000_000_000,
-                ..
-            }),
+            rejects!(VerifyError::Expired { exp: -10_000_000_000_000, .. }),
         ),
         case(
             "not active yet",
@@ -535,10 +385,7 @@ fn build_cases() -> Vec<Case> {
             "nbf after JS Date's range",
             signed(json!({ "nbf": 10_000_000_000_000i64 })),
             "accept",
-            rejects!(VerifyError::NotActiveYet {
-                nbf: 10_000_000_000_000,
-                ..
-            }),
+            rejects!(VerifyError::NotActiveYet { nbf: 10_000_000_000_000, .. }),
         ),
         case(
             "iat in the future",
@@ -546,12 +393,7 @@ fn build_cases() -> Vec<Case> {
             "token-iat-in-the-future",
             rejects!(VerifyError::IatInTheFuture { .. }),
         ),
-        case(
-            "exp with a fraction",
-            signed(json!({ "exp": now as f64 + 60.5 })),
-            "accept",
-            rejects!(VerifyError::InvalidClaim("exp")),
-        ),
+        case("exp with a fraction", signed(json!({ "exp": now as f64 + 60.5 })), "accept", rejects!(VerifyError::InvalidClaim("exp"))),
         case(
             "exp a string",
             signed(json!({ "exp": (now + 60).to_string() })),
@@ -560,12 +402,7 @@ fn build_cases() -> Vec<Case> {
         ),
         case(
             "nbf null",
-            sign_text(
-                key(),
-                &header_text,
-                &with_text(&with(json!({ "nbf": null })), br#""nbf":null"#),
-                false,
-            ),
+            sign_text(key(), &header_text, &with_text(&with(json!({ "nbf": null })), br#""nbf":null"#), false),
             "token-verification-failed",
             rejects!(VerifyError::InvalidClaim("nbf")),
         ),
@@ -591,79 +428,19 @@ fn build_cases() -> Vec<Case> {
                 rejects!(VerifyError::InvalidIssuer(Some(iss)) if iss == ISSUER),
             )
         },
-        case(
-            "exp missing",
-            signed(json!({ "exp": null })),
-            "token-verification-failed",
-            rejects!(VerifyError::MissingClaim("exp")),
-        ),
-        case(
-            "sub missing",
-            signed(json!({ "sub": null })),
-            "token-verification-failed",
-            rejects!(VerifyError::MissingClaim("sub")),
-        ),
-        case(
-            "sub a number",
-            signed(json!({ "sub": 123 })),
-            "token-verification-failed",
-            rejects!(VerifyError::InvalidClaim("sub")),
-        ),
-        case(
-            "sid missing",
-            signed(json!({ "sid": null })),
-            "accept",
-            rejects!(VerifyError::MissingClaim("sid")),
-        ),
-        case(
-            "fva not two numbers",
-            signed(json!({ "fva": "recent" })),
-            "accept",
-            rejects!(VerifyError::Malformed(_)),
-        ),
+        case("exp missing", signed(json!({ "exp": null })), "token-verification-failed", rejects!(VerifyError::MissingClaim("exp"))),
+        case("sub missing", signed(json!({ "sub": null })), "token-verification-failed", rejects!(VerifyError::MissingClaim("sub"))),
+        case("sub a number", signed(json!({ "sub": 123 })), "token-verification-failed", rejects!(VerifyError::InvalidClaim("sub"))),
+        case("sid missing", signed(json!({ "sid": null })), "accept", rejects!(VerifyError::MissingClaim("sid"))),
+        case("fva not two numbers", signed(json!({ "fva": "recent" })), "accept", rejects!(VerifyError::Malformed(_))),
         // --- shape and encoding ---
-        case(
-            "empty token",
-            String::new(),
-            "token-invalid",
-            rejects!(VerifyError::Malformed(_)),
-        ),
-        case(
-            "two segments",
-            valid[..valid.rfind('.').unwrap()].to_owned(),
-            "token-invalid",
-            rejects!(VerifyError::Malformed(_)),
-        ),
-        case(
-            "four segments",
-            format!("{valid}.e30"),
-            "token-invalid",
-            rejects!(VerifyError::Malformed(_)),
-        ),
-        case(
-            "truncated to 40 characters",
-            valid[..40].to_owned(),
-            "token-invalid",
-            rejects!(VerifyError::Malformed(_)),
-        ),
-        case(
-            "header not base64url",
-            replace_segment(&valid, 0, "eyJ!"),
-            "token-invalid",
-            rejects!(VerifyError::Malformed(_)),
-        ),
-        case(
-            "payload not base64url",
-            replace_segment(&valid, 1, "e30*"),
-            "token-invalid",
-            rejects!(VerifyError::Malformed(_)),
-        ),
-        case(
-            "signature not base64url",
-            format!("{valid}*"),
-            "token-invalid",
-            rejects!(VerifyError::Malformed(_)),
-        ),
+        case("empty token", String::new(), "token-invalid", rejects!(VerifyError::Malformed(_))),
+        case("two segments", valid[..valid.rfind('.').unwrap()].to_owned(), "token-invalid", rejects!(VerifyError::Malformed(_))),
+        case("four segments", format!("{valid}.e30"), "token-invalid", rejects!(VerifyError::Malformed(_))),
+        case("truncated to 40 characters", valid[..40].to_owned(), "token-invalid", rejects!(VerifyError::Malformed(_))),
+        case("header not base64url", replace_segment(&valid, 0, "eyJ!"), "token-invalid", rejects!(VerifyError::Malformed(_))),
+        case("payload not base64url", replace_segment(&valid, 1, "e30*"), "token-invalid", rejects!(VerifyError::Malformed(_))),
+        case("signature not base64url", format!("{valid}*"), "token-invalid", rejects!(VerifyError::Malformed(_))),
         case(
             "payload in standard base64 (+ /)",
             url_safe.replace('-', "+").replace('_', "/"),
@@ -684,37 +461,17 @@ fn build_cases() -> Vec<Case> {
             "token-invalid",
             rejects!(VerifyError::Malformed(_)),
         ),
-        case(
-            "header not JSON",
-            replace_segment(&valid, 0, &b64("RS256")),
-            "token-invalid",
-            rejects!(VerifyError::Malformed(_)),
-        ),
-        case(
-            "payload not JSON",
-            replace_segment(&valid, 1, &b64("not json")),
-            "token-invalid",
-            rejects!(VerifyError::Malformed(_)),
-        ),
+        case("header not JSON", replace_segment(&valid, 0, &b64("RS256")), "token-invalid", rejects!(VerifyError::Malformed(_))),
+        case("payload not JSON", replace_segment(&valid, 1, &b64("not json")), "token-invalid", rejects!(VerifyError::Malformed(_))),
         case(
             "claim not UTF-8",
-            sign_text(
-                key(),
-                &header_text,
-                &with_text(&claims, b"\"name\":\"\xff\xfe\""),
-                false,
-            ),
+            sign_text(key(), &header_text, &with_text(&claims, b"\"name\":\"\xff\xfe\""), false),
             "accept",
             rejects!(VerifyError::Malformed(_)),
         ),
         case(
             "payload starts with a BOM",
-            sign_text(
-                key(),
-                &header_text,
-                &[b"\xef\xbb\xbf".as_slice(), &claims_text].concat(),
-                false,
-            ),
+            sign_text(key(), &header_text, &[b"\xef\xbb\xbf".as_slice(), &claims_text].concat(), false),
             "accept",
             rejects!(VerifyError::Malformed(_)),
         ),
@@ -724,24 +481,9 @@ fn build_cases() -> Vec<Case> {
             "token-verification-failed",
             rejects!(VerifyError::Malformed(_)),
         ),
-        case(
-            "header is JSON null",
-            key().sign_raw(&Value::Null, &claims),
-            "unexpected-error",
-            rejects!(VerifyError::Malformed(_)),
-        ),
-        case(
-            "huge token, signed",
-            huge,
-            "accept",
-            rejects!(VerifyError::Malformed(_)),
-        ),
-        case(
-            "1 MiB of garbage",
-            "A".repeat(1 << 20),
-            "token-invalid",
-            rejects!(VerifyError::Malformed(_)),
-        ),
+        case("header is JSON null", key().sign_raw(&Value::Null, &claims), "unexpected-error", rejects!(VerifyError::Malformed(_))),
+        case("huge token, signed", huge, "accept", rejects!(VerifyError::Malformed(_))),
+        case("1 MiB of garbage", "A".repeat(1 << 20), "token-invalid", rejects!(VerifyError::Malformed(_))),
     ]
 }
 
@@ -775,12 +517,7 @@ fn run_clerk_backend(root: &Path, cases: &[Case]) -> Vec<Value> {
         .spawn()
         .expect("node starts");
     // The script reads all of stdin before writing anything, so this cannot deadlock.
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
@@ -788,10 +525,7 @@ fn run_clerk_backend(root: &Path, cases: &[Case]) -> Vec<Value> {
         "verify-token.mjs failed: {}\n{stdout}",
         String::from_utf8_lossy(&output.stderr)
     );
-    stdout
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
+    stdout.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
 }
 
 fn verify(case: &Case) -> Result<SessionClaims, VerifyError> {
@@ -800,6 +534,7 @@ fn verify(case: &Case) -> Result<SessionClaims, VerifyError> {
         issuer: case.issuer.clone(),
         clock_skew_secs: SKEW_SECS as u64,
         now: None,
+        token_kind: TokenKind::Session,
     };
     match &case.keys {
         Keys::Pem(pem) => {
@@ -817,20 +552,10 @@ fn the_corpus_covers_the_attacks() {
     let names: BTreeSet<_> = cases.iter().map(|c| c.name).collect();
     assert_eq!(names.len(), cases.len(), "case names are unique");
     for name in DIFFERENCES {
-        assert!(
-            names.contains(name),
-            "DIFFERENCES names an unknown case {name}"
-        );
+        assert!(names.contains(name), "DIFFERENCES names an unknown case {name}");
     }
-    let accepted = cases
-        .iter()
-        .filter(|c| matches!(c.ours, Expect::Accept))
-        .count();
-    assert!(
-        accepted >= 10 && cases.len() - accepted >= 30,
-        "{accepted} accepted of {}",
-        cases.len()
-    );
+    let accepted = cases.iter().filter(|c| matches!(c.ours, Expect::Accept)).count();
+    assert!(accepted >= 10 && cases.len() - accepted >= 30, "{accepted} accepted of {}", cases.len());
 }
 
 /// Our side alone (no node needed): every case gets exactly the expected verdict and typed error.
@@ -841,13 +566,8 @@ fn we_give_every_case_its_typed_verdict() {
         match (verify(case), &case.ours) {
             (Ok(_), Expect::Accept) => {}
             (Err(error), Expect::Reject(_, matches)) if matches(&error) => {}
-            (result, Expect::Accept) => {
-                wrong.push(format!("{}: expected accept, got {result:?}", case.name))
-            }
-            (result, Expect::Reject(expected, _)) => wrong.push(format!(
-                "{}: expected {expected}, got {result:?}",
-                case.name
-            )),
+            (result, Expect::Accept) => wrong.push(format!("{}: expected accept, got {result:?}", case.name)),
+            (result, Expect::Reject(expected, _)) => wrong.push(format!("{}: expected {expected}, got {result:?}", case.name)),
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
@@ -866,11 +586,7 @@ fn clerk_backend_agrees_with_us() {
 
     let cases = cases();
     let results = run_clerk_backend(&root, cases);
-    assert_eq!(
-        results.len(),
-        cases.len(),
-        "one result per case: {results:#?}"
-    );
+    assert_eq!(results.len(), cases.len(), "one result per case: {results:#?}");
 
     let mut disagreements = Vec::new();
     let mut differing = BTreeSet::new();
@@ -878,19 +594,15 @@ fn clerk_backend_agrees_with_us() {
         assert_eq!(result["name"], case.name);
         let clerk = result["result"].as_str().unwrap();
         if clerk != case.clerk {
-            disagreements.push(format!(
-                "{}: @clerk/backend said {clerk} ({}), expected {}",
-                case.name, result["message"], case.clerk
-            ));
+            disagreements.push(format!("{}: @clerk/backend said {clerk} ({}), expected {}", case.name, result["message"], case.clerk));
         }
         let ours = match verify(case) {
             Ok(claims) => {
                 match result.get("auth") {
                     Some(auth) => compare_auth(case.name, &claims, auth, &mut disagreements),
-                    None if clerk == "accept" => disagreements.push(format!(
-                        "{}: no auth properties from @clerk/shared: {}",
-                        case.name, result["authError"]
-                    )),
+                    None if clerk == "accept" => {
+                        disagreements.push(format!("{}: no auth properties from @clerk/shared: {}", case.name, result["authError"]))
+                    }
                     None => {}
                 }
                 if case.name == DUPLICATE_SUB_CASE {
@@ -904,23 +616,12 @@ fn clerk_backend_agrees_with_us() {
             differing.insert(case.name);
         }
     }
-    assert!(
-        disagreements.is_empty(),
-        "disagreements:\n{}",
-        disagreements.join("\n")
-    );
+    assert!(disagreements.is_empty(), "disagreements:\n{}", disagreements.join("\n"));
     let documented: BTreeSet<_> = DIFFERENCES.iter().copied().collect();
-    assert_eq!(
-        differing, documented,
-        "the cases where we differ from @clerk/backend"
-    );
+    assert_eq!(differing, documented, "the cases where we differ from @clerk/backend");
     // The organization case really exercised the permission encoding.
     let org = results.iter().find(|r| r["name"] == ORG_CASE).unwrap();
-    assert_eq!(
-        org["auth"]["orgPermissions"].as_array().map(Vec::len),
-        Some(4),
-        "{org}"
-    );
+    assert_eq!(org["auth"]["orgPermissions"].as_array().map(Vec::len), Some(4), "{org}");
     assert_eq!(org["auth"]["orgRole"], "org:admin");
 }
 
@@ -943,9 +644,7 @@ fn compare_auth(name: &str, claims: &SessionClaims, auth: &Value, disagreements:
         // JSON.stringify drops undefined fields; those are our `null`s.
         let theirs = auth.get(field).unwrap_or(&Value::Null);
         if theirs != ours {
-            disagreements.push(format!(
-                "{name}: Clerk's {field} is {theirs}, ours is {ours}"
-            ));
+            disagreements.push(format!("{name}: Clerk's {field} is {theirs}, ours is {ours}"));
         }
     }
 }

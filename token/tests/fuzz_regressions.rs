@@ -31,19 +31,13 @@ fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
         }
     }
     inputs.sort();
-    assert!(
-        inputs.len() >= 3,
-        "fuzz/seeds/{target} and fuzz/regressions/{target} should hold inputs, found {}",
-        inputs.len()
-    );
+    assert!(inputs.len() >= 3, "fuzz/seeds/{target} and fuzz/regressions/{target} should hold inputs, found {}", inputs.len());
     inputs
 }
 
 fn input(target: &str, name: &str) -> Vec<u8> {
-    let (_, data) = inputs(target)
-        .into_iter()
-        .find(|(path, _)| path.ends_with(name))
-        .unwrap_or_else(|| panic!("no input {name} for {target}"));
+    let (_, data) =
+        inputs(target).into_iter().find(|(path, _)| path.ends_with(name)).unwrap_or_else(|| panic!("no input {name} for {target}"));
     data
 }
 
@@ -68,18 +62,9 @@ fn jwt_seeds_still_verify_as_they_did() {
     let valid = verify("seeds/jwt/valid").expect("the valid seed verifies");
     assert_eq!((valid.sub.as_str(), valid.exp), ("user_1", jwt::NOW + 60));
     assert_eq!(verify("seeds/jwt/org").unwrap().o.unwrap().id, "org_1");
-    assert!(matches!(
-        verify("seeds/jwt/expired"),
-        Err(VerifyError::Expired { .. })
-    ));
-    assert!(matches!(
-        verify("seeds/jwt/alg-none"),
-        Err(VerifyError::InvalidAlgorithm(_))
-    ));
-    assert!(matches!(
-        verify("seeds/jwt/m2m"),
-        Err(VerifyError::InvalidCategory(_))
-    ));
+    assert!(matches!(verify("seeds/jwt/expired"), Err(VerifyError::Expired { .. })));
+    assert!(matches!(verify("seeds/jwt/alg-none"), Err(VerifyError::InvalidAlgorithm(_))));
+    assert!(matches!(verify("seeds/jwt/m2m"), Err(VerifyError::InvalidCategory(_))));
 }
 
 #[test]
@@ -92,24 +77,10 @@ fn publishable_key_inputs_replay_without_panics_or_broken_invariants() {
 
 #[test]
 fn publishable_key_seeds_parse_as_they_did() {
-    let parse = |name| {
-        clerk_token::parse_publishable_key(&publishable_key::key_text(&input(
-            "publishable_key",
-            name,
-        )))
-    };
+    let parse = |name| clerk_token::parse_publishable_key(&publishable_key::key_text(&input("publishable_key", name)));
     let test = parse("seeds/publishable_key/test").unwrap();
-    assert_eq!(
-        (test.instance_type, test.frontend_api.as_str()),
-        (InstanceType::Development, "clerk.example.com")
-    );
+    assert_eq!((test.instance_type, test.frontend_api.as_str()), (InstanceType::Development, "clerk.example.com"));
     let host = parse("seeds/publishable_key/host").unwrap();
-    assert_eq!(
-        (host.instance_type, host.frontend_api.as_str()),
-        (InstanceType::Development, "127.0.0.1:4001")
-    );
-    assert!(
-        parse("seeds/publishable_key/bad").is_err(),
-        "localhost has no dot"
-    );
+    assert_eq!((host.instance_type, host.frontend_api.as_str()), (InstanceType::Development, "127.0.0.1:4001"));
+    assert!(parse("seeds/publishable_key/bad").is_err(), "localhost has no dot");
 }

@@ -43,8 +43,9 @@ pub fn create_user(tx: &mut dyn Tx, new: NewUser, hash_password: &dyn Fn(&str) -
     };
     for e in &emails {
         if !is_plausible_email(e) {
-            return Err(ApiError::unprocessable("form_param_format_invalid", format!("`{e}` is not a valid email address"))
-                .param("email_address"));
+            return Err(
+                ApiError::unprocessable("form_param_format_invalid", format!("`{e}` is not a valid email address")).param("email_address")
+            );
         }
         if tx.email(e)?.is_some() {
             return Err(ApiError::unprocessable("form_identifier_exists", "That email address is taken.").param("email_address"));
@@ -56,8 +57,7 @@ pub fn create_user(tx: &mut dyn Tx, new: NewUser, hash_password: &dyn Fn(&str) -
         return Err(ApiError::unprocessable("form_identifier_exists", "That username is taken.").param("username"));
     }
     if new.password.as_ref().is_some_and(|p| p.chars().count() < 8) {
-        return Err(ApiError::unprocessable("form_password_length_too_short", "Passwords must be 8 characters or more.")
-            .param("password"));
+        return Err(ApiError::unprocessable("form_password_length_too_short", "Passwords must be 8 characters or more.").param("password"));
     }
     if new.totp_secret.as_deref().is_some_and(|s| crate::util::totp_now(s).is_none()) {
         return Err(ApiError::invalid_param("totp_secret", "totp_secret must be base32, 128 bits or more"));
@@ -230,9 +230,7 @@ pub struct NewOrg {
 
 pub async fn post_org(State(st): State<AppState>, Input(body): Input<NewOrg>) -> ApiResult<Json> {
     let name = body.name.filter(|n| !n.trim().is_empty()).ok_or_else(|| ApiError::missing_param("name"))?;
-    let slug = body.slug.unwrap_or_else(|| {
-        name.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect()
-    });
+    let slug = body.slug.unwrap_or_else(|| name.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect());
     st.db(move |tx| {
         let org = create_org(tx, &name, &slug)?;
         if let Some(creator) = body.created_by.clone().filter(|c| !c.is_empty()) {

@@ -2,6 +2,7 @@
 //! <secret key>`. Shares the port with the Frontend API; the paths do not overlap.
 
 mod admin;
+mod clients;
 mod sessions;
 
 use axum::Router;
@@ -28,14 +29,13 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/sessions/{id}/tokens/{template}", post(sessions::template_token))
         .route("/v1/users", get(admin::list_users).post(admin::post_user))
         .route("/v1/users/{id}", get(admin::get_user))
+        .route("/v1/clients/handshake_payload", get(clients::handshake_payload))
         .route("/v1/jwt_templates", get(admin::list_templates).post(admin::post_template))
         .route("/v1/organizations", post(admin::post_org))
         .route("/v1/organizations/{id}/memberships", post(admin::post_membership))
         .route_layer(middleware::from_fn_with_state(state, require_secret_key));
     // The JWKS is public (as on Clerk's Frontend API); a wrong secret key is still a 401.
-    protected
-        .route("/v1/jwks", get(jwks))
-        .route("/.well-known/jwks.json", get(jwks))
+    protected.route("/v1/jwks", get(jwks)).route("/.well-known/jwks.json", get(jwks))
 }
 
 /// Checks `Authorization: Bearer <secret key>`; `Ok(None)` when there is no header at all.

@@ -1,6 +1,9 @@
 //! `/v1/sessions` of the Backend API.
 
 use axum::extract::{Path, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use clerk_token::VerifyOptions;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -12,17 +15,24 @@ use crate::fapi;
 use crate::render::bapi_session_json;
 use crate::store::{Client, SessionFilter, SessionStatus};
 use crate::tokens::{self, OrgChoice};
-use crate::util::{new_id, now_ms, random_string, sha256_hex};
+use crate::util::{new_id, random_string, sha256_hex};
 
 /// `GET /v1/sessions`: newest first; a bare array unless `paginated=true` (the Python SDK
-/// only understands the array, @clerk/backend asks for `{data, total_count}`).
+/// only understands the array, @clerk/backend asks for `{data, total_count}`). Since Clerk's
+/// 2024-01-01 deprecation, `client_id` or `user_id` is required: without both, a 400 that
+/// names the two.
 pub async fn list(State(st): State<AppState>, Params(q): Params) -> ApiResult<Json> {
+    let given = |name: &str| q.get(name).is_some_and(|v| !v.is_empty());
+    if !given("client_id") && !given("user_id") {
+        let mut e = ApiError::bad_request("form_param_missing", "client_id or user_id is missing")
+            .long("Listing sessions requires either `client_id` or `user_id` (required since the 2024-01-01 deprecation).");
+        e.meta = json!({ "param_names": ["client_id", "user_id"] });
+        return Err(e);
+    }
     let (limit, offset) = pagination(&q)?;
     let status = match q.get("status").map(String::as_str).filter(|s| !s.is_empty()) {
         None => None,
-        Some(s) => Some(SessionStatus::parse(s).ok_or_else(|| {
-            ApiError::invalid_param("status", format!("Unknown session status `{s}`"))
-        })?),
+        Some(s) => Some(SessionStatus::parse(s).ok_or_else(|| ApiError::invalid_param("status", format!("Unknown session status `{s}`")))?),
     };
     let filter = SessionFilter {
         client_id: q.get("client_id").filter(|v| !v.is_empty()).cloned(),
@@ -30,8 +40,8 @@ pub async fn list(State(st): State<AppState>, Params(q): Params) -> ApiResult<Js
         status,
     };
     let paginated = q.get("paginated").is_some_and(|v| v == "true");
+    let now = st.now();
     st.db(move |tx| {
-        let now = now_ms();
         tx.expire_sessions(now)?;
         let (page, total) = tx.list_sessions(&filter, limit, offset)?;
         let data: Vec<Value> = page.iter().map(|s| bapi_session_json(s, now)).collect();
@@ -41,9 +51,10 @@ pub async fn list(State(st): State<AppState>, Params(q): Params) -> ApiResult<Js
 }
 
 pub async fn get(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Json> {
+    let now = st.now();
     st.db(move |tx| {
         let s = tx.session(&id)?.ok_or_else(|| ApiError::not_found("session"))?;
-        Ok(Ok(Json(bapi_session_json(&s, now_ms()))))
+        Ok(Ok(Json(bapi_session_json(&s, now))))
     })
     .await
 }
@@ -63,8 +74,8 @@ pub async fn create(State(st): State<AppState>, Input(body): Input<CreateSession
         Some(a) if a.get("sub").is_some_and(Value::is_string) => Some(a),
         Some(_) => return Err(ApiError::invalid_param("actor", "actor must be an object with a `sub`")),
     };
+    let now = st.now();
     st.db(move |tx| {
-        let now = now_ms();
         let mut user = tx.user(&user_id)?.ok_or_else(|| ApiError::not_found("user").param("user_id"))?;
         // A client no browser holds the cookie of: the Backend API's sessions live on their own.
         let mut client = Client::new(new_id("client"), sha256_hex(&random_string(48)), None, now);
@@ -79,9 +90,11 @@ pub async fn create(State(st): State<AppState>, Input(body): Input<CreateSession
     .await
 }
 
+/// `POST /v1/sessions/{id}/revoke`: the session stays on its client with status `revoked`
+/// ("a revoked session will still be returned along with its client object").
 pub async fn revoke(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Json> {
+    let now = st.now();
     st.db(move |tx| {
-        let now = now_ms();
         let mut s = tx.session(&id)?.ok_or_else(|| ApiError::not_found("session"))?;
         if s.effective_status(now).is_signed_in() {
             s.status = SessionStatus::Revoked;
@@ -98,21 +111,48 @@ pub struct VerifyBody {
     token: Option<String>,
 }
 
-/// Deprecated upstream: returns the session if `token` is a valid token of it.
-pub async fn verify(State(st): State<AppState>, Path(id): Path<String>, Input(body): Input<VerifyBody>) -> ApiResult<Json> {
-    let token = body.token.ok_or_else(|| ApiError::missing_param("token"))?;
-    let claims = clerk_token::verify_and_validate(&token, &st.key.public_key(), &Default::default())
-        .map_err(|e| ApiError::bad_request("token_invalid", format!("Invalid token: {}", e.reason())).param("token"))?;
-    st.db(move |tx| {
-        let now = now_ms();
-        let s = tx.session(&id)?.ok_or_else(|| ApiError::not_found("session"))?;
-        if claims.sid.as_deref() != Some(s.id.as_str()) {
-            return Err(ApiError::bad_request("token_invalid", "The token belongs to another session").param("token"));
-        }
-        tokens::ensure_mintable(&s, now)?;
-        Ok(Ok(Json(bapi_session_json(&s, now))))
-    })
-    .await
+/// `POST /v1/sessions/{id}/verify {token}`, deprecated upstream (every answer says so in a
+/// `Deprecation` header): the session, if `token` is a valid token of it. As documented: 400
+/// for a missing or malformed token, 404 for an unknown session, 410 for a session that is
+/// over (ended, removed, revoked, expired, abandoned, replaced), and 400 for a token that
+/// fails verification or belongs to another session. Only the caller's own credentials get a
+/// 401 (in `require_secret_key`). A gone session is 410 even when its token has expired too.
+pub async fn verify(State(st): State<AppState>, Path(id): Path<String>, body: Result<Input<VerifyBody>, ApiError>) -> Response {
+    let result = match body {
+        Ok(Input(body)) => verify_session(st, id, body).await,
+        Err(e) => Err(e),
+    };
+    let mut resp = match result {
+        Ok(json) => json.into_response(),
+        Err(e) => e.into_response(),
+    };
+    resp.headers_mut().insert(HeaderName::from_static("deprecation"), HeaderValue::from_static("true"));
+    resp
+}
+
+async fn verify_session(st: AppState, id: String, body: VerifyBody) -> ApiResult<Json> {
+    let token = body.token.filter(|t| !t.is_empty()).ok_or_else(|| {
+        ApiError::bad_request("form_param_missing", "token is missing").long("The `token` parameter is required.").param("token")
+    })?;
+    let invalid = |why: String| ApiError::bad_request("token_invalid", format!("Invalid token: {why}")).param("token");
+    clerk_token::decode_unverified(&token).map_err(|e| invalid(format!("{e:?}")))?;
+    let now = st.now();
+    let s = st.db(move |tx| Ok(Ok(tx.session(&id)?.ok_or_else(|| ApiError::not_found("session"))?))).await?;
+    let status = s.effective_status(now);
+    if !status.is_signed_in() {
+        return Err(ApiError::new(StatusCode::GONE, "session_not_active", format!("Session is {}", status.as_str())).long(format!(
+            "Session {} is {} and can no longer be verified.",
+            s.id,
+            status.as_str()
+        )));
+    }
+    // The server's clock, not the system's: tokens age with `/__dev/clock` like everything else.
+    let options = VerifyOptions { now: Some(now.div_euclid(1000)), ..VerifyOptions::default() };
+    let claims = clerk_token::verify_and_validate(&token, &st.key.public_key(), &options).map_err(|e| invalid(e.reason().to_owned()))?;
+    if claims.sid.as_deref() != Some(s.id.as_str()) {
+        return Err(ApiError::bad_request("token_invalid", "The token belongs to another session").param("token"));
+    }
+    Ok(Json(bapi_session_json(&s, now)))
 }
 
 #[derive(Deserialize, Default)]
@@ -132,10 +172,10 @@ fn lifetime(body: &TokenBody) -> ApiResult<Option<i64>> {
 /// `POST /v1/sessions/{id}/tokens` (optional `{expires_in_seconds}`; empty bodies welcome).
 pub async fn token(State(st): State<AppState>, Path(id): Path<String>, Input(body): Input<TokenBody>) -> ApiResult<Json> {
     let ttl = lifetime(&body)?.unwrap_or(st.config.token_ttl);
+    let now = st.now();
     let st2 = st.clone();
     let claims = st
         .db(move |tx| {
-            let now = now_ms();
             let s = tx.session(&id)?.ok_or_else(|| ApiError::not_found("session"))?;
             tokens::ensure_mintable(&s, now)?;
             let c = tokens::session_claims(&st2, tx, &s, &OrgChoice::Active, None, ttl, now)?;
@@ -151,10 +191,10 @@ pub async fn template_token(
     Input(body): Input<TokenBody>,
 ) -> ApiResult<Json> {
     let ttl = lifetime(&body)?;
+    let now = st.now();
     let st2 = st.clone();
     let claims = st
         .db(move |tx| {
-            let now = now_ms();
             let s = tx.session(&id)?.ok_or_else(|| ApiError::not_found("session"))?;
             tokens::ensure_mintable(&s, now)?;
             let tpl = tx.jwt_template(&template)?.ok_or_else(|| ApiError::not_found("JWT template"))?;

@@ -3,13 +3,16 @@
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use super::{CookieChange, Fapi, ctx, ensure_client, find_client};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::{CookieChange, Fapi, ctx, detach_client, ensure_client, find_client, new_client};
 use crate::AppState;
-use crate::errors::{ApiResult, Json};
-use crate::extract::Caller;
+use crate::errors::{ApiError, ApiResult, Json};
+use crate::extract::{Caller, Params};
 use crate::render;
-use crate::store::SessionStatus;
-use crate::util::{now_ms, random_string, sha256_hex};
+use crate::store::{Client, SessionStatus, Tx};
+use crate::util::{random_string, sha256_hex};
 
 /// `GET` and `PATCH /v1/environment` (clerk-js "touches" it with an empty form in development).
 pub async fn environment(State(st): State<AppState>) -> Json {
@@ -20,14 +23,14 @@ pub async fn environment(State(st): State<AppState>) -> Json {
         "auth_config": {
             "object": "auth_config",
             "id": "aac_local",
-            "single_session_mode": false,
+            "single_session_mode": st.config.single_session,
             "claimed_at": null,
             "reverification": true,
         },
         "display_config": {
             "object": "display_config",
             "id": "display_config_local",
-            "instance_environment_type": "development",
+            "instance_environment_type": if st.config.production { "production" } else { "development" },
             "application_name": "clerk-server (local)",
             "captcha_heartbeat": false,
             "home_url": st.issuer,
@@ -68,8 +71,9 @@ pub async fn environment(State(st): State<AppState>) -> Json {
 pub async fn create_dev_browser(State(st): State<AppState>) -> ApiResult<Json> {
     let token = format!("dvb_{}", random_string(40));
     let hash = sha256_hex(&token);
+    let now = st.now();
     st.db(move |tx| {
-        tx.put_dev_browser(&hash, now_ms())?;
+        tx.put_dev_browser(&hash, now)?;
         Ok(Ok(()))
     })
     .await?;
@@ -77,20 +81,46 @@ pub async fn create_dev_browser(State(st): State<AppState>) -> ApiResult<Json> {
 }
 
 /// `GET /v1/client`: `{response: client|null, client: null}`; never creates a client.
-pub async fn get_client(State(st): State<AppState>, caller: Caller) -> ApiResult<Json> {
+///
+/// clerk-js's `client.reload({rotatingTokenNonce})` sends `rotating_token_nonce` (its only
+/// parameter besides the dev-browser token): the client's token is rotated, so the answer sets
+/// a new `__client` cookie and the old one stops working. An empty nonce is refused.
+pub async fn get_client(State(st): State<AppState>, caller: Caller, Params(q): Params) -> ApiResult<Fapi> {
+    let rotate = match q.get("rotating_token_nonce") {
+        None => false,
+        Some(n) if n.is_empty() => {
+            return Err(ApiError::invalid_param("rotating_token_nonce", "rotating_token_nonce must not be empty"));
+        }
+        Some(_) => true,
+    };
     let st2 = st.clone();
     st.db(move |tx| {
         let ctx = ctx(&caller);
+        let mut cookie = CookieChange::Keep;
         let response = match find_client(tx, &caller)? {
-            Some(c) => render::client_json(&st2, tx, &c, &ctx)?,
+            Some(mut c) => {
+                if rotate {
+                    cookie = rotate_cookie(tx, &mut c, ctx.now)?;
+                }
+                render::client_json(&st2, tx, &c, &ctx)?
+            }
             None => Value::Null,
         };
-        Ok(Ok(Json(json!({ "response": response, "client": null }))))
+        Ok(Ok(Fapi::new(json!({ "response": response, "client": null }), cookie)))
     })
     .await
 }
 
-/// `POST`/`PUT /v1/client`: the caller's client, created if needed.
+/// A new `__client` cookie value for `client`; the old value no longer finds it.
+fn rotate_cookie(tx: &mut dyn Tx, client: &mut Client, now: i64) -> ApiResult<CookieChange> {
+    let cookie = random_string(48);
+    client.cookie_hash = sha256_hex(&cookie);
+    client.updated_at = now;
+    tx.put_client(client)?;
+    Ok(CookieChange::Set(cookie))
+}
+
+/// `POST /v1/client`: the caller's client, created if needed.
 pub async fn create_client(State(st): State<AppState>, caller: Caller) -> ApiResult<Fapi> {
     let st2 = st.clone();
     st.db(move |tx| {
@@ -102,10 +132,59 @@ pub async fn create_client(State(st): State<AppState>, caller: Caller) -> ApiRes
     .await
 }
 
+/// `PUT /v1/client` (clerk-js's `Client.create()`, through `_basePut`): always a new client,
+/// with a new id and a new `__client` cookie, which also takes over the caller's dev browser.
+/// The previous client is detached from the caller; its sessions are left as they are.
+pub async fn replace_client(State(st): State<AppState>, caller: Caller) -> ApiResult<Fapi> {
+    let st2 = st.clone();
+    st.db(move |tx| {
+        let ctx = ctx(&caller);
+        if let Some(old) = find_client(tx, &caller)? {
+            detach_client(tx, old, ctx.now)?;
+        }
+        let (client, cookie) = new_client(tx, &caller, ctx.now)?;
+        let c = render::client_json(&st2, tx, &client, &ctx)?;
+        Ok(Ok(Fapi::new(json!({ "response": c, "client": c }), cookie)))
+    })
+    .await
+}
+
+/// `GET /v1/client/touch?redirect_url=URL` (clerk-js's `client.buildTouchUrl()`, opened as a
+/// top-level navigation when `isEligibleForTouch()`): the client lives another
+/// `Client::LIFETIME_MS` from now, gets a freshly issued cookie, and the browser is sent on to
+/// `redirect_url` with a 307. The URL must be on an allowed origin (the CORS allow-list, the
+/// server's own origin, and in `--dev` any loopback origin), so that the endpoint is no open
+/// redirect.
+pub async fn touch_client(State(st): State<AppState>, caller: Caller, Params(q): Params) -> ApiResult<Response> {
+    let redirect = q.get("redirect_url").filter(|u| !u.is_empty()).ok_or_else(|| ApiError::missing_param("redirect_url"))?;
+    let target =
+        url::Url::parse(redirect).ok().filter(|u| crate::is_allowed_origin(&st, &u.origin().ascii_serialization())).ok_or_else(|| {
+            ApiError::invalid_param("redirect_url", "redirect_url is not an allowed URL")
+                .long("`redirect_url` must be an absolute URL on one of this instance's allowed origins.")
+        })?;
+    let location =
+        HeaderValue::from_str(target.as_str()).map_err(|_| ApiError::invalid_param("redirect_url", "redirect_url is not a valid URL"))?;
+    let st2 = st.clone();
+    let fapi = st
+        .db(move |tx| {
+            let ctx = ctx(&caller);
+            let (mut client, _) = ensure_client(tx, &caller, ctx.now)?;
+            client.expire_at = Some(ctx.now + Client::LIFETIME_MS);
+            let cookie = rotate_cookie(tx, &mut client, ctx.now)?;
+            let c = render::client_json(&st2, tx, &client, &ctx)?;
+            Ok(Ok(Fapi::new(json!({ "response": c, "client": c }), cookie)))
+        })
+        .await?;
+    let mut resp = fapi.into_response();
+    *resp.status_mut() = StatusCode::TEMPORARY_REDIRECT;
+    resp.headers_mut().insert(header::LOCATION, location);
+    Ok(resp)
+}
+
 /// `DELETE /v1/client` (also `POST ?_method=DELETE`): ends every session and forgets the client.
 pub async fn destroy_client(State(st): State<AppState>, caller: Caller) -> ApiResult<Fapi> {
     st.db(move |tx| {
-        let now = now_ms();
+        let now = caller.now;
         let Some(client) = find_client(tx, &caller)? else {
             return Ok(Ok(Fapi::new(json!({ "response": null, "client": null }), CookieChange::Clear)));
         };

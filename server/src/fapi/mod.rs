@@ -3,6 +3,8 @@
 //! is scoped to the caller's client.
 
 mod client;
+mod handshake;
+mod organizations;
 mod sessions;
 mod sign_ins;
 mod sign_ups;
@@ -16,23 +18,19 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult, json_response};
-use crate::limits::{Key, Limit};
 use crate::extract::Caller;
+use crate::limits::{Key, Limit};
 use crate::render::{self, Ctx};
 use crate::store::{Client, Session, SessionStatus, Tx, User};
-use crate::util::{new_id, now_ms, random_string, sha256_hex};
+use crate::util::{new_id, random_string, sha256_hex};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/dev_browser", post(client::create_dev_browser))
         .route("/v1/environment", get(client::environment).patch(client::environment))
-        .route(
-            "/v1/client",
-            get(client::get_client)
-                .post(client::create_client)
-                .put(client::create_client)
-                .delete(client::destroy_client),
-        )
+        .route("/v1/client", get(client::get_client).post(client::create_client).put(client::replace_client).delete(client::destroy_client))
+        .route("/v1/client/touch", get(client::touch_client))
+        .route("/v1/client/handshake", get(handshake::handshake))
         .route("/v1/client/sessions", axum::routing::delete(sessions::remove_all))
         .route("/v1/client/sessions/{id}", get(sessions::get_session))
         .route("/v1/client/sessions/{id}/touch", post(sessions::touch))
@@ -45,6 +43,14 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/client/sessions/{id}/verify/attempt_first_factor", post(verify::attempt_first))
         .route("/v1/client/sessions/{id}/verify/prepare_second_factor", post(verify::prepare_second))
         .route("/v1/client/sessions/{id}/verify/attempt_second_factor", post(verify::attempt_second))
+        .route("/v1/me/organization_memberships", get(organizations::my_memberships))
+        .route("/v1/me/organization_invitations", get(organizations::my_empty_list))
+        .route("/v1/me/organization_suggestions", get(organizations::my_empty_list))
+        .route("/v1/organizations/{id}", get(organizations::get_org))
+        .route("/v1/organizations/{id}/memberships", get(organizations::org_memberships))
+        .route("/v1/organizations/{id}/invitations", get(organizations::org_invitations))
+        .route("/v1/organizations/{id}/membership_requests", get(organizations::org_membership_requests))
+        .route("/v1/organizations/{id}/domains", get(organizations::org_domains))
         .route("/v1/client/sign_ins", post(sign_ins::create))
         .route("/v1/client/sign_ins/{id}", get(sign_ins::get))
         .route("/v1/client/sign_ins/{id}/prepare_first_factor", post(sign_ins::prepare_first))
@@ -91,9 +97,8 @@ impl IntoResponse for Fapi {
         // same-site (page and FAPI both on 127.0.0.1).
         let cookie = match self.cookie {
             CookieChange::Keep => None,
-            CookieChange::Set(v) => Some(format!(
-                "__client={v}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000"
-            )),
+            // Every cookie set is for a client created or touched just now.
+            CookieChange::Set(v) => Some(format!("__client={v}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}", Client::LIFETIME_MS / 1000)),
             CookieChange::Clear => Some("__client=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0".to_owned()),
         };
         if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
@@ -104,25 +109,41 @@ impl IntoResponse for Fapi {
 }
 
 pub fn ctx(caller: &Caller) -> Ctx {
-    Ctx { origin: caller.origin.clone(), now: now_ms() }
+    Ctx { origin: caller.origin.clone(), now: caller.now }
 }
 
 /// The caller's client, if any. An unknown dev-browser token is a 401 that makes clerk-js
-/// fetch a new one.
+/// fetch a new one. A client past its `expire_at` is over, as its cookie would be: it is
+/// detached from the caller and the caller has no client.
 pub fn find_client(tx: &mut dyn Tx, caller: &Caller) -> ApiResult<Option<Client>> {
-    if let Some(db) = &caller.dev_browser_hash {
+    let found = if let Some(db) = &caller.dev_browser_hash {
         if !tx.dev_browser_exists(db)? {
-            return Err(ApiError::unauthorized(
-                "dev_browser_unauthenticated",
-                "Invalid development browser token",
-            ));
+            return Err(ApiError::unauthorized("dev_browser_unauthenticated", "Invalid development browser token"));
         }
-        return Ok(tx.client_by_dev_browser(db)?);
+        tx.client_by_dev_browser(db)?
+    } else {
+        match &caller.cookie_hash {
+            Some(h) => tx.client_by_cookie(h)?,
+            None => None,
+        }
+    };
+    match found {
+        Some(c) if c.is_expired(caller.now) => {
+            detach_client(tx, c, caller.now)?;
+            Ok(None)
+        }
+        other => Ok(other),
     }
-    match &caller.cookie_hash {
-        Some(h) => Ok(tx.client_by_cookie(h)?),
-        None => Ok(None),
-    }
+}
+
+/// Makes a client unreachable from any cookie or dev browser (its sessions stay in the
+/// database, with their own lifetimes, for the Backend API).
+pub fn detach_client(tx: &mut dyn Tx, mut client: Client, now: i64) -> ApiResult<()> {
+    client.cookie_hash = sha256_hex(&random_string(48));
+    client.dev_browser_hash = None;
+    client.updated_at = now;
+    tx.put_client(&client)?;
+    Ok(())
 }
 
 /// The caller's client, created (with a new cookie) when there is none.
@@ -130,6 +151,12 @@ pub fn ensure_client(tx: &mut dyn Tx, caller: &Caller, now: i64) -> ApiResult<(C
     if let Some(c) = find_client(tx, caller)? {
         return Ok((c, CookieChange::Keep));
     }
+    new_client(tx, caller, now)
+}
+
+/// A new client for the caller: a new id and a new `__client` cookie, bound to the caller's
+/// dev browser if it has one.
+pub fn new_client(tx: &mut dyn Tx, caller: &Caller, now: i64) -> ApiResult<(Client, CookieChange)> {
     let cookie = random_string(48);
     let client = Client::new(new_id("client"), sha256_hex(&cookie), caller.dev_browser_hash.clone(), now);
     tx.put_client(&client)?;
@@ -160,14 +187,17 @@ pub fn envelope(st: &AppState, tx: &mut dyn Tx, client: &Client, response: Value
     Ok(json!({ "response": response, "client": render::client_json(st, tx, client, ctx)? }))
 }
 
-/// Signs `user` in on `client`: a new active session that becomes the last active one.
-pub fn create_session(
-    tx: &mut dyn Tx,
-    client: &mut Client,
-    user: &mut User,
-    now: i64,
-    second_factor_verified: bool,
-) -> ApiResult<Session> {
+/// Signs `user` in on `client`: a new active session that becomes the last active one. A
+/// signed-in session of the same user on the same client becomes `replaced` (sign-in only lets
+/// that happen in single-session mode; multi-session refuses the second sign-in).
+pub fn create_session(tx: &mut dyn Tx, client: &mut Client, user: &mut User, now: i64, second_factor_verified: bool) -> ApiResult<Session> {
+    for mut old in tx.sessions_of_client(&client.id)? {
+        if old.user_id == user.id && old.effective_status(now).is_signed_in() {
+            old.status = SessionStatus::Replaced;
+            old.updated_at = now;
+            tx.put_session(&old)?;
+        }
+    }
     let s = Session {
         id: new_id("sess"),
         client_id: client.id.clone(),
@@ -215,8 +245,8 @@ impl AttemptScope {
             if let Some(ms) = crate::limits::locked_for(tx, key, Self::limit(st, key), now)? {
                 let whom = if key.is_ip() { "from this IP address" } else { "for this account" };
                 let secs = (ms as u64).div_ceil(1000);
-                let mut e = ApiError::too_many_attempts(secs)
-                    .long(format!("Too many failed attempts {whom}. Try again in {secs} seconds."));
+                let mut e =
+                    ApiError::too_many_attempts(secs).long(format!("Too many failed attempts {whom}. Try again in {secs} seconds."));
                 e.meta = json!({ "scope": if key.is_ip() { "ip" } else { "account" } });
                 return Err(e);
             }
@@ -267,12 +297,9 @@ pub fn issue_email_code(st: &AppState, tx: &mut dyn Tx, owner_id: &str, email: &
 /// Checks an email code: constant-time, expiring, single use (consumed on success).
 pub fn consume_email_code(tx: &mut dyn Tx, owner_id: &str, code: &str, now: i64) -> ApiResult<bool> {
     let Some(stored) = tx.email_code(owner_id)? else {
-        return Err(ApiError::unprocessable(
-            "verification_missing",
-            "No code was sent, or it was already used",
-        )
-        .long("Prepare the verification first; codes can be used once.")
-        .param("code"));
+        return Err(ApiError::unprocessable("verification_missing", "No code was sent, or it was already used")
+            .long("Prepare the verification first; codes can be used once.")
+            .param("code"));
     };
     if stored.expires_at <= now {
         tx.delete_email_code(owner_id)?;
@@ -285,11 +312,15 @@ pub fn consume_email_code(tx: &mut dyn Tx, owner_id: &str, code: &str, now: i64)
     Ok(ok)
 }
 
+/// Single-session mode refuses a second account on a client (Clerk's wording).
+pub fn session_exists() -> ApiError {
+    ApiError::unprocessable("session_exists", "You're currently in single session mode. You can only be signed into one account at a time.")
+}
+
 pub fn incorrect_code() -> ApiError {
     ApiError::unprocessable("form_code_incorrect", "Incorrect code").param("code")
 }
 
 pub fn incorrect_password() -> ApiError {
-    ApiError::unprocessable("form_password_incorrect", "Password is incorrect. Try again, or use another method.")
-        .param("password")
+    ApiError::unprocessable("form_password_incorrect", "Password is incorrect. Try again, or use another method.").param("password")
 }

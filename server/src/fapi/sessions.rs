@@ -11,7 +11,6 @@ use crate::extract::{Caller, Input};
 use crate::render;
 use crate::store::SessionStatus;
 use crate::tokens::{self, OrgChoice};
-use crate::util::now_ms;
 
 #[derive(Deserialize, Default)]
 pub struct TouchForm {
@@ -38,12 +37,7 @@ pub async fn get_session(State(st): State<AppState>, caller: Caller, Path(id): P
 }
 
 /// Marks the session as the client's active one, optionally switching organization.
-pub async fn touch(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    Input(form): Input<TouchForm>,
-) -> ApiResult<Fapi> {
+pub async fn touch(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, Input(form): Input<TouchForm>) -> ApiResult<Fapi> {
     let st2 = st.clone();
     st.db(move |tx| {
         let ctx = ctx(&caller);
@@ -123,16 +117,11 @@ pub async fn remove_all(State(st): State<AppState>, caller: Caller) -> ApiResult
 }
 
 /// `POST /v1/client/sessions/{id}/tokens`: a bare `{object: "token", jwt}`.
-pub async fn token(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    Input(form): Input<TokenForm>,
-) -> ApiResult<Json> {
+pub async fn token(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, Input(form): Input<TokenForm>) -> ApiResult<Json> {
     let st2 = st.clone();
     let claims = st
         .db(move |tx| {
-            let now = now_ms();
+            let now = caller.now;
             let (_, s) = client_session(tx, &caller, &id)?;
             tokens::ensure_mintable(&s, now)?;
             let choice = OrgChoice::from_param(form.organization_id.as_deref());
@@ -154,7 +143,7 @@ pub async fn template_token(
     let st2 = st.clone();
     let claims = st
         .db(move |tx| {
-            let now = now_ms();
+            let now = caller.now;
             let (_, s) = client_session(tx, &caller, &id)?;
             tokens::ensure_mintable(&s, now)?;
             let tpl = tx.jwt_template(&template)?.ok_or_else(|| ApiError::not_found("JWT template"))?;

@@ -6,16 +6,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    AttemptScope, CookieChange, Fapi, check_lock, forget_new_client, consume_email_code, create_session, ctx, ensure_client, envelope,
-    find_client, incorrect_code, incorrect_password, issue_email_code, record_failure,
+    AttemptScope, CookieChange, Fapi, check_lock, consume_email_code, create_session, ctx, ensure_client, envelope, find_client,
+    forget_new_client, incorrect_code, incorrect_password, issue_email_code, record_failure,
 };
 use crate::AppState;
+use crate::checks::Checks;
 use crate::errors::{ApiError, ApiResult};
 use crate::extract::{Caller, Input};
 use crate::limits::Key;
 use crate::render::{self, Ctx};
 use crate::store::{Client, SignIn, Tx, User};
-use crate::checks::Checks;
 use crate::util::new_id;
 
 #[derive(Deserialize, Default)]
@@ -51,11 +51,7 @@ fn client_sign_in(tx: &mut dyn Tx, caller: &Caller, id: &str) -> ApiResult<(Clie
 
 /// Refuses a step the sign-in is not at (e.g. a second factor before the first).
 fn expect_status(si: &SignIn, wanted: &str) -> ApiResult<()> {
-    if si.status == wanted {
-        Ok(())
-    } else {
-        Err(ApiError::unprocessable("sign_in_status_invalid", format!("Sign-in is {}", si.status)))
-    }
+    if si.status == wanted { Ok(()) } else { Err(ApiError::unprocessable("sign_in_status_invalid", format!("Sign-in is {}", si.status))) }
 }
 
 /// Emails a sign-in code to `email_address_id` (default: the primary address).
@@ -74,14 +70,7 @@ fn send_sign_in_code(st: &AppState, tx: &mut dyn Tx, si: &mut SignIn, email_addr
 }
 
 /// First factor verified: either ask for the second factor or create the session.
-fn first_factor_passed(
-    tx: &mut dyn Tx,
-    client: &mut Client,
-    si: &mut SignIn,
-    user: &mut User,
-    strategy: &str,
-    now: i64,
-) -> ApiResult<()> {
+fn first_factor_passed(tx: &mut dyn Tx, client: &mut Client, si: &mut SignIn, user: &mut User, strategy: &str, now: i64) -> ApiResult<()> {
     si.first_factor_verification = Some(verification("verified", strategy, None));
     client.last_authentication_strategy = Some(strategy.to_owned());
     if user.totp_secret.is_some() {
@@ -92,14 +81,7 @@ fn first_factor_passed(
     }
 }
 
-fn complete(
-    tx: &mut dyn Tx,
-    client: &mut Client,
-    si: &mut SignIn,
-    user: &mut User,
-    second_factor: bool,
-    now: i64,
-) -> ApiResult<()> {
+fn complete(tx: &mut dyn Tx, client: &mut Client, si: &mut SignIn, user: &mut User, second_factor: bool, now: i64) -> ApiResult<()> {
     let s = create_session(tx, client, user, now, second_factor)?;
     si.status = "complete".into();
     si.created_session_id = Some(s.id);
@@ -197,20 +179,23 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
                 // Committed, so that the failure counts; a client made by this request goes.
                 ip_scope.failed(&st2, tx, ctx.now)?;
                 forget_new_client(tx, &client, &cookie)?;
-                return Ok(Err(ApiError::unprocessable("form_identifier_not_found", "Couldn't find your account.")
-                    .param("identifier")));
+                return Ok(Err(ApiError::unprocessable("form_identifier_not_found", "Couldn't find your account.").param("identifier")));
             };
-            // Multi-session: a user can be signed in once per client.
-            let already = tx
+            // Multi-session: a user can be signed in once per client. Single-session: only the
+            // signed-in user may sign in again, and that new session replaces the old one
+            // (`create_session`).
+            let signed_in: Vec<String> = tx
                 .sessions_of_client(&client.id)?
                 .into_iter()
-                .any(|s| s.user_id == user.id && s.effective_status(ctx.now).is_signed_in());
-            if already {
-                return Err(ApiError::unprocessable(
-                    "identifier_already_signed_in",
-                    "You're already signed in",
-                )
-                .param("identifier"));
+                .filter(|s| s.effective_status(ctx.now).is_signed_in())
+                .map(|s| s.user_id)
+                .collect();
+            if st2.config.single_session {
+                if signed_in.iter().any(|u| *u != user.id) {
+                    return Err(super::session_exists());
+                }
+            } else if signed_in.contains(&user.id) {
+                return Err(ApiError::unprocessable("identifier_already_signed_in", "You're already signed in").param("identifier"));
             }
             si.identifier = Some(identifier.to_owned());
             si.user_id = Some(user.id.clone());
@@ -331,9 +316,7 @@ pub async fn attempt_second(
             return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{s}`")));
         }
         let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
-        let mut user = tx
-            .user(si.user_id.as_deref().unwrap_or_default())?
-            .ok_or_else(|| ApiError::not_found("user"))?;
+        let mut user = tx.user(si.user_id.as_deref().unwrap_or_default())?.ok_or_else(|| ApiError::not_found("user"))?;
         let scope = AttemptScope::new(&caller, Some(Key::User(user.id.clone())));
         scope.check(&st2, tx, ctx.now)?;
         let ok = match user.totp_secret.as_deref() {

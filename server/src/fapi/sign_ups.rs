@@ -6,16 +6,16 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    AttemptScope, CookieChange, Fapi, check_lock, consume_email_code, create_session, ctx, ensure_client, envelope,
-    find_client, incorrect_code, issue_email_code, record_failure,
+    AttemptScope, CookieChange, Fapi, check_lock, consume_email_code, create_session, ctx, ensure_client, envelope, find_client,
+    incorrect_code, issue_email_code, record_failure,
 };
 use crate::AppState;
+use crate::checks::Checks;
 use crate::errors::{ApiError, ApiResult};
 use crate::extract::{Caller, Input};
 use crate::limits::Key;
 use crate::render::{self, Ctx};
 use crate::store::{Client, EmailAddress, SignUp, Tx, User};
-use crate::checks::Checks;
 use crate::util::{is_plausible_email, new_id};
 
 #[derive(Deserialize, Default)]
@@ -45,8 +45,9 @@ fn identifier_exists(param: &str) -> ApiError {
 fn apply_fields(tx: &mut dyn Tx, checks: &Checks, su: &mut SignUp, form: &SignUpForm) -> ApiResult<()> {
     if let Some(email) = form.email_address.as_deref().map(str::trim) {
         if !is_plausible_email(email) {
-            return Err(ApiError::unprocessable("form_param_format_invalid", "email_address must be a valid email address.")
-                .param("email_address"));
+            return Err(
+                ApiError::unprocessable("form_param_format_invalid", "email_address must be a valid email address.").param("email_address")
+            );
         }
         if tx.email(email)?.is_some() {
             return Err(identifier_exists("email_address"));
@@ -59,11 +60,9 @@ fn apply_fields(tx: &mut dyn Tx, checks: &Checks, su: &mut SignUp, form: &SignUp
     }
     if let Some(password) = form.password.as_deref() {
         if password.chars().count() < 8 {
-            return Err(ApiError::unprocessable(
-                "form_password_length_too_short",
-                "Passwords must be 8 characters or more.",
-            )
-            .param("password"));
+            return Err(
+                ApiError::unprocessable("form_password_length_too_short", "Passwords must be 8 characters or more.").param("password")
+            );
         }
         if password.len() > 128 {
             return Err(ApiError::invalid_param("password", "Passwords must be at most 128 characters."));
@@ -71,11 +70,11 @@ fn apply_fields(tx: &mut dyn Tx, checks: &Checks, su: &mut SignUp, form: &SignUp
         su.password_hash = Some(checks.hash_password(password)?);
     }
     if let Some(username) = form.username.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-        let valid = (4..=64).contains(&username.len())
-            && username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let valid = (4..=64).contains(&username.len()) && username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if !valid {
-            return Err(ApiError::unprocessable("form_username_invalid_character", "Usernames are 4-64 letters, digits, - or _.")
-                .param("username"));
+            return Err(
+                ApiError::unprocessable("form_username_invalid_character", "Usernames are 4-64 letters, digits, - or _.").param("username")
+            );
         }
         if tx.user_by_username(username)?.is_some() {
             return Err(identifier_exists("username"));
@@ -104,6 +103,10 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
     st.db_checked(move |tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, cookie) = ensure_client(tx, &caller, ctx.now)?;
+        // Single-session mode: a new account cannot sign in beside the signed-in one.
+        if st2.config.single_session && tx.sessions_of_client(&client.id)?.iter().any(|s| s.effective_status(ctx.now).is_signed_in()) {
+            return Err(super::session_exists());
+        }
         let mut su = SignUp {
             id: new_id("sua"),
             client_id: client.id.clone(),
@@ -140,12 +143,7 @@ pub async fn get(State(st): State<AppState>, caller: Caller, Path(id): Path<Stri
     .await
 }
 
-pub async fn update(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    Input(form): Input<SignUpForm>,
-) -> ApiResult<Fapi> {
+pub async fn update(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, Input(form): Input<SignUpForm>) -> ApiResult<Fapi> {
     let st2 = st.clone();
     st.db_checked(move |tx, checks| {
         let ctx = ctx(&caller);

@@ -6,8 +6,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    AttemptScope, CookieChange, Fapi, check_lock, client_session, consume_email_code, ctx, envelope, incorrect_code,
-    incorrect_password, issue_email_code, record_failure,
+    AttemptScope, CookieChange, Fapi, check_lock, client_session, consume_email_code, ctx, envelope, incorrect_code, incorrect_password,
+    issue_email_code, record_failure,
 };
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult};
@@ -49,9 +49,7 @@ fn status(v: &SessionVerification, user: &User) -> &'static str {
 
 fn verification_json(st: &AppState, tx: &mut dyn Tx, s: &Session, user: &User, ctx: &Ctx) -> ApiResult<Value> {
     let v = s.verification.as_ref().ok_or_else(|| ApiError::not_found("session verification"))?;
-    let factor = |done: bool, strategy: &str| {
-        done.then(|| json!({"object": "verification", "status": "verified", "strategy": strategy}))
-    };
+    let factor = |done: bool, strategy: &str| done.then(|| json!({"object": "verification", "status": "verified", "strategy": strategy}));
     Ok(json!({
         "object": "session_verification",
         "id": v.id,
@@ -83,9 +81,7 @@ fn respond(st: &AppState, tx: &mut dyn Tx, client: &Client, s: &mut Session, use
 }
 
 fn in_progress(s: &mut Session) -> ApiResult<&mut SessionVerification> {
-    s.verification.as_mut().ok_or_else(|| {
-        ApiError::unprocessable("session_verification_missing", "Start a verification first")
-    })
+    s.verification.as_mut().ok_or_else(|| ApiError::unprocessable("session_verification_missing", "Start a verification first"))
 }
 
 /// `POST /sessions/{id}/verify` with `level` = first_factor | second_factor | multi_factor.
@@ -113,7 +109,12 @@ pub async fn start(State(st): State<AppState>, caller: Caller, Path(id): Path<St
     .await
 }
 
-pub async fn prepare_first(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, Input(form): Input<VerifyForm>) -> ApiResult<Fapi> {
+pub async fn prepare_first(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Input(form): Input<VerifyForm>,
+) -> ApiResult<Fapi> {
     let st2 = st.clone();
     st.db(move |tx| {
         let ctx = ctx(&caller);
@@ -136,7 +137,12 @@ pub async fn prepare_first(State(st): State<AppState>, caller: Caller, Path(id):
     .await
 }
 
-pub async fn attempt_first(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, Input(form): Input<VerifyForm>) -> ApiResult<Fapi> {
+pub async fn attempt_first(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Input(form): Input<VerifyForm>,
+) -> ApiResult<Fapi> {
     let st2 = st.clone();
     st.db_checked(move |tx, checks| {
         let ctx = ctx(&caller);
@@ -193,7 +199,12 @@ pub async fn prepare_second(State(st): State<AppState>, caller: Caller, Path(id)
     .await
 }
 
-pub async fn attempt_second(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, Input(form): Input<VerifyForm>) -> ApiResult<Fapi> {
+pub async fn attempt_second(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Input(form): Input<VerifyForm>,
+) -> ApiResult<Fapi> {
     let st2 = st.clone();
     st.db_checked(move |tx, checks| {
         let ctx = ctx(&caller);

@@ -92,12 +92,23 @@ pub struct Client {
     pub last_authentication_strategy: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When the client (and its cookie) lapses; `GET /v1/client/touch` pushes it on. Rows
+    /// written before this field existed count from `created_at`.
+    #[serde(default)]
+    pub expire_at: Option<i64>,
 }
 
 impl Client {
+    /// How long a client lives after it is created or touched: 400 days. clerk-js's
+    /// `#decorateUrlWithTouch` notes that browsers other than Safari keep Clerk's client cookie
+    /// "the full 400 days" (Chromium's cap on cookie lifetimes), and its `isEligibleForTouch()`
+    /// turns true 8 days before `cookie_expires_at`.
+    pub const LIFETIME_MS: i64 = 400 * 24 * 3600 * 1000;
+
     /// A new client with nothing in progress, identified by the hash of its cookie.
     pub fn new(id: String, cookie_hash: String, dev_browser_hash: Option<String>, now: i64) -> Self {
         Client {
+            expire_at: Some(now + Self::LIFETIME_MS),
             id,
             cookie_hash,
             dev_browser_hash,
@@ -108,6 +119,15 @@ impl Client {
             created_at: now,
             updated_at: now,
         }
+    }
+
+    /// `cookie_expires_at` on the wire.
+    pub fn expires_at(&self) -> i64 {
+        self.expire_at.unwrap_or(self.created_at + Self::LIFETIME_MS)
+    }
+
+    pub fn is_expired(&self, now: i64) -> bool {
+        now >= self.expires_at()
     }
 }
 
@@ -142,9 +162,19 @@ impl SessionStatus {
         serde_json::from_value(Value::String(s.to_owned())).ok()
     }
 
-    /// Only signed-in sessions appear in `client.sessions` and may mint tokens.
+    /// Only signed-in sessions may mint tokens (clerk-js's `signedInSessions`).
     pub fn is_signed_in(self) -> bool {
         matches!(self, Self::Active | Self::Pending)
+    }
+
+    /// Whether the Frontend API's client object still lists a session in this state. Clerk's
+    /// SessionStatus reference says `ended` and `replaced` sessions "remain in the Client
+    /// object", and the Backend API's revoke reference says "a revoked session will still be
+    /// returned along with its client object"; `removed` ones were "removed from the Client
+    /// object". Expired and abandoned sessions are over without anyone signing out, and are not
+    /// listed (they still answer `GET /v1/client/sessions/{id}` with their status).
+    pub fn stays_on_client(self) -> bool {
+        matches!(self, Self::Active | Self::Pending | Self::Ended | Self::Replaced | Self::Revoked)
     }
 }
 
@@ -184,9 +214,15 @@ pub struct Session {
 }
 
 impl Session {
-    /// Status with time-based expiry applied (sessions are expired lazily, not by a sweeper).
+    /// Status with the time-based states applied: a signed-in session is `expired` from
+    /// `expire_at` on, and a signed-in or expired one is `abandoned` from `abandon_at` on. The
+    /// sweeper (`AppState::sweep_sessions`) writes the same states back; computing them here
+    /// too keeps every response right between two sweeps.
     pub fn effective_status(&self, now: i64) -> SessionStatus {
-        if self.status.is_signed_in() && now >= self.expire_at {
+        let lapsed = self.status.is_signed_in() || self.status == SessionStatus::Expired;
+        if lapsed && now >= self.abandon_at {
+            SessionStatus::Abandoned
+        } else if self.status.is_signed_in() && now >= self.expire_at {
             SessionStatus::Expired
         } else {
             self.status
@@ -282,6 +318,15 @@ pub trait Tx {
     fn put_org(&mut self, o: &Organization) -> StoreResult<()>;
     fn members_count(&mut self, org_id: &str) -> StoreResult<u64>;
     fn memberships_of(&mut self, user_id: &str) -> StoreResult<Vec<(Membership, Organization)>>;
+    /// One page of an organization's members, oldest membership first, with the total count.
+    /// `roles` empty means every role.
+    fn memberships_in_org(
+        &mut self,
+        org_id: &str,
+        roles: &[String],
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<(Vec<(Membership, User)>, u64)>;
     fn put_membership(&mut self, m: &Membership) -> StoreResult<()>;
 
     fn client(&mut self, id: &str) -> StoreResult<Option<Client>>;
@@ -297,13 +342,9 @@ pub trait Tx {
     fn put_session(&mut self, s: &Session) -> StoreResult<()>;
     fn sessions_of_client(&mut self, client_id: &str) -> StoreResult<Vec<Session>>;
     /// Newest first; returns the page and the total matching count.
-    fn list_sessions(
-        &mut self,
-        f: &SessionFilter,
-        limit: u32,
-        offset: u32,
-    ) -> StoreResult<(Vec<Session>, u64)>;
-    /// Persists time-based expiry so that status filters see it.
+    fn list_sessions(&mut self, f: &SessionFilter, limit: u32, offset: u32) -> StoreResult<(Vec<Session>, u64)>;
+    /// Persists the time-based states (`abandoned` at `abandon_at`, else `expired` at
+    /// `expire_at`; see `Session::effective_status`) so that status filters see them.
     fn expire_sessions(&mut self, now: i64) -> StoreResult<()>;
 
     fn sign_in(&mut self, id: &str) -> StoreResult<Option<SignIn>>;
@@ -339,10 +380,7 @@ pub fn open(db: &Path) -> StoreResult<Arc<dyn Store>> {
 
 /// A storage backend: runs a closure in one transaction, committing only if it returns `Ok`.
 pub trait Store: Send + Sync + 'static {
-    fn transaction(
-        &self,
-        f: &mut dyn FnMut(&mut dyn Tx) -> StoreResult<()>,
-    ) -> StoreResult<()>;
+    fn transaction(&self, f: &mut dyn FnMut(&mut dyn Tx) -> StoreResult<()>) -> StoreResult<()>;
 }
 
 /// Outcome of a transaction body: `Err` is an error that rolls back; `Ok(Err(e))` is an API
@@ -353,6 +391,8 @@ impl dyn Store {
     /// Runs `f` in a transaction. `f`'s outer `Err` rolls back; `Ok(..)` commits. A backend may
     /// run `f` again after a conflict with a concurrent transaction (PostgreSQL's serialization
     /// failures), so `f` must be `FnMut`; only the run that commits (or fails) is answered.
+    /// Call it from the blocking pool or a plain thread, never on an async worker: PostgreSQL's
+    /// blocking client runs its own runtime, which panics there.
     pub fn run<T, E>(&self, mut f: impl FnMut(&mut dyn Tx) -> TxOutcome<T, E>) -> Result<T, E>
     where
         E: From<StoreError>,

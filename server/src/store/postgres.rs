@@ -94,12 +94,7 @@ fn err<E: std::fmt::Display + 'static>(e: E) -> StoreError {
         None => e.to_string(),
     };
     if let Some(code) = pg.and_then(|e| e.code())
-        && [
-            SqlState::T_R_SERIALIZATION_FAILURE,
-            SqlState::T_R_DEADLOCK_DETECTED,
-            SqlState::UNIQUE_VIOLATION,
-        ]
-        .contains(code)
+        && [SqlState::T_R_SERIALIZATION_FAILURE, SqlState::T_R_DEADLOCK_DETECTED, SqlState::UNIQUE_VIOLATION].contains(code)
     {
         CONFLICT.with(|c| c.set(true));
     }
@@ -139,13 +134,7 @@ fn migrate(conn: &mut ::postgres::Client) -> StoreResult<()> {
     )
     .map_err(err)?;
     let result = (|| {
-        let current: i64 = conn
-            .query_one(
-                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-                &[],
-            )
-            .map_err(err)?
-            .get(0);
+        let current: i64 = conn.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[]).map_err(err)?.get(0);
         for (i, sql) in MIGRATIONS.iter().enumerate() {
             let version = i as i64 + 1;
             if version <= current {
@@ -153,17 +142,13 @@ fn migrate(conn: &mut ::postgres::Client) -> StoreResult<()> {
             }
             let mut tx = conn.transaction().map_err(err)?;
             tx.batch_execute(sql).map_err(err)?;
-            tx.execute(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
-                &[&version, &crate::util::now_ms()],
-            )
-            .map_err(err)?;
+            tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", &[&version, &crate::util::now_ms()])
+                .map_err(err)?;
             tx.commit().map_err(err)?;
         }
         Ok(())
     })();
-    conn.batch_execute("SELECT pg_advisory_unlock(7215392)")
-        .map_err(err)?;
+    conn.batch_execute("SELECT pg_advisory_unlock(7215392)").map_err(err)?;
     result
 }
 
@@ -174,11 +159,7 @@ impl Store for PostgresStore {
         let mut attempt = 1;
         loop {
             CONFLICT.with(|c| c.set(false));
-            let tx = conn
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .start()
-                .map_err(err)?;
+            let tx = conn.build_transaction().isolation_level(IsolationLevel::RepeatableRead).start().map_err(err)?;
             let mut ptx = PgTx { tx };
             let result = f(&mut ptx).and_then(|()| ptx.tx.commit().map_err(err));
             if result.is_ok() || !CONFLICT.with(Cell::get) || attempt == MAX_ATTEMPTS {
@@ -206,15 +187,12 @@ type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 impl PgTx<'_> {
     fn one<T: DeserializeOwned>(&mut self, sql: &str, p: Params) -> StoreResult<Option<T>> {
         let row = self.tx.query_opt(sql, p).map_err(err)?;
-        row.map(|r| serde_json::from_str(r.get::<_, &str>(0)).map_err(err))
-            .transpose()
+        row.map(|r| serde_json::from_str(r.get::<_, &str>(0)).map_err(err)).transpose()
     }
 
     fn many<T: DeserializeOwned>(&mut self, sql: &str, p: Params) -> StoreResult<Vec<T>> {
         let rows = self.tx.query(sql, p).map_err(err)?;
-        rows.iter()
-            .map(|r| serde_json::from_str(r.get::<_, &str>(0)).map_err(err))
-            .collect()
+        rows.iter().map(|r| serde_json::from_str(r.get::<_, &str>(0)).map_err(err)).collect()
     }
 
     fn exec(&mut self, sql: &str, p: Params) -> StoreResult<()> {
@@ -262,16 +240,10 @@ impl Tx for PgTx<'_> {
     }
 
     fn email(&mut self, address: &str) -> StoreResult<Option<EmailAddress>> {
-        self.one(
-            "SELECT data FROM email_addresses WHERE lower(email) = lower($1)",
-            &[&address],
-        )
+        self.one("SELECT data FROM email_addresses WHERE lower(email) = lower($1)", &[&address])
     }
     fn emails_of(&mut self, user_id: &str) -> StoreResult<Vec<EmailAddress>> {
-        self.many(
-            "SELECT data FROM email_addresses WHERE user_id = $1 ORDER BY id",
-            &[&user_id],
-        )
+        self.many("SELECT data FROM email_addresses WHERE user_id = $1 ORDER BY id", &[&user_id])
     }
     fn put_email(&mut self, e: &EmailAddress) -> StoreResult<()> {
         self.exec(
@@ -295,10 +267,7 @@ impl Tx for PgTx<'_> {
         )
     }
     fn members_count(&mut self, org_id: &str) -> StoreResult<u64> {
-        self.count(
-            "SELECT COUNT(*) FROM memberships WHERE org_id = $1",
-            &[&org_id],
-        )
+        self.count("SELECT COUNT(*) FROM memberships WHERE org_id = $1", &[&org_id])
     }
     fn memberships_of(&mut self, user_id: &str) -> StoreResult<Vec<(Membership, Organization)>> {
         let rows = self
@@ -310,13 +279,38 @@ impl Tx for PgTx<'_> {
             )
             .map_err(err)?;
         rows.iter()
-            .map(|r| {
-                Ok((
-                    serde_json::from_str(r.get::<_, &str>(0)).map_err(err)?,
-                    serde_json::from_str(r.get::<_, &str>(1)).map_err(err)?,
-                ))
-            })
+            .map(|r| Ok((serde_json::from_str(r.get::<_, &str>(0)).map_err(err)?, serde_json::from_str(r.get::<_, &str>(1)).map_err(err)?)))
             .collect()
+    }
+    fn memberships_in_org(
+        &mut self,
+        org_id: &str,
+        roles: &[String],
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<(Vec<(Membership, User)>, u64)> {
+        // As the SQLite store: the role lives in the JSON document, an empty role list means
+        // every role, ties in `created_at` go by insertion order (the row's physical order in
+        // this insert-only table).
+        let roles = roles.to_vec();
+        let filter = "m.org_id = $1 AND (cardinality($2::text[]) = 0 OR (m.data::jsonb ->> 'role') = ANY($2::text[]))";
+        let rows = self
+            .tx
+            .query(
+                &format!(
+                    "SELECT m.data, u.data FROM memberships m JOIN users u ON u.id = m.user_id
+                     WHERE {filter} ORDER BY (m.data::jsonb ->> 'created_at')::bigint, m.ctid LIMIT $3 OFFSET $4"
+                ),
+                &[&org_id, &roles, &i64::from(limit), &i64::from(offset)],
+            )
+            .map_err(err)?;
+        let page = rows
+            .iter()
+            .map(|r| Ok((serde_json::from_str(r.get::<_, &str>(0)).map_err(err)?, serde_json::from_str(r.get::<_, &str>(1)).map_err(err)?)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let total =
+            self.count(&format!("SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE {filter}"), &[&org_id, &roles])?;
+        Ok((page, total))
     }
     fn put_membership(&mut self, m: &Membership) -> StoreResult<()> {
         self.exec(
@@ -330,16 +324,10 @@ impl Tx for PgTx<'_> {
         self.one("SELECT data FROM clients WHERE id = $1", &[&id])
     }
     fn client_by_cookie(&mut self, cookie_hash: &str) -> StoreResult<Option<Client>> {
-        self.one(
-            "SELECT data FROM clients WHERE cookie_hash = $1",
-            &[&cookie_hash],
-        )
+        self.one("SELECT data FROM clients WHERE cookie_hash = $1", &[&cookie_hash])
     }
     fn client_by_dev_browser(&mut self, db_hash: &str) -> StoreResult<Option<Client>> {
-        self.one(
-            "SELECT data FROM clients WHERE dev_browser_hash = $1",
-            &[&db_hash],
-        )
+        self.one("SELECT data FROM clients WHERE dev_browser_hash = $1", &[&db_hash])
     }
     fn put_client(&mut self, c: &Client) -> StoreResult<()> {
         self.exec(
@@ -354,16 +342,10 @@ impl Tx for PgTx<'_> {
     }
 
     fn dev_browser_exists(&mut self, db_hash: &str) -> StoreResult<bool> {
-        Ok(self.count(
-            "SELECT COUNT(*) FROM dev_browsers WHERE token_hash = $1",
-            &[&db_hash],
-        )? > 0)
+        Ok(self.count("SELECT COUNT(*) FROM dev_browsers WHERE token_hash = $1", &[&db_hash])? > 0)
     }
     fn put_dev_browser(&mut self, db_hash: &str, created_at: i64) -> StoreResult<()> {
-        self.exec(
-            "INSERT INTO dev_browsers (token_hash, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            &[&db_hash, &created_at],
-        )
+        self.exec("INSERT INTO dev_browsers (token_hash, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING", &[&db_hash, &created_at])
     }
 
     fn session(&mut self, id: &str) -> StoreResult<Option<Session>> {
@@ -376,53 +358,35 @@ impl Tx for PgTx<'_> {
              VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (id) DO UPDATE SET client_id = excluded.client_id, status = excluded.status,
                expire_at = excluded.expire_at, data = excluded.data",
-            &[
-                &s.id,
-                &s.client_id,
-                &s.user_id,
-                &s.status.as_str(),
-                &s.expire_at,
-                &s.created_at,
-                &to_json(s)?,
-            ],
+            &[&s.id, &s.client_id, &s.user_id, &s.status.as_str(), &s.expire_at, &s.created_at, &to_json(s)?],
         )
     }
     fn sessions_of_client(&mut self, client_id: &str) -> StoreResult<Vec<Session>> {
-        self.many(
-            "SELECT data FROM sessions WHERE client_id = $1 ORDER BY created_at, seq",
-            &[&client_id],
-        )
+        self.many("SELECT data FROM sessions WHERE client_id = $1 ORDER BY created_at, seq", &[&client_id])
     }
-    fn list_sessions(
-        &mut self,
-        f: &SessionFilter,
-        limit: u32,
-        offset: u32,
-    ) -> StoreResult<(Vec<Session>, u64)> {
+    fn list_sessions(&mut self, f: &SessionFilter, limit: u32, offset: u32) -> StoreResult<(Vec<Session>, u64)> {
         // Unset filters are NULL and match everything; values are always bound.
         let status = f.status.map(|s| s.as_str());
         let filter = "($1::TEXT IS NULL OR client_id = $1) AND ($2::TEXT IS NULL OR user_id = $2)
                       AND ($3::TEXT IS NULL OR status = $3)";
-        let total = self.count(
-            &format!("SELECT COUNT(*) FROM sessions WHERE {filter}"),
-            &[&f.client_id, &f.user_id, &status],
-        )?;
+        let total = self.count(&format!("SELECT COUNT(*) FROM sessions WHERE {filter}"), &[&f.client_id, &f.user_id, &status])?;
         let page = self.many(
             &format!(
                 "SELECT data FROM sessions WHERE {filter}
                  ORDER BY created_at DESC, seq DESC LIMIT $4 OFFSET $5"
             ),
-            &[
-                &f.client_id,
-                &f.user_id,
-                &status,
-                &i64::from(limit),
-                &i64::from(offset),
-            ],
+            &[&f.client_id, &f.user_id, &status, &i64::from(limit), &i64::from(offset)],
         )?;
         Ok((page, total))
     }
     fn expire_sessions(&mut self, now: i64) -> StoreResult<()> {
+        // As the SQLite store: abandoned first (past abandon_at, whatever else), then expired.
+        self.exec(
+            "UPDATE sessions SET status = 'abandoned',
+               data = jsonb_set(jsonb_set(data::jsonb, '{status}', '\"abandoned\"'), '{updated_at}', to_jsonb($1::BIGINT))::TEXT
+             WHERE status IN ('active', 'pending', 'expired') AND (data::jsonb ->> 'abandon_at')::BIGINT <= $1",
+            &[&now],
+        )?;
         self.exec(
             "UPDATE sessions SET status = 'expired',
                data = jsonb_set(jsonb_set(data::jsonb, '{status}', '\"expired\"'), '{updated_at}', to_jsonb($1::BIGINT))::TEXT
@@ -453,10 +417,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn email_code(&mut self, owner_id: &str) -> StoreResult<Option<EmailCode>> {
-        self.one(
-            "SELECT data FROM email_codes WHERE owner_id = $1",
-            &[&owner_id],
-        )
+        self.one("SELECT data FROM email_codes WHERE owner_id = $1", &[&owner_id])
     }
     fn put_email_code(&mut self, c: &EmailCode) -> StoreResult<()> {
         self.exec(
@@ -480,44 +441,24 @@ impl Tx for PgTx<'_> {
         )
     }
     fn failures_since(&mut self, key: &str, since: i64) -> StoreResult<Vec<i64>> {
-        let rows = self
-            .tx
-            .query(
-                "SELECT at FROM attempt_failures WHERE key = $1 AND at >= $2 ORDER BY at",
-                &[&key, &since],
-            )
-            .map_err(err)?;
+        let rows =
+            self.tx.query("SELECT at FROM attempt_failures WHERE key = $1 AND at >= $2 ORDER BY at", &[&key, &since]).map_err(err)?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
     fn record_failure(&mut self, key: &str, at: i64, forget_before: i64) -> StoreResult<()> {
-        self.exec(
-            "DELETE FROM attempt_failures WHERE key = $1 AND at < $2",
-            &[&key, &forget_before],
-        )?;
-        self.exec(
-            "INSERT INTO attempt_failures (key, at) VALUES ($1, $2)",
-            &[&key, &at],
-        )
+        self.exec("DELETE FROM attempt_failures WHERE key = $1 AND at < $2", &[&key, &forget_before])?;
+        self.exec("INSERT INTO attempt_failures (key, at) VALUES ($1, $2)", &[&key, &at])
     }
     fn use_totp_step(&mut self, user_id: &str, step: i64, forget_before: i64) -> StoreResult<bool> {
-        self.exec(
-            "DELETE FROM totp_steps WHERE user_id = $1 AND step < $2",
-            &[&user_id, &forget_before],
-        )?;
+        self.exec("DELETE FROM totp_steps WHERE user_id = $1 AND step < $2", &[&user_id, &forget_before])?;
         let inserted = self
             .tx
-            .execute(
-                "INSERT INTO totp_steps (user_id, step) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                &[&user_id, &step],
-            )
+            .execute("INSERT INTO totp_steps (user_id, step) VALUES ($1, $2) ON CONFLICT DO NOTHING", &[&user_id, &step])
             .map_err(err)?;
         Ok(inserted == 1)
     }
 
     fn jwt_templates(&mut self) -> StoreResult<Vec<JwtTemplate>> {
-        self.many(
-            "SELECT data FROM jwt_templates ORDER BY created_at DESC, id",
-            &[],
-        )
+        self.many("SELECT data FROM jwt_templates ORDER BY created_at DESC, id", &[])
     }
 }

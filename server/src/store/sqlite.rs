@@ -66,13 +66,9 @@ impl SqliteStore {
 }
 
 fn migrate(conn: &mut Connection) -> StoreResult<()> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-    )
-    .map_err(err)?;
-    let current: i64 = conn
-        .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
         .map_err(err)?;
+    let current: i64 = conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0)).map_err(err)?;
     for (i, sql) in MIGRATIONS.iter().enumerate() {
         let version = i as i64 + 1;
         if version <= current {
@@ -80,21 +76,15 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
         }
         let tx = conn.transaction().map_err(err)?;
         tx.execute_batch(sql).map_err(err)?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
-            params![version, crate::util::now_ms()],
-        )
-        .map_err(err)?;
+        tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", params![version, crate::util::now_ms()])
+            .map_err(err)?;
         tx.commit().map_err(err)?;
     }
     Ok(())
 }
 
 impl Store for SqliteStore {
-    fn transaction(
-        &self,
-        f: &mut dyn FnMut(&mut dyn Tx) -> StoreResult<()>,
-    ) -> StoreResult<()> {
+    fn transaction(&self, f: &mut dyn FnMut(&mut dyn Tx) -> StoreResult<()>) -> StoreResult<()> {
         // A panic inside a request must not wedge the server: recover the connection.
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         let tx = conn.transaction().map_err(err)?;
@@ -113,13 +103,8 @@ fn to_json<T: Serialize>(v: &T) -> StoreResult<String> {
 }
 
 impl SqliteTx<'_> {
-    fn one<T: DeserializeOwned>(
-        &self,
-        sql: &str,
-        p: impl rusqlite::Params,
-    ) -> StoreResult<Option<T>> {
-        let data: Option<String> =
-            self.tx.query_row(sql, p, |r| r.get(0)).optional().map_err(err)?;
+    fn one<T: DeserializeOwned>(&self, sql: &str, p: impl rusqlite::Params) -> StoreResult<Option<T>> {
+        let data: Option<String> = self.tx.query_row(sql, p, |r| r.get(0)).optional().map_err(err)?;
         data.map(|d| serde_json::from_str(&d).map_err(err)).transpose()
     }
 
@@ -179,10 +164,7 @@ impl Tx for SqliteTx<'_> {
         )
     }
     fn users(&mut self, limit: u32, offset: u32) -> StoreResult<(Vec<User>, u64)> {
-        let page = self.many(
-            "SELECT data FROM users ORDER BY created_at DESC, id DESC LIMIT ?1 OFFSET ?2",
-            params![limit, offset],
-        )?;
+        let page = self.many("SELECT data FROM users ORDER BY created_at DESC, id DESC LIMIT ?1 OFFSET ?2", params![limit, offset])?;
         Ok((page, self.count("SELECT COUNT(*) FROM users", [])?))
     }
     fn user_by_username(&mut self, username: &str) -> StoreResult<Option<User>> {
@@ -209,10 +191,7 @@ impl Tx for SqliteTx<'_> {
         self.one("SELECT data FROM organizations WHERE slug = ?1", params![slug])
     }
     fn put_org(&mut self, o: &Organization) -> StoreResult<()> {
-        self.exec(
-            "INSERT OR REPLACE INTO organizations (id, slug, data) VALUES (?1, ?2, ?3)",
-            params![o.id, o.slug, to_json(o)?],
-        )
+        self.exec("INSERT OR REPLACE INTO organizations (id, slug, data) VALUES (?1, ?2, ?3)", params![o.id, o.slug, to_json(o)?])
     }
     fn members_count(&mut self, org_id: &str) -> StoreResult<u64> {
         self.count("SELECT COUNT(*) FROM memberships WHERE org_id = ?1", params![org_id])
@@ -225,14 +204,47 @@ impl Tx for SqliteTx<'_> {
                  WHERE m.user_id = ?1 ORDER BY m.id",
             )
             .map_err(err)?;
-        let rows = stmt
-            .query_map(params![user_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-            .map_err(err)?;
+        let rows = stmt.query_map(params![user_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(err)?;
         rows.map(|row| {
             let (m, o) = row.map_err(err)?;
             Ok((serde_json::from_str(&m).map_err(err)?, serde_json::from_str(&o).map_err(err)?))
         })
         .collect()
+    }
+    fn memberships_in_org(
+        &mut self,
+        org_id: &str,
+        roles: &[String],
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<(Vec<(Membership, User)>, u64)> {
+        // The role lives in the JSON document; json_each turns the wanted roles (a JSON array)
+        // into a set, so the filter stays one prepared statement whatever its length. Ties in
+        // `created_at` (the seed adds both members in one millisecond) go by insertion order.
+        let roles_json = serde_json::to_string(roles).map_err(err)?;
+        let filter = "m.org_id = ?1 AND (json_array_length(?2) = 0
+             OR json_extract(m.data, '$.role') IN (SELECT value FROM json_each(?2)))";
+        let mut stmt = self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT m.data, u.data FROM memberships m JOIN users u ON u.id = m.user_id
+                 WHERE {filter} ORDER BY json_extract(m.data, '$.created_at'), m.rowid LIMIT ?3 OFFSET ?4"
+            ))
+            .map_err(err)?;
+        let rows = stmt
+            .query_map(params![org_id, roles_json, limit, offset], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(err)?;
+        let page = rows
+            .map(|row| {
+                let (m, u) = row.map_err(err)?;
+                Ok((serde_json::from_str(&m).map_err(err)?, serde_json::from_str(&u).map_err(err)?))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let total = self.count(
+            &format!("SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE {filter}"),
+            params![org_id, roles_json],
+        )?;
+        Ok((page, total))
     }
     fn put_membership(&mut self, m: &Membership) -> StoreResult<()> {
         self.exec(
@@ -264,10 +276,7 @@ impl Tx for SqliteTx<'_> {
         Ok(self.count("SELECT COUNT(*) FROM dev_browsers WHERE token_hash = ?1", params![db_hash])? > 0)
     }
     fn put_dev_browser(&mut self, db_hash: &str, created_at: i64) -> StoreResult<()> {
-        self.exec(
-            "INSERT OR IGNORE INTO dev_browsers (token_hash, created_at) VALUES (?1, ?2)",
-            params![db_hash, created_at],
-        )
+        self.exec("INSERT OR IGNORE INTO dev_browsers (token_hash, created_at) VALUES (?1, ?2)", params![db_hash, created_at])
     }
 
     fn session(&mut self, id: &str) -> StoreResult<Option<Session>> {
@@ -284,22 +293,11 @@ impl Tx for SqliteTx<'_> {
         )
     }
     fn sessions_of_client(&mut self, client_id: &str) -> StoreResult<Vec<Session>> {
-        self.many(
-            "SELECT data FROM sessions WHERE client_id = ?1 ORDER BY created_at, seq",
-            params![client_id],
-        )
+        self.many("SELECT data FROM sessions WHERE client_id = ?1 ORDER BY created_at, seq", params![client_id])
     }
-    fn list_sessions(
-        &mut self,
-        f: &SessionFilter,
-        limit: u32,
-        offset: u32,
-    ) -> StoreResult<(Vec<Session>, u64)> {
+    fn list_sessions(&mut self, f: &SessionFilter, limit: u32, offset: u32) -> StoreResult<(Vec<Session>, u64)> {
         let (clause, mut values) = session_where(f);
-        let total = self.count(
-            &format!("SELECT COUNT(*) FROM sessions {clause}"),
-            rusqlite::params_from_iter(values.iter()),
-        )?;
+        let total = self.count(&format!("SELECT COUNT(*) FROM sessions {clause}"), rusqlite::params_from_iter(values.iter()))?;
         values.push(limit.to_string());
         values.push(offset.to_string());
         let n = values.len();
@@ -314,6 +312,11 @@ impl Tx for SqliteTx<'_> {
     }
     fn expire_sessions(&mut self, now: i64) -> StoreResult<()> {
         self.exec(
+            "UPDATE sessions SET status = 'abandoned', data = json_set(data, '$.status', 'abandoned', '$.updated_at', ?1)
+             WHERE status IN ('active', 'pending', 'expired') AND json_extract(data, '$.abandon_at') <= ?1",
+            params![now],
+        )?;
+        self.exec(
             "UPDATE sessions SET status = 'expired', data = json_set(data, '$.status', 'expired', '$.updated_at', ?1)
              WHERE status IN ('active', 'pending') AND expire_at <= ?1",
             params![now],
@@ -324,29 +327,20 @@ impl Tx for SqliteTx<'_> {
         self.one("SELECT data FROM sign_ins WHERE id = ?1", params![id])
     }
     fn put_sign_in(&mut self, s: &SignIn) -> StoreResult<()> {
-        self.exec(
-            "INSERT OR REPLACE INTO sign_ins (id, client_id, data) VALUES (?1, ?2, ?3)",
-            params![s.id, s.client_id, to_json(s)?],
-        )
+        self.exec("INSERT OR REPLACE INTO sign_ins (id, client_id, data) VALUES (?1, ?2, ?3)", params![s.id, s.client_id, to_json(s)?])
     }
     fn sign_up(&mut self, id: &str) -> StoreResult<Option<SignUp>> {
         self.one("SELECT data FROM sign_ups WHERE id = ?1", params![id])
     }
     fn put_sign_up(&mut self, s: &SignUp) -> StoreResult<()> {
-        self.exec(
-            "INSERT OR REPLACE INTO sign_ups (id, client_id, data) VALUES (?1, ?2, ?3)",
-            params![s.id, s.client_id, to_json(s)?],
-        )
+        self.exec("INSERT OR REPLACE INTO sign_ups (id, client_id, data) VALUES (?1, ?2, ?3)", params![s.id, s.client_id, to_json(s)?])
     }
 
     fn email_code(&mut self, owner_id: &str) -> StoreResult<Option<EmailCode>> {
         self.one("SELECT data FROM email_codes WHERE owner_id = ?1", params![owner_id])
     }
     fn put_email_code(&mut self, c: &EmailCode) -> StoreResult<()> {
-        self.exec(
-            "INSERT OR REPLACE INTO email_codes (owner_id, data) VALUES (?1, ?2)",
-            params![c.owner_id, to_json(c)?],
-        )
+        self.exec("INSERT OR REPLACE INTO email_codes (owner_id, data) VALUES (?1, ?2)", params![c.owner_id, to_json(c)?])
     }
     fn delete_email_code(&mut self, owner_id: &str) -> StoreResult<()> {
         self.exec("DELETE FROM email_codes WHERE owner_id = ?1", params![owner_id])
@@ -362,10 +356,7 @@ impl Tx for SqliteTx<'_> {
         )
     }
     fn failures_since(&mut self, key: &str, since: i64) -> StoreResult<Vec<i64>> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT at FROM attempt_failures WHERE key = ?1 AND at >= ?2 ORDER BY at")
-            .map_err(err)?;
+        let mut stmt = self.tx.prepare_cached("SELECT at FROM attempt_failures WHERE key = ?1 AND at >= ?2 ORDER BY at").map_err(err)?;
         let rows = stmt.query_map(params![key, since], |r| r.get(0)).map_err(err)?;
         rows.map(|r| r.map_err(err)).collect()
     }

@@ -1,6 +1,8 @@
 //! Test harness: a real server on 127.0.0.1:0 with a temporary database, and small HTTP helpers.
 #![allow(dead_code)]
 
+pub mod lifecycle;
+
 use std::path::PathBuf;
 
 use clerk_server::seed::Seeded;
@@ -65,14 +67,18 @@ pub fn config(db: PathBuf, ttl: i64) -> Config {
 
 impl TestServer {
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A seeded `--dev` server whose configuration `configure` adjusts first.
+    pub async fn start_with(configure: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = db_in(&dir, "clerk.db");
-        let server = clerk_server::start(config(db.clone(), 60)).await.unwrap();
+        let mut config = config(db.clone(), 60);
+        configure(&mut config);
+        let server = clerk_server::start(config).await.unwrap();
         let store = server.state.store.clone();
-        let seeded = tokio::task::spawn_blocking(move || clerk_server::seed::seed(&*store))
-            .await
-            .unwrap()
-            .unwrap();
+        let seeded = tokio::task::spawn_blocking(move || clerk_server::seed::seed(&*store)).await.unwrap().unwrap();
         TestServer { server, dir, db, seeded }
     }
 
@@ -98,12 +104,7 @@ impl TestServer {
     }
 
     pub async fn latest_code(&self, email: &str) -> String {
-        let v: Value = reqwest::get(self.url(&format!("/__dev/emails?to={email}")))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value = reqwest::get(self.url(&format!("/__dev/emails?to={email}"))).await.unwrap().json().await.unwrap();
         v["latest_code"].as_str().expect("an email code was sent").to_owned()
     }
 }
@@ -193,9 +194,7 @@ impl Browser {
         assert_eq!(r.body["response"]["status"], "needs_second_factor", "{:?}", r.body);
         let id = r.body["response"]["id"].as_str().unwrap().to_owned();
         let code = clerk_server::util::totp_now(clerk_server::seed::ALICE_TOTP_SECRET).unwrap();
-        let r = self
-            .post(&format!("/v1/client/sign_ins/{id}/attempt_second_factor"), &[("strategy", "totp"), ("code", &code)])
-            .await;
+        let r = self.post(&format!("/v1/client/sign_ins/{id}/attempt_second_factor"), &[("strategy", "totp"), ("code", &code)]).await;
         assert_eq!(r.body["response"]["status"], "complete", "{:?}", r.body);
         r.body["response"]["created_session_id"].as_str().unwrap().to_owned()
     }
@@ -223,11 +222,7 @@ impl Bapi {
     /// POST with a JSON body, or with an EMPTY body but `Content-Type: application/json`, as
     /// @clerk/backend sends body-less POSTs.
     pub async fn post(&self, path: &str, body: Option<Value>) -> Resp {
-        let rb = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .header("content-type", "application/json");
+        let rb = self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.key).header("content-type", "application/json");
         let rb = match body {
             Some(b) => rb.body(serde_json::to_vec(&b).unwrap()),
             None => rb,
@@ -248,11 +243,7 @@ pub fn b64(v: &Value) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
 }
 
-pub fn verify(
-    server: &TestServer,
-    token: &str,
-    azp: &[&str],
-) -> Result<clerk_token::SessionClaims, clerk_token::VerifyError> {
+pub fn verify(server: &TestServer, token: &str, azp: &[&str]) -> Result<clerk_token::SessionClaims, clerk_token::VerifyError> {
     let opts = clerk_token::VerifyOptions {
         authorized_parties: azp.iter().map(|s| s.to_string()).collect(),
         issuer: Some(server.server.state.issuer.clone()),

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Drives the real @clerk/clerk-js 6.40 (browser build) in headless Chromium against clerk-server.
-// Usage: node clerk_js_drive.mjs PAGE_URL PROXY_URL ORG_ID ALICE_TOTP_CODE
+// Usage: node clerk_js_drive.mjs PAGE_URL PROXY_URL ORG_ID ALICE_TOTP_CODE SECRET_KEY
 // Prints one JSON object with what clerk-js saw; exits 1 on a failed step.
 
 import { createRequire } from 'node:module';
@@ -12,7 +12,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '../../../tests/js/package.json'));
 const { chromium } = require('playwright-core');
 
-const [pageUrl, proxyUrl, orgId, totpCode] = process.argv.slice(2);
+const [pageUrl, proxyUrl, orgId, totpCode, secretKey] = process.argv.slice(2);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -46,6 +46,19 @@ try {
     out.isAdmin = C.session.checkAuthorization({ role: 'org:admin' });
     out.orgName = C.organization?.name;
 
+    // What useOrganizationList / useOrganization read: the user's and the organization's lists.
+    const mine = await C.user.getOrganizationMemberships();
+    out.myMemberships = { total: mine.total_count, orgIds: mine.data.map((m) => m.organization.id),
+      roles: mine.data.map((m) => m.role), userIds: mine.data.map((m) => m.publicUserData?.userId ?? null) };
+    const invitations = await C.user.getOrganizationInvitations();
+    const suggestions = await C.user.getOrganizationSuggestions();
+    out.myInvitations = { total: invitations.total_count, length: invitations.data.length };
+    out.mySuggestions = { total: suggestions.total_count, length: suggestions.data.length };
+    const members = await C.organization.getMemberships({ pageSize: 1, initialPage: 2 });
+    out.orgMembers = { total: members.total_count, userIds: members.data.map((m) => m.publicUserData.userId) };
+    out.orgInvitationsAsMember = await C.organization.getInvitations().then(
+      () => 'allowed', (e) => ({ status: e.status, code: e.errors?.[0]?.code ?? null }));
+
     // Second session on the same client: alice with password + TOTP.
     const si = await C.client.signIn.create({ identifier: 'alice@example.com', password: 'demo-password-1' });
     out.aliceFirst = si.status;
@@ -57,8 +70,13 @@ try {
     out.templateToken = decode(await C.session.getToken({ template: 'demo' }));
 
     // End alice's session: clerk-js drops it, bob's remains.
+    const aliceId = C.session.id;
     await C.session.end();
-    out.afterEnd = { session: C.session?.id ?? null, signedIn: C.client.signedInSessions.length };
+    out.afterEnd = {
+      session: C.session?.id ?? null,
+      signedIn: C.client.signedInSessions.length,
+      aliceListedAs: C.client.sessions.find((s) => s.id === aliceId)?.status ?? null,
+    };
     return out;
   }, { orgId, totpCode });
 
@@ -69,6 +87,24 @@ try {
     await window.Clerk.load({ telemetry: false });
     return { sessions: window.Clerk.client.signedInSessions.length, user: window.Clerk.client.signedInSessions[0]?.user?.firstName };
   });
+
+  // The application revokes bob's session (Backend API): after a reload clerk-js still lists it,
+  // as `revoked`, but nobody is signed in.
+  const bobId = await page.evaluate(() => window.Clerk.session?.id ?? null);
+  const revoked = await fetch(`${proxyUrl}/v1/sessions/${bobId}/revoke`, { method: 'POST', headers: { Authorization: `Bearer ${secretKey}` } });
+  await page.reload();
+  await page.waitForFunction(() => window.Clerk, null, { timeout: 15000 });
+  result.afterRevoke = await page.evaluate(async (bobId) => {
+    await window.Clerk.load({ telemetry: false });
+    const C = window.Clerk;
+    return {
+      session: C.session?.id ?? null,
+      isSignedIn: C.isSignedIn,
+      signedIn: C.client.signedInSessions.length,
+      bobListedAs: C.client.sessions.find((s) => s.id === bobId)?.status ?? null,
+    };
+  }, bobId);
+  result.afterRevoke.revokeStatus = revoked.status;
   console.log(JSON.stringify(result));
 } catch (e) {
   console.log(JSON.stringify({ error: String(e?.stack ?? e) }));

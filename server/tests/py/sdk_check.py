@@ -34,4 +34,9 @@ with Clerk(bearer_auth=secret, server_url=f"{base}/v1") as clerk:
         out["missing"] = "no error"
     except Exception as e:  # the SDK's typed ClerkErrors
         out["missing"] = [type(e).__name__, e.data.errors[0].code if hasattr(e, "data") else str(e)]
+    try:
+        clerk.sessions.list(limit=10)
+        out["list_without_filter"] = "no error"
+    except Exception as e:  # 400 since the 2024-01-01 deprecation: client_id or user_id is required
+        out["list_without_filter"] = [type(e).__name__, e.data.errors[0].code if hasattr(e, "data") else str(e)]
 print(json.dumps(out))

@@ -56,7 +56,11 @@ process.on('exit', () => { stopServers(); rmSync(tmp, { recursive: true, force: 
 
 /** The two pages: each loads its client, then page.js's boot() calls load() at once. */
 function writePages(srv, suffix = '', pk = srv.pk) {
-  const ours = `<!doctype html><meta charset="utf-8"><title>clerk-rs</title><script src="/bench.js"></script>
+  // The preload hints the README documents for apps: the wasm download starts with the page.
+  const ours = `<!doctype html><meta charset="utf-8"><title>clerk-rs</title>
+<link rel="modulepreload" href="/pkg/index.js">
+<link rel="preload" href="/pkg/clerk_bg.wasm" as="fetch" type="application/wasm" crossorigin>
+<script src="/bench.js"></script>
 <script type="module">
 import { Clerk } from '/pkg/index.js';
 __b.tLib = performance.now();
@@ -315,9 +319,10 @@ stopServers();
 const assetsOf = (who) => [...new Set(results[who].flatMap((r) => r.assets))];
 const fileOf = (u) => (u.startsWith('/pkg/') ? join(root, u) : join(clerkJsDir, 'dist', u.slice('/clerk/'.length)));
 const bundle = {
-  ours: sizes(['pkg/clerk_bg.wasm', 'pkg/clerk.js', 'pkg/index.js'].map((f) => join(root, f))),
+  ours: sizes(['pkg/clerk_bg.wasm', 'pkg/index.js'].map((f) => join(root, f))),
   oursWasm: sizes([join(root, 'pkg/clerk_bg.wasm')]),
-  oursJs: sizes([join(root, 'pkg/clerk.js'), join(root, 'pkg/index.js')]),
+  // One JS file: the object layer bundled with the wasm-bindgen glue.
+  oursJs: sizes([join(root, 'pkg/index.js')]),
   clerkjs: sizes([join(clerkJsDir, 'dist/clerk.browser.js')]),
   clerkjsLoaded: sizes(assetsOf('clerkjs').map(fileOf)),
   clerkjsMjs: sizes([join(clerkJsDir, 'dist/clerk.mjs')]),
@@ -347,7 +352,17 @@ const cnt = (who, f) => {
 };
 const loadRow = (what, f, d = n1) => row(what, d(L('ours', f)), d(L('clerkjs', f)), ratio(L('ours', f), L('clerkjs', f)));
 loadRow('load() signed out → ready, ms (call to resolve)', (r) => r.loadMs);
-loadRow('navigation → ready, signed out, ms (incl. fetching + compiling the library)', (r) => r.navToReadyMs);
+{
+  // The time a user waits on a page load: the median of the rounds, with their spread.
+  const nav = (r) => r.navToReadyMs;
+  const spread = (who) => {
+    const xs = results[who].map(nav).filter((x) => typeof x === 'number').sort((x, y) => x - y);
+    return `${n1(median(xs))} (${n1(xs[0])}–${n1(xs[xs.length - 1])})`;
+  };
+  const ratioNav = L('ours', nav) / L('clerkjs', nav);
+  row('navigation → ready, signed out, ms, median (range) (incl. fetching + compiling the library)', spread('ours'), spread('clerkjs'),
+    ratio(L('ours', nav), L('clerkjs', nav)), `≤ 0.7×: ${mark(ratioNav <= 0.7)}`);
+}
 {
   const a = L('ours', (r) => r.loadReqs1s), b = L('clerkjs', (r) => r.loadReqs1s);
   row('load() signed out: FAPI requests (dev-host key, dev browser)', cnt('ours', (r) => r.loadReqs1s), cnt('clerkjs', (r) => r.loadReqs1s), ratio(a, b), `≤ clerk-js: ${mark(a <= b)}`);

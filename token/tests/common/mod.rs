@@ -16,17 +16,13 @@ pub const ORIGIN: &str = "https://app.example.com";
 /// A key made by the `rsa` crate this library used before ring (tests/fixtures/old-rsa-crate-key.*).
 pub fn key() -> &'static SigningKey {
     static KEY: OnceLock<SigningKey> = OnceLock::new();
-    KEY.get_or_init(|| {
-        SigningKey::from_pkcs8_pem(include_str!("../fixtures/old-rsa-crate-key.pkcs8.pem")).unwrap()
-    })
+    KEY.get_or_init(|| SigningKey::from_pkcs8_pem(include_str!("../fixtures/old-rsa-crate-key.pkcs8.pem")).unwrap())
 }
 
 /// A second, unrelated key, made by `openssl genpkey`.
 pub fn other_key() -> &'static SigningKey {
     static KEY: OnceLock<SigningKey> = OnceLock::new();
-    KEY.get_or_init(|| {
-        SigningKey::from_pkcs8_pem(include_str!("../fixtures/openssl-key.pkcs8.pem")).unwrap()
-    })
+    KEY.get_or_init(|| SigningKey::from_pkcs8_pem(include_str!("../fixtures/openssl-key.pkcs8.pem")).unwrap())
 }
 
 /// The claims our server mints, issued at `now`.
