@@ -93,6 +93,15 @@ export async function conformance(clerk, server, secretKey) {
   check("the server has the session as removed (the app's server does not see it)", status === 'removed', status);
   fresh.dispose();
 
+  // The client touch: a new client is not eligible (it lives 400 days); buildTouchUrl names the
+  // Frontend API's touch endpoint; reload({rotatingTokenNonce}) keeps the client.
+  check('client.isEligibleForTouch() === false for a new client', clerk.client.isEligibleForTouch() === false, clerk.client.isEligibleForTouch());
+  const touchUrl = clerk.client.buildTouchUrl({ redirectUrl: new URL(`${location.origin}/after`) });
+  check('buildTouchUrl() is the server\'s /v1/client/touch with the redirect_url', touchUrl.startsWith(`${server}/v1/client/touch?`) && new URL(touchUrl).searchParams.get('redirect_url') === `${location.origin}/after`, touchUrl);
+  const idBefore = clerk.client.id;
+  const reloaded = await clerk.client.reload({ rotatingTokenNonce: 'conformance-nonce' });
+  check('client.reload({rotatingTokenNonce}) resolves to the same client', reloaded === clerk.client && reloaded.id === idBefore, [idBefore, reloaded.id]);
+
   // Client.create() makes a new client on the server.
   const oldId = clerk.client.id;
   const created = await clerk.client.create();
@@ -121,6 +130,6 @@ async fn documented_behaviour_holds_with_strict_checks() {
         js_sys::Array::from(&js_sys::Reflect::get(&out, &key.into()).unwrap()).iter().map(|v| v.as_string().unwrap()).collect()
     };
     let (failed, names) = (list("failed"), list("names"));
-    assert_eq!(names.len(), 23, "every check ran: {names:#?}");
+    assert_eq!(names.len(), 26, "every check ran: {names:#?}");
     assert!(failed.is_empty(), "{} of {} checks failed:\n{}", failed.len(), names.len(), failed.join("\n"));
 }

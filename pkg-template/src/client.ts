@@ -69,8 +69,9 @@ export class Client {
   destroy(): Promise<void> {
     return this.#core.call(Call.DestroyClient, {}).then(() => undefined);
   }
-  reload(): Promise<Client> {
-    return this.#run(Call.ReloadClient);
+  /** Fetches the client again; `rotatingTokenNonce` asks the server to rotate the client cookie. */
+  reload(params?: { rotatingTokenNonce?: string }): Promise<Client> {
+    return this.#core.call(Call.ReloadClient, { rotatingTokenNonce: params?.rotatingTokenNonce }).then(() => this.#core.client() as Client);
   }
   /** clerk-js's older name for `reload`. */
   fetch(): Promise<Client> {

@@ -70,18 +70,24 @@ impl Clerk {
 
     /// Fetches the client again from the server.
     pub async fn client_reload(&self) -> Result<()> {
-        self.client_request(Verb::Get, Retry::Idempotent).await
+        self.client_request(Verb::Get, &[], Retry::Idempotent).await
+    }
+
+    /// `client.reload({rotatingTokenNonce})`: the server rotates the client cookie when the
+    /// nonce is given (clerk-js sends it as `rotating_token_nonce`).
+    pub async fn client_reload_rotating(&self, nonce: &str) -> Result<()> {
+        self.client_request(Verb::Get, &[("rotating_token_nonce", nonce)], Retry::Idempotent).await
     }
 
     /// Creates a new client on the server (PUT /client).
     pub async fn client_create(&self) -> Result<()> {
-        self.client_request(Verb::Put, Retry::Once).await
+        self.client_request(Verb::Put, &[], Retry::Once).await
     }
 
     /// `/client`, answered with the client (or `null`), which replaces ours.
-    async fn client_request(&self, verb: Verb, retry: Retry) -> Result<()> {
+    async fn client_request(&self, verb: Verb, query: &[(&str, &str)], retry: Retry) -> Result<()> {
         self.require_loaded()?;
-        let body = self.0.fapi.request(verb, "/client", &[], retry).await?;
+        let body = self.0.fapi.request_with_query(verb, "/client", query, &[], retry).await?;
         let client = client_from_body(&body).map_err(unexpected)?;
         self.replace_client(client.unwrap_or_default());
         Ok(())

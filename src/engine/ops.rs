@@ -28,7 +28,8 @@ pub enum Call {
     TouchSession,
     /// `{session, step, params}` → the session verification.
     VerifySession,
-    /// → `null`; the object layer reads the new client from the snapshot.
+    /// → `null`; the object layer reads the new client from the snapshot. `ReloadClient` takes
+    /// `{rotatingTokenNonce?}`.
     CreateClient,
     DestroyClient,
     ReloadClient,
@@ -259,7 +260,10 @@ impl Clerk {
             }
             Call::CreateClient => self.client_create().await.map(|()| NULL.into()),
             Call::DestroyClient => self.client_destroy().await.map(|()| NULL.into()),
-            Call::ReloadClient => self.client_reload().await.map(|()| NULL.into()),
+            Call::ReloadClient => match optional_string(&args, "rotatingTokenNonce")? {
+                Some(nonce) => self.client_reload_rotating(&nonce).await.map(|()| NULL.into()),
+                None => self.client_reload().await.map(|()| NULL.into()),
+            },
             Call::RemoveSessions => self.client_remove_sessions().await.map(|()| NULL.into()),
             Call::SignIn => {
                 let step = SignInStep::parse(&required_string(&args, "step")?)?;

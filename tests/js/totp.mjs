@@ -15,3 +15,23 @@ export function totp(secret, now = Date.now()) {
   const o = h[19] & 15;
   return String((h.readUInt32BE(o) & 0x7fffffff) % 1e6).padStart(6, '0');
 }
+
+const handedOut = new Set();
+/**
+ * A code the server has not seen from this process: the current step's, else the next one's
+ * (the server allows one step of skew); when both were used, waits for a new step. clerk-server
+ * takes each code once (its TOTP replay guard), so two sign-ins of the same user within 30 s
+ * need two steps' codes.
+ */
+export async function unusedTotp(secret) {
+  for (;;) {
+    const step = Math.floor(Date.now() / 30000);
+    for (const s of [step, step + 1]) {
+      if (!handedOut.has(s)) {
+        handedOut.add(s);
+        return totp(secret, s * 30000);
+      }
+    }
+    await new Promise((r) => setTimeout(r, (step + 1) * 30000 - Date.now() + 50));
+  }
+}

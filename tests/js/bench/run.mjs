@@ -5,7 +5,7 @@
 // Env: BENCH_ROUNDS (default 5), BENCH_SKIP_STEADY=1 (skip the 10-lifetime part), CHROMIUM.
 import { execFileSync } from 'node:child_process';
 import { startClerkServer } from '../server.mjs';
-import { totp } from '../totp.mjs';
+import { unusedTotp } from '../totp.mjs';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, statSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -145,7 +145,7 @@ async function round(srv, who) {
     r.floorRate = await page.evaluate(() => __b.floorRate(500));
     r.cold = await page.evaluate(() => __b.concurrent(100, undefined, true));
     r.coldTemplate = await page.evaluate(() => __b.concurrent(100, { template: 'demo' }, false));
-    const alice = await page.evaluate((code) => __b.signIn('alice@example.com', code), totp(ALICE_TOTP_SECRET));
+    const alice = await page.evaluate((code) => __b.signIn('alice@example.com', code), await unusedTotp(ALICE_TOTP_SECRET));
     await page.evaluate((id) => C.setActive({ session: id }), alice);
     await page.evaluate(() => new Promise((res) => setTimeout(res, 300)));
     r.switches = [];
@@ -182,7 +182,7 @@ const STEPS = [
   ['load', null],
   ['signIn bob', async (p) => p.evaluate(async () => { __b.bob = await __b.signIn('bob@example.com'); })],
   ['setActive bob', async (p) => p.evaluate(() => C.setActive({ session: __b.bob }))],
-  ['signIn alice (+TOTP)', async (p) => p.evaluate(async (code) => { __b.alice = await __b.signIn('alice@example.com', code); }, totp(ALICE_TOTP_SECRET))],
+  ['signIn alice (+TOTP)', async (p) => p.evaluate(async (code) => { __b.alice = await __b.signIn('alice@example.com', code); }, await unusedTotp(ALICE_TOTP_SECRET))],
   ['setActive alice', async (p) => p.evaluate(() => C.setActive({ session: __b.alice }))],
   ['setActive bob (back)', async (p) => p.evaluate(() => C.setActive({ session: __b.bob }))],
   ['setActive alice (beforeEmit)', async (p) => p.evaluate(() => C.setActive({ session: __b.alice, beforeEmit: () => new Promise((r) => setTimeout(r, 10)) }))],

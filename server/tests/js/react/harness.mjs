@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { startApps } from '../app_server.mjs';
-import { totp } from '../../../../tests/js/totp.mjs';
+import { unusedTotp } from '../../../../tests/js/totp.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // Vite and playwright-core come from the project's tests/js tooling.
@@ -179,7 +179,7 @@ export async function runScenario({ sdk, factory, fapiUrl, pk, sk, orgId }) {
     await act(() => window.__harnessClerk.session.getToken({ skipCache: true }));
     await observe('token-refreshed');
 
-    const code = totp(ALICE_TOTP_SECRET);
+    const code = await unusedTotp(ALICE_TOTP_SECRET); // each run of the scenario needs its own code
     await act(async ({ code, password }) => {
       const c = window.__harnessClerk;
       const si = await c.client.signIn.create({ identifier: 'alice@example.com', password });
