@@ -24,6 +24,7 @@
 //!   --sign-up-every N    every Nth round of a client is a sign-up (default 8, 0 = never)
 //!   --users-per-client N users per client, used in turn (default 1)
 //!   --seed S             seed for the kill times (default: random, printed)
+//!   --db postgres://...  run on PostgreSQL instead of a fresh SQLite file (`make load-postgres`)
 //!   --server PATH        clerk-server binary (default: next to this example's directory)
 //!
 //! `tests/crash.rs` runs a bounded version of the crash run as a plain `cargo test`.
@@ -169,8 +170,30 @@ fn default_server_bin() -> Result<PathBuf, String> {
     }
 }
 
+/// A `postgres://` database rather than a SQLite file.
+fn postgres_url(db: &Path) -> Option<String> {
+    db.to_str().filter(|d| d.starts_with("postgres://") || d.starts_with("postgresql://")).map(str::to_owned)
+}
+
+/// PostgreSQL keeps its own consistency (WAL, checksums are the cluster's): the check is that the
+/// database answers and its schema is there, on a plain thread (the blocking client's runtime).
+fn postgres_check(url: String) -> Result<String, String> {
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).map_err(|e| e.to_string())?;
+        let row = client.query_one("SELECT COUNT(*) FROM schema_migrations", &[]).map_err(|e| e.to_string())?;
+        let versions: i64 = row.get(0);
+        if versions > 0 { Ok("ok".to_owned()) } else { Err("no schema".to_owned()) }
+    })
+    .join()
+    .map_err(|_| "postgres check panicked".to_owned())?
+}
+
 /// `PRAGMA integrity_check` on the database file, with no server running ("ok" when sound).
+/// On PostgreSQL: the database answers with its schema.
 pub fn integrity_check(db: &Path) -> Result<String, String> {
+    if let Some(url) = postgres_url(db) {
+        return postgres_check(url);
+    }
     let conn = rusqlite::Connection::open(db).map_err(|e| e.to_string())?;
     let rows: Vec<String> =
         conn.prepare("PRAGMA integrity_check").and_then(|mut s| s.query_map([], |r| r.get(0))?.collect()).map_err(|e| e.to_string())?;
@@ -179,6 +202,9 @@ pub fn integrity_check(db: &Path) -> Result<String, String> {
 
 /// The journal mode stored in the database file (`wal` once the server has opened it).
 pub fn journal_mode(db: &Path) -> Result<String, String> {
+    if postgres_url(db).is_some() {
+        return Ok("postgres".to_owned());
+    }
     let conn = rusqlite::Connection::open(db).map_err(|e| e.to_string())?;
     conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).map_err(|e| e.to_string())
 }
@@ -963,9 +989,10 @@ pub async fn run(bin: &Path, db: &Path, opts: &Options) -> Result<RunReport, Str
 // CLI
 // ---------------------------------------------------------------------------------------------
 
-fn parse_args() -> Result<(Options, Option<PathBuf>), String> {
+fn parse_args() -> Result<(Options, Option<PathBuf>, Option<PathBuf>), String> {
     let mut o = Options::default();
     let mut server = None;
+    let mut db = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = |name: &str| args.next().ok_or(format!("{name} needs a value"));
@@ -979,20 +1006,23 @@ fn parse_args() -> Result<(Options, Option<PathBuf>), String> {
             "--users-per-client" => o.users_per_client = num("--users-per-client", val("--users-per-client")?)?.max(1) as usize,
             "--seed" => o.seed = num("--seed", val("--seed")?)?,
             "--server" => server = Some(PathBuf::from(val("--server")?)),
+            // A postgres:// URL (an empty database, or one this tool used before); default: a
+            // fresh SQLite file in a temporary directory.
+            "--db" => db = Some(PathBuf::from(val("--db")?)),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
-    Ok((o, server))
+    Ok((o, server, db))
 }
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> std::process::ExitCode {
-    let (opts, server) = match parse_args() {
+    let (opts, server, db) = match parse_args() {
         Ok(x) => x,
         Err(e) => {
             eprintln!(
-                "{e}\nusage: load [--clients 64] [--seconds 20] [--crash N] [--tokens 5] [--sign-up-every 8] [--users-per-client 1] [--seed S] [--server PATH]"
+                "{e}\nusage: load [--clients 64] [--seconds 20] [--crash N] [--tokens 5] [--sign-up-every 8] [--users-per-client 1] [--seed S] [--server PATH] [--db postgres://...]"
             );
             return std::process::ExitCode::from(2);
         }
@@ -1007,7 +1037,7 @@ async fn main() -> std::process::ExitCode {
     let dir = std::env::temp_dir().join(format!("clerk-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     println!("seed {} (--seed {} repeats the kill times)", opts.seed, opts.seed);
-    let result = run(&bin, &dir.join("load.db"), &opts).await;
+    let result = run(&bin, &db.unwrap_or_else(|| dir.join("load.db")), &opts).await;
     let _ = std::fs::remove_dir_all(&dir);
     let report = match result {
         Ok(r) => r,

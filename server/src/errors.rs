@@ -15,7 +15,12 @@ pub struct ApiError {
     pub long_message: String,
     pub meta: Value,
     /// Seconds for a `Retry-After` header (rate limiting).
-    pub retry_after: Option<u64>,
+    /// (u32: a day is 86,400; keeps the type small, see `internal_detail`.)
+    pub retry_after: Option<u32>,
+    /// What went wrong inside, for the log only (never sent). Logged when the error is answered,
+    /// not when it is made: a transaction body that is run again makes errors nobody sees.
+    /// Boxed: every handler returns this error type, and clippy keeps it at most 128 bytes.
+    pub internal_detail: Option<Box<String>>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -23,7 +28,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         let message = message.into();
-        ApiError { status, code, long_message: message.clone(), message, meta: json!({}), retry_after: None }
+        ApiError { status, code, long_message: message.clone(), message, meta: json!({}), retry_after: None, internal_detail: None }
     }
 
     pub fn long(mut self, long_message: impl Into<String>) -> Self {
@@ -67,20 +72,22 @@ impl ApiError {
     pub fn too_many_attempts(retry_after: u64) -> Self {
         let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "Too many failed attempts")
             .long(format!("Too many failed attempts. Try again in {retry_after} seconds."));
-        e.retry_after = Some(retry_after.max(1));
+        e.retry_after = Some(u32::try_from(retry_after).unwrap_or(u32::MAX).max(1));
         e
     }
 
-    pub fn body_too_large() -> Self {
+    /// `limit`: the body limit in bytes (`extract::BODY_LIMIT`; passed in, so that errors need
+    /// nothing from extract, which builds on errors).
+    pub fn body_too_large(limit: usize) -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "request_body_too_large", "Request body too large")
-            .long(format!("Request bodies are limited to {} bytes.", crate::extract::BODY_LIMIT))
+            .long(format!("Request bodies are limited to {limit} bytes."))
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        let message = message.into();
-        eprintln!("internal error: {message}");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_clerk_error", "Something went wrong")
-            .long("The server hit an internal error; see its log.")
+        let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_clerk_error", "Something went wrong")
+            .long("The server hit an internal error; see its log.");
+        e.internal_detail = Some(Box::new(message.into()));
+        e
     }
 
     pub fn to_json(&self) -> Value {
@@ -101,6 +108,9 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let Some(detail) = &self.internal_detail {
+            tracing::error!(status = self.status.as_u16(), code = self.code, "internal error: {detail}");
+        }
         let mut resp = json_response(self.status, &self.to_json());
         if let Some(secs) = self.retry_after {
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));

@@ -49,7 +49,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Input<T> {
         };
         // Bodies declared too large were refused by the RequestBodyLimit layer; a streamed one
         // fails here when it goes past the limit.
-        let bytes = axum::body::to_bytes(req.into_body(), BODY_LIMIT).await.map_err(|_| ApiError::body_too_large())?;
+        let bytes = axum::body::to_bytes(req.into_body(), BODY_LIMIT).await.map_err(|_| ApiError::body_too_large(BODY_LIMIT))?;
         let malformed = |what: &str, e: &dyn std::fmt::Display| {
             ApiError::bad_request("malformed_request_body", format!("Malformed {what} body"))
                 .long(format!("The request body could not be parsed as {what}: {e}"))

@@ -98,7 +98,7 @@ impl AppState {
     pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut dyn Tx) -> TxOutcome<T, ApiError> + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> TxOutcome<T, ApiError> + Send + 'static,
     {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || store.run(f)).await.map_err(|e| ApiError::internal(format!("db task: {e}")))?
@@ -147,7 +147,7 @@ impl AppState {
     /// Records an email in the development outbox and prints it.
     pub fn send_email(&self, to: &str, subject: &str, code: &str) {
         if self.config.verbose || self.config.dev {
-            println!("[email] to={to} subject={subject:?} code={code}");
+            tracing::info!(to, subject, code, "[email] sent (development outbox)");
         }
         let msg = serde_json::json!({
             "to": to, "subject": subject, "code": code, "sent_at": self.now(),
@@ -243,7 +243,7 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
             let _ = rx.await;
         });
         if let Err(e) = serve.await {
-            eprintln!("server error: {e}");
+            tracing::error!("server error: {e}");
         }
     });
     Ok(Server { addr, state, shutdown: Some(tx), task })
@@ -303,7 +303,7 @@ where
         return resp.map(axum::body::Body::new);
     }
     let error = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::body_too_large(),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::body_too_large(extract::BODY_LIMIT),
         StatusCode::NOT_FOUND => ApiError::not_found("resource"),
         StatusCode::METHOD_NOT_ALLOWED => ApiError::new(status, "method_not_allowed", "Method not allowed")
             .long("This endpoint does not support the request's HTTP method."),

@@ -92,6 +92,12 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> ExitCode {
+    // Logs (internal errors, development emails) go to stderr; RUST_LOG filters them (default
+    // info). stdout keeps the start-up lines scripts read (address, keys).
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
     let args = match parse(std::env::args().skip(1)) {
         Ok(a) => a,
         Err(e) => {

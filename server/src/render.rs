@@ -7,21 +7,9 @@ use crate::errors::ApiResult;
 use crate::store::{Client, Membership, Organization, Session, SignIn, SignUp, Tx, User};
 use crate::tokens::{self, OrgChoice};
 
-/// Permissions of the built-in roles (Clerk's system permissions).
-pub fn role_permissions(role: &str) -> &'static [&'static str] {
-    match role {
-        "org:admin" => &[
-            "org:sys_profile:manage",
-            "org:sys_profile:delete",
-            "org:sys_memberships:read",
-            "org:sys_memberships:manage",
-            "org:sys_domains:read",
-            "org:sys_domains:manage",
-        ],
-        "org:member" => &["org:sys_memberships:read", "org:sys_profile:read"],
-        _ => &[],
-    }
-}
+// Kept reachable as `render::role_permissions`; defined with the token claims that carry them,
+// so that tokens need nothing from render (render uses tokens, never the other way).
+pub use crate::tokens::role_permissions;
 
 /// Per-request rendering context.
 #[derive(Debug, Clone)]

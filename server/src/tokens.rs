@@ -8,8 +8,23 @@ use serde_json::{Map, Value};
 
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult};
-use crate::render::role_permissions;
 use crate::store::{JwtTemplate, Membership, Organization, Session, Tx};
+
+/// Permissions of the built-in roles (Clerk's system permissions).
+pub fn role_permissions(role: &str) -> &'static [&'static str] {
+    match role {
+        "org:admin" => &[
+            "org:sys_profile:manage",
+            "org:sys_profile:delete",
+            "org:sys_memberships:read",
+            "org:sys_memberships:manage",
+            "org:sys_domains:read",
+            "org:sys_domains:manage",
+        ],
+        "org:member" => &["org:sys_memberships:read", "org:sys_profile:read"],
+        _ => &[],
+    }
+}
 
 /// Which organization a token is minted for.
 #[derive(Debug, Clone)]

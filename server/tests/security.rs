@@ -126,7 +126,7 @@ fn bob_first(t: &TestServer) -> String {
 }
 
 /// Runs `f` in one transaction of the server's store (to age records: time cannot be waited).
-fn with_tx<T: Send + 'static>(t: &TestServer, f: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError> + Send + 'static) -> T {
+fn with_tx<T: Send + 'static>(t: &TestServer, mut f: impl FnMut(&mut dyn Tx) -> Result<T, StoreError> + Send + 'static) -> T {
     // On a plain thread, as the server runs its transactions: PostgreSQL's blocking client cannot
     // run on an async worker.
     let store = t.server.state.store.clone();

@@ -92,16 +92,21 @@ async fn the_sweeper_expires_sessions_on_its_own() {
     let t = TestServer::start_with(|c| c.sweep_interval = std::time::Duration::from_millis(50)).await;
     let sid = t.browser().sign_in("bob@example.com").await;
     let id = sid.clone();
-    t.server
-        .state
-        .store
-        .run(move |tx| -> Result<Result<(), clerk_server::errors::ApiError>, clerk_server::errors::ApiError> {
-            let mut s = tx.session(&id)?.unwrap();
-            s.expire_at = clerk_server::util::now_ms() - 1;
-            tx.put_session(&s)?;
-            Ok(Ok(()))
-        })
-        .unwrap();
+    // On the blocking pool, as the server runs its transactions (PostgreSQL's blocking client
+    // cannot run on an async worker).
+    let store = t.server.state.store.clone();
+    tokio::task::spawn_blocking(move || {
+        store
+            .run(move |tx| -> Result<Result<(), clerk_server::errors::ApiError>, clerk_server::errors::ApiError> {
+                let mut s = tx.session(&id)?.unwrap();
+                s.expire_at = clerk_server::util::now_ms() - 1;
+                tx.put_session(&s)?;
+                Ok(Ok(()))
+            })
+            .unwrap()
+    })
+    .await
+    .unwrap();
     assert_eq!(stored(&t, &sid).status.as_str(), "active");
     // Bounded wait for a real timer: up to 5 s for a 50 ms interval.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);

@@ -167,7 +167,7 @@ pub async fn list_users(State(st): State<AppState>, Params(q): Params) -> ApiRes
     let (limit, offset) = pagination(&q)?;
     let email = q.get("email_address").cloned();
     st.db(move |tx| {
-        let users = match email {
+        let users = match email.clone() {
             Some(e) => match tx.email(&e)? {
                 Some(a) => tx.user(&a.user_id)?.into_iter().collect(),
                 None => vec![],
@@ -205,7 +205,7 @@ pub async fn post_template(State(st): State<AppState>, Input(body): Input<NewTem
         if tx.jwt_template(&name)?.is_some() {
             return Err(ApiError::unprocessable("form_identifier_exists", "A template with that name exists").param("name"));
         }
-        let t = put_template(tx, &name, claims, body.lifetime.unwrap_or(60))?;
+        let t = put_template(tx, &name, claims.clone(), body.lifetime.unwrap_or(60))?;
         Ok(Ok(Json(template_json(&t))))
     })
     .await
@@ -233,7 +233,7 @@ pub async fn post_org(State(st): State<AppState>, Input(body): Input<NewOrg>) ->
     let slug = body.slug.unwrap_or_else(|| name.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect());
     st.db(move |tx| {
         let org = create_org(tx, &name, &slug)?;
-        if let Some(creator) = body.created_by.filter(|c| !c.is_empty()) {
+        if let Some(creator) = body.created_by.clone().filter(|c| !c.is_empty()) {
             add_member(tx, &org.id, &creator, "org:admin")?;
         }
         Ok(Ok(Json(org_json(tx, &org)?)))

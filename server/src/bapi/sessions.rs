@@ -81,7 +81,7 @@ pub async fn create(State(st): State<AppState>, Input(body): Input<CreateSession
         let mut client = Client::new(new_id("client"), sha256_hex(&random_string(48)), None, now);
         tx.put_client(&client)?;
         let mut s = fapi::create_session(tx, &mut client, &mut user, now, false)?;
-        if let Some(actor) = actor {
+        if let Some(actor) = actor.clone() {
             s.actor = Some(actor);
             tx.put_session(&s)?;
         }

@@ -28,6 +28,8 @@ use crate::store::{Client, Tx};
 use crate::tokens::{self, OrgChoice};
 use crate::util::{new_id, random_string, sha256_hex};
 
+// Clone: the transaction body hands it back and may run more than once (see `Store::run`).
+#[derive(Clone)]
 struct HandshakeQuery {
     redirect: url::Url,
     nonce_format: bool,
@@ -135,12 +137,13 @@ pub async fn handshake(State(st): State<AppState>, caller: Caller, RawQuery(raw)
             };
             let claims = match (&client, session) {
                 (Some(c), Some(s)) => {
-                    let claims = tokens::session_claims(&st2, tx, &s, &OrgChoice::Active, Some(app_origin), st2.config.token_ttl, now)?;
+                    let claims =
+                        tokens::session_claims(&st2, tx, &s, &OrgChoice::Active, Some(app_origin.clone()), st2.config.token_ttl, now)?;
                     Some((serde_json::to_value(claims).map_err(|e| ApiError::internal(e.to_string()))?, c.updated_at))
                 }
                 _ => None,
             };
-            Ok(Ok((q, Found { claims, dev_browser })))
+            Ok(Ok((q.clone(), Found { claims, dev_browser })))
         })
         .await?;
     let state = match found.claims {

@@ -86,9 +86,9 @@ fn page(data: Vec<Value>, total: u64, paginated: bool) -> Value {
 }
 
 /// Runs `f` for a signed-in caller and wraps its answer in `{response, client}`.
-async fn with_session<F>(st: AppState, caller: Caller, raw: Option<String>, f: F) -> ApiResult<Fapi>
+async fn with_session<F>(st: AppState, caller: Caller, raw: Option<String>, mut f: F) -> ApiResult<Fapi>
 where
-    F: FnOnce(&mut dyn Tx, &Session, &ListQuery, &Ctx) -> ApiResult<Value> + Send + 'static,
+    F: FnMut(&mut dyn Tx, &Session, &ListQuery, &Ctx) -> ApiResult<Value> + Send + 'static,
 {
     let q = ListQuery::parse(raw.as_deref())?;
     let st2 = st.clone();

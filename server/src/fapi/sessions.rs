@@ -43,7 +43,7 @@ pub async fn touch(State(st): State<AppState>, caller: Caller, Path(id): Path<St
         let ctx = ctx(&caller);
         let (mut client, mut s) = client_session(tx, &caller, &id)?;
         tokens::ensure_mintable(&s, ctx.now)?;
-        if let Some(org) = form.active_organization_id {
+        if let Some(org) = form.active_organization_id.clone() {
             if org.is_empty() {
                 s.last_active_organization_id = None;
             } else {
@@ -125,7 +125,7 @@ pub async fn token(State(st): State<AppState>, caller: Caller, Path(id): Path<St
             let (_, s) = client_session(tx, &caller, &id)?;
             tokens::ensure_mintable(&s, now)?;
             let choice = OrgChoice::from_param(form.organization_id.as_deref());
-            let c = tokens::session_claims(&st2, tx, &s, &choice, caller.origin, st2.config.token_ttl, now)?;
+            let c = tokens::session_claims(&st2, tx, &s, &choice, caller.origin.clone(), st2.config.token_ttl, now)?;
             Ok(Ok(serde_json::to_value(c).map_err(|e| ApiError::internal(e.to_string()))?))
         })
         .await?;
@@ -148,7 +148,7 @@ pub async fn template_token(
             tokens::ensure_mintable(&s, now)?;
             let tpl = tx.jwt_template(&template)?.ok_or_else(|| ApiError::not_found("JWT template"))?;
             let choice = OrgChoice::from_param(form.organization_id.as_deref());
-            Ok(Ok(tokens::template_claims(&st2, tx, &s, &tpl, &choice, caller.origin, None, now)?))
+            Ok(Ok(tokens::template_claims(&st2, tx, &s, &tpl, &choice, caller.origin.clone(), None, now)?))
         })
         .await?;
     let jwt = st.sign(claims).await?;

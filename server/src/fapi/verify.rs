@@ -90,7 +90,7 @@ pub async fn start(State(st): State<AppState>, caller: Caller, Path(id): Path<St
     st.db(move |tx| {
         let ctx = ctx(&caller);
         let (client, mut s, user) = load(tx, &caller, &id, ctx.now)?;
-        let level = form.level.unwrap_or_else(|| "second_factor".into());
+        let level = form.level.clone().unwrap_or_else(|| "second_factor".into());
         if !matches!(level.as_str(), "first_factor" | "second_factor" | "multi_factor") {
             return Err(ApiError::invalid_param("level", "level must be first_factor, second_factor or multi_factor"));
         }

@@ -388,16 +388,20 @@ pub trait Store: Send + Sync + 'static {
 pub type TxOutcome<T, E> = Result<Result<T, E>, E>;
 
 impl dyn Store {
-    /// Runs `f` in a transaction. `f`'s outer `Err` rolls back; `Ok(..)` commits.
-    pub fn run<T, E>(&self, f: impl FnOnce(&mut dyn Tx) -> TxOutcome<T, E>) -> Result<T, E>
+    /// Runs `f` in a transaction. `f`'s outer `Err` rolls back; `Ok(..)` commits. A backend may
+    /// run `f` again after a conflict with a concurrent transaction (PostgreSQL's serialization
+    /// failures), so `f` must be `FnMut`; only the run that commits (or fails) is answered.
+    /// Call it from the blocking pool or a plain thread, never on an async worker: PostgreSQL's
+    /// blocking client runs its own runtime, which panics there.
+    pub fn run<T, E>(&self, mut f: impl FnMut(&mut dyn Tx) -> TxOutcome<T, E>) -> Result<T, E>
     where
         E: From<StoreError>,
     {
-        let mut f = Some(f);
         let mut out: Option<Result<T, E>> = None;
         let mut failure: Option<E> = None;
         let res = self.transaction(&mut |tx| {
-            let f = f.take().expect("transaction body runs once");
+            out = None;
+            failure = None;
             match f(tx) {
                 Ok(r) => {
                     out = Some(r);

@@ -24,7 +24,14 @@ pub async fn server_now(t: &TestServer) -> i64 {
 /// The session as stored (what the sweeper wrote), bypassing every computed status.
 pub fn stored(t: &TestServer, id: &str) -> Session {
     let id = id.to_owned();
-    t.server.state.store.run(move |tx| -> Result<Result<Session, ApiError>, ApiError> { Ok(Ok(tx.session(&id)?.unwrap())) }).unwrap()
+    // On a plain thread, as the server runs its transactions: PostgreSQL's blocking client cannot
+    // run on an async worker.
+    let store = t.server.state.store.clone();
+    std::thread::spawn(move || {
+        store.run(move |tx| -> Result<Result<Session, ApiError>, ApiError> { Ok(Ok(tx.session(&id)?.unwrap())) }).unwrap()
+    })
+    .join()
+    .unwrap()
 }
 
 /// A browser that does not follow redirects, so that a 307 and its `Location` can be read.
