@@ -103,21 +103,23 @@ impl Query {
     }
 }
 
-/// A step of a sign-in: the path segment after `/client/sign_ins/{id}/`, and the strategy
-/// used when the app names none.
+/// A step of a sign-in or of session reverification: both begin (a sign-in is created, a
+/// reverification started) and then prepare and attempt their factors, at the same path
+/// segments after `/client/sign_ins/{id}/` and `/client/sessions/{id}/verify/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum SignInStep {
-    Create,
+enum FactorStep {
+    Begin,
     PrepareFirstFactor,
     AttemptFirstFactor,
     PrepareSecondFactor,
     AttemptSecondFactor,
 }
 
-impl SignInStep {
-    fn parse(name: &str) -> Result<Self> {
+impl FactorStep {
+    /// `begin` names the first step: `create` for a sign-in, `start` for a reverification.
+    fn parse(name: &str, begin: &str) -> Result<Self> {
         Ok(match name {
-            "create" => Self::Create,
+            _ if name == begin => Self::Begin,
             "prepare_first_factor" => Self::PrepareFirstFactor,
             "attempt_first_factor" => Self::AttemptFirstFactor,
             "prepare_second_factor" => Self::PrepareSecondFactor,
@@ -128,7 +130,7 @@ impl SignInStep {
 
     fn path(self) -> Option<&'static str> {
         match self {
-            Self::Create => None,
+            Self::Begin => None,
             Self::PrepareFirstFactor => Some("prepare_first_factor"),
             Self::AttemptFirstFactor => Some("attempt_first_factor"),
             Self::PrepareSecondFactor => Some("prepare_second_factor"),
@@ -177,43 +179,6 @@ impl SignUpStep {
     }
 }
 
-/// A step of session reverification.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum VerificationStep {
-    Start,
-    PrepareFirstFactor,
-    AttemptFirstFactor,
-    PrepareSecondFactor,
-    AttemptSecondFactor,
-}
-
-impl VerificationStep {
-    fn parse(name: &str) -> Result<Self> {
-        Ok(match name {
-            "start" => Self::Start,
-            "prepare_first_factor" => Self::PrepareFirstFactor,
-            "attempt_first_factor" => Self::AttemptFirstFactor,
-            "prepare_second_factor" => Self::PrepareSecondFactor,
-            "attempt_second_factor" => Self::AttemptSecondFactor,
-            _ => return Err(unknown_step(name)),
-        })
-    }
-
-    fn path(self) -> Option<&'static str> {
-        match self {
-            Self::Start => None,
-            Self::PrepareFirstFactor => Some("prepare_first_factor"),
-            Self::AttemptFirstFactor => Some("attempt_first_factor"),
-            Self::PrepareSecondFactor => Some("prepare_second_factor"),
-            Self::AttemptSecondFactor => Some("attempt_second_factor"),
-        }
-    }
-
-    fn default_strategy(self) -> Option<&'static str> {
-        matches!(self, Self::PrepareSecondFactor | Self::AttemptSecondFactor).then_some("totp")
-    }
-}
-
 fn unknown_step(name: &str) -> ClerkError {
     ClerkError::invalid_argument(["Unknown step \"", name, "\""].concat())
 }
@@ -252,7 +217,7 @@ impl Clerk {
             Call::RemoveSession => session_text(self.session_remove(&required_string(&args, "session")?).await),
             Call::TouchSession => session_text(self.session_touch(&required_string(&args, "session")?).await),
             Call::VerifySession => {
-                let step = VerificationStep::parse(&required_string(&args, "step")?)?;
+                let step = FactorStep::parse(&required_string(&args, "step")?, "start")?;
                 let mut form = params::form(args.get("params"))?;
                 default_field(&mut form, "strategy", step.default_strategy());
                 let session = required_string(&args, "session")?;
@@ -266,10 +231,10 @@ impl Clerk {
             },
             Call::RemoveSessions => self.client_remove_sessions().await.map(|()| NULL.into()),
             Call::SignIn => {
-                let step = SignInStep::parse(&required_string(&args, "step")?)?;
+                let step = FactorStep::parse(&required_string(&args, "step")?, "create")?;
                 let mut form = params::form(args.get("params"))?;
                 default_field(&mut form, "strategy", step.default_strategy());
-                if step == SignInStep::Create {
+                if step == FactorStep::Begin {
                     // As clerk-js: the browser's locale and time zone go with a new sign-in, so
                     // the server can localise what it sends.
                     default_field(&mut form, "locale", optional_string(&args, "locale")?.as_deref());
@@ -357,15 +322,16 @@ mod tests {
 
     #[test]
     fn steps_have_their_paths_and_defaults() {
-        assert_eq!(SignInStep::parse("create").unwrap().path(), None);
-        assert_eq!(SignInStep::parse("attempt_second_factor").unwrap().default_strategy(), Some("totp"));
-        assert_eq!(SignInStep::parse("attempt_first_factor").unwrap().default_strategy(), None);
+        assert_eq!(FactorStep::parse("create", "create").unwrap().path(), None);
+        assert_eq!(FactorStep::parse("start", "create").unwrap_err().code, "invalid_argument");
+        assert_eq!(FactorStep::parse("attempt_second_factor", "create").unwrap().default_strategy(), Some("totp"));
+        assert_eq!(FactorStep::parse("attempt_first_factor", "start").unwrap().default_strategy(), None);
         assert_eq!(SignUpStep::parse("update").unwrap().request(), (None, Verb::Patch, None));
         assert_eq!(
             SignUpStep::parse("prepare_email_address_verification").unwrap().request(),
             (Some("prepare_verification"), Verb::Post, Some("email_code"))
         );
-        assert_eq!(VerificationStep::parse("start").unwrap().path(), None);
-        assert_eq!(SignInStep::parse("../x").unwrap_err().code, "invalid_argument");
+        assert_eq!(FactorStep::parse("start", "start").unwrap().path(), None);
+        assert_eq!(FactorStep::parse("../x", "create").unwrap_err().code, "invalid_argument");
     }
 }
