@@ -5,9 +5,6 @@
 mod support;
 
 use clerk_rs::engine::*;
-use futures::task::LocalSpawnExt;
-use std::cell::RefCell;
-use std::rc::Rc;
 use support::*;
 
 #[test]
@@ -25,13 +22,7 @@ fn an_echo_of_this_tabs_own_state_does_not_cancel_set_active() {
     *fake.hold_only.borrow_mut() = Some("/touch".into());
     fake.hold.set(true);
     let mut pool = futures::executor::LocalPool::new();
-    let outcome: Rc<RefCell<Option<Result<()>>>> = Rc::default();
-    let (clerk, sink) = (a.clone(), outcome.clone());
-    pool.spawner()
-        .spawn_local(async move {
-            *sink.borrow_mut() = Some(clerk.set_active(Selection::Id("sess_b".into()), Selection::Keep, None).await);
-        })
-        .unwrap();
+    let outcome = spawn_set_active(&pool, &a, "sess_b");
     pool.run_until_stalled();
     assert!(outcome.borrow().is_none(), "setActive waits for its touch");
     a.receive_broadcast(&echo);
@@ -45,23 +36,11 @@ fn an_echo_of_this_tabs_own_state_does_not_cancel_set_active() {
 
 #[test]
 fn a_differing_state_from_another_tab_still_supersedes_set_active() {
-    let fake = FakeFapi::two_sessions();
-    fake.clock.auto_advance.set(false);
-    let hub = TabHub::new();
-    let (a, b) = (fake.tab(&hub), fake.tab(&hub));
-    block_on(a.load()).unwrap();
-    block_on(b.load()).unwrap();
-    hub.deliver();
+    let (fake, hub, a, b) = two_tabs();
     *fake.hold_only.borrow_mut() = Some("/touch".into());
     fake.hold.set(true);
     let mut pool = futures::executor::LocalPool::new();
-    let (clerk, done) = (a.clone(), Rc::new(RefCell::new(None)));
-    let sink = done.clone();
-    pool.spawner()
-        .spawn_local(async move {
-            *sink.borrow_mut() = Some(clerk.set_active(Selection::Id("sess_b".into()), Selection::Keep, None).await);
-        })
-        .unwrap();
+    let done = spawn_set_active(&pool, &a, "sess_b");
     pool.run_until_stalled();
     // Tab B switches the organization meanwhile: a real change, which wins.
     fake.release();
@@ -93,13 +72,7 @@ fn switching_often_keeps_one_refresh_timer() {
 
 #[test]
 fn dispose_stops_refresh_tab_sync_and_every_operation() {
-    let fake = FakeFapi::two_sessions();
-    fake.clock.auto_advance.set(false);
-    let hub = TabHub::new();
-    let (a, b) = (fake.tab(&hub), fake.tab(&hub));
-    block_on(a.load()).unwrap();
-    block_on(b.load()).unwrap();
-    hub.deliver();
+    let (fake, hub, a, b) = two_tabs();
     block_on(a.get_token("sess_a", &GetTokenOptions::default())).unwrap();
     fake.run_background();
     assert_eq!(fake.clock.pending.get(), 1, "the refresh timer");

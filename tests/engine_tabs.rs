@@ -5,19 +5,7 @@ mod support;
 
 use clerk_rs::engine::*;
 use serde_json::json;
-use std::rc::Rc;
 use support::*;
-
-fn two_tabs() -> (Rc<FakeFapi>, Rc<TabHub>, Clerk, Clerk) {
-    let fake = FakeFapi::two_sessions();
-    fake.clock.auto_advance.set(false); // background refreshes wait for time the test moves
-    let hub = TabHub::new();
-    let (a, b) = (fake.tab(&hub), fake.tab(&hub));
-    block_on(a.load()).unwrap();
-    block_on(b.load()).unwrap();
-    hub.deliver();
-    (fake, hub, a, b)
-}
 
 fn requests(fake: &FakeFapi) -> usize {
     fake.requests.borrow().len()

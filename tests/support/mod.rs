@@ -473,3 +473,34 @@ pub fn spawn_get_token(pool: &futures::executor::LocalPool, clerk: &Clerk, sessi
         .unwrap();
     outcome
 }
+
+/// Two loaded tabs of one client whose messages have been delivered; background refreshes wait
+/// for time the test moves.
+#[allow(dead_code)] // not every test binary that includes `support` uses it
+pub fn two_tabs() -> (Rc<FakeFapi>, Rc<TabHub>, Clerk, Clerk) {
+    let fake = FakeFapi::two_sessions();
+    fake.clock.auto_advance.set(false);
+    let hub = TabHub::new();
+    let (a, b) = (fake.tab(&hub), fake.tab(&hub));
+    block_on(a.load()).unwrap();
+    block_on(b.load()).unwrap();
+    hub.deliver();
+    (fake, hub, a, b)
+}
+
+/// The outcome of a `setActive` call running on a test executor, once it has finished.
+pub type PendingSetActive = Rc<RefCell<Option<Result<(), ClerkError>>>>;
+
+/// Starts `clerk.set_active(session, Keep, None)` on `pool`, as [`spawn_get_token`] does.
+#[allow(dead_code)]
+pub fn spawn_set_active(pool: &futures::executor::LocalPool, clerk: &Clerk, session: &str) -> PendingSetActive {
+    use futures::task::LocalSpawnExt;
+    let outcome: PendingSetActive = Rc::default();
+    let (clerk, session, sink) = (clerk.clone(), session.to_owned(), outcome.clone());
+    pool.spawner()
+        .spawn_local(async move {
+            *sink.borrow_mut() = Some(clerk.set_active(Selection::Id(session), Selection::Keep, None).await);
+        })
+        .unwrap();
+    outcome
+}
