@@ -8,6 +8,7 @@ mod attempts;
 pub mod authz;
 pub mod clerk;
 mod client_ops;
+pub mod cookies;
 pub mod error;
 pub mod fapi;
 mod form;
@@ -32,6 +33,7 @@ pub mod view;
 
 pub use authz::{AuthorizationParams, FactorLevel, Reverification};
 pub use clerk::{BeforeEmit, Clerk, ClerkOptions, GetTokenOptions, Listener, Platform, Resources, Selection, Slot};
+pub use cookies::{CookieJar, NoCookies, PageLocation};
 pub use error::{ApiErrorItem, ClerkError, Result};
 pub use fapi::Verb;
 pub use ops::{Call, Query};

@@ -1,6 +1,8 @@
 //! The browser's implementations of the core's platform traits.
 
-use crate::engine::{Broadcast, Clock, HttpRequest, HttpResponse, Method, Spawner, Storage, Transport, TransportError};
+use crate::engine::{
+    Broadcast, Clock, CookieJar, HttpRequest, HttpResponse, Method, PageLocation, Spawner, Storage, Transport, TransportError,
+};
 use futures::FutureExt;
 use futures::future::LocalBoxFuture;
 use std::cell::RefCell;
@@ -204,5 +206,40 @@ impl TabChannel {
 impl Drop for TabChannel {
     fn drop(&mut self) {
         self.shut();
+    }
+}
+
+/// `document.cookie` of the page (none in workers). The page's location is read once: the
+/// host and scheme of a document never change.
+pub struct DocumentCookies {
+    document: Option<web_sys::HtmlDocument>,
+    page: Option<(String, String, bool)>,
+}
+
+impl DocumentCookies {
+    pub fn new() -> Self {
+        let window = web_sys::window();
+        let document = window.as_ref().and_then(|w| w.document()).and_then(|d| d.dyn_into().ok());
+        let page = window.map(|w| w.location()).and_then(|l| Some((l.host().ok()?, l.hostname().ok()?, l.protocol().ok()? == "https:")));
+        DocumentCookies { document, page }
+    }
+}
+
+impl CookieJar for DocumentCookies {
+    fn write(&self, assignment: &str) {
+        if let Some(document) = &self.document {
+            let _ = document.set_cookie(assignment);
+        }
+    }
+
+    fn read(&self, name: &str) -> Option<String> {
+        let all = self.document.as_ref()?.cookie().ok()?;
+        all.split("; ").find_map(|pair| pair.strip_prefix(name)?.strip_prefix('=')).map(str::to_owned)
+    }
+
+    fn page(&self) -> Option<PageLocation> {
+        self.document.as_ref()?;
+        let (host, hostname, https) = self.page.clone()?;
+        Some(PageLocation { host, hostname, https })
     }
 }
