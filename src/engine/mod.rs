@@ -15,6 +15,7 @@ mod form;
 pub mod json;
 mod listeners;
 pub mod ops;
+pub mod pages;
 pub mod params;
 pub mod platform;
 mod refresh;

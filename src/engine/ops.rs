@@ -7,6 +7,7 @@ use super::clerk::{BeforeEmit, Clerk};
 use super::error::{ClerkError, Result};
 use super::fapi::Verb;
 use super::json::Json;
+use super::pages::{PageList, PageParams};
 use super::params::{self, default_field, optional_string, parse_args, selection};
 use super::resources::Session;
 use super::view::AttemptKind;
@@ -38,11 +39,13 @@ pub enum Call {
     SignIn,
     /// `{step, params}` → the sign-up as the answer left it.
     SignUp,
+    /// `{list, organizationId?, limit?, offset?, role?, status?}` → `{data, total_count}`.
+    Page,
 }
 
 impl Call {
     pub fn from_code(code: u32) -> Option<Call> {
-        const ALL: [Call; 14] = [
+        const ALL: [Call; 15] = [
             Call::Load,
             Call::SetActive,
             Call::SignOut,
@@ -57,6 +60,7 @@ impl Call {
             Call::RemoveSessions,
             Call::SignIn,
             Call::SignUp,
+            Call::Page,
         ];
         ALL.get(code as usize).copied()
     }
@@ -82,11 +86,15 @@ pub enum Query {
     TokenClaims,
     /// `{kind: "sign_in" | "sign_up", answer?}` → [`Clerk::attempt`].
     Attempt,
+    /// `{setting}` → whether that environment setting is enabled.
+    SettingEnabled,
+    /// `{component}` → always the `ui_components_unavailable` error: the library is headless.
+    Component,
 }
 
 impl Query {
     pub fn from_code(code: u32) -> Option<Query> {
-        const ALL: [Query; 11] = [
+        const ALL: [Query; 13] = [
             Query::Snapshot,
             Query::CheckAuthorization,
             Query::BuildTouchUrl,
@@ -98,6 +106,8 @@ impl Query {
             Query::Info,
             Query::TokenClaims,
             Query::Attempt,
+            Query::SettingEnabled,
+            Query::Component,
         ];
         ALL.get(code as usize).copied()
     }
@@ -248,6 +258,24 @@ impl Clerk {
                 default_field(&mut form, "strategy", strategy);
                 Ok(self.sign_up_request(path, verb, &form_refs(&form)).await?.to_text())
             }
+            Call::Page => {
+                let list = PageList::parse(&required_string(&args, "list")?)?;
+                let number = |key: &str, default: u32| match args.get(key) {
+                    None | Some(Json::Null) => Ok(default),
+                    Some(v) => v
+                        .as_i64()
+                        .and_then(|n| u32::try_from(n).ok())
+                        .ok_or_else(|| ClerkError::invalid_argument([key, " must be a whole number of at least 0"].concat())),
+                };
+                let params = PageParams {
+                    limit: number("limit", 10)?,
+                    offset: number("offset", 0)?,
+                    role: optional_string(&args, "role")?,
+                    status: optional_string(&args, "status")?,
+                };
+                let organization = optional_string(&args, "organizationId")?;
+                Ok(self.page(list, organization.as_deref(), &params).await?.to_text())
+            }
         }
     }
 
@@ -289,6 +317,8 @@ impl Clerk {
                 };
                 Ok(self.attempt(kind, args.get("answer").filter(|a| a.is_object())).to_text())
             }
+            Query::SettingEnabled => Ok(boolean(self.setting_enabled(&required_string(&args, "setting")?)?)),
+            Query::Component => Err(component_unavailable(&required_string(&args, "component")?)),
             Query::TokenClaims => {
                 let jwt = required_string(&args, "jwt")?;
                 Ok(clerk_token::payload_json(&jwt)
@@ -298,6 +328,20 @@ impl Clerk {
             }
         }
     }
+}
+
+/// Clerk's prebuilt UI (`<SignIn />`, `<UserButton />`, …) is not part of this headless library.
+fn component_unavailable(component: &str) -> ClerkError {
+    let mut error = ClerkError::new(
+        super::error::codes::COMPONENTS_UNAVAILABLE,
+        ["<", component, " /> is a prebuilt Clerk UI component, which clerk-rs does not include"].concat(),
+    )
+    .with_long_message(
+        "clerk-rs is headless: build this screen with the API (clerk.client.signIn, signUp, setActive, …) \
+         and your own components. The rest of the page keeps working.",
+    );
+    error.meta = Some(super::json::object([("component", Json::String(component.to_owned()))]));
+    error
 }
 
 fn session_text(session: Result<Session>) -> Result<String> {
@@ -310,14 +354,14 @@ mod tests {
 
     #[test]
     fn every_code_names_one_operation() {
-        for code in 0..14 {
+        for code in 0..15 {
             assert!(Call::from_code(code).is_some());
         }
-        assert_eq!(Call::from_code(14), None);
-        for code in 0..11 {
+        assert_eq!(Call::from_code(15), None);
+        for code in 0..13 {
             assert!(Query::from_code(code).is_some());
         }
-        assert_eq!(Query::from_code(11), None);
+        assert_eq!(Query::from_code(13), None);
     }
 
     #[test]

@@ -103,11 +103,6 @@ impl TokenCache {
         }
     }
 
-    /// Whether a first request for `key` is under way (its caller will handle the outcome).
-    pub fn pending(&self, key: &TokenKey) -> bool {
-        matches!(self.entries.borrow().get(key), Some(Entry::InFlight { .. }))
-    }
-
     fn next_request_id(&self) -> u64 {
         let id = self.next_request_id.get() + 1;
         self.next_request_id.set(id);

@@ -64,7 +64,7 @@ impl Engine {
             storage: Rc::new(LocalStorage::new()),
             spawner: Rc::new(LocalSpawner),
             broadcast: tabs.clone(),
-            cookies: Rc::new(DocumentCookies::new()),
+            cookies: Rc::new(DocumentCookies::default()),
         };
         let engine = Self::with_platform(publishable_key, ClerkOptions { proxy_url, page_origin }, platform)?;
         let weak = engine.clerk.downgrade();
