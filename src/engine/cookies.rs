@@ -32,6 +32,9 @@ pub struct PageLocation {
     pub host: String,
     pub hostname: String,
     pub https: bool,
+    /// Whether `Secure` may be set over http too: a secure context (such as http://localhost)
+    /// outside Safari, which refuses it there (clerk-js's `getSecureAttribute('None')`).
+    pub secure_context: bool,
 }
 
 /// For hosts without a page (and engine tests that do not look at cookies).
@@ -102,7 +105,7 @@ impl PageCookies {
         if self.written.borrow().context.as_deref() == Some(&value) {
             return;
         }
-        let secure = if page.https { "; Secure" } else { "" };
+        let secure = if page.https || page.secure_context { "; Secure" } else { "" };
         self.put("clerk_active_context", (value != ":").then_some(&value), secure, false);
         self.written.borrow_mut().context = Some(value);
     }

@@ -213,14 +213,19 @@ impl Drop for TabChannel {
 /// host and scheme of a document never change.
 pub struct DocumentCookies {
     document: Option<web_sys::HtmlDocument>,
-    page: Option<(String, String, bool)>,
+    page: Option<(String, String, bool, bool)>,
 }
 
 impl Default for DocumentCookies {
     fn default() -> Self {
         let window = web_sys::window();
         let document = window.as_ref().and_then(|w| w.document()).and_then(|d| d.dyn_into().ok());
-        let page = window.map(|w| w.location()).and_then(|l| Some((l.host().ok()?, l.hostname().ok()?, l.protocol().ok()? == "https:")));
+        let page = window.and_then(|w| {
+            let flag = |name: &str| js_sys::Reflect::get(&w, &name.into()).ok().filter(|v| !v.is_undefined());
+            let secure_context = flag("isSecureContext").is_some_and(|v| v.is_truthy()) && flag("safari").is_none();
+            let l = w.location();
+            Some((l.host().ok()?, l.hostname().ok()?, l.protocol().ok()? == "https:", secure_context))
+        });
         DocumentCookies { document, page }
     }
 }
@@ -240,7 +245,7 @@ impl CookieJar for DocumentCookies {
 
     fn page(&self) -> Option<PageLocation> {
         self.document.as_ref()?;
-        let (host, hostname, https) = self.page.clone()?;
-        Some(PageLocation { host, hostname, https })
+        let (host, hostname, https, secure_context) = self.page.clone()?;
+        Some(PageLocation { host, hostname, https, secure_context })
     }
 }
