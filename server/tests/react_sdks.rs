@@ -71,7 +71,8 @@ async fn react_sdk_hooks_on_clerk_rs_match_clerk_js() {
             .iter()
             .filter(|d| {
                 let path = d["path"].as_str().unwrap();
-                !path.split('.').nth(2).is_some_and(|hooks| hooks == "hooks") || !path.contains(".useSessionList.sessions")
+                let as_rendered = path.split('.').nth(2) == Some("hooks");
+                !(as_rendered && path.contains(".useSessionList.sessions"))
             })
             .collect();
         assert!(unexpected.is_empty(), "clerk-rs under {} differs from clerk-js: {unexpected:#?}", runs[i]["sdk"]);

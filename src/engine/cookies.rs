@@ -224,19 +224,6 @@ fn sha1(message: &[u8]) -> [u8; 20] {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn sha1_matches_known_digests() {
-        let hex = |d: [u8; 20]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
-        assert_eq!(hex(super::sha1(b"")), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
-        assert_eq!(hex(super::sha1(b"abc")), "a9993e364706816aba3e25717850c26c9cd0d89d");
-        let long = b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-        assert_eq!(hex(super::sha1(long)), "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
-        assert_eq!(hex(super::sha1(&[b'a'; 1000])), "291e9a6c66994949b57ba5e650361e98fc36b1ba");
-    }
-}
-
 impl Clerk {
     /// Brings the page's cookies in line with the state: called after every change and every
     /// token handed out for the active session, which is when clerk-js writes them
@@ -285,5 +272,18 @@ impl Clerk {
         if let Some(token) = self.dev_browser_token() {
             cookies.dev_browser(&page, &token);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sha1_matches_known_digests() {
+        let hex = |d: [u8; 20]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        assert_eq!(hex(super::sha1(b"")), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        assert_eq!(hex(super::sha1(b"abc")), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        let long = b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+        assert_eq!(hex(super::sha1(long)), "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+        assert_eq!(hex(super::sha1(&[b'a'; 1000])), "291e9a6c66994949b57ba5e650361e98fc36b1ba");
     }
 }

@@ -37,8 +37,10 @@ try {
     }, want, { timeout: 20000 }).catch(() => {});
     const shown = await auth();
     check(`${name}: useAuth() shows it`, Object.entries(want).every(([k, v]) => shown[k] === v), shown);
+    // Each answer is numbered: wait for this call's, not the last step's.
+    const before = await page.evaluate(() => Number(document.querySelector('[data-testid=api]')?.dataset.call ?? 0));
     await page.getByTestId('call-api').click();
-    await page.waitForFunction(() => document.querySelector('[data-testid=api]'));
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid=api]')?.dataset.call ?? 0) > n, before);
     const api = JSON.parse(await page.getByTestId('api').textContent());
     const expected = shown.isSignedIn
       ? { status: 'signed-in', userId: shown.userId, sessionId: shown.sessionId, orgId: shown.orgId }

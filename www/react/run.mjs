@@ -56,7 +56,7 @@ export async function startExample({ fapiUrl, pk, sk, port = 0 }) {
       const state = await clerkClient.authenticateRequest(request, { proxyUrl: fapiUrl, authorizedParties });
       const auth = state.toAuth();
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: state.status, userId: auth?.userId ?? null, sessionId: auth?.sessionId ?? null, orgId: auth?.orgId ?? null }));
+      res.end(JSON.stringify({ status: state.status, reason: state.reason ?? null, userId: auth?.userId ?? null, sessionId: auth?.sessionId ?? null, orgId: auth?.orgId ?? null }));
       return;
     }
     const file = path.join(dist, decodeURIComponent(url.pathname));

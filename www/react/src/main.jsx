@@ -97,11 +97,17 @@ function Organizations() {
 /** The app's own API, authenticated from the cookies (see run.mjs). */
 function MyApi() {
   const [answer, setAnswer] = useState(null);
+  const [calls, setCalls] = useState(0);
+  async function call() {
+    setAnswer(null);
+    setAnswer(await (await fetch('/api/me')).json());
+    setCalls((n) => n + 1);
+  }
   return (
     <section>
       <h3>This app's API</h3>
-      <button data-testid="call-api" onClick={async () => setAnswer(await (await fetch('/api/me')).json())}>GET /api/me</button>
-      {answer && <pre data-testid="api">{JSON.stringify(answer, null, 2)}</pre>}
+      <button data-testid="call-api" onClick={call}>GET /api/me</button>
+      {answer && <pre data-testid="api" data-call={calls}>{JSON.stringify(answer, null, 2)}</pre>}
     </section>
   );
 }
