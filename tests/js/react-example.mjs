@@ -26,7 +26,16 @@ try {
   const sk = server.log().match(/secret key:\s+(\S+)/)[1];
   example = await startExample({ fapiUrl: server.base, pk, sk });
   const page = await context.newPage();
-  page.on('pageerror', (e) => check('no uncaught page error', false, e.message));
+  // Errors reported to the page (the UI-component one is expected, as a typed ClerkError).
+  await page.addInitScript(() => {
+    window.__reported = [];
+    window.addEventListener('error', (e) => window.__reported.push({
+      name: e.error?.name, code: e.error?.code, component: e.error?.meta?.component, long: typeof e.error?.longMessage,
+    }));
+  });
+  page.on('pageerror', (e) => {
+    if (!e.message.includes('prebuilt Clerk UI component')) check('no uncaught page error', false, e.message);
+  });
 
   const auth = async () => JSON.parse(await page.getByTestId('auth').textContent());
   /** Waits until useAuth() shows `want` (a subset), then returns what the app's API sees. */
@@ -69,6 +78,16 @@ try {
 
   await page.getByTestId('session-bob@example.com').click();
   await settle('switched back to bob', { isSignedIn: true, sessionId: bob.sessionId, orgId: server.orgId });
+
+  // <SignIn /> fails with the typed error; the tree keeps rendering and working.
+  await page.getByTestId('show-prebuilt').click();
+  await page.waitForFunction(() => window.__reported.length > 0, null, { timeout: 10000 }).catch(() => {});
+  const reported = await page.evaluate(() => window.__reported);
+  check('<SignIn /> reports ui_components_unavailable',
+    reported.length === 1 && reported[0].code === 'ui_components_unavailable' && reported[0].component === 'SignIn'
+      && reported[0].name === 'ClerkError' && reported[0].long === 'string', reported);
+  check('the tree survives it', (await page.getByTestId('prebuilt').count()) === 1 && (await page.getByTestId('auth').count()) === 1);
+  await settle('still signed in as bob after it', { isSignedIn: true, sessionId: bob.sessionId });
 
   await page.getByTestId('sign-out').click();
   await settle('signed out (and back at /)', { isLoaded: true, isSignedIn: false, userId: null });

@@ -4,7 +4,7 @@
 import React, { useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import {
-  ClerkProvider, Show, useAuth, useClerk, useOrganizationList, useSessionList, useUser,
+  ClerkProvider, Show, SignIn, useAuth, useClerk, useOrganizationList, useSessionList, useUser,
 } from '@clerk/react';
 import { Clerk } from 'clerk-rs';
 
@@ -112,6 +112,22 @@ function MyApi() {
   );
 }
 
+/**
+ * Clerk's prebuilt components are not in clerk-rs (it is headless): mounting one reports a
+ * typed error (`ui_components_unavailable`, see the console) and renders nothing, and the rest
+ * of the page keeps working.
+ */
+function PrebuiltUi() {
+  const [shown, setShown] = useState(false);
+  return (
+    <section>
+      <h3>Prebuilt UI</h3>
+      <button data-testid="show-prebuilt" onClick={() => setShown(true)}>Mount &lt;SignIn /&gt;</button>
+      {shown && <div data-testid="prebuilt"><SignIn /></div>}
+    </section>
+  );
+}
+
 function App() {
   const { signOut } = useClerk();
   return (
@@ -129,6 +145,7 @@ function App() {
         <button data-testid="sign-out" onClick={() => signOut({ redirectUrl: '/' })}>Sign out</button>
       </Show>
       <MyApi />
+      <PrebuiltUi />
     </>
   );
 }
