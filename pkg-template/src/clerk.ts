@@ -69,6 +69,8 @@ export class Clerk {
   #status: Status = 'loading';
   readonly #statusListeners = new Set<(status: Status) => void>();
   #lastEmitted?: Resources;
+  /** An emission since `#lastEmitted` was built: it is rebuilt when next read. */
+  #emitted = false;
 
   constructor(publishableKey: string, options?: ClerkOptions) {
     let engine = injected;
@@ -82,11 +84,12 @@ export class Clerk {
     this.#core = new Core(engine);
     this.#info = this.#core.query(Query.Info);
     this.#options = { ...options };
-    // First of all listeners, so the others (React's hooks) read the resources they are told of.
+    // First of all listeners, so the others (React's hooks) read the resources they are told
+    // of. Built when read, not here: an app without such readers pays no snapshot per change.
     const self = new WeakRef(this);
     engine.listen(() => {
       const clerk = self.deref();
-      if (clerk?.loaded) clerk.#lastEmitted = clerk.#core.resources();
+      if (clerk) clerk.#emitted = true;
     });
   }
 
@@ -137,8 +140,16 @@ export class Clerk {
   get status(): Status {
     return this.#status;
   }
-  /** The resources last passed to listeners, once loaded (what Clerk's React hooks read). */
+  /**
+   * The resources last passed to listeners, once loaded (what Clerk's React hooks read): the
+   * same object until the next emission.
+   */
   get __internal_lastEmittedResources(): Resources | undefined {
+    if (!this.loaded) return undefined;
+    if (this.#emitted || !this.#lastEmitted) {
+      this.#emitted = false;
+      this.#lastEmitted = this.#core.resources();
+    }
     return this.#lastEmitted;
   }
 
@@ -152,7 +163,6 @@ export class Clerk {
       this.#setStatus('error');
       throw e;
     }
-    this.#lastEmitted = this.#core.resources();
     this.#setStatus('ready');
   }
 

@@ -23,7 +23,12 @@ export interface Paginated<T = Record<string, unknown>> {
 const withMethods = new WeakSet<object>();
 
 function pager(core: Core, list: string, organizationId?: string) {
+  // Weakly: these methods sit on snapshot views, which a strong link back to the engine would
+  // keep alive until a major GC (wasm memory then grew by every instance an app re-created).
+  const ref = new WeakRef(core);
   return async (params?: PageParams): Promise<Paginated> => {
+    const core = ref.deref();
+    if (!core) throw new Error('clerk-rs: this object belongs to a Clerk that no longer exists');
     const pageSize = params?.pageSize ?? 10;
     const role = Array.isArray(params?.role) ? params.role[0] : params?.role;
     // clerk-js's convertPageToOffsetSearchParams: pages become limit and offset.

@@ -99,6 +99,9 @@ async fn the_sweeper_expires_sessions_on_its_own() {
         store
             .run(move |tx| -> Result<Result<(), clerk_server::errors::ApiError>, clerk_server::errors::ApiError> {
                 let mut s = tx.session(&id)?.unwrap();
+                // Stored as active: only the sweeper can write it back as expired. (Read here,
+                // in the same transaction: after it the 50 ms sweeper may already have run.)
+                assert_eq!(s.status.as_str(), "active");
                 s.expire_at = clerk_server::util::now_ms() - 1;
                 tx.put_session(&s)?;
                 Ok(Ok(()))
@@ -107,7 +110,6 @@ async fn the_sweeper_expires_sessions_on_its_own() {
     })
     .await
     .unwrap();
-    assert_eq!(stored(&t, &sid).status.as_str(), "active");
     // Bounded wait for a real timer: up to 5 s for a 50 ms interval.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     while stored(&t, &sid).status.as_str() != "expired" {

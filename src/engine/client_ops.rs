@@ -178,6 +178,9 @@ impl Clerk {
         // the freshest word on this session.
         if self.session(session_id).is_none() {
             self.0.view.forget_session(session.clone());
+            // The object layer may have read the snapshot while the client changed (a listener
+            // did): it must see this newer word too.
+            self.0.view.changed();
         }
         Ok(session)
     }

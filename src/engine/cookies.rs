@@ -106,7 +106,14 @@ impl PageCookies {
             return;
         }
         let secure = if page.https || page.secure_context { "; Secure" } else { "" };
-        self.put("clerk_active_context", (value != ":").then_some(&value), secure, false);
+        let set = (value != ":").then_some(value.as_str());
+        self.put("clerk_active_context", set, secure, false);
+        // WebKit outside Safari (WebKitGTK) also calls http://localhost a secure context yet
+        // refuses `Secure` cookies over http: then the cookie is written without it.
+        // The same for its removal, which WebKit refuses with `Secure` too.
+        if !page.https && page.secure_context && self.jar.read("clerk_active_context").as_deref() != set {
+            self.put("clerk_active_context", set, "", false);
+        }
         self.written.borrow_mut().context = Some(value);
     }
 

@@ -274,7 +274,8 @@ impl Clerk {
                     status: optional_string(&args, "status")?,
                 };
                 let organization = optional_string(&args, "organizationId")?;
-                Ok(self.page(list, organization.as_deref(), &params).await?.to_text())
+                // Boxed: a rare call need not enlarge every operation's future.
+                Ok(Box::pin(self.page(list, organization.as_deref(), &params)).await?.to_text())
             }
         }
     }
