@@ -7,7 +7,7 @@ import { toError } from './errors';
 import type { Client } from './client';
 import type { Session } from './session';
 import type { ClerkOptions, InstanceType, Organization, User } from './types';
-import { installComponents } from './components';
+import { type ComponentMethods, installComponents } from './components';
 
 export interface Resources {
   client: Client | undefined;
@@ -60,6 +60,9 @@ interface Info {
   instance_type: InstanceType;
   version: string;
 }
+
+// The UI-component methods are installed on the prototype at run time (components.ts).
+export interface Clerk extends ComponentMethods {}
 
 export class Clerk {
   readonly #core: Core;

@@ -13,7 +13,13 @@ const COMPONENTS = [
   'OrganizationSwitcher', 'OrganizationList', 'Waitlist', 'PricingTable', 'APIKeys', 'GoogleOneTap',
   'UserVerification', 'TaskChooseOrganization', 'TaskResetPassword', 'OAuthConsent', 'Checkout',
   'PlanDetails', 'SubscriptionDetails', 'SignInOrUp',
-];
+] as const;
+
+type Component = (typeof COMPONENTS)[number];
+/** The methods clerk-js has for its prebuilt UI; here each fails with `ui_components_unavailable`. */
+export type ComponentMethods = { [K in `mount${Component}`]: (node?: HTMLElement | null, props?: unknown) => void }
+  & { [K in `open${Component}`]: (props?: unknown) => never }
+  & { [K in `unmount${Component}` | `close${Component}`]: (node?: HTMLElement | null) => void };
 
 /** The typed error for `component` (the engine writes it). */
 export function componentError(core: Core, component: string): unknown {
