@@ -91,14 +91,20 @@ export class SignIn extends Attempt {
   prepareFirstFactor(params: { strategy: string; [key: string]: unknown }): Promise<SignIn> {
     return this.#step('prepare_first_factor', params);
   }
-  attemptFirstFactor(params: { strategy: 'password'; password: string } | { strategy: 'email_code'; code: string }): Promise<SignIn> {
+  attemptFirstFactor(
+    params: { strategy: 'password'; password: string } | { strategy: 'email_code' | 'phone_code' | 'reset_password_email_code'; code: string },
+  ): Promise<SignIn> {
     return this.#step('attempt_first_factor', params);
   }
   prepareSecondFactor(params?: { strategy?: 'totp' | string; [key: string]: unknown }): Promise<SignIn> {
     return this.#step('prepare_second_factor', params);
   }
-  attemptSecondFactor(params: { strategy?: 'totp' | string; code: string }): Promise<SignIn> {
+  attemptSecondFactor(params: { strategy?: 'totp' | 'backup_code' | 'phone_code' | string; code: string }): Promise<SignIn> {
     return this.#step('attempt_second_factor', params);
+  }
+  /** After a verified `reset_password_email_code`: sets the new password, as clerk-js does. */
+  resetPassword(params: { password: string; signOutOfOtherSessions?: boolean }): Promise<SignIn> {
+    return this.#step('reset_password', params);
   }
 }
 

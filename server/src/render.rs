@@ -73,7 +73,7 @@ pub fn user_json(tx: &mut dyn Tx, u: &User, with_memberships: bool) -> ApiResult
         "password_enabled": u.password_hash.is_some(),
         "two_factor_enabled": u.totp_secret.is_some(),
         "totp_enabled": u.totp_secret.is_some(),
-        "backup_code_enabled": false,
+        "backup_code_enabled": !u.backup_codes.is_empty(),
         "public_metadata": {},
         "private_metadata": {},
         "unsafe_metadata": {},
@@ -241,11 +241,30 @@ pub fn first_factors(tx: &mut dyn Tx, u: &User) -> ApiResult<Vec<Value>> {
             "primary": u.primary_email_address_id.as_deref() == Some(e.id.as_str()),
         }));
     }
+    // As Clerk lists them: a reset code can go to each address of a user with a password.
+    if u.password_hash.is_some() {
+        for e in tx.emails_of(&u.id)? {
+            f.push(json!({
+                "strategy": "reset_password_email_code",
+                "safe_identifier": e.email,
+                "email_address_id": e.id,
+                "primary": u.primary_email_address_id.as_deref() == Some(e.id.as_str()),
+            }));
+        }
+    }
     Ok(f)
 }
 
 pub fn second_factors(u: &User) -> Vec<Value> {
-    if u.totp_secret.is_some() { vec![json!({"strategy": "totp"})] } else { vec![] }
+    let mut f = Vec::new();
+    if u.totp_secret.is_some() {
+        f.push(json!({"strategy": "totp"}));
+        // Backup codes stand in for another second factor; alone they do not ask for one.
+        if !u.backup_codes.is_empty() {
+            f.push(json!({"strategy": "backup_code"}));
+        }
+    }
+    f
 }
 
 pub fn sign_in_json(tx: &mut dyn Tx, si: &SignIn) -> ApiResult<Value> {

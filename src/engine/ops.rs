@@ -113,6 +113,8 @@ enum FactorStep {
     AttemptFirstFactor,
     PrepareSecondFactor,
     AttemptSecondFactor,
+    /// `signIn.resetPassword`, after a `reset_password_email_code` first factor; sign-ins only.
+    ResetPassword,
 }
 
 impl FactorStep {
@@ -124,6 +126,8 @@ impl FactorStep {
             "attempt_first_factor" => Self::AttemptFirstFactor,
             "prepare_second_factor" => Self::PrepareSecondFactor,
             "attempt_second_factor" => Self::AttemptSecondFactor,
+            // Reverification has no such step.
+            "reset_password" if begin == "create" => Self::ResetPassword,
             _ => return Err(unknown_step(name)),
         })
     }
@@ -135,6 +139,7 @@ impl FactorStep {
             Self::AttemptFirstFactor => Some("attempt_first_factor"),
             Self::PrepareSecondFactor => Some("prepare_second_factor"),
             Self::AttemptSecondFactor => Some("attempt_second_factor"),
+            Self::ResetPassword => Some("reset_password"),
         }
     }
 
@@ -326,6 +331,8 @@ mod tests {
         assert_eq!(FactorStep::parse("start", "create").unwrap_err().code, "invalid_argument");
         assert_eq!(FactorStep::parse("attempt_second_factor", "create").unwrap().default_strategy(), Some("totp"));
         assert_eq!(FactorStep::parse("attempt_first_factor", "start").unwrap().default_strategy(), None);
+        assert_eq!(FactorStep::parse("reset_password", "create").unwrap().path(), Some("reset_password"));
+        assert_eq!(FactorStep::parse("reset_password", "start").unwrap_err().code, "invalid_argument");
         assert_eq!(SignUpStep::parse("update").unwrap().request(), (None, Verb::Patch, None));
         assert_eq!(
             SignUpStep::parse("prepare_email_address_verification").unwrap().request(),

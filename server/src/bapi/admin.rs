@@ -73,6 +73,7 @@ pub fn create_user(tx: &mut dyn Tx, new: NewUser, hash_password: &dyn Fn(&str) -
         created_at: now,
         updated_at: now,
         last_sign_in_at: None,
+        backup_codes: Vec::new(),
     };
     let mut addresses = Vec::new();
     for e in emails {

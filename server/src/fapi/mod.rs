@@ -2,9 +2,11 @@
 //! `__client` cookie or, for development instances, the dev-browser token; every session lookup
 //! is scoped to the caller's client.
 
+pub mod backup_codes;
 mod client;
 mod handshake;
 mod organizations;
+mod reset_password;
 mod sessions;
 mod sign_ins;
 mod sign_ups;
@@ -57,6 +59,10 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/client/sign_ins/{id}/attempt_first_factor", post(sign_ins::attempt_first))
         .route("/v1/client/sign_ins/{id}/prepare_second_factor", post(sign_ins::prepare_second))
         .route("/v1/client/sign_ins/{id}/attempt_second_factor", post(sign_ins::attempt_second))
+        .route("/v1/client/sign_ins/{id}/reset_password", post(reset_password::reset))
+        // clerk-js's user.createBackupCode() posts with a trailing slash.
+        .route("/v1/me/backup_codes", post(backup_codes::create))
+        .route("/v1/me/backup_codes/", post(backup_codes::create))
         .route("/v1/client/sign_ups", post(sign_ups::create))
         .route("/v1/client/sign_ups/{id}", get(sign_ups::get).patch(sign_ups::update))
         .route("/v1/client/sign_ups/{id}/prepare_verification", post(sign_ups::prepare))

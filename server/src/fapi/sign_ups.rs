@@ -59,14 +59,7 @@ fn apply_fields(tx: &mut dyn Tx, checks: &Checks, su: &mut SignUp, form: &SignUp
         }
     }
     if let Some(password) = form.password.as_deref() {
-        if password.chars().count() < 8 {
-            return Err(
-                ApiError::unprocessable("form_password_length_too_short", "Passwords must be 8 characters or more.").param("password")
-            );
-        }
-        if password.len() > 128 {
-            return Err(ApiError::invalid_param("password", "Passwords must be at most 128 characters."));
-        }
+        super::reset_password::check_new_password(password)?;
         su.password_hash = Some(checks.hash_password(password)?);
     }
     if let Some(username) = form.username.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
@@ -236,6 +229,7 @@ fn finish_sign_up(tx: &mut dyn Tx, client: &mut Client, su: &mut SignUp, now: i6
         created_at: now,
         updated_at: now,
         last_sign_in_at: None,
+        backup_codes: Vec::new(),
     };
     let address = EmailAddress { id: new_id("idn"), user_id: user.id.clone(), email, verified: true, created_at: now };
     user.primary_email_address_id = Some(address.id.clone());

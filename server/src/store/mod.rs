@@ -48,6 +48,9 @@ pub struct User {
     pub created_at: i64,
     pub updated_at: i64,
     pub last_sign_in_at: Option<i64>,
+    /// Hashes of the unused backup codes (`fapi::backup_codes`); each is removed when used.
+    #[serde(default)]
+    pub backup_codes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
