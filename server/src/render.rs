@@ -54,6 +54,13 @@ pub fn user_json(tx: &mut dyn Tx, u: &User, with_memberships: bool) -> ApiResult
             })
         })
         .collect();
+    let second_phone = crate::factors::second_factor_phone(tx, u)?.map(|p| p.id);
+    let phones: Vec<Value> = tx
+        .phones_of(&u.id)?
+        .iter()
+        .map(|p| crate::phone::phone_json(p, u.totp_secret.is_none() && second_phone.as_ref() == Some(&p.id)))
+        .collect();
+    let two_factor = u.totp_secret.is_some() || second_phone.is_some();
     let mut v = json!({
         "object": "user",
         "id": u.id,
@@ -63,15 +70,15 @@ pub fn user_json(tx: &mut dyn Tx, u: &User, with_memberships: bool) -> ApiResult
         "image_url": "",
         "has_image": false,
         "primary_email_address_id": u.primary_email_address_id,
-        "primary_phone_number_id": null,
+        "primary_phone_number_id": u.primary_phone_number_id,
         "primary_web3_wallet_id": null,
         "email_addresses": email_json,
-        "phone_numbers": [],
+        "phone_numbers": phones,
         "web3_wallets": [],
         "external_accounts": [],
         "passkeys": [],
         "password_enabled": u.password_hash.is_some(),
-        "two_factor_enabled": u.totp_secret.is_some(),
+        "two_factor_enabled": two_factor,
         "totp_enabled": u.totp_secret.is_some(),
         "backup_code_enabled": !u.backup_codes.is_empty(),
         "public_metadata": {},
@@ -241,30 +248,12 @@ pub fn first_factors(tx: &mut dyn Tx, u: &User) -> ApiResult<Vec<Value>> {
             "primary": u.primary_email_address_id.as_deref() == Some(e.id.as_str()),
         }));
     }
-    // As Clerk lists them: a reset code can go to each address of a user with a password.
-    if u.password_hash.is_some() {
-        for e in tx.emails_of(&u.id)? {
-            f.push(json!({
-                "strategy": "reset_password_email_code",
-                "safe_identifier": e.email,
-                "email_address_id": e.id,
-                "primary": u.primary_email_address_id.as_deref() == Some(e.id.as_str()),
-            }));
-        }
-    }
     Ok(f)
 }
 
+/// Second factors reverification offers (sign-ins offer more: `crate::factors`).
 pub fn second_factors(u: &User) -> Vec<Value> {
-    let mut f = Vec::new();
-    if u.totp_secret.is_some() {
-        f.push(json!({"strategy": "totp"}));
-        // Backup codes stand in for another second factor; alone they do not ask for one.
-        if !u.backup_codes.is_empty() {
-            f.push(json!({"strategy": "backup_code"}));
-        }
-    }
-    f
+    if u.totp_secret.is_some() { vec![json!({"strategy": "totp"})] } else { vec![] }
 }
 
 pub fn sign_in_json(tx: &mut dyn Tx, si: &SignIn) -> ApiResult<Value> {
@@ -273,14 +262,18 @@ pub fn sign_in_json(tx: &mut dyn Tx, si: &SignIn) -> ApiResult<Value> {
         None => None,
     };
     let (first, second, user_data) = match &user {
-        Some(u) => (json!(first_factors(tx, u)?), json!(second_factors(u)), public_user_data(tx, u)?),
+        Some(u) => (
+            json!(crate::factors::sign_in_first_factors(tx, u)?),
+            json!(crate::factors::sign_in_second_factors(tx, u)?),
+            public_user_data(tx, u)?,
+        ),
         None => (json!([]), json!([]), Value::Null),
     };
     Ok(json!({
         "object": "sign_in_attempt",
         "id": si.id,
         "status": si.status,
-        "supported_identifiers": ["email_address", "username"],
+        "supported_identifiers": ["email_address", "username", "phone_number"],
         "identifier": si.identifier,
         "supported_first_factors": first,
         "supported_second_factors": second,

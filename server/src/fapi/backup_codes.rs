@@ -87,6 +87,7 @@ mod tests {
             updated_at: 0,
             last_sign_in_at: None,
             backup_codes: Vec::new(),
+            primary_phone_number_id: None,
         }
     }
 

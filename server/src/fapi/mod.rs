@@ -6,6 +6,7 @@ pub mod backup_codes;
 mod client;
 mod handshake;
 mod organizations;
+mod phone_codes;
 mod reset_password;
 mod sessions;
 mod sign_ins;

@@ -25,18 +25,26 @@ pub struct SignInForm {
     password: Option<String>,
     code: Option<String>,
     email_address_id: Option<String>,
+    phone_number_id: Option<String>,
 }
 
-/// Finds a user by email address or username.
+/// Finds a user by email address, phone number (any spelling of it) or username.
 fn user_by_identifier(tx: &mut dyn Tx, identifier: &str) -> ApiResult<Option<User>> {
     let identifier = identifier.trim();
+    if crate::phone::looks_like_phone(identifier) {
+        let number = crate::phone::normalize(identifier, "identifier")?;
+        return Ok(match tx.phone(&number)? {
+            Some(p) => tx.user(&p.user_id)?,
+            None => None,
+        });
+    }
     if let Some(e) = tx.email(identifier)? {
         return Ok(tx.user(&e.user_id)?);
     }
     Ok(tx.user_by_username(identifier)?)
 }
 
-fn verification(status: &str, strategy: &str, expire_at: Option<i64>) -> Value {
+pub(super) fn verification(status: &str, strategy: &str, expire_at: Option<i64>) -> Value {
     json!({ "object": "verification", "status": status, "strategy": strategy, "attempts": null, "expire_at": expire_at })
 }
 
@@ -99,7 +107,7 @@ pub(super) fn first_factor_passed(
 ) -> ApiResult<()> {
     si.first_factor_verification = Some(verification("verified", strategy, None));
     client.last_authentication_strategy = Some(strategy.to_owned());
-    if user.totp_secret.is_some() {
+    if crate::factors::has_second_factor(tx, user)? {
         si.status = "needs_second_factor".into();
         Ok(())
     } else {
@@ -165,7 +173,7 @@ fn attempt_first_factor(
                 None => false,
             }
         }
-        "email_code" | RESET => {
+        "email_code" | "phone_code" | RESET => {
             let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
             // A reset code opens the reset step and a sign-in code signs in: neither stands in
             // for the other.
@@ -252,9 +260,15 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
         let outcome = if si.user_id.is_some() && wants_password {
             attempt_first_factor(&st2, checks, &caller, tx, &mut client, &mut si, &form, ctx.now)?
         } else {
-            if si.user_id.is_some() && form.strategy.as_deref() == Some("email_code") {
-                // `signIn.create({identifier, strategy: "email_code"})` prepares at once.
-                send_sign_in_code(&st2, tx, &mut si, "email_code", form.email_address_id.clone(), ctx.now)?;
+            // `signIn.create({identifier, strategy: "email_code" | "phone_code"})` prepares at once.
+            match (&si.user_id, form.strategy.as_deref()) {
+                (Some(_), Some("email_code")) => {
+                    send_sign_in_code(&st2, tx, &mut si, "email_code", form.email_address_id.clone(), ctx.now)?
+                }
+                (Some(_), Some("phone_code")) => {
+                    super::phone_codes::send_first(&st2, tx, &mut si, form.phone_number_id.as_deref(), ctx.now)?
+                }
+                _ => {}
             }
             Ok(())
         };
@@ -299,6 +313,7 @@ pub async fn prepare_first(
         expect_status(&si, "needs_first_factor")?;
         match form.strategy.as_deref() {
             Some(s @ ("email_code" | RESET)) => send_sign_in_code(&st2, tx, &mut si, s, form.email_address_id.clone(), ctx.now)?,
+            Some("phone_code") => super::phone_codes::send_first(&st2, tx, &mut si, form.phone_number_id.as_deref(), ctx.now)?,
             Some("password") => {}
             Some(other) => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
             None => return Err(ApiError::missing_param("strategy")),
@@ -340,6 +355,7 @@ pub async fn prepare_second(
         match form.strategy.as_deref().unwrap_or("totp") {
             // Nothing to send: the code is in the app or on the user's list.
             s @ ("totp" | "backup_code") => si.second_factor_verification = Some(verification("unverified", s, None)),
+            "phone_code" => super::phone_codes::send_second(&st2, tx, &mut si, form.phone_number_id.as_deref(), ctx.now)?,
             other => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
         }
         Ok(Ok(respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?))
@@ -360,7 +376,7 @@ pub async fn attempt_second(
         check_lock(si.locked_until, ctx.now)?;
         expect_status(&si, "needs_second_factor")?;
         let strategy = form.strategy.as_deref().unwrap_or("totp");
-        if !matches!(strategy, "totp" | "backup_code") {
+        if !matches!(strategy, "totp" | "backup_code" | "phone_code") {
             return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{strategy}`")));
         }
         let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
@@ -370,6 +386,8 @@ pub async fn attempt_second(
         let ok = match (strategy, user.totp_secret.as_deref()) {
             // Each backup code is good once; the used one is gone when the user is saved.
             ("backup_code", _) => super::backup_codes::consume(&mut user, code),
+            // The SMS code of this sign-in's second step (a missing or expired one is an error).
+            ("phone_code", _) => consume_email_code(tx, &super::phone_codes::second_owner(&si.id), code, ctx.now)?,
             // A code is good once, across replicas: replayed within its window it fails like a
             // wrong one. Steps two behind the matched one can no longer match and are dropped.
             (_, Some(secret)) => match checks.totp_step(secret, code)? {

@@ -51,6 +51,8 @@ pub struct User {
     /// Hashes of the unused backup codes (`fapi::backup_codes`); each is removed when used.
     #[serde(default)]
     pub backup_codes: Vec<String>,
+    #[serde(default)]
+    pub primary_phone_number_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -59,6 +61,18 @@ pub struct EmailAddress {
     pub user_id: String,
     pub email: String,
     pub verified: bool,
+    pub created_at: i64,
+}
+
+/// A user's phone number, always E.164 (`crate::phone::normalize`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhoneNumber {
+    pub id: String,
+    pub user_id: String,
+    pub phone: String,
+    pub verified: bool,
+    /// The user's `phone_code` second factor (Clerk's `reserved_for_second_factor`).
+    pub reserved_for_second_factor: bool,
     pub created_at: i64,
 }
 
@@ -315,6 +329,11 @@ pub trait Tx {
     fn email(&mut self, address: &str) -> StoreResult<Option<EmailAddress>>;
     fn emails_of(&mut self, user_id: &str) -> StoreResult<Vec<EmailAddress>>;
     fn put_email(&mut self, e: &EmailAddress) -> StoreResult<()>;
+
+    /// By E.164 number.
+    fn phone(&mut self, number: &str) -> StoreResult<Option<PhoneNumber>>;
+    fn phones_of(&mut self, user_id: &str) -> StoreResult<Vec<PhoneNumber>>;
+    fn put_phone(&mut self, p: &PhoneNumber) -> StoreResult<()>;
 
     fn org(&mut self, id: &str) -> StoreResult<Option<Organization>>;
     fn org_by_slug(&mut self, slug: &str) -> StoreResult<Option<Organization>>;
