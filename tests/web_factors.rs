@@ -1,4 +1,4 @@
-//! Password reset and backup codes through the JS API in headless Chromium against the real
+//! Password reset, backup codes and SMS codes through the JS API in headless Chromium against the real
 //! clerk-server (the same flows server/tests/clerk_js_factors.rs drives with clerk-js). Each
 //! scenario makes its own user through the Backend API, so the seeded users the other suites
 //! sign in with keep their passwords and factors.
@@ -47,7 +47,7 @@ const bapi = (server, secretKey, path, body) => json(`${server}${path}`, {
 const newUser = async (server, secretKey, extra) => {
   const email = `factors-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
   const user = await bapi(server, secretKey, '/v1/users', { email_address: [email], password: 'an-old-password-1', ...extra });
-  return { email, id: user.id };
+  return { email, id: user.id, user };
 };
 // What the library makes of a refusal: [status, code, typeof longMessage].
 const refusal = async (p) => {
@@ -107,12 +107,56 @@ export async function backupCodes(clerk, server, secretKey) {
   out.statusAfter = clerk.client.signIn.status;
   return out;
 }
+
+// Carol signs in with an SMS code (first factor); the same user then gets SMS as her second
+// factor too, through the Backend API, and signs in with password + SMS.
+export async function smsCodes(clerk, server, secretKey) {
+  const out = {};
+  await clerk.load();
+  const sms = async (to) => (await json(`${server}/__dev/sms?to=${encodeURIComponent(to)}`)).latest_code;
+  let user, number;
+  for (let i = 0; !user?.id && i < 5; i++) {
+    number = `+1201555${String(Math.floor(Math.random() * 10000)).padStart(4, '0')}`;
+    user = (await newUser(server, secretKey, { phone_number: [number] }));
+  }
+  const spaced = `${number.slice(0, 2)} (${number.slice(2, 5)}) ${number.slice(5, 8)}-${number.slice(8)}`;
+  out.badNumber = await refusal(clerk.client.signIn.create({ identifier: '+1 555' }));
+  let si = await clerk.client.signIn.create({ identifier: spaced });
+  const factor = si.supportedFirstFactors.find((f) => f.strategy === 'phone_code');
+  out.factor = [factor.safeIdentifier === number, typeof factor.phoneNumberId];
+  si = await si.prepareFirstFactor({ strategy: 'phone_code', phoneNumberId: factor.phoneNumberId });
+  out.prepared = [si.firstFactorVerification.status, si.firstFactorVerification.strategy];
+  const code = await sms(number);
+  out.wrong = await refusal(si.attemptFirstFactor({ strategy: 'phone_code', code: code === '000000' ? '111111' : '000000' }));
+  si = await si.attemptFirstFactor({ strategy: 'phone_code', code });
+  out.done = si.status;
+  await clerk.setActive({ session: si.createdSessionId });
+  out.phone = [clerk.user.phoneNumbers[0].phoneNumber === number, clerk.user.primaryPhoneNumberId === factor.phoneNumberId];
+  await clerk.session.end();
+  // SMS as the second factor: a second number reserved for it.
+  const second = `+1201555${String(Math.floor(Math.random() * 10000)).padStart(4, '0')}`;
+  const added = await bapi(server, secretKey, '/v1/phone_numbers', { user_id: user.id, phone_number: second, reserved_for_second_factor: true });
+  out.added = added.reserved_for_second_factor;
+  si = await clerk.client.signIn.create({ identifier: user.email, password: 'an-old-password-1' });
+  out.first = si.status;
+  out.secondFactors = si.supportedSecondFactors.map((f) => f.strategy);
+  out.early = await refusal(si.attemptSecondFactor({ strategy: 'phone_code', code: '123456' }));
+  si = await si.prepareSecondFactor({ strategy: 'phone_code' });
+  const second2fa = await sms(second);
+  si = await si.attemptSecondFactor({ strategy: 'phone_code', code: second2fa });
+  out.secondDone = [si.status, si.secondFactorVerification.strategy];
+  await clerk.setActive({ session: si.createdSessionId });
+  out.twoFactor = clerk.user.twoFactorEnabled;
+  return out;
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(catch, js_name = publishableKey)]
     async fn publishable_key(server: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_name = passwordReset)]
     async fn password_reset(clerk: JsValue, server: &str, secret_key: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_name = smsCodes)]
+    async fn sms_codes(clerk: JsValue, server: &str, secret_key: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_name = backupCodes)]
     async fn backup_codes(clerk: JsValue, server: &str, secret_key: &str) -> Result<JsValue, JsValue>;
 }
@@ -163,4 +207,21 @@ async fn backup_codes_are_a_second_factor_each_good_once() {
     assert_eq!(out["reused"], json!([422, "form_code_incorrect", "string"]));
     assert_eq!(out["locked"], json!([429, "too_many_requests"]));
     assert_eq!(out["statusAfter"], "needs_second_factor");
+}
+
+#[wasm_bindgen_test]
+async fn sms_codes_as_first_and_second_factor() {
+    let out = outcome(sms_codes(clerk().await, server(), secret_key()).await);
+    assert_eq!(out["badNumber"], json!([422, "form_param_format_invalid", "string"]));
+    assert_eq!(out["factor"], json!([true, "string"]));
+    assert_eq!(out["prepared"], json!(["unverified", "phone_code"]));
+    assert_eq!(out["wrong"], json!([422, "form_code_incorrect", "string"]));
+    assert_eq!(out["done"], "complete");
+    assert_eq!(out["phone"], json!([true, true]));
+    assert_eq!(out["added"], true);
+    assert_eq!(out["first"], "needs_second_factor");
+    assert_eq!(out["secondFactors"], json!(["phone_code"]));
+    assert_eq!(out["early"], json!([422, "verification_missing", "string"]));
+    assert_eq!(out["secondDone"], json!(["complete", "phone_code"]));
+    assert_eq!(out["twoFactor"], true);
 }

@@ -1,5 +1,5 @@
-//! The real @clerk/clerk-js 6.40 in headless Chromium against the server: password reset and
-//! backup codes (server/tests/js/clerk_js_factors.mjs), the control for clerk-rs's
+//! The real @clerk/clerk-js 6.40 in headless Chromium against the server: password reset,
+//! backup codes and SMS codes (server/tests/js/clerk_js_factors.mjs), the control for clerk-rs's
 //! tests/web_factors.rs. Skipped when Chromium or the node packages are missing, except under
 //! `make test` (CLERK_REQUIRE_REAL_CLIENTS).
 
@@ -47,7 +47,7 @@ async fn serve_clerk_js(www: &std::path::Path, dist: &std::path::Path) -> (TestS
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn clerk_js_resets_a_password_and_signs_in_with_backup_codes() {
+async fn clerk_js_resets_a_password_and_signs_in_with_backup_and_sms_codes() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let Some(dist) = clerk_js_dist(root) else { return };
     let site = tempfile::tempdir().unwrap();
@@ -55,6 +55,13 @@ async fn clerk_js_resets_a_password_and_signs_in_with_backup_codes() {
     // Bob is signed in elsewhere; the reset asks to sign out other sessions.
     let elsewhere = t.browser();
     let old_sid = elsewhere.sign_in("bob@example.com").await;
+
+    // Carol signs in with an SMS code, dave has SMS as his second factor.
+    let carol = json!({"email_address": ["carol@example.com"], "password": PASSWORD, "phone_number": ["+12015550123"]});
+    assert_eq!(t.bapi().post("/v1/users", Some(carol)).await.status, 200);
+    let dave = t.bapi().post("/v1/users", Some(json!({"email_address": ["dave@example.com"], "password": PASSWORD}))).await;
+    let phone = json!({"user_id": dave.body["id"], "phone_number": "+442079460958", "reserved_for_second_factor": true});
+    assert_eq!(t.bapi().post("/v1/phone_numbers", Some(phone)).await.status, 200);
 
     let r = node(root, "clerk_js_factors.mjs", &[page, t.server.url()]).await;
     eprintln!("clerk-js factors: {r}");
@@ -81,5 +88,17 @@ async fn clerk_js_resets_a_password_and_signs_in_with_backup_codes() {
     assert_eq!(r["oldSetBackup"], json!([422, "form_code_incorrect"]), "{r}");
     assert_eq!(r["freshBackup"], "complete", "{r}");
     assert_eq!(r["locked"], json!([429, "too_many_requests"]), "{r}");
+
+    assert_eq!(r["badNumber"], json!([422, "form_param_format_invalid"]), "{r}");
+    assert_eq!(r["phoneFactor"], json!(["+12015550123", "string"]), "{r}");
+    assert_eq!(r["phonePrepared"], json!(["unverified", "phone_code"]), "{r}");
+    assert_eq!(r["phoneWrong"], json!([422, "form_code_incorrect"]), "{r}");
+    assert_eq!(r["phoneDone"], "complete", "{r}");
+    assert_eq!(r["carolPhone"], "+12015550123", "{r}");
+    assert_eq!(r["daveFirst"], "needs_second_factor", "{r}");
+    assert_eq!(r["daveSecondFactors"], json!([["phone_code", "+442079460958"]]), "{r}");
+    assert_eq!(r["smsWrong"], json!([422, "form_code_incorrect"]), "{r}");
+    assert_eq!(r["smsDone"], json!(["complete", "phone_code"]), "{r}");
+    assert_eq!(r["daveTwoFactor"], true, "{r}");
     t.server.stop().await;
 }

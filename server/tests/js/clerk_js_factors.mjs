@@ -84,6 +84,33 @@ try {
     si = await C.client.signIn.create({ identifier: 'alice@example.com', password: 'demo-password-1' });
     for (let i = 0; i < 5; i++) await refusal(si.attemptSecondFactor({ strategy: 'backup_code', code: `guess00${i}` }));
     out.locked = await refusal(si.attemptSecondFactor({ strategy: 'backup_code', code: fresh.codes[1] }));
+
+    // SMS codes: carol signs in with her number (another spelling of it), dave has SMS as his
+    // second factor. The numbers were given to the Backend API by the Rust side.
+    const sms = async (to) => (await dev(`/__dev/sms?to=${encodeURIComponent(to)}`)).latest_code;
+    out.badNumber = await refusal(C.client.signIn.create({ identifier: '+1 555' }));
+    si = await C.client.signIn.create({ identifier: '+1 (201) 555-0123' });
+    const phoneFactor = si.supportedFirstFactors.find((f) => f.strategy === 'phone_code');
+    out.phoneFactor = [phoneFactor?.safeIdentifier, typeof phoneFactor?.phoneNumberId];
+    si = await si.prepareFirstFactor({ strategy: 'phone_code', phoneNumberId: phoneFactor.phoneNumberId });
+    out.phonePrepared = [si.firstFactorVerification.status, si.firstFactorVerification.strategy];
+    const carolCode = await sms('+12015550123');
+    out.phoneWrong = await refusal(si.attemptFirstFactor({ strategy: 'phone_code', code: carolCode === '000000' ? '111111' : '000000' }));
+    si = await C.client.signIn.attemptFirstFactor({ strategy: 'phone_code', code: carolCode });
+    out.phoneDone = si.status;
+    await C.setActive({ session: si.createdSessionId });
+    out.carolPhone = C.user.primaryPhoneNumber?.phoneNumber ?? null;
+    await C.session.end();
+    si = await C.client.signIn.create({ identifier: 'dave@example.com', password: 'demo-password-1' });
+    out.daveFirst = si.status;
+    out.daveSecondFactors = si.supportedSecondFactors.map((f) => [f.strategy, f.safeIdentifier ?? null]);
+    si = await si.prepareSecondFactor({ strategy: 'phone_code', phoneNumberId: si.supportedSecondFactors[0].phoneNumberId });
+    const daveCode = await sms('+442079460958');
+    out.smsWrong = await refusal(si.attemptSecondFactor({ strategy: 'phone_code', code: daveCode === '000000' ? '111111' : '000000' }));
+    si = await C.client.signIn.attemptSecondFactor({ strategy: 'phone_code', code: daveCode });
+    out.smsDone = [si.status, si.secondFactorVerification.strategy];
+    await C.setActive({ session: si.createdSessionId });
+    out.daveTwoFactor = C.user.twoFactorEnabled;
     return out;
   }, { proxyUrl });
   console.log(JSON.stringify(out));
