@@ -214,7 +214,7 @@ pub fn client_json(st: &AppState, tx: &mut dyn Tx, c: &Client, ctx: &Ctx) -> Api
     };
     let sign_up = match &c.sign_up_id {
         Some(id) => match tx.sign_up(id)? {
-            Some(su) => sign_up_json(&su),
+            Some(su) => sign_up_json(&su, ctx.now),
             None => Value::Null,
         },
         None => Value::Null,
@@ -287,7 +287,31 @@ pub fn sign_in_json(tx: &mut dyn Tx, si: &SignIn) -> ApiResult<Value> {
     }))
 }
 
-pub fn sign_up_json(su: &SignUp) -> Value {
+/// A sign-up's status as Clerk documents it: `abandoned` once it has been left for 24 hours
+/// without completing.
+pub fn sign_up_status(su: &SignUp, now: i64) -> &str {
+    if su.status != "complete" && now >= su.abandon_at { "abandoned" } else { &su.status }
+}
+
+/// A sign-up verification: what the app has to do next (`needs_prepare` before a code was sent,
+/// `needs_attempt` while one waits), as clerk-js's `SignUpVerification` reads it.
+fn sign_up_verification(given: bool, v: &Option<Value>, strategy: &str) -> Value {
+    match v {
+        Some(v) => {
+            let mut v = v.clone();
+            v["next_action"] = json!(if v["status"] == "verified" { "" } else { "needs_attempt" });
+            v["supported_strategies"] = json!([strategy]);
+            v
+        }
+        None if given => json!({
+            "object": "verification", "status": "unverified", "strategy": null, "attempts": null, "expire_at": null,
+            "next_action": "needs_prepare", "supported_strategies": [strategy],
+        }),
+        None => Value::Null,
+    }
+}
+
+pub fn sign_up_json(su: &SignUp, now: i64) -> Value {
     let mut missing = Vec::new();
     if su.email_address.is_none() {
         missing.push("email_address");
@@ -295,19 +319,30 @@ pub fn sign_up_json(su: &SignUp) -> Value {
     if su.password_hash.is_none() {
         missing.push("password");
     }
-    let unverified: Vec<&str> = if su.email_address.is_some() && !su.email_verified { vec!["email_address"] } else { vec![] };
+    let mut unverified = Vec::new();
+    if su.email_address.is_some() && !su.email_verified {
+        unverified.push("email_address");
+    }
+    if su.phone_number.is_some() && !su.phone_verified {
+        unverified.push("phone_number");
+    }
     json!({
         "object": "sign_up_attempt",
         "id": su.id,
-        "status": su.status,
+        "status": sign_up_status(su, now),
         "required_fields": ["email_address", "password"],
-        "optional_fields": ["first_name", "last_name", "username"],
+        "optional_fields": ["first_name", "last_name", "username", "phone_number"],
         "missing_fields": missing,
         "unverified_fields": unverified,
-        "verifications": { "email_address": su.email_verification },
+        "verifications": {
+            "email_address": sign_up_verification(su.email_address.is_some(), &su.email_verification, "email_code"),
+            "phone_number": sign_up_verification(su.phone_number.is_some(), &su.phone_verification, "phone_code"),
+            "web3_wallet": null,
+            "external_account": null,
+        },
         "username": su.username,
         "email_address": su.email_address,
-        "phone_number": null,
+        "phone_number": su.phone_number,
         "web3_wallet": null,
         "first_name": su.first_name,
         "last_name": su.last_name,

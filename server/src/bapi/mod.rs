@@ -15,6 +15,7 @@ use axum::routing::{get, post};
 use serde_json::json;
 
 pub use admin::{NewUser, OneOrMany, add_member, create_org, create_user, put_template};
+pub use phone_numbers::add_phone;
 
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult, Json};

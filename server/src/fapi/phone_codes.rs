@@ -6,7 +6,7 @@
 use super::sign_ins::verification;
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult};
-use crate::store::{EmailCode, PhoneNumber, SignIn, Tx};
+use crate::store::{PhoneNumber, SignIn, Tx};
 
 /// Where the second factor's code of sign-in `id` is kept.
 pub fn second_owner(sign_in_id: &str) -> String {
@@ -35,17 +35,7 @@ fn pick(tx: &mut dyn Tx, si: &SignIn, phone_number_id: Option<&str>, second: boo
 }
 
 fn issue(st: &AppState, tx: &mut dyn Tx, owner_id: &str, phone: &str, now: i64) -> ApiResult<i64> {
-    let code = crate::util::new_email_code();
-    let expires_at = now + super::CODE_TTL_MS;
-    // The email-code table keeps any one-time code; `email` holds where it went.
-    tx.put_email_code(&EmailCode {
-        owner_id: owner_id.to_owned(),
-        email: phone.to_owned(),
-        code_hash: crate::util::code_hash(owner_id, &code),
-        expires_at,
-    })?;
-    crate::phone::send_sms(st, phone, &code);
-    Ok(expires_at)
+    super::issue_email_code_as(tx, owner_id, phone, now, |code| crate::phone::send_sms(st, phone, code))
 }
 
 /// `prepare_first_factor` with `phone_code`.

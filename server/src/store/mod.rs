@@ -286,6 +286,13 @@ pub struct SignUp {
     pub created_at: i64,
     pub updated_at: i64,
     pub abandon_at: i64,
+    /// E.164; optional, but verified (`phone_code`) before the sign-up completes when given.
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    #[serde(default)]
+    pub phone_verified: bool,
+    #[serde(default)]
+    pub phone_verification: Option<Value>,
 }
 
 /// A one-time email code; only its hash is stored (the plaintext goes to the outbox).
