@@ -1,4 +1,4 @@
-//! Password reset, backup codes and SMS codes through the JS API in headless Chromium against the real
+//! Password reset, backup codes, SMS codes and sign-up verification through the JS API in headless Chromium against the real
 //! clerk-server (the same flows server/tests/clerk_js_factors.rs drives with clerk-js). Each
 //! scenario makes its own user through the Backend API, so the seeded users the other suites
 //! sign in with keep their passwords and factors.
@@ -149,6 +149,34 @@ export async function smsCodes(clerk, server, secretKey) {
   out.twoFactor = clerk.user.twoFactorEnabled;
   return out;
 }
+
+// A sign-up with an email address and a phone number: the status stays missing_requirements
+// until both are verified, whichever comes last completes it.
+export async function signUpWithPhone(clerk, server) {
+  const out = {};
+  await clerk.load();
+  const sms = async (to) => (await json(`${server}/__dev/sms?to=${encodeURIComponent(to)}`)).latest_code;
+  const email = `signup-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+  out.badPhone = await refusal(clerk.client.signUp.create({ emailAddress: email, password: 'a-long-password-42', phoneNumber: '+1 555' }));
+  let su, number;
+  for (let i = 0; !su && i < 5; i++) {
+    number = `+1201555${String(Math.floor(Math.random() * 10000)).padStart(4, '0')}`;
+    su = await clerk.client.signUp.create({ emailAddress: email, password: 'a-long-password-42', phoneNumber: number }).catch(() => null);
+  }
+  out.created = [su.status, su.phoneNumber === number, su.missingFields, su.unverifiedFields, su.verifications.phoneNumber.nextAction];
+  su = await su.preparePhoneNumberVerification();
+  const code = await sms(number);
+  out.wrong = await refusal(su.attemptPhoneNumberVerification({ code: code === '000000' ? '111111' : '000000' }));
+  su = await su.attemptPhoneNumberVerification({ code });
+  out.afterPhone = [su.status, su.unverifiedFields, su.createdSessionId];
+  su = await su.prepareEmailAddressVerification();
+  su = await su.attemptEmailAddressVerification({ code: await latestCode(server, email) });
+  out.afterEmail = [su.status, typeof su.createdSessionId, su.unverifiedFields];
+  await clerk.setActive({ session: su.createdSessionId });
+  out.user = [clerk.user.primaryEmailAddress?.emailAddress === email, clerk.user.phoneNumbers[0]?.phoneNumber === number];
+  out.again = await refusal(su.update({ firstName: 'Late' }));
+  return out;
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(catch, js_name = publishableKey)]
@@ -157,6 +185,8 @@ extern "C" {
     async fn password_reset(clerk: JsValue, server: &str, secret_key: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_name = smsCodes)]
     async fn sms_codes(clerk: JsValue, server: &str, secret_key: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_name = signUpWithPhone)]
+    async fn sign_up_with_phone(clerk: JsValue, server: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_name = backupCodes)]
     async fn backup_codes(clerk: JsValue, server: &str, secret_key: &str) -> Result<JsValue, JsValue>;
 }
@@ -224,4 +254,17 @@ async fn sms_codes_as_first_and_second_factor() {
     assert_eq!(out["early"], json!([422, "verification_missing", "string"]));
     assert_eq!(out["secondDone"], json!(["complete", "phone_code"]));
     assert_eq!(out["twoFactor"], true);
+}
+
+#[wasm_bindgen_test]
+async fn sign_up_verifies_email_and_phone_before_it_completes() {
+    let out = outcome(sign_up_with_phone(clerk().await, server()).await);
+    assert_eq!(out["badPhone"], json!([422, "form_param_format_invalid", "string"]));
+    assert_eq!(out["created"], json!(["missing_requirements", true, [], ["email_address", "phone_number"], "needs_prepare"]));
+    assert_eq!(out["wrong"], json!([422, "form_code_incorrect", "string"]));
+    assert_eq!(out["afterPhone"], json!(["missing_requirements", ["email_address"], null]));
+    assert_eq!(out["afterEmail"], json!(["complete", "string", []]));
+    assert_eq!(out["user"], json!([true, true]));
+    // The finished sign-up is gone from the client: the library refuses before any request.
+    assert_eq!(out["again"], json!([null, "invalid_argument", "undefined"]));
 }

@@ -112,6 +112,8 @@ export type SignUpStatus = 'missing_requirements' | 'complete' | 'abandoned';
 
 interface SignUpParams {
   emailAddress?: string;
+  /** With its country code; the server stores it in E.164. */
+  phoneNumber?: string;
   password?: string;
   firstName?: string;
   lastName?: string;
@@ -132,6 +134,9 @@ export class SignUp extends Attempt {
   }
   get emailAddress(): string | null {
     return this.field('emailAddress');
+  }
+  get phoneNumber(): string | null {
+    return this.field('phoneNumber');
   }
   get username(): string | null {
     return this.field('username');
@@ -184,5 +189,11 @@ export class SignUp extends Attempt {
   }
   attemptEmailAddressVerification(params: { code: string }): Promise<SignUp> {
     return this.#step('attempt_email_address_verification', params);
+  }
+  preparePhoneNumberVerification(params?: { strategy?: 'phone_code' }): Promise<SignUp> {
+    return this.#step('prepare_phone_number_verification', params);
+  }
+  attemptPhoneNumberVerification(params: { code: string }): Promise<SignUp> {
+    return this.#step('attempt_phone_number_verification', params);
   }
 }

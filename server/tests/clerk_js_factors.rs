@@ -1,5 +1,5 @@
 //! The real @clerk/clerk-js 6.40 in headless Chromium against the server: password reset,
-//! backup codes and SMS codes (server/tests/js/clerk_js_factors.mjs), the control for clerk-rs's
+//! backup codes, SMS codes and a sign-up that verifies an email address and a phone number (server/tests/js/clerk_js_factors.mjs), the control for clerk-rs's
 //! tests/web_factors.rs. Skipped when Chromium or the node packages are missing, except under
 //! `make test` (CLERK_REQUIRE_REAL_CLIENTS).
 
@@ -100,5 +100,16 @@ async fn clerk_js_resets_a_password_and_signs_in_with_backup_and_sms_codes() {
     assert_eq!(r["smsWrong"], json!([422, "form_code_incorrect"]), "{r}");
     assert_eq!(r["smsDone"], json!(["complete", "phone_code"]), "{r}");
     assert_eq!(r["daveTwoFactor"], true, "{r}");
+
+    assert_eq!(r["badSignUpPhone"], json!([422, "form_param_format_invalid"]), "{r}");
+    assert_eq!(
+        r["signUpCreated"],
+        json!(["missing_requirements", "+12015550177", [], ["email_address", "phone_number"], "needs_prepare"]),
+        "{r}"
+    );
+    assert_eq!(r["afterEmail"], json!(["missing_requirements", ["phone_number"]]), "{r}");
+    assert_eq!(r["signUpWrongSms"], json!([422, "form_code_incorrect"]), "{r}");
+    assert_eq!(r["afterPhone"], json!(["complete", "string", []]), "{r}");
+    assert_eq!(r["fay"], json!(["fay@example.com", "+12015550177"]), "{r}");
     t.server.stop().await;
 }

@@ -157,6 +157,8 @@ enum SignUpStep {
     AttemptVerification,
     PrepareEmailAddressVerification,
     AttemptEmailAddressVerification,
+    PreparePhoneNumberVerification,
+    AttemptPhoneNumberVerification,
 }
 
 impl SignUpStep {
@@ -168,6 +170,8 @@ impl SignUpStep {
             "attempt_verification" => Self::AttemptVerification,
             "prepare_email_address_verification" => Self::PrepareEmailAddressVerification,
             "attempt_email_address_verification" => Self::AttemptEmailAddressVerification,
+            "prepare_phone_number_verification" => Self::PreparePhoneNumberVerification,
+            "attempt_phone_number_verification" => Self::AttemptPhoneNumberVerification,
             _ => return Err(unknown_step(name)),
         })
     }
@@ -180,6 +184,8 @@ impl SignUpStep {
             Self::AttemptVerification => (Some("attempt_verification"), Verb::Post, None),
             Self::PrepareEmailAddressVerification => (Some("prepare_verification"), Verb::Post, Some("email_code")),
             Self::AttemptEmailAddressVerification => (Some("attempt_verification"), Verb::Post, Some("email_code")),
+            Self::PreparePhoneNumberVerification => (Some("prepare_verification"), Verb::Post, Some("phone_code")),
+            Self::AttemptPhoneNumberVerification => (Some("attempt_verification"), Verb::Post, Some("phone_code")),
         }
     }
 }
@@ -337,6 +343,10 @@ mod tests {
         assert_eq!(
             SignUpStep::parse("prepare_email_address_verification").unwrap().request(),
             (Some("prepare_verification"), Verb::Post, Some("email_code"))
+        );
+        assert_eq!(
+            SignUpStep::parse("attempt_phone_number_verification").unwrap().request(),
+            (Some("attempt_verification"), Verb::Post, Some("phone_code"))
         );
         assert_eq!(FactorStep::parse("start", "start").unwrap().path(), None);
         assert_eq!(FactorStep::parse("../x", "create").unwrap_err().code, "invalid_argument");

@@ -111,6 +111,22 @@ try {
     out.smsDone = [si.status, si.secondFactorVerification.strategy];
     await C.setActive({ session: si.createdSessionId });
     out.daveTwoFactor = C.user.twoFactorEnabled;
+    await C.session.end();
+
+    // Sign-up with an email address and a phone number: each verified, the status follows.
+    out.badSignUpPhone = await refusal(C.client.signUp.create({ emailAddress: 'fay@example.com', password: 'long-enough-1', phoneNumber: '+1 555' }));
+    let su = await C.client.signUp.create({ emailAddress: 'fay@example.com', password: 'long-enough-1', phoneNumber: '+1 (201) 555-0177' });
+    out.signUpCreated = [su.status, su.phoneNumber, su.missingFields, su.unverifiedFields, su.verifications.phoneNumber.nextAction];
+    su = await su.prepareEmailAddressVerification({ strategy: 'email_code' });
+    su = await su.attemptEmailAddressVerification({ code: await code('fay@example.com') });
+    out.afterEmail = [su.status, su.unverifiedFields];
+    su = await su.preparePhoneNumberVerification({ strategy: 'phone_code' });
+    const fayCode = await sms('+12015550177');
+    out.signUpWrongSms = await refusal(su.attemptPhoneNumberVerification({ code: fayCode === '000000' ? '111111' : '000000' }));
+    su = await C.client.signUp.attemptPhoneNumberVerification({ code: fayCode });
+    out.afterPhone = [su.status, typeof su.createdSessionId, su.unverifiedFields];
+    await C.setActive({ session: su.createdSessionId });
+    out.fay = [C.user.primaryEmailAddress?.emailAddress, C.user.primaryPhoneNumber?.phoneNumber];
     return out;
   }, { proxyUrl });
   console.log(JSON.stringify(out));
