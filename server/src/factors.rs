@@ -19,10 +19,13 @@ pub fn has_second_factor(tx: &mut dyn Tx, u: &User) -> ApiResult<bool> {
     Ok(u.totp_secret.is_some() || second_factor_phone(tx, u)?.is_some())
 }
 
-/// Password, email codes and SMS codes, then (as Clerk lists them) a password-reset code for
+/// Password, email codes, passkeys and SMS codes, then (as Clerk lists them) a password-reset code for
 /// each address of a user who has a password.
 pub fn sign_in_first_factors(tx: &mut dyn Tx, u: &User) -> ApiResult<Vec<Value>> {
     let mut f = render::first_factors(tx, u)?;
+    if crate::passkeys::has_passkeys(u) {
+        f.push(json!({"strategy": "passkey"}));
+    }
     for p in tx.phones_of(&u.id)?.into_iter().filter(|p| p.verified) {
         f.push(json!({
             "strategy": "phone_code",

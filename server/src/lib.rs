@@ -14,6 +14,7 @@ pub mod fapi;
 pub mod faults;
 pub mod handshake;
 pub mod limits;
+pub mod passkeys;
 pub mod phone;
 pub mod render;
 pub mod seed;

@@ -76,7 +76,7 @@ pub fn user_json(tx: &mut dyn Tx, u: &User, with_memberships: bool) -> ApiResult
         "phone_numbers": phones,
         "web3_wallets": [],
         "external_accounts": [],
-        "passkeys": [],
+        "passkeys": crate::passkeys::user_passkeys_json(u),
         "password_enabled": u.password_hash.is_some(),
         "two_factor_enabled": two_factor,
         "totp_enabled": u.totp_secret.is_some(),

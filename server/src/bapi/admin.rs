@@ -77,6 +77,7 @@ pub fn create_user(tx: &mut dyn Tx, new: NewUser, hash_password: &dyn Fn(&str) -
         last_sign_in_at: None,
         backup_codes: Vec::new(),
         primary_phone_number_id: None,
+        passkeys: Vec::new(),
     };
     let mut addresses = Vec::new();
     for e in emails {

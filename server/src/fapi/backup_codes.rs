@@ -88,6 +88,7 @@ mod tests {
             last_sign_in_at: None,
             backup_codes: Vec::new(),
             primary_phone_number_id: None,
+            passkeys: Vec::new(),
         }
     }
 

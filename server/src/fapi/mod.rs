@@ -6,6 +6,7 @@ pub mod backup_codes;
 mod client;
 mod handshake;
 mod organizations;
+mod passkeys;
 mod phone_codes;
 mod reset_password;
 mod sessions;
@@ -65,6 +66,8 @@ pub fn routes() -> Router<AppState> {
         // clerk-js's user.createBackupCode() posts with a trailing slash.
         .route("/v1/me/backup_codes", post(backup_codes::create))
         .route("/v1/me/backup_codes/", post(backup_codes::create))
+        .route("/v1/me/passkeys", post(passkeys::create))
+        .route("/v1/me/passkeys/{id}/attempt_verification", post(passkeys::attempt))
         .route("/v1/client/sign_ups", post(sign_ups::create))
         .route("/v1/client/sign_ups/{id}", get(sign_ups::get).patch(sign_ups::update))
         .route("/v1/client/sign_ups/{id}/prepare_verification", post(sign_ups::prepare))

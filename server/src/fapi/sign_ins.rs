@@ -26,6 +26,8 @@ pub struct SignInForm {
     code: Option<String>,
     email_address_id: Option<String>,
     phone_number_id: Option<String>,
+    /// A passkey assertion, as clerk-js serialises it (JSON).
+    public_key_credential: Option<String>,
 }
 
 /// Finds a user by email address, phone number (any spelling of it) or username.
@@ -107,7 +109,9 @@ pub(super) fn first_factor_passed(
 ) -> ApiResult<()> {
     si.first_factor_verification = Some(verification("verified", strategy, None));
     client.last_authentication_strategy = Some(strategy.to_owned());
-    if crate::factors::has_second_factor(tx, user)? {
+    // A passkey is itself two factors (the device, and the biometric or PIN that unlocks it,
+    // which webauthn-rs requires): Clerk asks for no second factor after it.
+    if strategy != "passkey" && crate::factors::has_second_factor(tx, user)? {
         si.status = "needs_second_factor".into();
         Ok(())
     } else {
@@ -184,6 +188,24 @@ fn attempt_first_factor(
             }
             consume_email_code(tx, &si.id, code, now)?
         }
+        "passkey" => {
+            let credential = form.public_key_credential.as_deref().ok_or_else(|| ApiError::missing_param("public_key_credential"))?;
+            // The challenge is good once, and only until it expires.
+            let expired = si.first_factor_verification.as_ref().and_then(|v| v["expire_at"].as_i64()).is_some_and(|t| t <= now);
+            let state = match si.passkey_challenge.take() {
+                Some(_) if expired => {
+                    return Err(ApiError::unprocessable("verification_expired", "This passkey challenge has expired")
+                        .param("public_key_credential"));
+                }
+                Some(state) => state,
+                None => {
+                    return Err(ApiError::unprocessable("verification_missing", "No passkey challenge was prepared for this sign-in")
+                        .long("Call prepare_first_factor with strategy passkey first; each challenge can be used once.")
+                        .param("public_key_credential"));
+                }
+            };
+            crate::passkeys::finish_authentication(st, caller.origin.as_deref(), &state, credential, &mut user, now)?
+        }
         other => {
             return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`")));
         }
@@ -191,7 +213,11 @@ fn attempt_first_factor(
     if !passed {
         record_failure(&mut si.failed_attempts, &mut si.locked_until, now);
         scope.failed(st, tx, now)?;
-        return Ok(Err(if strategy == "password" { incorrect_password() } else { incorrect_code() }));
+        return Ok(Err(match strategy {
+            "password" => incorrect_password(),
+            "passkey" => ApiError::unprocessable("passkey_invalid", "The passkey could not be verified").param("public_key_credential"),
+            _ => incorrect_code(),
+        }));
     }
     si.failed_attempts = 0;
     if strategy == RESET {
@@ -224,6 +250,7 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
             created_at: ctx.now,
             updated_at: ctx.now,
             abandon_at: ctx.now + 24 * 3600 * 1000,
+            passkey_challenge: None,
         };
         if let Some(identifier) = form.identifier.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
             // Unknown identifiers count against the IP, which bounds account probing.
@@ -314,6 +341,14 @@ pub async fn prepare_first(
         match form.strategy.as_deref() {
             Some(s @ ("email_code" | RESET)) => send_sign_in_code(&st2, tx, &mut si, s, form.email_address_id.clone(), ctx.now)?,
             Some("phone_code") => super::phone_codes::send_first(&st2, tx, &mut si, form.phone_number_id.as_deref(), ctx.now)?,
+            Some("passkey") => {
+                let user = tx.user(si.user_id.as_deref().unwrap_or_default())?.ok_or_else(|| ApiError::not_found("user"))?;
+                let (nonce, state) = crate::passkeys::start_authentication(&st2, caller.origin.as_deref(), &user)?;
+                let mut v = verification("unverified", "passkey", Some(ctx.now + super::CODE_TTL_MS));
+                v["nonce"] = Value::String(nonce);
+                si.first_factor_verification = Some(v);
+                si.passkey_challenge = Some(state);
+            }
             Some("password") => {}
             Some(other) => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
             None => return Err(ApiError::missing_param("strategy")),

@@ -273,6 +273,7 @@ fn finish_sign_up(tx: &mut dyn Tx, client: &mut Client, su: &mut SignUp, strateg
         last_sign_in_at: None,
         backup_codes: Vec::new(),
         primary_phone_number_id: None,
+        passkeys: Vec::new(),
     };
     let address = EmailAddress { id: new_id("idn"), user_id: user.id.clone(), email, verified: true, created_at: now };
     user.primary_email_address_id = Some(address.id.clone());

@@ -53,6 +53,22 @@ pub struct User {
     pub backup_codes: Vec<String>,
     #[serde(default)]
     pub primary_phone_number_id: Option<String>,
+    /// WebAuthn credentials (`crate::passkeys`), verified or waiting for their attestation.
+    #[serde(default)]
+    pub passkeys: Vec<StoredPasskey>,
+}
+
+/// A passkey of a user. `credential` (webauthn-rs's `Passkey`, public key and counter) is set
+/// once the attestation was verified; until then `registration` keeps the challenge state.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredPasskey {
+    pub id: String,
+    pub name: String,
+    pub credential: Option<Value>,
+    pub registration: Option<Value>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_used_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -264,6 +280,9 @@ pub struct SignIn {
     pub created_at: i64,
     pub updated_at: i64,
     pub abandon_at: i64,
+    /// The WebAuthn challenge state of a prepared `passkey` first factor.
+    #[serde(default)]
+    pub passkey_challenge: Option<Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
