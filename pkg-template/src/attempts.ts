@@ -6,6 +6,7 @@ import { Call, Query } from './engine';
 import type { Core } from './core';
 import { view } from './convert';
 import type { Verification } from './types';
+import { assertion } from './passkeys';
 
 type Raw = Record<string, unknown>;
 
@@ -101,6 +102,12 @@ export class SignIn extends Attempt {
   }
   attemptSecondFactor(params: { strategy?: 'totp' | 'backup_code' | 'phone_code' | string; code: string }): Promise<SignIn> {
     return this.#step('attempt_second_factor', params);
+  }
+  /** Prepares the `passkey` factor, lets the authenticator sign its challenge, and attempts it. */
+  async authenticateWithPasskey(): Promise<SignIn> {
+    const prepared = await this.prepareFirstFactor({ strategy: 'passkey' });
+    const publicKeyCredential = await assertion(prepared.firstFactorVerification?.nonce);
+    return prepared.#step('attempt_first_factor', { strategy: 'passkey', publicKeyCredential });
   }
   /** After a verified `reset_password_email_code`: sets the new password, as clerk-js does. */
   resetPassword(params: { password: string; signOutOfOtherSessions?: boolean }): Promise<SignIn> {

@@ -64,6 +64,18 @@ export interface User {
   createdAt?: Date;
   updatedAt?: Date;
   lastSignInAt?: Date | null;
+  /** Registers a passkey with this device's authenticator (WebAuthn), as clerk-js does. */
+  createPasskey(): Promise<Passkey>;
+  [key: string]: unknown;
+}
+
+export interface Passkey {
+  id: string;
+  name: string | null;
+  verification: Verification | null;
+  lastUsedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
   [key: string]: unknown;
 }
 

@@ -38,11 +38,13 @@ pub enum Call {
     SignIn,
     /// `{step, params}` → the sign-up as the answer left it.
     SignUp,
+    /// `{passkey?, params}` → the passkey: created without `passkey`, verified with it.
+    Passkey,
 }
 
 impl Call {
     pub fn from_code(code: u32) -> Option<Call> {
-        const ALL: [Call; 14] = [
+        const ALL: [Call; 15] = [
             Call::Load,
             Call::SetActive,
             Call::SignOut,
@@ -57,6 +59,7 @@ impl Call {
             Call::RemoveSessions,
             Call::SignIn,
             Call::SignUp,
+            Call::Passkey,
         ];
         ALL.get(code as usize).copied()
     }
@@ -251,13 +254,24 @@ impl Clerk {
                     default_field(&mut form, "locale", optional_string(&args, "locale")?.as_deref());
                     default_field(&mut form, "timezone", optional_string(&args, "timezone")?.as_deref());
                 }
-                Ok(self.sign_in_request(step.path(), &form_refs(&form)).await?.to_text())
+                let path = self.attempt_path("sign_ins", step.path(), Verb::Post)?;
+                Ok(self.mutation(Verb::Post, &path, &form_refs(&form)).await?.to_text())
             }
             Call::SignUp => {
                 let (path, verb, strategy) = SignUpStep::parse(&required_string(&args, "step")?)?.request();
                 let mut form = params::form(args.get("params"))?;
                 default_field(&mut form, "strategy", strategy);
-                Ok(self.sign_up_request(path, verb, &form_refs(&form)).await?.to_text())
+                let path = self.attempt_path("sign_ups", path, verb)?;
+                Ok(self.mutation(verb, &path, &form_refs(&form)).await?.to_text())
+            }
+            Call::Passkey => {
+                let passkey = optional_string(&args, "passkey")?;
+                let mut form = params::form(args.get("params"))?;
+                if passkey.is_some() {
+                    default_field(&mut form, "strategy", Some("passkey"));
+                }
+                let path = self.passkey_path(passkey.as_deref())?;
+                Ok(self.mutation(Verb::Post, &path, &form_refs(&form)).await?.to_text())
             }
         }
     }
@@ -324,7 +338,8 @@ mod tests {
         for code in 0..14 {
             assert!(Call::from_code(code).is_some());
         }
-        assert_eq!(Call::from_code(14), None);
+        assert_eq!(Call::from_code(14), Some(Call::Passkey));
+        assert_eq!(Call::from_code(15), None);
         for code in 0..11 {
             assert!(Query::from_code(code).is_some());
         }
