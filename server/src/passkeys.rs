@@ -28,6 +28,14 @@ fn relying_party(st: &AppState, origin: Option<&str>) -> ApiResult<Webauthn> {
     };
     let origin = origin.filter(|o| crate::is_allowed_origin(st, o)).ok_or_else(refused)?;
     let url = Url::parse(origin).map_err(|_| refused())?;
+    if !matches!(url.host(), Some(url::Host::Domain(_))) {
+        return Err(ApiError::unprocessable("passkey_invalid_origin", "Passkeys need a page on a domain name, not an IP address").long(
+            format!(
+                "Browsers refuse IP addresses as WebAuthn relying party IDs: open the page at http://localhost:{} instead.",
+                url.port_or_known_default().unwrap_or(80)
+            ),
+        ));
+    }
     let host = url.host_str().ok_or_else(refused)?.to_owned();
     WebauthnBuilder::new(&host, &url).and_then(|b| b.rp_name("clerk-server").build()).map_err(|_| refused())
 }
@@ -74,11 +82,11 @@ pub fn finish_registration(st: &AppState, origin: Option<&str>, state: &Value, c
 
 /// Starts an authentication with the user's passkeys: the request options and the state.
 pub fn start_authentication(st: &AppState, origin: Option<&str>, user: &User) -> ApiResult<(String, Value)> {
-    let rp = relying_party(st, origin)?;
     let creds = credentials(user);
     if creds.is_empty() {
         return Err(ApiError::invalid_param("strategy", "This account has no passkey"));
     }
+    let rp = relying_party(st, origin)?;
     let (rcr, state) = rp.start_passkey_authentication(&creds).map_err(internal)?;
     Ok((serde_json::to_string(&rcr.public_key).map_err(internal)?, serde_json::to_value(state).map_err(internal)?))
 }
