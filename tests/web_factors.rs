@@ -98,11 +98,15 @@ export async function backupCodes(clerk, server, secretKey) {
   out.done = [si.status, si.secondFactorVerification.strategy, si.secondFactorVerification.status];
   await clerk.setActive({ session: si.createdSessionId });
   out.fva = clerk.session.factorVerificationAge;
+  // user.createBackupCode(): a new set, shown once, replacing the old one.
+  const fresh = await clerk.user.createBackupCode();
+  out.fresh = [fresh.codes.length, fresh.codes.includes(codes[1]), fresh.createdAt instanceof Date, Object.keys(clerk.user).includes('createBackupCode')];
   await clerk.session.end();
   si = await clerk.client.signIn.create({ identifier: email, password: 'an-old-password-1' });
   out.reused = await refusal(si.attemptSecondFactor({ strategy: 'backup_code', code: codes[0] }));
-  for (let i = 0; i < 4; i++) await refusal(si.attemptSecondFactor({ strategy: 'backup_code', code: `guess00${i}` }));
-  const locked = await refusal(si.attemptSecondFactor({ strategy: 'backup_code', code: codes[1] }));
+  out.oldSet = await refusal(si.attemptSecondFactor({ strategy: 'backup_code', code: codes[1] }));
+  for (let i = 0; i < 3; i++) await refusal(si.attemptSecondFactor({ strategy: 'backup_code', code: `guess00${i}` }));
+  const locked = await refusal(si.attemptSecondFactor({ strategy: 'backup_code', code: fresh.codes[0] }));
   out.locked = locked.slice(0, 2);
   out.statusAfter = clerk.client.signIn.status;
   return out;
@@ -234,7 +238,9 @@ async fn backup_codes_are_a_second_factor_each_good_once() {
     assert_eq!(out["wrong"], json!([422, "form_code_incorrect", "string"]));
     assert_eq!(out["done"], json!(["complete", "backup_code", "verified"]));
     assert_eq!(out["fva"], json!([0, 0]));
+    assert_eq!(out["fresh"], json!([10, false, true, false]));
     assert_eq!(out["reused"], json!([422, "form_code_incorrect", "string"]));
+    assert_eq!(out["oldSet"], json!([422, "form_code_incorrect", "string"]));
     assert_eq!(out["locked"], json!([429, "too_many_requests"]));
     assert_eq!(out["statusAfter"], "needs_second_factor");
 }

@@ -53,13 +53,17 @@ export const assertion = (nonce: unknown) => credential('retrieval', nonce);
 
 /** `user.createPasskey()`: start a registration, let the authenticator make the key, verify it. */
 export async function createPasskey(core: Core): Promise<Passkey> {
-  const started = await core.call(Call.Passkey, { params: {} });
+  const started = await core.call(Call.Me, { params: {} });
   const publicKeyCredential = await credential('registration', started.verification?.nonce);
-  return view(await core.call(Call.Passkey, { passkey: started.id, params: { publicKeyCredential } }));
+  return view(await core.call(Call.Me, { passkey: started.id, params: { publicKeyCredential } }));
 }
 
-/** The user view with `createPasskey()` (not enumerable: the view stays plain data). */
-export function withPasskeys<T extends object | null>(user: T, core: Core): T {
-  if (user && !('createPasskey' in user)) Object.defineProperty(user, 'createPasskey', { value: () => createPasskey(core) });
+/** The user view with `createPasskey()` and `createBackupCode()` (not enumerable: the view stays plain data). */
+export function withUserMethods<T extends object | null>(user: T, core: Core): T {
+  if (user && !('createPasskey' in user))
+    Object.defineProperties(user, {
+      createPasskey: { value: () => createPasskey(core) },
+      createBackupCode: { value: async () => view(await core.call(Call.Me, { backupCodes: true })) },
+    });
   return user;
 }

@@ -1,4 +1,4 @@
-//! Sign-in, sign-up and passkey requests, and the attempts kept for the objects the app holds.
+//! Sign-in, sign-up and signed-in user (passkey, backup code) requests, and the attempts kept for the objects the app holds.
 //!
 //! Each operation only builds its path (no await); the one `mutation` future sends it and keeps
 //! the client it answers with, so the wasm carries one async state machine for all of them.
@@ -42,12 +42,14 @@ impl Clerk {
         })
     }
 
-    /// The path of `user.createPasskey()`'s two requests: `/me/passkeys` (no `passkey`: the
-    /// creation options come back in `verification.nonce`), then
+    /// The path of a request about the signed-in user: `user.createBackupCode()` posts
+    /// `/me/backup_codes`; `user.createPasskey()` posts `/me/passkeys` (no `passkey`: the creation
+    /// options come back in `verification.nonce`), then
     /// `/me/passkeys/{passkey}/attempt_verification` with the attestation.
-    pub fn passkey_path(&self, passkey: Option<&str>) -> Result<String> {
+    pub fn me_path(&self, backup_codes: bool, passkey: Option<&str>) -> Result<String> {
         self.require_loaded()?;
         match passkey {
+            _ if backup_codes => Ok("/me/backup_codes".into()),
             None => Ok("/me/passkeys".into()),
             Some(id) => {
                 validate_path_segment("passkey id", id)?;

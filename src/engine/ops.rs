@@ -38,8 +38,9 @@ pub enum Call {
     SignIn,
     /// `{step, params}` → the sign-up as the answer left it.
     SignUp,
-    /// `{passkey?, params}` → the passkey: created without `passkey`, verified with it.
-    Passkey,
+    /// `{backupCodes?, passkey?, params}` → the new backup codes (`backupCodes: true`), or the
+    /// passkey: created without `passkey`, verified with it.
+    Me,
 }
 
 impl Call {
@@ -59,7 +60,7 @@ impl Call {
             Call::RemoveSessions,
             Call::SignIn,
             Call::SignUp,
-            Call::Passkey,
+            Call::Me,
         ];
         ALL.get(code as usize).copied()
     }
@@ -264,13 +265,13 @@ impl Clerk {
                 let path = self.attempt_path("sign_ups", path, verb)?;
                 Ok(self.mutation(verb, &path, &form_refs(&form)).await?.to_text())
             }
-            Call::Passkey => {
+            Call::Me => {
                 let passkey = optional_string(&args, "passkey")?;
                 let mut form = params::form(args.get("params"))?;
                 if passkey.is_some() {
                     default_field(&mut form, "strategy", Some("passkey"));
                 }
-                let path = self.passkey_path(passkey.as_deref())?;
+                let path = self.me_path(args.get("backupCodes").is_some_and(|b| b == &Json::Bool(true)), passkey.as_deref())?;
                 Ok(self.mutation(Verb::Post, &path, &form_refs(&form)).await?.to_text())
             }
         }
@@ -338,7 +339,7 @@ mod tests {
         for code in 0..14 {
             assert!(Call::from_code(code).is_some());
         }
-        assert_eq!(Call::from_code(14), Some(Call::Passkey));
+        assert_eq!(Call::from_code(14), Some(Call::Me));
         assert_eq!(Call::from_code(15), None);
         for code in 0..11 {
             assert!(Query::from_code(code).is_some());
