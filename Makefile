@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/tests/js/node_modules/.bin:$(PATH)
 
-.PHONY: demo test setup package bench size fuzz load load-postgres
+.PHONY: demo test setup package bench size fuzz load load-postgres react-example
 
 demo: setup
 	@.ci/demo
@@ -18,6 +18,11 @@ package: setup
 	@.ci/build-package
 
 # clerk-rs vs @clerk/clerk-js 6.40 in one Chromium run (not a test): prints a table, writes BENCHMARKS.md.
+# The React example (www/react: @clerk/react over clerk-rs, Vite) with clerk-server, at http://127.0.0.1:3000/.
+react-example: package
+	@cargo build -q --release -p clerk-server
+	@node www/react/run.mjs
+
 bench: package
 	@node tests/js/bench/run.mjs
 

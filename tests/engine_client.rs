@@ -103,8 +103,11 @@ fn sign_out_of_one_session_or_all() {
     assert_eq!(describe(&clerk.resources()), "null:null");
     assert_eq!(*log.borrow(), ["sess_a:null", "sess_a:null", "null:null"], "no undefined flash on sign-out");
     block_on(clerk.sign_out(None)).unwrap();
-    assert_eq!(fake.count("/v1/client"), 2, "load's GET, then the DELETE of signOut()");
-    assert!(clerk.client_is_new());
+    assert_eq!(fake.count("/v1/client/sessions"), 1, "signOut() ends the sessions (DELETE /client/sessions)");
+    assert_eq!(fake.count("/v1/client"), 1, "and keeps the client: only load's GET /client");
+    assert!(!clerk.client_is_new(), "the client stays");
+    assert_eq!(describe(&clerk.resources()), "null:null");
+    assert!(clerk.client().unwrap().sessions.iter().all(|s| s.status != "active"));
 }
 
 #[test]

@@ -269,9 +269,11 @@ const actions = {
     $('#code-form [name=code]').value = code;
   },
   'switch-session': (btn) => clerk.setActive({ session: btn.closest('li').dataset.sessionId }),
-  'sign-out-session': (btn) => clerk.signOut({ sessionId: btn.closest('li').dataset.sessionId }),
+  // The demo is one page: a callback keeps it here (without one, signing the current session out
+  // goes to afterSignOutUrl or /, as with clerk-js).
+  'sign-out-session': (btn) => clerk.signOut(() => {}, { sessionId: btn.closest('li').dataset.sessionId }),
   'sign-out-current': () => clerk.session.end(),
-  'sign-out-all': () => clerk.signOut(),
+  'sign-out-all': () => clerk.signOut(() => {}),
   'switch-org': (btn) => clerk.setActive({ organization: btn.dataset.orgId || null }),
   async 'refresh-token'() { showToken(await clerk.session.getToken({ skipCache: true })); updateCountdown(); },
   'clear-log': () => { $('#event-log').innerHTML = ''; },

@@ -7,6 +7,7 @@ import { toError } from './errors';
 import type { Client } from './client';
 import type { Session } from './session';
 import type { ClerkOptions, InstanceType, Organization, User } from './types';
+import { installComponents } from './components';
 
 export interface Resources {
   client: Client | undefined;
@@ -18,6 +19,9 @@ export interface Resources {
 
 export type Listener = (resources: Resources) => void;
 export type BeforeEmitCallback = (session: Session | null) => void | Promise<unknown>;
+/** `'ready'` once loaded; `'error'` when `load()` failed. */
+export type Status = 'loading' | 'ready' | 'degraded' | 'error';
+export type Navigate = (to: string, metadata?: { windowNavigate: (to: URL | string) => void }) => unknown;
 
 export interface SetActiveParams {
   /** A Session, its id, or `null` to sign the current session out of this client. */
@@ -26,6 +30,25 @@ export interface SetActiveParams {
   organization?: Organization | string | null;
   /** Runs after the session became `undefined` and before the new one is emitted; awaited. */
   beforeEmit?: BeforeEmitCallback;
+  /** Where to go once the session is set (through `routerPush` when it is on this origin). */
+  redirectUrl?: string;
+  /** Called instead of navigating to `redirectUrl`, before the new session is emitted. */
+  navigate?: (params: { session: Session | null; decorateUrl: (url: string) => string }) => unknown;
+}
+
+export interface SignOutOptions {
+  /** Only this session; the others stay signed in. */
+  sessionId?: string;
+  /** Where to go afterwards (default: the `afterSignOutUrl` option, else `/`). */
+  redirectUrl?: string;
+}
+
+/** The options of `load()` (and of `ClerkProvider`) this library acts on; others are kept for `__internal_getOption`. */
+export interface LoadOptions {
+  routerPush?: Navigate;
+  routerReplace?: Navigate;
+  afterSignOutUrl?: string;
+  [option: string]: unknown;
 }
 
 let injected: Engine | undefined;
@@ -42,6 +65,10 @@ export class Clerk {
   readonly #core: Core;
   readonly #info: Info;
   #warnedSetSession = false;
+  #options: LoadOptions = {};
+  #status: Status = 'loading';
+  readonly #statusListeners = new Set<(status: Status) => void>();
+  #lastEmitted?: Resources;
 
   constructor(publishableKey: string, options?: ClerkOptions) {
     let engine = injected;
@@ -54,6 +81,13 @@ export class Clerk {
     }
     this.#core = new Core(engine);
     this.#info = this.#core.query(Query.Info);
+    this.#options = { ...options };
+    // First of all listeners, so the others (React's hooks) read the resources they are told of.
+    const self = new WeakRef(this);
+    engine.listen(() => {
+      const clerk = self.deref();
+      if (clerk?.loaded) clerk.#lastEmitted = clerk.#core.resources();
+    });
   }
 
   /** @internal Wraps an existing engine (tests give it a scripted platform). */
@@ -100,24 +134,89 @@ export class Clerk {
   get isSignedIn(): boolean {
     return !!this.session;
   }
+  get status(): Status {
+    return this.#status;
+  }
+  /** The resources last passed to listeners, once loaded (what Clerk's React hooks read). */
+  get __internal_lastEmittedResources(): Resources | undefined {
+    return this.#lastEmitted;
+  }
 
-  /** Fetches the environment and the client. */
-  async load(_options?: Record<string, unknown>): Promise<void> {
-    await this.#core.call(Call.Load, {});
+  /** Fetches the environment and the client; `options` as clerk-js's (router, URLs). */
+  async load(options?: LoadOptions): Promise<void> {
+    this.#options = { ...this.#options, ...options };
+    if (this.loaded) return;
+    try {
+      await this.#core.call(Call.Load, {});
+    } catch (e) {
+      this.#setStatus('error');
+      throw e;
+    }
+    this.#lastEmitted = this.#core.resources();
+    this.#setStatus('ready');
+  }
+
+  #setStatus(status: Status): void {
+    this.#status = status;
+    for (const listener of [...this.#statusListeners]) safely(listener, status);
+  }
+
+  /** `on('status', fn, {notify: true})` calls `fn` now and on every change of `status`. */
+  on(event: 'status', listener: (status: Status) => void, options?: { notify?: boolean }): void {
+    if (event !== 'status') return;
+    this.#statusListeners.add(listener);
+    if (options?.notify) safely(listener, this.#status);
+  }
+  off(event: 'status', listener: (status: Status) => void): void {
+    if (event === 'status') this.#statusListeners.delete(listener);
+  }
+
+  /** A `load()` (or constructor) option, as given. */
+  __internal_getOption(key: string): unknown {
+    return this.#options[key];
+  }
+
+  /** Whether `organizations` is enabled for the instance (React's organization hooks ask). */
+  __internal_attemptToEnableEnvironmentSetting(params: { for: string; caller?: string }): { isEnabled: boolean } {
+    return { isEnabled: this.#core.query(Query.SettingEnabled, { setting: params?.for }) };
   }
 
   /**
-   * Calls `listener` now and on every change of client, session, user or organization.
-   * Returns the function that unsubscribes it; neither keeps this instance alive.
+   * Calls `listener` now (unless `skipInitialEmit`) and on every change of client, session,
+   * user or organization. Returns the function that unsubscribes it; neither keeps this
+   * instance alive.
    */
-  addListener(listener: Listener): () => void {
+  addListener(listener: Listener, options?: { skipInitialEmit?: boolean }): () => void {
     const core = new WeakRef(this.#core);
+    let initial = !!options?.skipInitialEmit;
     const id = this.#core.engine.listen(() => {
       const c = core.deref();
-      if (c) listener(c.resources());
+      if (c && !initial) listener(c.resources());
     });
+    initial = false;
     return () => core.deref()?.engine.unlisten(id);
   }
+
+  /**
+   * Goes to `to`: through `routerPush` (`routerReplace` with `{replace: true}`) when it is on
+   * this origin and a router was given, else by loading the page. Other schemes than http(s)
+   * go to `/`, as in clerk-js.
+   */
+  async navigate(to: string | undefined, options?: { replace?: boolean }): Promise<unknown> {
+    if (!to || typeof location === 'undefined') return;
+    let url = new URL(to, location.href);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') url = new URL('/', location.href);
+    const router = (options?.replace && this.#options.routerReplace) || this.#options.routerPush;
+    const windowNavigate = (u: URL | string) => location.assign(String(u));
+    if (url.origin !== location.origin || !router) return windowNavigate(url);
+    return router(url.pathname + url.search + url.hash, { windowNavigate });
+  }
+
+  /** `url`, through the Frontend API's client touch when the client cookie is near expiry. */
+  #decorateUrl = (url: string): string => {
+    if (!this.#core.query(Query.IsEligibleForTouch)) return url;
+    return this.#core.query(Query.BuildTouchUrl, { redirectUrl: new URL(url, location.href).href });
+  };
 
   /**
    * Makes a session (and organization) active in three steps: the session becomes `undefined`,
@@ -127,12 +226,17 @@ export class Clerk {
   async setActive(params: SetActiveParams): Promise<void> {
     const core = this.#core;
     const beforeEmit = params?.beforeEmit;
+    const { navigate, redirectUrl } = params ?? {};
     let thrown: { error: unknown } | undefined;
     let callback: ((id: string | null) => Promise<void>) | undefined;
-    if (typeof beforeEmit === 'function') {
+    if (typeof beforeEmit === 'function' || typeof navigate === 'function' || redirectUrl) {
+      // Step 2: beforeEmit, then the navigation, before the new session is emitted (clerk-js).
       callback = async (id) => {
+        const session = id === null ? null : core.session(id);
         try {
-          await beforeEmit(id === null ? null : core.session(id));
+          if (typeof beforeEmit === 'function') await beforeEmit(session);
+          if (typeof navigate === 'function') await navigate({ session, decorateUrl: this.#decorateUrl });
+          else if (redirectUrl) await this.navigate(this.#decorateUrl(redirectUrl));
         } catch (error) {
           thrown = { error };
           throw error;
@@ -141,7 +245,7 @@ export class Clerk {
     }
     // The engine checks the arguments; of a callback it sees only its type.
     const args = params && typeof params === 'object'
-      ? { session: params.session, organization: params.organization, beforeEmit: beforeEmit == null ? undefined : typeof beforeEmit }
+      ? { session: params.session, organization: params.organization, beforeEmit: callback ? 'function' : beforeEmit == null ? undefined : typeof beforeEmit }
       : params;
     try {
       await core.call(Call.SetActive, args, callback);
@@ -159,14 +263,40 @@ export class Clerk {
     return this.setActive({ session, beforeEmit });
   }
 
-  /** Signs out of every session, or of `{sessionId}` only. */
-  async signOut(options?: { sessionId?: string }): Promise<void> {
-    await this.#core.call(Call.SignOut, { sessionId: options?.sessionId });
+  /**
+   * Signs out of every session (the client stays), or of `{sessionId}` only. When that ends
+   * the current session, `callback` runs, or else the page goes to `redirectUrl` (default:
+   * the `afterSignOutUrl` option, else `/`), as with clerk-js.
+   */
+  async signOut(callbackOrOptions?: (() => unknown) | SignOutOptions, options?: SignOutOptions): Promise<void> {
+    const opts = (callbackOrOptions && typeof callbackOrOptions === 'object' ? callbackOrOptions : options) ?? {};
+    const callback = typeof callbackOrOptions === 'function' ? callbackOrOptions : undefined;
+    const client = this.client;
+    if (!client || client.sessions.length === 0) return;
+    const current = this.session?.id;
+    const endsCurrent = !opts.sessionId || opts.sessionId === current || client.signedInSessions.length === 1;
+    await this.#core.call(Call.SignOut, { sessionId: opts.sessionId });
+    if (!endsCurrent) return;
+    if (callback) await callback();
+    else await this.navigate(this.#decorateUrl(opts.redirectUrl || (this.#options.afterSignOutUrl as string) || '/'));
+  }
+
+  static {
+    installComponents(Clerk.prototype, (clerk) => (clerk as Clerk).#core);
   }
 
   /** Stops everything this instance does (refresh, tab sync, listeners); later calls reject. */
   dispose(): void {
     this.#core.dispose();
+  }
+}
+
+/** A listener that throws is reported and does not stop the others. */
+function safely<T>(listener: (value: T) => void, value: T): void {
+  try {
+    listener(value);
+  } catch (e) {
+    console.error(e);
   }
 }
 

@@ -5,6 +5,7 @@
 import { Call, type Engine, Query } from './engine';
 import { toError } from './errors';
 import { view } from './convert';
+import { organizationView } from './organizations';
 import { Client } from './client';
 import { Session } from './session';
 
@@ -115,7 +116,8 @@ export class Core {
     const client = this.client();
     if (!resources) return { client, session: undefined, user: undefined, organization: undefined };
     const session = resources.session === null ? null : this.session(resources.session);
-    return { client, session, user: session ? session.user : null, organization: resources.organization === null ? null : view(resources.organization) };
+    const organization = resources.organization === null ? null : organizationView(this, view(resources.organization));
+    return { client, session, user: session ? session.user : null, organization };
   }
 
   dispose(): void {

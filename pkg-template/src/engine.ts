@@ -16,12 +16,12 @@ export type EngineClass = new (publishableKey: string, proxyUrl?: string) => Eng
 
 export const enum Call {
   Load, SetActive, SignOut, GetToken, EndSession, RemoveSession, TouchSession, VerifySession,
-  CreateClient, DestroyClient, ReloadClient, RemoveSessions, SignIn, SignUp, Me,
+  CreateClient, DestroyClient, ReloadClient, RemoveSessions, SignIn, SignUp, Page, Me,
 }
 
 export const enum Query {
   Snapshot, CheckAuthorization, BuildTouchUrl, IsEligibleForTouch, IsNew, ResetSignIn, ResetSignUp,
-  ClearCache, Info, TokenClaims, Attempt,
+  ClearCache, Info, TokenClaims, Attempt, SettingEnabled, Component,
 }
 
 let engineClass: EngineClass | undefined;

@@ -106,6 +106,8 @@ pub struct Platform {
     pub storage: Rc<dyn Storage>,
     pub spawner: Rc<dyn Spawner>,
     pub broadcast: Rc<dyn Broadcast>,
+    /// The page's cookies, which the app's own server reads (see cookies.rs).
+    pub cookies: Rc<dyn super::cookies::CookieJar>,
 }
 
 /// The fields of one instance, grouped by concern; each group's rules live in its own module.
@@ -124,6 +126,7 @@ pub(crate) struct Instance {
     pub(super) set_active_generation: Cell<u64>,
     pub(super) tokens: Rc<TokenCache>,
     pub(super) view: ObjectView,
+    pub(super) cookies: super::cookies::PageCookies,
     pub(super) disposed: Cell<bool>,
 }
 
@@ -173,6 +176,7 @@ impl Clerk {
             set_active_generation: Cell::new(0),
             tokens: TokenCache::new(),
             view: ObjectView::default(),
+            cookies: super::cookies::PageCookies::new(platform.cookies, publishable_key),
             disposed: Cell::new(false),
         })))
     }
@@ -316,6 +320,7 @@ impl Clerk {
             self.schedule_refresh();
             self.post_state();
         }
+        self.sync_cookies();
     }
 
     /// Tells the other tabs about this tab's settled state, once per change.

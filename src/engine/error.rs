@@ -51,6 +51,7 @@ pub mod codes {
     pub const ORGANIZATION_NOT_FOUND: &str = "organization_not_found";
     pub const BEFORE_EMIT_FAILED: &str = "before_emit_failed";
     pub const DISPOSED: &str = "clerk_disposed";
+    pub const COMPONENTS_UNAVAILABLE: &str = "ui_components_unavailable";
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -7,6 +7,7 @@ use super::clerk::{BeforeEmit, Clerk};
 use super::error::{ClerkError, Result};
 use super::fapi::Verb;
 use super::json::Json;
+use super::pages::{PageList, PageParams};
 use super::params::{self, default_field, optional_string, parse_args, selection};
 use super::resources::Session;
 use super::view::AttemptKind;
@@ -38,6 +39,8 @@ pub enum Call {
     SignIn,
     /// `{step, params}` → the sign-up as the answer left it.
     SignUp,
+    /// `{list, organizationId?, limit?, offset?, role?, status?}` → `{data, total_count}`.
+    Page,
     /// `{backupCodes?, passkey?, params}` → the new backup codes (`backupCodes: true`), or the
     /// passkey: created without `passkey`, verified with it.
     Me,
@@ -45,7 +48,7 @@ pub enum Call {
 
 impl Call {
     pub fn from_code(code: u32) -> Option<Call> {
-        const ALL: [Call; 15] = [
+        const ALL: [Call; 16] = [
             Call::Load,
             Call::SetActive,
             Call::SignOut,
@@ -60,6 +63,7 @@ impl Call {
             Call::RemoveSessions,
             Call::SignIn,
             Call::SignUp,
+            Call::Page,
             Call::Me,
         ];
         ALL.get(code as usize).copied()
@@ -86,11 +90,15 @@ pub enum Query {
     TokenClaims,
     /// `{kind: "sign_in" | "sign_up", answer?}` → [`Clerk::attempt`].
     Attempt,
+    /// `{setting}` → whether that environment setting is enabled.
+    SettingEnabled,
+    /// `{component}` → always the `ui_components_unavailable` error: the library is headless.
+    Component,
 }
 
 impl Query {
     pub fn from_code(code: u32) -> Option<Query> {
-        const ALL: [Query; 11] = [
+        const ALL: [Query; 13] = [
             Query::Snapshot,
             Query::CheckAuthorization,
             Query::BuildTouchUrl,
@@ -102,6 +110,8 @@ impl Query {
             Query::Info,
             Query::TokenClaims,
             Query::Attempt,
+            Query::SettingEnabled,
+            Query::Component,
         ];
         ALL.get(code as usize).copied()
     }
@@ -274,6 +284,24 @@ impl Clerk {
                 let path = self.me_path(args.get("backupCodes").is_some_and(|b| b == &Json::Bool(true)), passkey.as_deref())?;
                 Ok(self.mutation(Verb::Post, &path, &form_refs(&form)).await?.to_text())
             }
+            Call::Page => {
+                let list = PageList::parse(&required_string(&args, "list")?)?;
+                let number = |key: &str, default: u32| match args.get(key) {
+                    None | Some(Json::Null) => Ok(default),
+                    Some(v) => v
+                        .as_i64()
+                        .and_then(|n| u32::try_from(n).ok())
+                        .ok_or_else(|| ClerkError::invalid_argument([key, " must be a whole number of at least 0"].concat())),
+                };
+                let params = PageParams {
+                    limit: number("limit", 10)?,
+                    offset: number("offset", 0)?,
+                    role: optional_string(&args, "role")?,
+                    status: optional_string(&args, "status")?,
+                };
+                let organization = optional_string(&args, "organizationId")?;
+                Ok(self.page(list, organization.as_deref(), &params).await?.to_text())
+            }
         }
     }
 
@@ -315,6 +343,8 @@ impl Clerk {
                 };
                 Ok(self.attempt(kind, args.get("answer").filter(|a| a.is_object())).to_text())
             }
+            Query::SettingEnabled => Ok(boolean(self.setting_enabled(&required_string(&args, "setting")?)?)),
+            Query::Component => Err(component_unavailable(&required_string(&args, "component")?)),
             Query::TokenClaims => {
                 let jwt = required_string(&args, "jwt")?;
                 Ok(clerk_token::payload_json(&jwt)
@@ -324,6 +354,20 @@ impl Clerk {
             }
         }
     }
+}
+
+/// Clerk's prebuilt UI (`<SignIn />`, `<UserButton />`, …) is not part of this headless library.
+fn component_unavailable(component: &str) -> ClerkError {
+    let mut error = ClerkError::new(
+        super::error::codes::COMPONENTS_UNAVAILABLE,
+        ["<", component, " /> is a prebuilt Clerk UI component, which clerk-rs does not include"].concat(),
+    )
+    .with_long_message(
+        "clerk-rs is headless: build this screen with the API (clerk.client.signIn, signUp, setActive, …) \
+         and your own components. The rest of the page keeps working.",
+    );
+    error.meta = Some(super::json::object([("component", Json::String(component.to_owned()))]));
+    error
 }
 
 fn session_text(session: Result<Session>) -> Result<String> {
@@ -336,15 +380,16 @@ mod tests {
 
     #[test]
     fn every_code_names_one_operation() {
-        for code in 0..14 {
+        for code in 0..16 {
             assert!(Call::from_code(code).is_some());
         }
-        assert_eq!(Call::from_code(14), Some(Call::Me));
-        assert_eq!(Call::from_code(15), None);
-        for code in 0..11 {
+        assert_eq!(Call::from_code(14), Some(Call::Page));
+        assert_eq!(Call::from_code(15), Some(Call::Me));
+        assert_eq!(Call::from_code(16), None);
+        for code in 0..13 {
             assert!(Query::from_code(code).is_some());
         }
-        assert_eq!(Query::from_code(11), None);
+        assert_eq!(Query::from_code(13), None);
     }
 
     #[test]

@@ -71,11 +71,12 @@ impl Clerk {
                 };
                 // A failure keeps the old token; the next getToken() after it expires asks the
                 // server itself.
-                if refresh.await.is_ok() {
+                if let Ok(token) = refresh.await {
                     if clerk.signed_in_session(&key.session_id).is_none() {
                         clerk.0.tokens.clear_session(&key.session_id);
                     }
                     clerk.schedule_refresh();
+                    clerk.token_arrived(&key, &token.jwt);
                 }
             }
             .boxed_local(),

@@ -113,14 +113,20 @@ impl Clerk {
         }
     }
 
-    /// Signs out: one session when `session_id` is given, otherwise every session of the client.
-    /// The new client already says who is signed in, so no `setActive` step follows: removing
-    /// the current session leaves `session` null, removing another one leaves it as it was.
+    /// Signs out: one session when `session_id` is given, otherwise every session of the client
+    /// (`DELETE /client/sessions`, as clerk-js does: the client itself stays, so its sign-in
+    /// history and the device's `__client` cookie survive; `client.destroy()` is the way to
+    /// drop it). The new client already says who is signed in, so no `setActive` step follows:
+    /// removing the current session leaves `session` null, removing another one leaves it as it was.
     pub async fn sign_out(&self, session_id: Option<&str>) -> Result<()> {
         self.require_loaded()?;
         match session_id {
             Some(id) => self.session_remove(id).await.map(drop),
-            None => self.client_destroy().await,
+            None => {
+                self.client_remove_sessions().await?;
+                self.0.tokens.clear();
+                Ok(())
+            }
         }
     }
 }

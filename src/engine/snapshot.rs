@@ -13,7 +13,7 @@ use super::resources::{Client, Session, str_field};
 use super::text::decimal;
 
 /// `value` with `key` set (replaced where present, else added).
-fn set(value: &mut Json, key: &str, field: Json) {
+pub(super) fn set(value: &mut Json, key: &str, field: Json) {
     if !value.is_object() {
         *value = Json::Object(Vec::new());
     }

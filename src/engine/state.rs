@@ -2,8 +2,8 @@
 //! and then emits (as TanStack Query's `#dispatch`: reduce, then notify observers).
 
 use super::clerk::{Clerk, organization_claim};
-use super::json::Json;
-use super::resources::Client;
+use super::json::{Json, object};
+use super::resources::{Client, TokenResource};
 use super::tokens::{Minted, TokenKey, cached_token};
 use std::rc::Rc;
 
@@ -33,6 +33,9 @@ pub(super) enum Change {
     Activated(Option<String>),
     /// `setActive` failed before its first step: what was active stays.
     TransitionAbandoned,
+    /// A new token for a session and its active organization: the session shows it as its
+    /// `last_active_token`, as clerk-js shows listeners a freshly minted token.
+    TokenMinted { session_id: String, jwt: Rc<str> },
 }
 
 impl Clerk {
@@ -73,6 +76,15 @@ impl Clerk {
                 state.transitioning = false;
             }
             Change::TransitionAbandoned => self.0.state.borrow_mut().transitioning = false,
+            Change::TokenMinted { session_id, jwt } => {
+                let mut state = self.0.state.borrow_mut();
+                let Some(client) = state.client.as_mut() else { return };
+                if let Some(session) = Rc::make_mut(client).sessions.iter_mut().find(|s| s.id == session_id) {
+                    session.last_active_token = Some(TokenResource { jwt: Some(String::from(&*jwt)) });
+                    let token = object([("object", Json::String("token".into())), ("jwt", Json::String(String::from(&*jwt)))]);
+                    super::snapshot::set(&mut session.raw, "last_active_token", token);
+                }
+            }
         }
     }
 

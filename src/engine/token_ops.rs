@@ -47,6 +47,7 @@ impl Clerk {
             Selection::Id(id) => Some(id.clone()),
         };
         let key = TokenKey { session_id: session_id.to_owned(), template: options.template.clone(), organization_id };
+        let key_for_view = key.clone();
         let this = self.clone();
         let fetch_key = key.clone();
         let skip_cache = options.skip_cache;
@@ -60,7 +61,27 @@ impl Clerk {
         // The session may have ended while the request was under way.
         self.require_signed_in(session_id)?;
         self.schedule_refresh();
+        self.token_arrived(&key_for_view, &token.jwt);
         Ok(String::from(&*token.jwt))
+    }
+
+    /// A token for `key` was handed out. When it is the active session's default token, the
+    /// session shows it (listeners hear of a new one) and the page's cookies follow, as after
+    /// clerk-js's `TokenUpdate`, which every such `getToken()` emits, cached or not.
+    pub(super) fn token_arrived(&self, key: &TokenKey, jwt: &std::rc::Rc<str>) {
+        if key.template.is_some() || self.active_token_key().as_ref() != Some(key) {
+            return;
+        }
+        let shown = {
+            let state = self.0.state.borrow();
+            let session = state.client.as_ref().and_then(|c| c.session(&key.session_id));
+            session.and_then(|s| s.last_active_token.as_ref()?.jwt.as_deref()) == Some(&**jwt)
+        };
+        if shown {
+            self.sync_cookies();
+        } else {
+            self.apply(super::state::Change::TokenMinted { session_id: key.session_id.clone(), jwt: jwt.clone() });
+        }
     }
 
     /// The cache key of the token `getToken()` gives by default: the active session's, for

@@ -95,6 +95,14 @@ impl TokenCache {
         }
     }
 
+    /// The newest token under `key`, also while a background refresh of it is under way.
+    pub fn latest(&self, key: &TokenKey) -> Option<CachedToken> {
+        match self.entries.borrow().get(key) {
+            Some(Entry::Ready(token) | Entry::Refreshing { token, .. }) => Some(token.clone()),
+            _ => None,
+        }
+    }
+
     fn next_request_id(&self) -> u64 {
         let id = self.next_request_id.get() + 1;
         self.next_request_id.set(id);

@@ -4,7 +4,7 @@
 //! [`ClerkError::to_json`], which the object layer turns into clerk-js's error classes.
 
 use super::install_panic_hook;
-use super::platform::{BrowserClock, FetchTransport, LocalSpawner, LocalStorage, TabChannel, thrown_message};
+use super::platform::{BrowserClock, DocumentCookies, FetchTransport, LocalSpawner, LocalStorage, TabChannel, thrown_message};
 use crate::engine::error::codes;
 use crate::engine::{self, BeforeEmit, Call, ClerkError, ClerkOptions, Platform, Query, Session};
 use futures::FutureExt;
@@ -64,6 +64,7 @@ impl Engine {
             storage: Rc::new(LocalStorage::new()),
             spawner: Rc::new(LocalSpawner),
             broadcast: tabs.clone(),
+            cookies: Rc::new(DocumentCookies::default()),
         };
         let engine = Self::with_platform(publishable_key, ClerkOptions { proxy_url, page_origin }, platform)?;
         let weak = engine.clerk.downgrade();

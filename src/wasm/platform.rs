@@ -1,6 +1,8 @@
 //! The browser's implementations of the core's platform traits.
 
-use crate::engine::{Broadcast, Clock, HttpRequest, HttpResponse, Method, Spawner, Storage, Transport, TransportError};
+use crate::engine::{
+    Broadcast, Clock, CookieJar, HttpRequest, HttpResponse, Method, PageLocation, Spawner, Storage, Transport, TransportError,
+};
 use futures::FutureExt;
 use futures::future::LocalBoxFuture;
 use std::cell::RefCell;
@@ -204,5 +206,46 @@ impl TabChannel {
 impl Drop for TabChannel {
     fn drop(&mut self) {
         self.shut();
+    }
+}
+
+/// `document.cookie` of the page (none in workers). The page's location is read once: the
+/// host and scheme of a document never change.
+pub struct DocumentCookies {
+    document: Option<web_sys::HtmlDocument>,
+    page: Option<(String, String, bool, bool)>,
+}
+
+impl Default for DocumentCookies {
+    fn default() -> Self {
+        let window = web_sys::window();
+        let document = window.as_ref().and_then(|w| w.document()).and_then(|d| d.dyn_into().ok());
+        let page = window.and_then(|w| {
+            let flag = |name: &str| js_sys::Reflect::get(&w, &name.into()).ok().filter(|v| !v.is_undefined());
+            let secure_context = flag("isSecureContext").is_some_and(|v| v.is_truthy()) && flag("safari").is_none();
+            let l = w.location();
+            Some((l.host().ok()?, l.hostname().ok()?, l.protocol().ok()? == "https:", secure_context))
+        });
+        DocumentCookies { document, page }
+    }
+}
+
+impl CookieJar for DocumentCookies {
+    fn write(&self, assignment: &str) {
+        if let Some(document) = &self.document {
+            let _ = document.set_cookie(assignment);
+        }
+    }
+
+    fn read(&self, name: &str) -> Option<String> {
+        let all = self.document.as_ref()?.cookie().ok()?;
+        // Split on single characters: a string pattern would link the two-way searcher (~1 KB).
+        all.split(';').filter_map(|pair| pair.trim_start().split_once('=')).find(|(n, _)| *n == name).map(|(_, v)| v.to_owned())
+    }
+
+    fn page(&self) -> Option<PageLocation> {
+        self.document.as_ref()?;
+        let (host, hostname, https, secure_context) = self.page.clone()?;
+        Some(PageLocation { host, hostname, https, secure_context })
     }
 }

@@ -181,6 +181,7 @@ impl FakeFapi {
             storage: Rc::new(MemoryStorage::default()),
             spawner: self.clone(),
             broadcast: Rc::new(NoBroadcast),
+            cookies: Rc::new(NoCookies),
         }
     }
 

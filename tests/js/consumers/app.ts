@@ -102,8 +102,8 @@ export async function main(publishableKey: string): Promise<void> {
   // Sign out and errors.
   try {
     await session.end();
-    await clerk.signOut({ sessionId: session.id });
-    await clerk.signOut();
+    await clerk.signOut(() => {}, { sessionId: session.id }); // a callback: stay on this page
+    await clerk.signOut(() => {});
   } catch (err) {
     console.error(describe(err));
   }

@@ -161,40 +161,48 @@ export async function runScenario({ sdk, factory, fapiUrl, pk, sk, orgId }) {
       return view;
     }
 
-    await observe('loaded-signed-out');
+    async function runSteps() {
+      await observe('loaded-signed-out');
 
-    const bob = await act(async () => {
-      const c = window.__harnessClerk;
-      const si = await c.client.signIn.create({ identifier: 'bob@example.com', password: 'demo-password-1' });
-      await c.setActive({ session: si.createdSessionId });
-      return si.createdSessionId;
-    });
-    await observe('bob-signed-in');
+      const bob = await act(async () => {
+        const c = window.__harnessClerk;
+        const si = await c.client.signIn.create({ identifier: 'bob@example.com', password: 'demo-password-1' });
+        await c.setActive({ session: si.createdSessionId });
+        return si.createdSessionId;
+      });
+      await observe('bob-signed-in');
 
-    await act((org) => window.__harnessClerk.setActive({ organization: org }), orgId);
-    await observe('bob-org-active');
+      await act((org) => window.__harnessClerk.setActive({ organization: org }), orgId);
+      await observe('bob-org-active');
 
-    // A token refresh: the cookie carries the new token (a second later, so its iat differs).
-    await new Promise((r) => setTimeout(r, 1100));
-    await act(() => window.__harnessClerk.session.getToken({ skipCache: true }));
-    await observe('token-refreshed');
+      // A token refresh: the cookie carries the new token (a second later, so its iat differs).
+      await new Promise((r) => setTimeout(r, 1100));
+      await act(() => window.__harnessClerk.session.getToken({ skipCache: true }));
+      await observe('token-refreshed');
 
-    const code = await unusedTotp(ALICE_TOTP_SECRET); // each run of the scenario needs its own code
-    await act(async ({ code, password }) => {
-      const c = window.__harnessClerk;
-      const si = await c.client.signIn.create({ identifier: 'alice@example.com', password });
-      const done = await si.attemptSecondFactor({ strategy: 'totp', code });
-      await c.setActive({ session: done.createdSessionId });
-    }, { code, password: PASSWORD });
-    await observe('alice-signed-in');
+      const code = await unusedTotp(ALICE_TOTP_SECRET); // each run of the scenario needs its own code
+      await act(async ({ code, password }) => {
+        const c = window.__harnessClerk;
+        const si = await c.client.signIn.create({ identifier: 'alice@example.com', password });
+        const done = await si.attemptSecondFactor({ strategy: 'totp', code });
+        await c.setActive({ session: done.createdSessionId });
+      }, { code, password: PASSWORD });
+      await observe('alice-signed-in');
 
-    // Back to bob through useSessionList().setActive, as an app's session switcher does.
-    await act((sid) => window.__probe.api.setActiveFromSessionList({ session: sid }), bob);
-    await observe('switched-to-bob');
+      // Back to bob through useSessionList().setActive, as an app's session switcher does.
+      await act((sid) => window.__probe.api.setActiveFromSessionList({ session: sid }), bob);
+      await observe('switched-to-bob');
 
-    await act(() => window.__harnessClerk.signOut(() => {}));
-    await observe('signed-out');
+      await act(() => window.__harnessClerk.signOut(() => {}));
+      await observe('signed-out');
+    }
 
+    try {
+      await runSteps();
+    } catch (e) {
+      // A run that stops early still reports what it saw, and why it stopped.
+      errors.push(`${after}: the scenario stopped: ${String(e?.message ?? e).split('\n')[0]}`);
+    }
   } finally {
     await browser.close();
     await apps.close();
