@@ -6,6 +6,7 @@ import { Call, Query } from './engine';
 import type { Core } from './core';
 import { view } from './convert';
 import type { Verification } from './types';
+import { assertion } from './passkeys';
 
 type Raw = Record<string, unknown>;
 
@@ -91,14 +92,26 @@ export class SignIn extends Attempt {
   prepareFirstFactor(params: { strategy: string; [key: string]: unknown }): Promise<SignIn> {
     return this.#step('prepare_first_factor', params);
   }
-  attemptFirstFactor(params: { strategy: 'password'; password: string } | { strategy: 'email_code'; code: string }): Promise<SignIn> {
+  attemptFirstFactor(
+    params: { strategy: 'password'; password: string } | { strategy: 'email_code' | 'phone_code' | 'reset_password_email_code'; code: string },
+  ): Promise<SignIn> {
     return this.#step('attempt_first_factor', params);
   }
   prepareSecondFactor(params?: { strategy?: 'totp' | string; [key: string]: unknown }): Promise<SignIn> {
     return this.#step('prepare_second_factor', params);
   }
-  attemptSecondFactor(params: { strategy?: 'totp' | string; code: string }): Promise<SignIn> {
+  attemptSecondFactor(params: { strategy?: 'totp' | 'backup_code' | 'phone_code' | string; code: string }): Promise<SignIn> {
     return this.#step('attempt_second_factor', params);
+  }
+  /** Prepares the `passkey` factor, lets the authenticator sign its challenge, and attempts it. */
+  async authenticateWithPasskey(): Promise<SignIn> {
+    const prepared = await this.prepareFirstFactor({ strategy: 'passkey' });
+    const publicKeyCredential = await assertion(prepared.firstFactorVerification?.nonce);
+    return prepared.#step('attempt_first_factor', { strategy: 'passkey', publicKeyCredential });
+  }
+  /** After a verified `reset_password_email_code`: sets the new password, as clerk-js does. */
+  resetPassword(params: { password: string; signOutOfOtherSessions?: boolean }): Promise<SignIn> {
+    return this.#step('reset_password', params);
   }
 }
 
@@ -106,6 +119,8 @@ export type SignUpStatus = 'missing_requirements' | 'complete' | 'abandoned';
 
 interface SignUpParams {
   emailAddress?: string;
+  /** With its country code; the server stores it in E.164. */
+  phoneNumber?: string;
   password?: string;
   firstName?: string;
   lastName?: string;
@@ -126,6 +141,9 @@ export class SignUp extends Attempt {
   }
   get emailAddress(): string | null {
     return this.field('emailAddress');
+  }
+  get phoneNumber(): string | null {
+    return this.field('phoneNumber');
   }
   get username(): string | null {
     return this.field('username');
@@ -178,5 +196,11 @@ export class SignUp extends Attempt {
   }
   attemptEmailAddressVerification(params: { code: string }): Promise<SignUp> {
     return this.#step('attempt_email_address_verification', params);
+  }
+  preparePhoneNumberVerification(params?: { strategy?: 'phone_code' }): Promise<SignUp> {
+    return this.#step('prepare_phone_number_verification', params);
+  }
+  attemptPhoneNumberVerification(params: { code: string }): Promise<SignUp> {
+    return this.#step('attempt_phone_number_verification', params);
   }
 }

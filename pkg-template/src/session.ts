@@ -5,6 +5,7 @@
 import { Call, Query } from './engine';
 import type { Core, RawSession } from './core';
 import { date, view } from './convert';
+import { withUserMethods } from './passkeys';
 import { userView } from './organizations';
 import type { CheckAuthorizationParams, GetTokenOptions, PublicUserData, SessionStatus, SessionVerification, User } from './types';
 
@@ -81,7 +82,7 @@ export class Session {
     return view(this.#raw.tasks);
   }
   get user(): User | null {
-    return userView(this.#core, view(this.#raw.user));
+    return withUserMethods(userView(this.#core, view(this.#raw.user)), this.#core);
   }
   get publicUserData(): PublicUserData | null {
     return view(this.#raw.public_user_data);

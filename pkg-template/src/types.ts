@@ -64,6 +64,20 @@ export interface User {
   createdAt?: Date;
   updatedAt?: Date;
   lastSignInAt?: Date | null;
+  /** Registers a passkey with this device's authenticator (WebAuthn), as clerk-js does. */
+  createPasskey(): Promise<Passkey>;
+  /** A new set of backup codes, replacing the old one (shown once), as clerk-js does. */
+  createBackupCode(): Promise<{ id: string; codes: string[]; createdAt: Date; updatedAt: Date; [key: string]: unknown }>;
+  [key: string]: unknown;
+}
+
+export interface Passkey {
+  id: string;
+  name: string | null;
+  verification: Verification | null;
+  lastUsedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
   [key: string]: unknown;
 }
 

@@ -14,6 +14,8 @@ use crate::faults::FaultKind;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/__dev/emails", get(emails))
+        .route("/__dev/backup_codes", post(backup_codes))
+        .route("/__dev/sms", get(sms))
         .route("/__dev/requests", get(requests))
         .route("/__dev/requests/reset", post(reset_requests))
         .route("/__dev/instance", get(instance))
@@ -97,6 +99,37 @@ async fn emails(State(st): State<AppState>, Params(q): Params) -> ApiResult<Json
     msgs.reverse();
     let latest = msgs.first().map(|m| m["code"].clone()).unwrap_or(Value::Null);
     Ok(Json(json!({ "to": to, "latest_code": latest, "emails": msgs })))
+}
+
+/// `GET /__dev/sms?to=NUMBER`: SMS sent to that number (any spelling; E.164 in the answer),
+/// newest first, with `latest_code`, shaped like `/__dev/emails`.
+async fn sms(State(st): State<AppState>, Params(q): Params) -> ApiResult<Json> {
+    let to = crate::phone::normalize(q.get("to").ok_or_else(|| ApiError::missing_param("to"))?, "to")?;
+    let outbox = st.outbox.lock().unwrap_or_else(|p| p.into_inner());
+    let mut msgs: Vec<Value> = outbox.get(&to).cloned().unwrap_or_default();
+    msgs.reverse();
+    let latest = msgs.first().map(|m| m["code"].clone()).unwrap_or(Value::Null);
+    Ok(Json(json!({ "to": to, "latest_code": latest, "messages": msgs })))
+}
+
+/// `POST /__dev/backup_codes?identifier=EMAIL_OR_USERNAME`: a fresh set of backup codes for that
+/// user, replacing the old one, as `{user_id, codes}`. The plaintext is shown once, as Clerk's
+/// `createBackupCode` does; tests use it to get codes to type.
+async fn backup_codes(State(st): State<AppState>, Params(q): Params) -> ApiResult<Json> {
+    let identifier = q.get("identifier").ok_or_else(|| ApiError::missing_param("identifier"))?.trim().to_owned();
+    let now = st.now();
+    st.db(move |tx| {
+        let user = match tx.email(&identifier)? {
+            Some(e) => tx.user(&e.user_id)?,
+            None => tx.user_by_username(&identifier)?,
+        };
+        let mut user = user.ok_or_else(|| ApiError::not_found("user"))?;
+        let codes = crate::fapi::backup_codes::regenerate(&mut user);
+        user.updated_at = now;
+        tx.put_user(&user)?;
+        Ok(Ok(Json(json!({ "user_id": user.id, "codes": codes }))))
+    })
+    .await
 }
 
 /// `GET /__dev/requests`: request counts keyed by `METHOD /route/{template}`.

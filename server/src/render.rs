@@ -54,6 +54,13 @@ pub fn user_json(tx: &mut dyn Tx, u: &User, with_memberships: bool) -> ApiResult
             })
         })
         .collect();
+    let second_phone = crate::factors::second_factor_phone(tx, u)?.map(|p| p.id);
+    let phones: Vec<Value> = tx
+        .phones_of(&u.id)?
+        .iter()
+        .map(|p| crate::phone::phone_json(p, u.totp_secret.is_none() && second_phone.as_ref() == Some(&p.id)))
+        .collect();
+    let two_factor = u.totp_secret.is_some() || second_phone.is_some();
     let mut v = json!({
         "object": "user",
         "id": u.id,
@@ -63,17 +70,17 @@ pub fn user_json(tx: &mut dyn Tx, u: &User, with_memberships: bool) -> ApiResult
         "image_url": "",
         "has_image": false,
         "primary_email_address_id": u.primary_email_address_id,
-        "primary_phone_number_id": null,
+        "primary_phone_number_id": u.primary_phone_number_id,
         "primary_web3_wallet_id": null,
         "email_addresses": email_json,
-        "phone_numbers": [],
+        "phone_numbers": phones,
         "web3_wallets": [],
         "external_accounts": [],
-        "passkeys": [],
+        "passkeys": crate::passkeys::user_passkeys_json(u),
         "password_enabled": u.password_hash.is_some(),
-        "two_factor_enabled": u.totp_secret.is_some(),
+        "two_factor_enabled": two_factor,
         "totp_enabled": u.totp_secret.is_some(),
-        "backup_code_enabled": false,
+        "backup_code_enabled": !u.backup_codes.is_empty(),
         "public_metadata": {},
         "private_metadata": {},
         "unsafe_metadata": {},
@@ -207,7 +214,7 @@ pub fn client_json(st: &AppState, tx: &mut dyn Tx, c: &Client, ctx: &Ctx) -> Api
     };
     let sign_up = match &c.sign_up_id {
         Some(id) => match tx.sign_up(id)? {
-            Some(su) => sign_up_json(&su),
+            Some(su) => sign_up_json(&su, ctx.now),
             None => Value::Null,
         },
         None => Value::Null,
@@ -244,6 +251,7 @@ pub fn first_factors(tx: &mut dyn Tx, u: &User) -> ApiResult<Vec<Value>> {
     Ok(f)
 }
 
+/// Second factors reverification offers (sign-ins offer more: `crate::factors`).
 pub fn second_factors(u: &User) -> Vec<Value> {
     if u.totp_secret.is_some() { vec![json!({"strategy": "totp"})] } else { vec![] }
 }
@@ -254,14 +262,18 @@ pub fn sign_in_json(tx: &mut dyn Tx, si: &SignIn) -> ApiResult<Value> {
         None => None,
     };
     let (first, second, user_data) = match &user {
-        Some(u) => (json!(first_factors(tx, u)?), json!(second_factors(u)), public_user_data(tx, u)?),
+        Some(u) => (
+            json!(crate::factors::sign_in_first_factors(tx, u)?),
+            json!(crate::factors::sign_in_second_factors(tx, u)?),
+            public_user_data(tx, u)?,
+        ),
         None => (json!([]), json!([]), Value::Null),
     };
     Ok(json!({
         "object": "sign_in_attempt",
         "id": si.id,
         "status": si.status,
-        "supported_identifiers": ["email_address", "username"],
+        "supported_identifiers": ["email_address", "username", "phone_number"],
         "identifier": si.identifier,
         "supported_first_factors": first,
         "supported_second_factors": second,
@@ -275,7 +287,31 @@ pub fn sign_in_json(tx: &mut dyn Tx, si: &SignIn) -> ApiResult<Value> {
     }))
 }
 
-pub fn sign_up_json(su: &SignUp) -> Value {
+/// A sign-up's status as Clerk documents it: `abandoned` once it has been left for 24 hours
+/// without completing.
+pub fn sign_up_status(su: &SignUp, now: i64) -> &str {
+    if su.status != "complete" && now >= su.abandon_at { "abandoned" } else { &su.status }
+}
+
+/// A sign-up verification: what the app has to do next (`needs_prepare` before a code was sent,
+/// `needs_attempt` while one waits), as clerk-js's `SignUpVerification` reads it.
+fn sign_up_verification(given: bool, v: &Option<Value>, strategy: &str) -> Value {
+    match v {
+        Some(v) => {
+            let mut v = v.clone();
+            v["next_action"] = json!(if v["status"] == "verified" { "" } else { "needs_attempt" });
+            v["supported_strategies"] = json!([strategy]);
+            v
+        }
+        None if given => json!({
+            "object": "verification", "status": "unverified", "strategy": null, "attempts": null, "expire_at": null,
+            "next_action": "needs_prepare", "supported_strategies": [strategy],
+        }),
+        None => Value::Null,
+    }
+}
+
+pub fn sign_up_json(su: &SignUp, now: i64) -> Value {
     let mut missing = Vec::new();
     if su.email_address.is_none() {
         missing.push("email_address");
@@ -283,19 +319,30 @@ pub fn sign_up_json(su: &SignUp) -> Value {
     if su.password_hash.is_none() {
         missing.push("password");
     }
-    let unverified: Vec<&str> = if su.email_address.is_some() && !su.email_verified { vec!["email_address"] } else { vec![] };
+    let mut unverified = Vec::new();
+    if su.email_address.is_some() && !su.email_verified {
+        unverified.push("email_address");
+    }
+    if su.phone_number.is_some() && !su.phone_verified {
+        unverified.push("phone_number");
+    }
     json!({
         "object": "sign_up_attempt",
         "id": su.id,
-        "status": su.status,
+        "status": sign_up_status(su, now),
         "required_fields": ["email_address", "password"],
-        "optional_fields": ["first_name", "last_name", "username"],
+        "optional_fields": ["first_name", "last_name", "username", "phone_number"],
         "missing_fields": missing,
         "unverified_fields": unverified,
-        "verifications": { "email_address": su.email_verification },
+        "verifications": {
+            "email_address": sign_up_verification(su.email_address.is_some(), &su.email_verification, "email_code"),
+            "phone_number": sign_up_verification(su.phone_number.is_some(), &su.phone_verification, "phone_code"),
+            "web3_wallet": null,
+            "external_account": null,
+        },
         "username": su.username,
         "email_address": su.email_address,
-        "phone_number": null,
+        "phone_number": su.phone_number,
         "web3_wallet": null,
         "first_name": su.first_name,
         "last_name": su.last_name,

@@ -33,6 +33,7 @@ fn user(tx: &mut dyn Tx, email: &str, first: &str, last: &str, username: &str, t
             last_name: Some(last.to_owned()),
             username: Some(username.to_owned()),
             totp_secret: totp.map(str::to_owned),
+            phone_number: None,
         },
         &|password| Ok(crate::util::hash_password(password)),
     )

@@ -1,4 +1,7 @@
-//! Sign-in and sign-up requests, and the attempts kept for the objects the app holds.
+//! Sign-in, sign-up and signed-in user (passkey, backup code) requests, and the attempts kept for the objects the app holds.
+//!
+//! Each operation only builds its path (no await); the one `mutation` future sends it and keeps
+//! the client it answers with, so the wasm carries one async state machine for all of them.
 
 use super::clerk::*;
 use super::error::{ClerkError, Result};
@@ -9,19 +12,12 @@ use super::resources::str_field;
 impl Clerk {
     // ---- sign-in and sign-up ------------------------------------------------------------------
 
-    /// `client.signIn.create(...)` and the sign-in's steps (`prepare_first_factor`, …).
-    /// Returns the sign-in from the answer.
-    pub async fn sign_in_request(&self, step: Option<&str>, form: &[(&str, &str)]) -> Result<Json> {
-        self.attempt_request("sign_ins", "sign_in", step, Verb::Post, form).await
-    }
-
-    /// `client.signUp.create(...)`, `update` (PATCH, no step) and its verification steps.
-    pub async fn sign_up_request(&self, step: Option<&str>, verb: Verb, form: &[(&str, &str)]) -> Result<Json> {
-        self.attempt_request("sign_ups", "sign_up", step, verb, form).await
-    }
-
-    async fn attempt_request(&self, collection: &str, field: &str, step: Option<&str>, verb: Verb, form: &[(&str, &str)]) -> Result<Json> {
+    /// The path of `client.signIn.create(...)` (`collection` `sign_ins`, no step) or of a step of
+    /// the client's current attempt (`prepare_first_factor`, …); sign-ups likewise, `update`
+    /// being a PATCH without a step.
+    pub fn attempt_path(&self, collection: &str, step: Option<&str>, verb: Verb) -> Result<String> {
         self.require_loaded()?;
+        let field = if collection == "sign_ins" { "sign_in" } else { "sign_up" };
         let current_id = || {
             let client = self.client()?;
             let attempt = match field {
@@ -30,7 +26,7 @@ impl Clerk {
             }?;
             str_field(attempt, "id").map(str::to_owned)
         };
-        let path = match (step, verb) {
+        Ok(match (step, verb) {
             (None, Verb::Post) => ["/client/", collection].concat(),
             (None, _) => {
                 let id = current_id()
@@ -43,8 +39,28 @@ impl Clerk {
                     .ok_or_else(|| ClerkError::invalid_argument(["There is no ", field, " in progress; create one first"].concat()))?;
                 ["/client/", collection, "/", &id, "/", step].concat()
             }
-        };
-        let body = self.0.fapi.request(verb, &path, form, Retry::Once).await?;
+        })
+    }
+
+    /// The path of a request about the signed-in user: `user.createBackupCode()` posts
+    /// `/me/backup_codes`; `user.createPasskey()` posts `/me/passkeys` (no `passkey`: the creation
+    /// options come back in `verification.nonce`), then
+    /// `/me/passkeys/{passkey}/attempt_verification` with the attestation.
+    pub fn me_path(&self, backup_codes: bool, passkey: Option<&str>) -> Result<String> {
+        self.require_loaded()?;
+        match passkey {
+            _ if backup_codes => Ok("/me/backup_codes".into()),
+            None => Ok("/me/passkeys".into()),
+            Some(id) => {
+                validate_path_segment("passkey id", id)?;
+                Ok(["/me/passkeys/", id, "/attempt_verification"].concat())
+            }
+        }
+    }
+
+    /// Sends a mutation; keeps the client it answers with and returns its `response`.
+    pub async fn mutation(&self, verb: Verb, path: &str, form: &[(&str, &str)]) -> Result<Json> {
+        let body = self.0.fapi.request(verb, path, form, Retry::Once).await?;
         self.absorb(body, Emit::Now)
     }
 }

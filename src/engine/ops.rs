@@ -41,11 +41,14 @@ pub enum Call {
     SignUp,
     /// `{list, organizationId?, limit?, offset?, role?, status?}` → `{data, total_count}`.
     Page,
+    /// `{backupCodes?, passkey?, params}` → the new backup codes (`backupCodes: true`), or the
+    /// passkey: created without `passkey`, verified with it.
+    Me,
 }
 
 impl Call {
     pub fn from_code(code: u32) -> Option<Call> {
-        const ALL: [Call; 15] = [
+        const ALL: [Call; 16] = [
             Call::Load,
             Call::SetActive,
             Call::SignOut,
@@ -61,6 +64,7 @@ impl Call {
             Call::SignIn,
             Call::SignUp,
             Call::Page,
+            Call::Me,
         ];
         ALL.get(code as usize).copied()
     }
@@ -123,6 +127,8 @@ enum FactorStep {
     AttemptFirstFactor,
     PrepareSecondFactor,
     AttemptSecondFactor,
+    /// `signIn.resetPassword`, after a `reset_password_email_code` first factor; sign-ins only.
+    ResetPassword,
 }
 
 impl FactorStep {
@@ -134,6 +140,8 @@ impl FactorStep {
             "attempt_first_factor" => Self::AttemptFirstFactor,
             "prepare_second_factor" => Self::PrepareSecondFactor,
             "attempt_second_factor" => Self::AttemptSecondFactor,
+            // Reverification has no such step.
+            "reset_password" if begin == "create" => Self::ResetPassword,
             _ => return Err(unknown_step(name)),
         })
     }
@@ -145,6 +153,7 @@ impl FactorStep {
             Self::AttemptFirstFactor => Some("attempt_first_factor"),
             Self::PrepareSecondFactor => Some("prepare_second_factor"),
             Self::AttemptSecondFactor => Some("attempt_second_factor"),
+            Self::ResetPassword => Some("reset_password"),
         }
     }
 
@@ -162,6 +171,8 @@ enum SignUpStep {
     AttemptVerification,
     PrepareEmailAddressVerification,
     AttemptEmailAddressVerification,
+    PreparePhoneNumberVerification,
+    AttemptPhoneNumberVerification,
 }
 
 impl SignUpStep {
@@ -173,6 +184,8 @@ impl SignUpStep {
             "attempt_verification" => Self::AttemptVerification,
             "prepare_email_address_verification" => Self::PrepareEmailAddressVerification,
             "attempt_email_address_verification" => Self::AttemptEmailAddressVerification,
+            "prepare_phone_number_verification" => Self::PreparePhoneNumberVerification,
+            "attempt_phone_number_verification" => Self::AttemptPhoneNumberVerification,
             _ => return Err(unknown_step(name)),
         })
     }
@@ -185,6 +198,8 @@ impl SignUpStep {
             Self::AttemptVerification => (Some("attempt_verification"), Verb::Post, None),
             Self::PrepareEmailAddressVerification => (Some("prepare_verification"), Verb::Post, Some("email_code")),
             Self::AttemptEmailAddressVerification => (Some("attempt_verification"), Verb::Post, Some("email_code")),
+            Self::PreparePhoneNumberVerification => (Some("prepare_verification"), Verb::Post, Some("phone_code")),
+            Self::AttemptPhoneNumberVerification => (Some("attempt_verification"), Verb::Post, Some("phone_code")),
         }
     }
 }
@@ -250,13 +265,24 @@ impl Clerk {
                     default_field(&mut form, "locale", optional_string(&args, "locale")?.as_deref());
                     default_field(&mut form, "timezone", optional_string(&args, "timezone")?.as_deref());
                 }
-                Ok(self.sign_in_request(step.path(), &form_refs(&form)).await?.to_text())
+                let path = self.attempt_path("sign_ins", step.path(), Verb::Post)?;
+                Ok(self.mutation(Verb::Post, &path, &form_refs(&form)).await?.to_text())
             }
             Call::SignUp => {
                 let (path, verb, strategy) = SignUpStep::parse(&required_string(&args, "step")?)?.request();
                 let mut form = params::form(args.get("params"))?;
                 default_field(&mut form, "strategy", strategy);
-                Ok(self.sign_up_request(path, verb, &form_refs(&form)).await?.to_text())
+                let path = self.attempt_path("sign_ups", path, verb)?;
+                Ok(self.mutation(verb, &path, &form_refs(&form)).await?.to_text())
+            }
+            Call::Me => {
+                let passkey = optional_string(&args, "passkey")?;
+                let mut form = params::form(args.get("params"))?;
+                if passkey.is_some() {
+                    default_field(&mut form, "strategy", Some("passkey"));
+                }
+                let path = self.me_path(args.get("backupCodes").is_some_and(|b| b == &Json::Bool(true)), passkey.as_deref())?;
+                Ok(self.mutation(Verb::Post, &path, &form_refs(&form)).await?.to_text())
             }
             Call::Page => {
                 let list = PageList::parse(&required_string(&args, "list")?)?;
@@ -355,10 +381,12 @@ mod tests {
 
     #[test]
     fn every_code_names_one_operation() {
-        for code in 0..15 {
+        for code in 0..16 {
             assert!(Call::from_code(code).is_some());
         }
-        assert_eq!(Call::from_code(15), None);
+        assert_eq!(Call::from_code(14), Some(Call::Page));
+        assert_eq!(Call::from_code(15), Some(Call::Me));
+        assert_eq!(Call::from_code(16), None);
         for code in 0..13 {
             assert!(Query::from_code(code).is_some());
         }
@@ -371,10 +399,16 @@ mod tests {
         assert_eq!(FactorStep::parse("start", "create").unwrap_err().code, "invalid_argument");
         assert_eq!(FactorStep::parse("attempt_second_factor", "create").unwrap().default_strategy(), Some("totp"));
         assert_eq!(FactorStep::parse("attempt_first_factor", "start").unwrap().default_strategy(), None);
+        assert_eq!(FactorStep::parse("reset_password", "create").unwrap().path(), Some("reset_password"));
+        assert_eq!(FactorStep::parse("reset_password", "start").unwrap_err().code, "invalid_argument");
         assert_eq!(SignUpStep::parse("update").unwrap().request(), (None, Verb::Patch, None));
         assert_eq!(
             SignUpStep::parse("prepare_email_address_verification").unwrap().request(),
             (Some("prepare_verification"), Verb::Post, Some("email_code"))
+        );
+        assert_eq!(
+            SignUpStep::parse("attempt_phone_number_verification").unwrap().request(),
+            (Some("attempt_verification"), Verb::Post, Some("phone_code"))
         );
         assert_eq!(FactorStep::parse("start", "start").unwrap().path(), None);
         assert_eq!(FactorStep::parse("../x", "create").unwrap_err().code, "invalid_argument");

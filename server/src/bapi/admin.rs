@@ -30,6 +30,8 @@ pub struct NewUser {
     pub username: Option<String>,
     /// Base32 TOTP secret: enables an authenticator-app second factor.
     pub totp_secret: Option<String>,
+    /// Verified phone numbers (any spelling with the country code; stored in E.164).
+    pub phone_number: Option<OneOrMany>,
 }
 
 /// `hash_password` gives the argon2 hash of the password: through [`crate::checks::Checks`] in a
@@ -73,6 +75,9 @@ pub fn create_user(tx: &mut dyn Tx, new: NewUser, hash_password: &dyn Fn(&str) -
         created_at: now,
         updated_at: now,
         last_sign_in_at: None,
+        backup_codes: Vec::new(),
+        primary_phone_number_id: None,
+        passkeys: Vec::new(),
     };
     let mut addresses = Vec::new();
     for e in emails {
@@ -83,7 +88,16 @@ pub fn create_user(tx: &mut dyn Tx, new: NewUser, hash_password: &dyn Fn(&str) -
     for a in &addresses {
         tx.put_email(a)?;
     }
-    Ok(user)
+    let phones = match new.phone_number {
+        None => vec![],
+        Some(OneOrMany::One(p)) => vec![p],
+        Some(OneOrMany::Many(v)) => v,
+    };
+    for p in phones {
+        super::phone_numbers::add_phone(tx, &user.id, &p, true, false, false)?;
+    }
+    // Re-read: the first number became the primary one.
+    Ok(tx.user(&user.id)?.unwrap_or(user))
 }
 
 pub fn create_org(tx: &mut dyn Tx, name: &str, slug: &str) -> ApiResult<Organization> {

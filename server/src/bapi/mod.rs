@@ -3,6 +3,7 @@
 
 mod admin;
 mod clients;
+mod phone_numbers;
 mod sessions;
 
 use axum::Router;
@@ -14,6 +15,7 @@ use axum::routing::{get, post};
 use serde_json::json;
 
 pub use admin::{NewUser, OneOrMany, add_member, create_org, create_user, put_template};
+pub use phone_numbers::add_phone;
 
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult, Json};
@@ -29,6 +31,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/sessions/{id}/tokens/{template}", post(sessions::template_token))
         .route("/v1/users", get(admin::list_users).post(admin::post_user))
         .route("/v1/users/{id}", get(admin::get_user))
+        .route("/v1/phone_numbers", post(phone_numbers::post_phone))
         .route("/v1/clients/handshake_payload", get(clients::handshake_payload))
         .route("/v1/jwt_templates", get(admin::list_templates).post(admin::post_template))
         .route("/v1/organizations", post(admin::post_org))

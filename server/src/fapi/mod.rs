@@ -2,11 +2,16 @@
 //! `__client` cookie or, for development instances, the dev-browser token; every session lookup
 //! is scoped to the caller's client.
 
+pub mod backup_codes;
 mod client;
 mod handshake;
 mod organizations;
+mod passkeys;
+mod phone_codes;
+mod reset_password;
 mod sessions;
 mod sign_ins;
+mod sign_up_phone;
 mod sign_ups;
 mod verify;
 
@@ -57,6 +62,12 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/client/sign_ins/{id}/attempt_first_factor", post(sign_ins::attempt_first))
         .route("/v1/client/sign_ins/{id}/prepare_second_factor", post(sign_ins::prepare_second))
         .route("/v1/client/sign_ins/{id}/attempt_second_factor", post(sign_ins::attempt_second))
+        .route("/v1/client/sign_ins/{id}/reset_password", post(reset_password::reset))
+        // clerk-js's user.createBackupCode() posts with a trailing slash.
+        .route("/v1/me/backup_codes", post(backup_codes::create))
+        .route("/v1/me/backup_codes/", post(backup_codes::create))
+        .route("/v1/me/passkeys", post(passkeys::create))
+        .route("/v1/me/passkeys/{id}/attempt_verification", post(passkeys::attempt))
         .route("/v1/client/sign_ups", post(sign_ups::create))
         .route("/v1/client/sign_ups/{id}", get(sign_ups::get).patch(sign_ups::update))
         .route("/v1/client/sign_ups/{id}/prepare_verification", post(sign_ups::prepare))
@@ -282,15 +293,21 @@ pub fn record_failure(failed: &mut u32, locked_until: &mut Option<i64>, now: i64
 
 /// Creates and "sends" a one-time email code for `owner_id`; returns its expiry.
 pub fn issue_email_code(st: &AppState, tx: &mut dyn Tx, owner_id: &str, email: &str, now: i64) -> ApiResult<i64> {
+    issue_email_code_as(tx, owner_id, email, now, |code| st.send_email(email, "Your verification code", code))
+}
+
+/// Stores a new one-time code for `owner_id` (only its hash) and hands the plaintext to `send`
+/// (an email or an SMS; `to` is where it went). Returns its expiry.
+pub fn issue_email_code_as(tx: &mut dyn Tx, owner_id: &str, to: &str, now: i64, send: impl FnOnce(&str)) -> ApiResult<i64> {
     let code = crate::util::new_email_code();
     let expires_at = now + CODE_TTL_MS;
     tx.put_email_code(&crate::store::EmailCode {
         owner_id: owner_id.to_owned(),
-        email: email.to_owned(),
+        email: to.to_owned(),
         code_hash: crate::util::code_hash(owner_id, &code),
         expires_at,
     })?;
-    st.send_email(email, "Your verification code", &code);
+    send(&code);
     Ok(expires_at)
 }
 

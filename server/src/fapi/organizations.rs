@@ -57,7 +57,7 @@ fn signed_out() -> ApiError {
 }
 
 /// The caller's client and the signed-in session the request acts for.
-fn signed_in(tx: &mut dyn Tx, caller: &Caller, session_id: Option<&str>, now: i64) -> ApiResult<(Client, Session)> {
+pub(super) fn signed_in(tx: &mut dyn Tx, caller: &Caller, session_id: Option<&str>, now: i64) -> ApiResult<(Client, Session)> {
     let client = find_client(tx, caller)?.ok_or_else(signed_out)?;
     let id = session_id.map(str::to_owned).or_else(|| client.last_active_session_id.clone()).ok_or_else(signed_out)?;
     match tx.session(&id)? {

@@ -25,23 +25,33 @@ pub struct SignInForm {
     password: Option<String>,
     code: Option<String>,
     email_address_id: Option<String>,
+    phone_number_id: Option<String>,
+    /// A passkey assertion, as clerk-js serialises it (JSON).
+    public_key_credential: Option<String>,
 }
 
-/// Finds a user by email address or username.
+/// Finds a user by email address, phone number (any spelling of it) or username.
 fn user_by_identifier(tx: &mut dyn Tx, identifier: &str) -> ApiResult<Option<User>> {
     let identifier = identifier.trim();
+    if crate::phone::looks_like_phone(identifier) {
+        let number = crate::phone::normalize(identifier, "identifier")?;
+        return Ok(match tx.phone(&number)? {
+            Some(p) => tx.user(&p.user_id)?,
+            None => None,
+        });
+    }
     if let Some(e) = tx.email(identifier)? {
         return Ok(tx.user(&e.user_id)?);
     }
     Ok(tx.user_by_username(identifier)?)
 }
 
-fn verification(status: &str, strategy: &str, expire_at: Option<i64>) -> Value {
+pub(super) fn verification(status: &str, strategy: &str, expire_at: Option<i64>) -> Value {
     json!({ "object": "verification", "status": status, "strategy": strategy, "attempts": null, "expire_at": expire_at })
 }
 
 /// The caller's sign-in `id` (sign-ins of other clients are 404).
-fn client_sign_in(tx: &mut dyn Tx, caller: &Caller, id: &str) -> ApiResult<(Client, SignIn)> {
+pub(super) fn client_sign_in(tx: &mut dyn Tx, caller: &Caller, id: &str) -> ApiResult<(Client, SignIn)> {
     let client = find_client(tx, caller)?.ok_or_else(|| ApiError::not_found("sign in"))?;
     match tx.sign_in(id)? {
         Some(si) if si.client_id == client.id => Ok((client, si)),
@@ -50,14 +60,25 @@ fn client_sign_in(tx: &mut dyn Tx, caller: &Caller, id: &str) -> ApiResult<(Clie
 }
 
 /// Refuses a step the sign-in is not at (e.g. a second factor before the first).
-fn expect_status(si: &SignIn, wanted: &str) -> ApiResult<()> {
+pub(super) fn expect_status(si: &SignIn, wanted: &str) -> ApiResult<()> {
     if si.status == wanted { Ok(()) } else { Err(ApiError::unprocessable("sign_in_status_invalid", format!("Sign-in is {}", si.status))) }
 }
 
-/// Emails a sign-in code to `email_address_id` (default: the primary address).
-fn send_sign_in_code(st: &AppState, tx: &mut dyn Tx, si: &mut SignIn, email_address_id: Option<String>, now: i64) -> ApiResult<()> {
+/// Emails a sign-in code to `email_address_id` (default: the primary address). `strategy` is
+/// `email_code` or `reset_password_email_code`; the attempt must name the same one.
+fn send_sign_in_code(
+    st: &AppState,
+    tx: &mut dyn Tx,
+    si: &mut SignIn,
+    strategy: &str,
+    email_address_id: Option<String>,
+    now: i64,
+) -> ApiResult<()> {
     let user_id = si.user_id.clone().unwrap_or_default();
     let user = tx.user(&user_id)?.ok_or_else(|| ApiError::not_found("user"))?;
+    if strategy == RESET && user.password_hash.is_none() {
+        return Err(ApiError::invalid_param("strategy", "This account has no password to reset"));
+    }
     let wanted = email_address_id.or(user.primary_email_address_id.clone());
     let email = tx
         .emails_of(&user_id)?
@@ -65,15 +86,32 @@ fn send_sign_in_code(st: &AppState, tx: &mut dyn Tx, si: &mut SignIn, email_addr
         .find(|e| Some(&e.id) == wanted.as_ref())
         .ok_or_else(|| ApiError::invalid_param("email_address_id", "Unknown email address"))?;
     let expire_at = issue_email_code(st, tx, &si.id, &email.email, now)?;
-    si.first_factor_verification = Some(verification("unverified", "email_code", Some(expire_at)));
+    si.first_factor_verification = Some(verification("unverified", strategy, Some(expire_at)));
     Ok(())
 }
 
+/// The password-reset first factor (`signIn.resetPassword` follows it).
+pub(super) const RESET: &str = "reset_password_email_code";
+
+/// The strategy the pending first-factor verification was prepared for.
+fn prepared_strategy(si: &SignIn) -> Option<&str> {
+    si.first_factor_verification.as_ref().and_then(|v| v["strategy"].as_str())
+}
+
 /// First factor verified: either ask for the second factor or create the session.
-fn first_factor_passed(tx: &mut dyn Tx, client: &mut Client, si: &mut SignIn, user: &mut User, strategy: &str, now: i64) -> ApiResult<()> {
+pub(super) fn first_factor_passed(
+    tx: &mut dyn Tx,
+    client: &mut Client,
+    si: &mut SignIn,
+    user: &mut User,
+    strategy: &str,
+    now: i64,
+) -> ApiResult<()> {
     si.first_factor_verification = Some(verification("verified", strategy, None));
     client.last_authentication_strategy = Some(strategy.to_owned());
-    if user.totp_secret.is_some() {
+    // A passkey is itself two factors (the device, and the biometric or PIN that unlocks it,
+    // which webauthn-rs requires): Clerk asks for no second factor after it.
+    if strategy != "passkey" && crate::factors::has_second_factor(tx, user)? {
         si.status = "needs_second_factor".into();
         Ok(())
     } else {
@@ -91,7 +129,14 @@ fn complete(tx: &mut dyn Tx, client: &mut Client, si: &mut SignIn, user: &mut Us
 }
 
 /// Saves the sign-in and client and answers `{response: sign_in, client}`.
-fn respond(st: &AppState, tx: &mut dyn Tx, client: &mut Client, si: &mut SignIn, ctx: &Ctx, cookie: CookieChange) -> ApiResult<Fapi> {
+pub(super) fn respond(
+    st: &AppState,
+    tx: &mut dyn Tx,
+    client: &mut Client,
+    si: &mut SignIn,
+    ctx: &Ctx,
+    cookie: CookieChange,
+) -> ApiResult<Fapi> {
     si.updated_at = ctx.now;
     tx.put_sign_in(si)?;
     client.updated_at = ctx.now;
@@ -132,9 +177,34 @@ fn attempt_first_factor(
                 None => false,
             }
         }
-        "email_code" => {
+        "email_code" | "phone_code" | RESET => {
             let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
+            // A reset code opens the reset step and a sign-in code signs in: neither stands in
+            // for the other.
+            if prepared_strategy(si) != Some(strategy) {
+                return Err(ApiError::unprocessable("verification_missing", format!("No {strategy} was prepared for this sign-in"))
+                    .long("Call prepare_first_factor with this strategy first.")
+                    .param("code"));
+            }
             consume_email_code(tx, &si.id, code, now)?
+        }
+        "passkey" => {
+            let credential = form.public_key_credential.as_deref().ok_or_else(|| ApiError::missing_param("public_key_credential"))?;
+            // The challenge is good once, and only until it expires.
+            let expired = si.first_factor_verification.as_ref().and_then(|v| v["expire_at"].as_i64()).is_some_and(|t| t <= now);
+            let state = match si.passkey_challenge.take() {
+                Some(_) if expired => {
+                    return Err(ApiError::unprocessable("verification_expired", "This passkey challenge has expired")
+                        .param("public_key_credential"));
+                }
+                Some(state) => state,
+                None => {
+                    return Err(ApiError::unprocessable("verification_missing", "No passkey challenge was prepared for this sign-in")
+                        .long("Call prepare_first_factor with strategy passkey first; each challenge can be used once.")
+                        .param("public_key_credential"));
+                }
+            };
+            crate::passkeys::finish_authentication(st, caller.origin.as_deref(), &state, credential, &mut user, now)?
         }
         other => {
             return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`")));
@@ -143,9 +213,19 @@ fn attempt_first_factor(
     if !passed {
         record_failure(&mut si.failed_attempts, &mut si.locked_until, now);
         scope.failed(st, tx, now)?;
-        return Ok(Err(if strategy == "password" { incorrect_password() } else { incorrect_code() }));
+        return Ok(Err(match strategy {
+            "password" => incorrect_password(),
+            "passkey" => ApiError::unprocessable("passkey_invalid", "The passkey could not be verified").param("public_key_credential"),
+            _ => incorrect_code(),
+        }));
     }
     si.failed_attempts = 0;
+    if strategy == RESET {
+        // The email is proven; the sign-in waits for the new password (`reset_password`).
+        si.first_factor_verification = Some(verification("verified", RESET, None));
+        si.status = "needs_new_password".into();
+        return Ok(Ok(()));
+    }
     first_factor_passed(tx, client, si, &mut user, strategy, now)?;
     Ok(Ok(()))
 }
@@ -170,6 +250,7 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
             created_at: ctx.now,
             updated_at: ctx.now,
             abandon_at: ctx.now + 24 * 3600 * 1000,
+            passkey_challenge: None,
         };
         if let Some(identifier) = form.identifier.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
             // Unknown identifiers count against the IP, which bounds account probing.
@@ -206,9 +287,15 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
         let outcome = if si.user_id.is_some() && wants_password {
             attempt_first_factor(&st2, checks, &caller, tx, &mut client, &mut si, &form, ctx.now)?
         } else {
-            if si.user_id.is_some() && form.strategy.as_deref() == Some("email_code") {
-                // `signIn.create({identifier, strategy: "email_code"})` prepares at once.
-                send_sign_in_code(&st2, tx, &mut si, form.email_address_id.clone(), ctx.now)?;
+            // `signIn.create({identifier, strategy: "email_code" | "phone_code"})` prepares at once.
+            match (&si.user_id, form.strategy.as_deref()) {
+                (Some(_), Some("email_code")) => {
+                    send_sign_in_code(&st2, tx, &mut si, "email_code", form.email_address_id.clone(), ctx.now)?
+                }
+                (Some(_), Some("phone_code")) => {
+                    super::phone_codes::send_first(&st2, tx, &mut si, form.phone_number_id.as_deref(), ctx.now)?
+                }
+                _ => {}
             }
             Ok(())
         };
@@ -252,7 +339,16 @@ pub async fn prepare_first(
         check_lock(si.locked_until, ctx.now)?;
         expect_status(&si, "needs_first_factor")?;
         match form.strategy.as_deref() {
-            Some("email_code") => send_sign_in_code(&st2, tx, &mut si, form.email_address_id.clone(), ctx.now)?,
+            Some(s @ ("email_code" | RESET)) => send_sign_in_code(&st2, tx, &mut si, s, form.email_address_id.clone(), ctx.now)?,
+            Some("phone_code") => super::phone_codes::send_first(&st2, tx, &mut si, form.phone_number_id.as_deref(), ctx.now)?,
+            Some("passkey") => {
+                let user = tx.user(si.user_id.as_deref().unwrap_or_default())?.ok_or_else(|| ApiError::not_found("user"))?;
+                let (nonce, state) = crate::passkeys::start_authentication(&st2, caller.origin.as_deref(), &user)?;
+                let mut v = verification("unverified", "passkey", Some(ctx.now + super::CODE_TTL_MS));
+                v["nonce"] = Value::String(nonce);
+                si.first_factor_verification = Some(v);
+                si.passkey_challenge = Some(state);
+            }
             Some("password") => {}
             Some(other) => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
             None => return Err(ApiError::missing_param("strategy")),
@@ -292,7 +388,9 @@ pub async fn prepare_second(
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         expect_status(&si, "needs_second_factor")?;
         match form.strategy.as_deref().unwrap_or("totp") {
-            "totp" => si.second_factor_verification = Some(verification("unverified", "totp", None)),
+            // Nothing to send: the code is in the app or on the user's list.
+            s @ ("totp" | "backup_code") => si.second_factor_verification = Some(verification("unverified", s, None)),
+            "phone_code" => super::phone_codes::send_second(&st2, tx, &mut si, form.phone_number_id.as_deref(), ctx.now)?,
             other => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
         }
         Ok(Ok(respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?))
@@ -312,25 +410,30 @@ pub async fn attempt_second(
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         check_lock(si.locked_until, ctx.now)?;
         expect_status(&si, "needs_second_factor")?;
-        if let Some(s) = form.strategy.as_deref().filter(|s| *s != "totp") {
-            return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{s}`")));
+        let strategy = form.strategy.as_deref().unwrap_or("totp");
+        if !matches!(strategy, "totp" | "backup_code" | "phone_code") {
+            return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{strategy}`")));
         }
         let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
         let mut user = tx.user(si.user_id.as_deref().unwrap_or_default())?.ok_or_else(|| ApiError::not_found("user"))?;
         let scope = AttemptScope::new(&caller, Some(Key::User(user.id.clone())));
         scope.check(&st2, tx, ctx.now)?;
-        let ok = match user.totp_secret.as_deref() {
+        let ok = match (strategy, user.totp_secret.as_deref()) {
+            // Each backup code is good once; the used one is gone when the user is saved.
+            ("backup_code", _) => super::backup_codes::consume(&mut user, code),
+            // The SMS code of this sign-in's second step (a missing or expired one is an error).
+            ("phone_code", _) => consume_email_code(tx, &super::phone_codes::second_owner(&si.id), code, ctx.now)?,
             // A code is good once, across replicas: replayed within its window it fails like a
             // wrong one. Steps two behind the matched one can no longer match and are dropped.
-            Some(secret) => match checks.totp_step(secret, code)? {
+            (_, Some(secret)) => match checks.totp_step(secret, code)? {
                 Some(step) => tx.use_totp_step(&user.id, step as i64, step as i64 - 2)?,
                 None => false,
             },
-            None => false,
+            (_, None) => false,
         };
         let outcome = if ok {
             si.failed_attempts = 0;
-            si.second_factor_verification = Some(verification("verified", "totp", None));
+            si.second_factor_verification = Some(verification("verified", strategy, None));
             complete(tx, &mut client, &mut si, &mut user, true, ctx.now)?;
             Ok(())
         } else {

@@ -1,5 +1,8 @@
-//! Sign-ups: email + password (+ names, username), then email verification with a code; the
-//! user and its session are created when the email is verified.
+//! Sign-ups: email + password (+ names, username, phone number), then verification of each
+//! identifier given (email code; SMS code for a phone number, `sign_up_phone`). The status stays
+//! `missing_requirements` while a required field is missing or an identifier is unverified, and
+//! turns `complete` (user and session created) on the step that meets the last requirement, an
+//! update as well as a verification; a sign-up left for 24 hours is `abandoned`.
 
 use axum::extract::{Path, State};
 use serde::Deserialize;
@@ -27,6 +30,7 @@ pub struct SignUpForm {
     username: Option<String>,
     strategy: Option<String>,
     code: Option<String>,
+    phone_number: Option<String>,
 }
 
 fn client_sign_up(tx: &mut dyn Tx, caller: &Caller, id: &str) -> ApiResult<(Client, SignUp)> {
@@ -35,6 +39,23 @@ fn client_sign_up(tx: &mut dyn Tx, caller: &Caller, id: &str) -> ApiResult<(Clie
         Some(su) if su.client_id == client.id => Ok((client, su)),
         _ => Err(ApiError::not_found("sign up")),
     }
+}
+
+/// Refuses a step on a sign-up that is over (complete, or abandoned after 24 hours).
+fn expect_open(su: &SignUp, now: i64) -> ApiResult<()> {
+    match render::sign_up_status(su, now) {
+        "missing_requirements" => Ok(()),
+        status => Err(ApiError::unprocessable("sign_up_status_invalid", format!("Sign-up is {status}"))
+            .long("This sign-up can no longer change; start a new one.")),
+    }
+}
+
+/// Creates the user once every requirement is met: the required fields are present and every
+/// identifier given is verified.
+fn complete_if_ready(tx: &mut dyn Tx, client: &mut Client, su: &mut SignUp, strategy: &str, now: i64) -> ApiResult<()> {
+    let ready =
+        su.email_address.is_some() && su.email_verified && su.password_hash.is_some() && (su.phone_number.is_none() || su.phone_verified);
+    if ready { finish_sign_up(tx, client, su, strategy, now) } else { Ok(()) }
 }
 
 fn identifier_exists(param: &str) -> ApiError {
@@ -59,14 +80,7 @@ fn apply_fields(tx: &mut dyn Tx, checks: &Checks, su: &mut SignUp, form: &SignUp
         }
     }
     if let Some(password) = form.password.as_deref() {
-        if password.chars().count() < 8 {
-            return Err(
-                ApiError::unprocessable("form_password_length_too_short", "Passwords must be 8 characters or more.").param("password")
-            );
-        }
-        if password.len() > 128 {
-            return Err(ApiError::invalid_param("password", "Passwords must be at most 128 characters."));
-        }
+        super::reset_password::check_new_password(password)?;
         su.password_hash = Some(checks.hash_password(password)?);
     }
     if let Some(username) = form.username.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
@@ -80,6 +94,9 @@ fn apply_fields(tx: &mut dyn Tx, checks: &Checks, su: &mut SignUp, form: &SignUp
             return Err(identifier_exists("username"));
         }
         su.username = Some(username.to_owned());
+    }
+    if let Some(phone) = form.phone_number.as_deref().filter(|p| !p.trim().is_empty()) {
+        super::sign_up_phone::apply(tx, su, phone)?;
     }
     if let Some(v) = &form.first_name {
         su.first_name = Some(v.trim().to_owned()).filter(|v| !v.is_empty());
@@ -95,7 +112,7 @@ fn respond(st: &AppState, tx: &mut dyn Tx, client: &mut Client, su: &mut SignUp,
     tx.put_sign_up(su)?;
     client.updated_at = ctx.now;
     tx.put_client(client)?;
-    Ok(Fapi::new(envelope(st, tx, client, render::sign_up_json(su), ctx)?, cookie))
+    Ok(Fapi::new(envelope(st, tx, client, render::sign_up_json(su, ctx.now), ctx)?, cookie))
 }
 
 pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Input<SignUpForm>) -> ApiResult<Fapi> {
@@ -125,6 +142,9 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
             created_at: ctx.now,
             updated_at: ctx.now,
             abandon_at: ctx.now + 24 * 3600 * 1000,
+            phone_number: None,
+            phone_verified: false,
+            phone_verification: None,
         };
         apply_fields(tx, checks, &mut su, &form)?;
         client.sign_up_id = Some(su.id.clone());
@@ -138,7 +158,7 @@ pub async fn get(State(st): State<AppState>, caller: Caller, Path(id): Path<Stri
     st.db(move |tx| {
         let ctx = ctx(&caller);
         let (client, su) = client_sign_up(tx, &caller, &id)?;
-        Ok(Ok(Fapi::new(envelope(&st2, tx, &client, render::sign_up_json(&su), &ctx)?, CookieChange::Keep)))
+        Ok(Ok(Fapi::new(envelope(&st2, tx, &client, render::sign_up_json(&su, ctx.now), &ctx)?, CookieChange::Keep)))
     })
     .await
 }
@@ -148,10 +168,10 @@ pub async fn update(State(st): State<AppState>, caller: Caller, Path(id): Path<S
     st.db_checked(move |tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, mut su) = client_sign_up(tx, &caller, &id)?;
-        if su.status == "complete" {
-            return Err(ApiError::unprocessable("sign_up_status_invalid", "Sign-up is already complete"));
-        }
+        expect_open(&su, ctx.now)?;
         apply_fields(tx, checks, &mut su, &form)?;
+        // The update may bring the last missing field (e.g. the password after the email code).
+        complete_if_ready(tx, &mut client, &mut su, "email_code", ctx.now)?;
         Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, CookieChange::Keep)?))
     })
     .await
@@ -168,8 +188,13 @@ pub async fn prepare(
         let ctx = ctx(&caller);
         let (mut client, mut su) = client_sign_up(tx, &caller, &id)?;
         check_lock(su.locked_until, ctx.now)?;
+        expect_open(&su, ctx.now)?;
         match form.strategy.as_deref() {
             Some("email_code") => {}
+            Some("phone_code") => {
+                super::sign_up_phone::prepare(&st2, tx, &mut su, ctx.now)?;
+                return Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, CookieChange::Keep)?));
+            }
             Some(other) => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
             None => return Err(ApiError::missing_param("strategy")),
         }
@@ -195,32 +220,42 @@ pub async fn attempt(
         let ctx = ctx(&caller);
         let (mut client, mut su) = client_sign_up(tx, &caller, &id)?;
         check_lock(su.locked_until, ctx.now)?;
-        let email = su.email_address.as_deref().unwrap_or_default().to_lowercase();
-        let scope = AttemptScope::new(&caller, Some(Key::Email(email)));
+        expect_open(&su, ctx.now)?;
+        let phone = match form.strategy.as_deref().unwrap_or("email_code") {
+            "email_code" => false,
+            "phone_code" => true,
+            other => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
+        };
+        // Guesses count against the address the code went to (an email address or a number).
+        let to = if phone { su.phone_number.clone() } else { su.email_address.clone() };
+        let scope = AttemptScope::new(&caller, Some(Key::Email(to.unwrap_or_default().to_lowercase())));
         scope.check(&st2, tx, ctx.now)?;
         let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
-        if !consume_email_code(tx, &su.id, code, ctx.now)? {
+        let owner = if phone { super::sign_up_phone::owner(&su.id) } else { su.id.clone() };
+        if !consume_email_code(tx, &owner, code, ctx.now)? {
             record_failure(&mut su.failed_attempts, &mut su.locked_until, ctx.now);
             scope.failed(&st2, tx, ctx.now)?;
             let resp = respond(&st2, tx, &mut client, &mut su, &ctx, CookieChange::Keep);
             return resp.map(|_| Err(incorrect_code()));
         }
         su.failed_attempts = 0;
-        su.email_verified = true;
-        su.email_verification = Some(json!({
-            "object": "verification", "status": "verified", "strategy": "email_code",
-            "attempts": 1, "expire_at": null,
-        }));
-        if su.password_hash.is_some() {
-            finish_sign_up(tx, &mut client, &mut su, ctx.now)?;
+        if phone {
+            super::sign_up_phone::verified(&mut su);
+        } else {
+            su.email_verified = true;
+            su.email_verification = Some(json!({
+                "object": "verification", "status": "verified", "strategy": "email_code",
+                "attempts": 1, "expire_at": null,
+            }));
         }
+        complete_if_ready(tx, &mut client, &mut su, if phone { "phone_code" } else { "email_code" }, ctx.now)?;
         Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, CookieChange::Keep)?))
     })
     .await
 }
 
-/// Email verified and password set: create the user and sign it in.
-fn finish_sign_up(tx: &mut dyn Tx, client: &mut Client, su: &mut SignUp, now: i64) -> ApiResult<()> {
+/// Every requirement met: create the user (with its verified identifiers) and sign it in.
+fn finish_sign_up(tx: &mut dyn Tx, client: &mut Client, su: &mut SignUp, strategy: &str, now: i64) -> ApiResult<()> {
     let email = su.email_address.clone().unwrap_or_default();
     if tx.email(&email)?.is_some() {
         return Err(identifier_exists("email_address"));
@@ -236,16 +271,23 @@ fn finish_sign_up(tx: &mut dyn Tx, client: &mut Client, su: &mut SignUp, now: i6
         created_at: now,
         updated_at: now,
         last_sign_in_at: None,
+        backup_codes: Vec::new(),
+        primary_phone_number_id: None,
+        passkeys: Vec::new(),
     };
     let address = EmailAddress { id: new_id("idn"), user_id: user.id.clone(), email, verified: true, created_at: now };
     user.primary_email_address_id = Some(address.id.clone());
     tx.put_user(&user)?;
     tx.put_email(&address)?;
+    if let Some(phone) = &su.phone_number {
+        crate::bapi::add_phone(tx, &user.id, phone, true, true, false)?;
+        user = tx.user(&user.id)?.unwrap_or(user);
+    }
     let s = create_session(tx, client, &mut user, now, false)?;
     su.status = "complete".into();
     su.created_user_id = Some(user.id);
     su.created_session_id = Some(s.id);
     client.sign_up_id = None;
-    client.last_authentication_strategy = Some("email_code".into());
+    client.last_authentication_strategy = Some(strategy.into());
     Ok(())
 }

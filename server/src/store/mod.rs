@@ -48,6 +48,27 @@ pub struct User {
     pub created_at: i64,
     pub updated_at: i64,
     pub last_sign_in_at: Option<i64>,
+    /// Hashes of the unused backup codes (`fapi::backup_codes`); each is removed when used.
+    #[serde(default)]
+    pub backup_codes: Vec<String>,
+    #[serde(default)]
+    pub primary_phone_number_id: Option<String>,
+    /// WebAuthn credentials (`crate::passkeys`), verified or waiting for their attestation.
+    #[serde(default)]
+    pub passkeys: Vec<StoredPasskey>,
+}
+
+/// A passkey of a user. `credential` (webauthn-rs's `Passkey`, public key and counter) is set
+/// once the attestation was verified; until then `registration` keeps the challenge state.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredPasskey {
+    pub id: String,
+    pub name: String,
+    pub credential: Option<Value>,
+    pub registration: Option<Value>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_used_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,6 +77,18 @@ pub struct EmailAddress {
     pub user_id: String,
     pub email: String,
     pub verified: bool,
+    pub created_at: i64,
+}
+
+/// A user's phone number, always E.164 (`crate::phone::normalize`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhoneNumber {
+    pub id: String,
+    pub user_id: String,
+    pub phone: String,
+    pub verified: bool,
+    /// The user's `phone_code` second factor (Clerk's `reserved_for_second_factor`).
+    pub reserved_for_second_factor: bool,
     pub created_at: i64,
 }
 
@@ -247,6 +280,9 @@ pub struct SignIn {
     pub created_at: i64,
     pub updated_at: i64,
     pub abandon_at: i64,
+    /// The WebAuthn challenge state of a prepared `passkey` first factor.
+    #[serde(default)]
+    pub passkey_challenge: Option<Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -269,6 +305,13 @@ pub struct SignUp {
     pub created_at: i64,
     pub updated_at: i64,
     pub abandon_at: i64,
+    /// E.164; optional, but verified (`phone_code`) before the sign-up completes when given.
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    #[serde(default)]
+    pub phone_verified: bool,
+    #[serde(default)]
+    pub phone_verification: Option<Value>,
 }
 
 /// A one-time email code; only its hash is stored (the plaintext goes to the outbox).
@@ -312,6 +355,11 @@ pub trait Tx {
     fn email(&mut self, address: &str) -> StoreResult<Option<EmailAddress>>;
     fn emails_of(&mut self, user_id: &str) -> StoreResult<Vec<EmailAddress>>;
     fn put_email(&mut self, e: &EmailAddress) -> StoreResult<()>;
+
+    /// By E.164 number.
+    fn phone(&mut self, number: &str) -> StoreResult<Option<PhoneNumber>>;
+    fn phones_of(&mut self, user_id: &str) -> StoreResult<Vec<PhoneNumber>>;
+    fn put_phone(&mut self, p: &PhoneNumber) -> StoreResult<()>;
 
     fn org(&mut self, id: &str) -> StoreResult<Option<Organization>>;
     fn org_by_slug(&mut self, slug: &str) -> StoreResult<Option<Organization>>;

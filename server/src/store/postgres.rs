@@ -60,6 +60,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX attempt_failures_key ON attempt_failures(key, at);
     CREATE TABLE totp_steps (user_id TEXT NOT NULL, step BIGINT NOT NULL, PRIMARY KEY (user_id, step));
     "#,
+    // 3: users' phone numbers (E.164), for phone_code sign-ins and second factors
+    r#"
+    CREATE TABLE phone_numbers (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, phone TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
+    CREATE INDEX phone_numbers_user ON phone_numbers(user_id);
+    "#,
 ];
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
@@ -250,6 +255,20 @@ impl Tx for PgTx<'_> {
             "INSERT INTO email_addresses (id, user_id, email, data) VALUES ($1, $2, $3, $4)
              ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, email = excluded.email, data = excluded.data",
             &[&e.id, &e.user_id, &e.email, &to_json(e)?],
+        )
+    }
+
+    fn phone(&mut self, number: &str) -> StoreResult<Option<PhoneNumber>> {
+        self.one("SELECT data FROM phone_numbers WHERE phone = $1", &[&number])
+    }
+    fn phones_of(&mut self, user_id: &str) -> StoreResult<Vec<PhoneNumber>> {
+        self.many("SELECT data FROM phone_numbers WHERE user_id = $1 ORDER BY id", &[&user_id])
+    }
+    fn put_phone(&mut self, p: &PhoneNumber) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO phone_numbers (id, user_id, phone, data) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, phone = excluded.phone, data = excluded.data",
+            &[&p.id, &p.user_id, &p.phone, &to_json(p)?],
         )
     }
 

@@ -41,6 +41,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE totp_steps (user_id TEXT NOT NULL, step INTEGER NOT NULL, PRIMARY KEY (user_id, step));
     CREATE INDEX sessions_seq ON sessions(seq);
     "#,
+    // 3: users' phone numbers (E.164), for phone_code sign-ins and second factors
+    r#"
+    CREATE TABLE phone_numbers (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, phone TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
+    CREATE INDEX phone_numbers_user ON phone_numbers(user_id);
+    "#,
 ];
 
 pub struct SqliteStore {
@@ -181,6 +186,19 @@ impl Tx for SqliteTx<'_> {
         self.exec(
             "INSERT OR REPLACE INTO email_addresses (id, user_id, email, data) VALUES (?1, ?2, ?3, ?4)",
             params![e.id, e.user_id, e.email, to_json(e)?],
+        )
+    }
+
+    fn phone(&mut self, number: &str) -> StoreResult<Option<PhoneNumber>> {
+        self.one("SELECT data FROM phone_numbers WHERE phone = ?1", params![number])
+    }
+    fn phones_of(&mut self, user_id: &str) -> StoreResult<Vec<PhoneNumber>> {
+        self.many("SELECT data FROM phone_numbers WHERE user_id = ?1 ORDER BY id", params![user_id])
+    }
+    fn put_phone(&mut self, p: &PhoneNumber) -> StoreResult<()> {
+        self.exec(
+            "INSERT OR REPLACE INTO phone_numbers (id, user_id, phone, data) VALUES (?1, ?2, ?3, ?4)",
+            params![p.id, p.user_id, p.phone, to_json(p)?],
         )
     }
 

@@ -1,0 +1,69 @@
+// Passkeys in the browser: the server's WebAuthn options (JSON with binary fields in base64url,
+// as clerk-js receives them in a verification's `nonce`) become navigator.credentials arguments,
+// and the credential goes back serialised as clerk-js does. What to ask for and what to accept
+// is the server's (webauthn-rs) and the engine's; this is only the browser API's shape.
+
+import { Call } from './engine';
+import type { Core } from './core';
+import { view } from './convert';
+import { ClerkError } from './errors';
+import type { Passkey } from './types';
+
+const b64 = (b: ArrayBuffer | null) =>
+  b && btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const bin = (s: string) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+const ids = (list?: Array<{ id: string }>) => (list ?? []).map((c) => ({ ...c, id: bin(c.id) }));
+
+/** A typed error for what the browser refused, with clerk-js's codes. */
+function refused(e: any, what: 'registration' | 'retrieval'): ClerkError {
+  const code =
+    e?.name === 'NotAllowedError' ? `passkey_${what}_cancelled` : e?.name === 'InvalidStateError' ? 'passkey_already_exists' : `passkey_${what}_failed`;
+  const message = String(e?.message ?? e);
+  return new ClerkError({ code, message, long_message: message, meta: {}, status: null, retry_after: null, errors: [] });
+}
+
+async function credential(what: 'registration' | 'retrieval', nonce: unknown): Promise<string> {
+  if (typeof PublicKeyCredential !== 'function') throw refused({ message: 'Passkeys are not supported in this browser' }, what);
+  const o = JSON.parse(String(nonce));
+  let c: any;
+  try {
+    c =
+      what === 'registration'
+        ? await navigator.credentials.create({ publicKey: { ...o, challenge: bin(o.challenge), user: { ...o.user, id: bin(o.user.id) }, excludeCredentials: ids(o.excludeCredentials) } })
+        : await navigator.credentials.get({ publicKey: { ...o, challenge: bin(o.challenge), allowCredentials: ids(o.allowCredentials) } });
+  } catch (e) {
+    throw refused(e, what);
+  }
+  if (!c) throw refused({ message: 'The browser returned no credential' }, what);
+  const r = c.response;
+  return JSON.stringify({
+    type: c.type,
+    id: c.id,
+    rawId: b64(c.rawId),
+    authenticatorAttachment: c.authenticatorAttachment,
+    response:
+      what === 'registration'
+        ? { clientDataJSON: b64(r.clientDataJSON), attestationObject: b64(r.attestationObject), transports: r.getTransports?.() ?? [] }
+        : { clientDataJSON: b64(r.clientDataJSON), authenticatorData: b64(r.authenticatorData), signature: b64(r.signature), userHandle: b64(r.userHandle) },
+  });
+}
+
+/** The assertion for a sign-in's prepared `passkey` factor (its verification's nonce). */
+export const assertion = (nonce: unknown) => credential('retrieval', nonce);
+
+/** `user.createPasskey()`: start a registration, let the authenticator make the key, verify it. */
+export async function createPasskey(core: Core): Promise<Passkey> {
+  const started = await core.call(Call.Me, { params: {} });
+  const publicKeyCredential = await credential('registration', started.verification?.nonce);
+  return view(await core.call(Call.Me, { passkey: started.id, params: { publicKeyCredential } }));
+}
+
+/** The user view with `createPasskey()` and `createBackupCode()` (not enumerable: the view stays plain data). */
+export function withUserMethods<T extends object | null>(user: T, core: Core): T {
+  if (user && !('createPasskey' in user))
+    Object.defineProperties(user, {
+      createPasskey: { value: () => createPasskey(core) },
+      createBackupCode: { value: async () => view(await core.call(Call.Me, { backupCodes: true })) },
+    });
+  return user;
+}
