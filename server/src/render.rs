@@ -54,6 +54,20 @@ pub fn user_json(tx: &mut dyn Tx, u: &User, with_memberships: bool) -> ApiResult
             })
         })
         .collect();
+    let external_accounts: Vec<Value> = tx
+        .external_accounts_of(&u.id)?
+        .into_iter()
+        .map(|a| {
+            json!({
+                "object": "external_account", "id": a.id, "provider": a.provider, "identification_id": a.id,
+                "provider_user_id": a.provider_user_id, "approved_scopes": "openid email profile",
+                "email_address": a.email_address, "first_name": a.first_name, "last_name": a.last_name,
+                "image_url": "", "username": null, "public_metadata": {}, "label": null,
+                "verification": {"status": "verified", "strategy": format!("oauth_{}", a.provider), "attempts": null, "expire_at": null},
+                "created_at": a.created_at, "updated_at": a.created_at,
+            })
+        })
+        .collect();
     let mut v = json!({
         "object": "user",
         "id": u.id,
@@ -68,7 +82,7 @@ pub fn user_json(tx: &mut dyn Tx, u: &User, with_memberships: bool) -> ApiResult
         "email_addresses": email_json,
         "phone_numbers": [],
         "web3_wallets": [],
-        "external_accounts": [],
+        "external_accounts": external_accounts,
         "passkeys": [],
         "password_enabled": u.password_hash.is_some(),
         "two_factor_enabled": u.totp_secret.is_some(),
@@ -200,7 +214,7 @@ pub fn client_json(st: &AppState, tx: &mut dyn Tx, c: &Client, ctx: &Ctx) -> Api
     let last_active = c.last_active_session_id.clone().filter(|id| signed_in.contains(id));
     let sign_in = match &c.sign_in_id {
         Some(id) => match tx.sign_in(id)? {
-            Some(si) => sign_in_json(tx, &si)?,
+            Some(si) => sign_in_json(st, tx, &si)?,
             None => Value::Null,
         },
         None => Value::Null,
@@ -227,34 +241,38 @@ pub fn client_json(st: &AppState, tx: &mut dyn Tx, c: &Client, ctx: &Ctx) -> Api
     }))
 }
 
-/// Factors a user can sign in with (the `supported_first_factors` list).
-pub fn first_factors(tx: &mut dyn Tx, u: &User) -> ApiResult<Vec<Value>> {
+/// Factors a user can sign in with (the `supported_first_factors` list): those the user has,
+/// among the instance's enabled strategies.
+pub fn first_factors(st: &AppState, tx: &mut dyn Tx, u: &User) -> ApiResult<Vec<Value>> {
+    let on = |s: &str| crate::strategies::is_enabled(&st.config, s);
     let mut f = Vec::new();
-    if u.password_hash.is_some() {
+    if u.password_hash.is_some() && on("password") {
         f.push(json!({"strategy": "password"}));
     }
     for e in tx.emails_of(&u.id)? {
-        f.push(json!({
-            "strategy": "email_code",
-            "safe_identifier": e.email,
-            "email_address_id": e.id,
-            "primary": u.primary_email_address_id.as_deref() == Some(e.id.as_str()),
-        }));
+        for strategy in ["email_code", "email_link"].into_iter().filter(|s| on(s)) {
+            f.push(json!({
+                "strategy": strategy,
+                "safe_identifier": e.email,
+                "email_address_id": e.id,
+                "primary": u.primary_email_address_id.as_deref() == Some(e.id.as_str()),
+            }));
+        }
     }
     Ok(f)
 }
 
-pub fn second_factors(u: &User) -> Vec<Value> {
-    if u.totp_secret.is_some() { vec![json!({"strategy": "totp"})] } else { vec![] }
+pub fn second_factors(st: &AppState, u: &User) -> Vec<Value> {
+    if u.totp_secret.is_some() && crate::strategies::is_enabled(&st.config, "totp") { vec![json!({"strategy": "totp"})] } else { vec![] }
 }
 
-pub fn sign_in_json(tx: &mut dyn Tx, si: &SignIn) -> ApiResult<Value> {
+pub fn sign_in_json(st: &AppState, tx: &mut dyn Tx, si: &SignIn) -> ApiResult<Value> {
     let user = match &si.user_id {
         Some(id) => tx.user(id)?,
         None => None,
     };
     let (first, second, user_data) = match &user {
-        Some(u) => (json!(first_factors(tx, u)?), json!(second_factors(u)), public_user_data(tx, u)?),
+        Some(u) => (json!(first_factors(st, tx, u)?), json!(second_factors(st, u)), public_user_data(tx, u)?),
         None => (json!([]), json!([]), Value::Null),
     };
     Ok(json!({
@@ -280,7 +298,8 @@ pub fn sign_up_json(su: &SignUp) -> Value {
     if su.email_address.is_none() {
         missing.push("email_address");
     }
-    if su.password_hash.is_none() {
+    // OAuth sign-ups need no password (Clerk asks for one only with email and password).
+    if su.password_hash.is_none() && su.external_account_verification.is_none() {
         missing.push("password");
     }
     let unverified: Vec<&str> = if su.email_address.is_some() && !su.email_verified { vec!["email_address"] } else { vec![] };
@@ -292,7 +311,7 @@ pub fn sign_up_json(su: &SignUp) -> Value {
         "optional_fields": ["first_name", "last_name", "username"],
         "missing_fields": missing,
         "unverified_fields": unverified,
-        "verifications": { "email_address": su.email_verification },
+        "verifications": { "email_address": su.email_verification, "external_account": su.external_account_verification },
         "username": su.username,
         "email_address": su.email_address,
         "phone_number": null,

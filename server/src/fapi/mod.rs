@@ -3,7 +3,9 @@
 //! is scoped to the caller's client.
 
 mod client;
+mod email_link;
 mod handshake;
+mod oauth;
 mod organizations;
 mod sessions;
 mod sign_ins;
@@ -57,6 +59,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/client/sign_ins/{id}/attempt_first_factor", post(sign_ins::attempt_first))
         .route("/v1/client/sign_ins/{id}/prepare_second_factor", post(sign_ins::prepare_second))
         .route("/v1/client/sign_ins/{id}/attempt_second_factor", post(sign_ins::attempt_second))
+        .route("/v1/oauth_callback", get(oauth::callback))
+        .route("/v1/verify", get(email_link::verify))
         .route("/v1/client/sign_ups", post(sign_ups::create))
         .route("/v1/client/sign_ups/{id}", get(sign_ups::get).patch(sign_ups::update))
         .route("/v1/client/sign_ups/{id}/prepare_verification", post(sign_ups::prepare))

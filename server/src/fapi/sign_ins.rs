@@ -25,6 +25,10 @@ pub struct SignInForm {
     password: Option<String>,
     code: Option<String>,
     email_address_id: Option<String>,
+    redirect_url: Option<String>,
+    action_complete_redirect_url: Option<String>,
+    /// `create({transfer: true})`: sign in the account a sign-up found to exist (OAuth).
+    transfer: Option<String>,
 }
 
 /// Finds a user by email address or username.
@@ -69,8 +73,46 @@ fn send_sign_in_code(st: &AppState, tx: &mut dyn Tx, si: &mut SignIn, email_addr
     Ok(())
 }
 
+/// Emails a sign-in link to `email_address_id` (default: the primary address).
+fn send_sign_in_link(st: &AppState, tx: &mut dyn Tx, si: &mut SignIn, form: &SignInForm, now: i64) -> ApiResult<()> {
+    let user_id = si.user_id.clone().unwrap_or_default();
+    let user = tx.user(&user_id)?.ok_or_else(|| ApiError::not_found("user"))?;
+    let wanted = form.email_address_id.clone().or(user.primary_email_address_id.clone());
+    let email = tx
+        .emails_of(&user_id)?
+        .into_iter()
+        .find(|e| Some(&e.id) == wanted.as_ref())
+        .ok_or_else(|| ApiError::invalid_param("email_address_id", "Unknown email address"))?;
+    let v = super::email_link::issue(st, tx, "sign_in", &si.id, &email.email, form.redirect_url.as_deref(), now)?;
+    si.first_factor_verification = Some(v);
+    Ok(())
+}
+
+/// `create({transfer: true})`: the account an OAuth sign-up found to exist signs in.
+fn transfer_from_sign_up(tx: &mut dyn Tx, client: &mut Client, si: &mut SignIn, now: i64) -> ApiResult<()> {
+    let nothing = || ApiError::invalid_param("transfer", "There is no sign-up to transfer");
+    let su_id = client.sign_up_id.clone().ok_or_else(nothing)?;
+    let (strategy, identity) = super::oauth::take_transfer(tx, &su_id, now)?.ok_or_else(nothing)?;
+    let account = tx.external_account(strategy.trim_start_matches("oauth_"), &identity.sub)?;
+    let mut user = account.map(|a| tx.user(&a.user_id)).transpose()?.flatten().ok_or_else(nothing)?;
+    if tx.sessions_of_client(&client.id)?.iter().any(|s| s.user_id == user.id && s.effective_status(now).is_signed_in()) {
+        return Err(ApiError::unprocessable("identifier_already_signed_in", "You're already signed in"));
+    }
+    si.identifier = Some(identity.email.clone());
+    si.user_id = Some(user.id.clone());
+    client.sign_up_id = None;
+    first_factor_passed(tx, client, si, &mut user, &strategy, now)
+}
+
 /// First factor verified: either ask for the second factor or create the session.
-fn first_factor_passed(tx: &mut dyn Tx, client: &mut Client, si: &mut SignIn, user: &mut User, strategy: &str, now: i64) -> ApiResult<()> {
+pub(super) fn first_factor_passed(
+    tx: &mut dyn Tx,
+    client: &mut Client,
+    si: &mut SignIn,
+    user: &mut User,
+    strategy: &str,
+    now: i64,
+) -> ApiResult<()> {
     si.first_factor_verification = Some(verification("verified", strategy, None));
     client.last_authentication_strategy = Some(strategy.to_owned());
     if user.totp_secret.is_some() {
@@ -96,7 +138,7 @@ fn respond(st: &AppState, tx: &mut dyn Tx, client: &mut Client, si: &mut SignIn,
     tx.put_sign_in(si)?;
     client.updated_at = ctx.now;
     tx.put_client(client)?;
-    let v = render::sign_in_json(tx, si)?;
+    let v = render::sign_in_json(st, tx, si)?;
     Ok(Fapi::new(envelope(st, tx, client, v, ctx)?, cookie))
 }
 
@@ -114,6 +156,7 @@ fn attempt_first_factor(
 ) -> ApiResult<Result<(), ApiError>> {
     check_lock(si.locked_until, now)?;
     let strategy = form.strategy.as_deref().unwrap_or(if form.password.is_some() { "password" } else { "email_code" });
+    crate::strategies::require(&st.config, strategy)?;
     let mut user = si
         .user_id
         .as_deref()
@@ -171,6 +214,37 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
             updated_at: ctx.now,
             abandon_at: ctx.now + 24 * 3600 * 1000,
         };
+        if let Some(strategy) = form.strategy.as_deref() {
+            crate::strategies::require(&st2.config, strategy)?;
+        }
+        if form.transfer.as_deref() == Some("true") {
+            // Set first: a transfer that completes takes the sign-in off the client again.
+            client.sign_in_id = Some(si.id.clone());
+            transfer_from_sign_up(tx, &mut client, &mut si, ctx.now)?;
+            return Ok(Ok(respond(&st2, tx, &mut client, &mut si, &ctx, cookie)?));
+        }
+        if let Some(strategy) = form.strategy.as_deref().filter(|s| crate::strategies::is_oauth(s)) {
+            let v = super::oauth::start(
+                &st2,
+                tx,
+                "sign_in",
+                &si.id,
+                strategy,
+                form.redirect_url.as_deref(),
+                form.action_complete_redirect_url.as_deref(),
+                ctx.now,
+            );
+            let v = match v {
+                Ok(v) => v,
+                Err(e) => {
+                    forget_new_client(tx, &client, &cookie)?;
+                    return Err(e);
+                }
+            };
+            si.first_factor_verification = Some(v);
+            client.sign_in_id = Some(si.id.clone());
+            return Ok(Ok(respond(&st2, tx, &mut client, &mut si, &ctx, cookie)?));
+        }
         if let Some(identifier) = form.identifier.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
             // Unknown identifiers count against the IP, which bounds account probing.
             let ip_scope = AttemptScope::new(&caller, None);
@@ -210,6 +284,9 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
                 // `signIn.create({identifier, strategy: "email_code"})` prepares at once.
                 send_sign_in_code(&st2, tx, &mut si, form.email_address_id.clone(), ctx.now)?;
             }
+            if si.user_id.is_some() && form.strategy.as_deref() == Some("email_link") {
+                send_sign_in_link(&st2, tx, &mut si, &form, ctx.now)?;
+            }
             Ok(())
         };
         if let Err(failure) = outcome {
@@ -232,7 +309,7 @@ pub async fn get(State(st): State<AppState>, caller: Caller, Path(id): Path<Stri
     st.db(move |tx| {
         let ctx = ctx(&caller);
         let (client, si) = client_sign_in(tx, &caller, &id)?;
-        let v = render::sign_in_json(tx, &si)?;
+        let v = render::sign_in_json(&st2, tx, &si)?;
         Ok(Ok(Fapi::new(envelope(&st2, tx, &client, v, &ctx)?, CookieChange::Keep)))
     })
     .await
@@ -251,8 +328,12 @@ pub async fn prepare_first(
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         check_lock(si.locked_until, ctx.now)?;
         expect_status(&si, "needs_first_factor")?;
+        if let Some(strategy) = form.strategy.as_deref() {
+            crate::strategies::require(&st2.config, strategy)?;
+        }
         match form.strategy.as_deref() {
             Some("email_code") => send_sign_in_code(&st2, tx, &mut si, form.email_address_id.clone(), ctx.now)?,
+            Some("email_link") => send_sign_in_link(&st2, tx, &mut si, &form, ctx.now)?,
             Some("password") => {}
             Some(other) => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
             None => return Err(ApiError::missing_param("strategy")),
@@ -291,6 +372,7 @@ pub async fn prepare_second(
         let ctx = ctx(&caller);
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         expect_status(&si, "needs_second_factor")?;
+        crate::strategies::require(&st2.config, form.strategy.as_deref().unwrap_or("totp"))?;
         match form.strategy.as_deref().unwrap_or("totp") {
             "totp" => si.second_factor_verification = Some(verification("unverified", "totp", None)),
             other => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
@@ -312,6 +394,7 @@ pub async fn attempt_second(
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         check_lock(si.locked_until, ctx.now)?;
         expect_status(&si, "needs_second_factor")?;
+        crate::strategies::require(&st2.config, form.strategy.as_deref().unwrap_or("totp"))?;
         if let Some(s) = form.strategy.as_deref().filter(|s| *s != "totp") {
             return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{s}`")));
         }

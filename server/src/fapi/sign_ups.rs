@@ -27,6 +27,10 @@ pub struct SignUpForm {
     username: Option<String>,
     strategy: Option<String>,
     code: Option<String>,
+    redirect_url: Option<String>,
+    action_complete_redirect_url: Option<String>,
+    /// `create({transfer: true})`: the new account an OAuth sign-in did not find.
+    transfer: Option<String>,
 }
 
 fn client_sign_up(tx: &mut dyn Tx, caller: &Caller, id: &str) -> ApiResult<(Client, SignUp)> {
@@ -114,6 +118,7 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
             email_address: None,
             email_verified: false,
             email_verification: None,
+            external_account_verification: None,
             password_hash: None,
             first_name: None,
             last_name: None,
@@ -126,8 +131,37 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
             updated_at: ctx.now,
             abandon_at: ctx.now + 24 * 3600 * 1000,
         };
-        apply_fields(tx, checks, &mut su, &form)?;
+        if let Some(strategy) = form.strategy.as_deref() {
+            crate::strategies::require(&st2.config, strategy)?;
+        }
         client.sign_up_id = Some(su.id.clone());
+        if form.transfer.as_deref() == Some("true") {
+            let nothing = || ApiError::invalid_param("transfer", "There is no sign-in to transfer");
+            let si_id = client.sign_in_id.clone().ok_or_else(nothing)?;
+            let (strategy, identity) = super::oauth::take_transfer(tx, &si_id, ctx.now)?.ok_or_else(nothing)?;
+            let mut user = super::oauth::create_user(tx, &strategy, &identity, ctx.now)?;
+            su.external_account_verification = Some(json!({
+                "object": "verification", "status": "verified", "strategy": strategy, "attempts": null, "expire_at": null,
+            }));
+            client.sign_in_id = None;
+            super::oauth::sign_up_complete(tx, &mut client, &mut su, &mut user, &strategy, ctx.now)?;
+            return Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, cookie)?));
+        }
+        if let Some(strategy) = form.strategy.as_deref().filter(|s| crate::strategies::is_oauth(s)) {
+            let v = super::oauth::start(
+                &st2,
+                tx,
+                "sign_up",
+                &su.id,
+                strategy,
+                form.redirect_url.as_deref(),
+                form.action_complete_redirect_url.as_deref(),
+                ctx.now,
+            )?;
+            su.external_account_verification = Some(v);
+            return Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, cookie)?));
+        }
+        apply_fields(tx, checks, &mut su, &form)?;
         Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, cookie)?))
     })
     .await
@@ -168,12 +202,20 @@ pub async fn prepare(
         let ctx = ctx(&caller);
         let (mut client, mut su) = client_sign_up(tx, &caller, &id)?;
         check_lock(su.locked_until, ctx.now)?;
+        if let Some(strategy) = form.strategy.as_deref() {
+            crate::strategies::require(&st2.config, strategy)?;
+        }
+        let email = su.email_address.clone().ok_or_else(|| ApiError::missing_param("email_address"))?;
         match form.strategy.as_deref() {
             Some("email_code") => {}
+            Some("email_link") => {
+                su.email_verification =
+                    Some(super::email_link::issue(&st2, tx, "sign_up", &su.id, &email, form.redirect_url.as_deref(), ctx.now)?);
+                return Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, CookieChange::Keep)?));
+            }
             Some(other) => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
             None => return Err(ApiError::missing_param("strategy")),
         }
-        let email = su.email_address.clone().ok_or_else(|| ApiError::missing_param("email_address"))?;
         let expire_at = issue_email_code(&st2, tx, &su.id, &email, ctx.now)?;
         su.email_verification = Some(json!({
             "object": "verification", "status": "unverified", "strategy": "email_code",
@@ -220,7 +262,7 @@ pub async fn attempt(
 }
 
 /// Email verified and password set: create the user and sign it in.
-fn finish_sign_up(tx: &mut dyn Tx, client: &mut Client, su: &mut SignUp, now: i64) -> ApiResult<()> {
+pub(super) fn finish_sign_up(tx: &mut dyn Tx, client: &mut Client, su: &mut SignUp, now: i64) -> ApiResult<()> {
     let email = su.email_address.clone().unwrap_or_default();
     if tx.email(&email)?.is_some() {
         return Err(identifier_exists("email_address"));
