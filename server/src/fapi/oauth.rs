@@ -275,6 +275,9 @@ fn complete(
             si.identifier = Some(i.email.clone());
             si.user_id = Some(user.id.clone());
             super::sign_ins::first_factor_passed(tx, &mut client, &mut si, &mut user, strategy, now)?;
+            // Finished outside any request of the app's, so it stays on the client: that is
+            // where clerk-js's handleRedirectCallback finds it complete.
+            client.sign_in_id = Some(si.id.clone());
             finish_sign_in(tx, &mut client, &mut si, now)?;
         }
         (Some(mut si), _, None) => {
@@ -294,6 +297,9 @@ fn complete(
             let mut user = create_user(tx, strategy, i, now)?;
             su.external_account_verification = Some(verification("verified", strategy, None));
             sign_up_complete(tx, &mut client, &mut su, &mut user, strategy, now)?;
+            // As for a sign-in: the app learns of it from the client.
+            client.sign_up_id = Some(su.id.clone());
+            tx.put_client(&client)?;
         }
         (None, None, _) => return Ok(Err(state_invalid())),
     }
