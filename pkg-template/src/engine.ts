@@ -21,7 +21,7 @@ export const enum Call {
 
 export const enum Query {
   Snapshot, CheckAuthorization, BuildTouchUrl, IsEligibleForTouch, IsNew, ResetSignIn, ResetSignUp,
-  ClearCache, Info, TokenClaims, Attempt,
+  ClearCache, Info, TokenClaims, Attempt, Environment,
 }
 
 let engineClass: EngineClass | undefined;

@@ -20,6 +20,19 @@ impl Clerk {
         self.attempt_request("sign_ups", "sign_up", step, verb, form).await
     }
 
+    /// `signIn.reload()` / `signUp.reload()`: the attempt `id` as the server has it now (how a
+    /// tab waiting on an email link learns that it was opened). By id, not the client's
+    /// current attempt: a completed attempt leaves the client, as another tab may already
+    /// have heard.
+    pub async fn attempt_reload(&self, field: &str, id: &str) -> Result<Json> {
+        self.require_loaded()?;
+        validate_path_segment("id", id)?;
+        let collection = if field == "sign_in" { "sign_ins" } else { "sign_ups" };
+        let path = ["/client/", collection, "/", id].concat();
+        let body = self.0.fapi.request(Verb::Get, &path, &[], Retry::Idempotent).await?;
+        self.absorb(body, Emit::Now)
+    }
+
     async fn attempt_request(&self, collection: &str, field: &str, step: Option<&str>, verb: Verb, form: &[(&str, &str)]) -> Result<Json> {
         self.require_loaded()?;
         let current_id = || {

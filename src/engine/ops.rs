@@ -34,9 +34,10 @@ pub enum Call {
     DestroyClient,
     ReloadClient,
     RemoveSessions,
-    /// `{step, params, locale?, timezone?}` → the sign-in as the answer left it.
+    /// `{step, params, locale?, timezone?}` → the sign-in as the answer left it;
+    /// `{step: "reload", id}` → that sign-in as the server has it now.
     SignIn,
-    /// `{step, params}` → the sign-up as the answer left it.
+    /// `{step, params}` → the sign-up as the answer left it; `{step: "reload", id}` as above.
     SignUp,
 }
 
@@ -82,11 +83,13 @@ pub enum Query {
     TokenClaims,
     /// `{kind: "sign_in" | "sign_up", answer?}` → [`Clerk::attempt`].
     Attempt,
+    /// → the environment `load()` fetched, as the server sent it, or `null` before.
+    Environment,
 }
 
 impl Query {
     pub fn from_code(code: u32) -> Option<Query> {
-        const ALL: [Query; 11] = [
+        const ALL: [Query; 12] = [
             Query::Snapshot,
             Query::CheckAuthorization,
             Query::BuildTouchUrl,
@@ -98,6 +101,7 @@ impl Query {
             Query::Info,
             Query::TokenClaims,
             Query::Attempt,
+            Query::Environment,
         ];
         ALL.get(code as usize).copied()
     }
@@ -230,6 +234,10 @@ impl Clerk {
                 None => self.client_reload().await.map(|()| NULL.into()),
             },
             Call::RemoveSessions => self.client_remove_sessions().await.map(|()| NULL.into()),
+            Call::SignIn | Call::SignUp if optional_string(&args, "step")?.as_deref() == Some("reload") => {
+                let field = if op == Call::SignIn { "sign_in" } else { "sign_up" };
+                Ok(self.attempt_reload(field, &required_string(&args, "id")?).await?.to_text())
+            }
             Call::SignIn => {
                 let step = FactorStep::parse(&required_string(&args, "step")?, "create")?;
                 let mut form = params::form(args.get("params"))?;
@@ -281,6 +289,7 @@ impl Clerk {
                 Ok(NULL.into())
             }
             Query::Info => Ok(self.info().to_text()),
+            Query::Environment => Ok(self.environment().map_or_else(|| NULL.into(), |e| e.to_text())),
             Query::Attempt => {
                 let kind = match optional_string(&args, "kind")?.as_deref() {
                     Some("sign_in") => AttemptKind::SignIn,
@@ -314,10 +323,10 @@ mod tests {
             assert!(Call::from_code(code).is_some());
         }
         assert_eq!(Call::from_code(14), None);
-        for code in 0..11 {
+        for code in 0..12 {
             assert!(Query::from_code(code).is_some());
         }
-        assert_eq!(Query::from_code(11), None);
+        assert_eq!(Query::from_code(12), None);
     }
 
     #[test]
