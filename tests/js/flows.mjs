@@ -172,6 +172,8 @@ try {
   // Both tabs end on the link's session. (Until the waiting tab selects it, its own settled
   // state, no session, may reach the link's tab through tab sync: the engine's rule, not this
   // flow's.)
+  // Tab sync delivers it asynchronously: wait (bounded) for the link's tab to agree.
+  await lpPage.waitForFunction((id) => window.clerk.session?.id === id, wt.created, { timeout: 5000 }).catch(() => {});
   const linkSession = await lpPage.evaluate(() => window.clerk.session?.id ?? null);
   check('the link made the session both tabs are on', linkSession === wt.created && (lp.set === null || lp.set === wt.created), { linkSession, lp, wt });
   const { page: _rp, ...rp } = await linkPage(ctx, link);
