@@ -128,3 +128,24 @@ fn a_forgotten_dev_browser_is_replaced_once_and_the_request_retried() {
     assert_eq!(block_on(clerk.client_reload()).unwrap_err().status, Some(401));
     assert_eq!(fake.count("/v1/dev_browser"), 2);
 }
+
+/// `signIn.reload()` (how a tab waiting on an email link polls): a GET of the attempt by the id
+/// the object layer gives, not the client's current one, which a completed attempt has left.
+#[test]
+fn an_attempt_reloads_by_its_id_and_the_environment_is_queryable() {
+    let fake = FakeFapi::two_sessions();
+    let clerk = fake.clerk();
+    assert_eq!(clerk.query(Query::Environment, "{}").unwrap(), "null", "nothing before load");
+    block_on(clerk.load()).unwrap();
+    assert_eq!(clerk.query(Query::Environment, "{}").unwrap(), r#"{"auth_config":{"single_session_mode":false}}"#);
+    let done = json!({"response": {"object": "sign_in_attempt", "id": "sia_9", "status": "complete", "created_session_id": "sess_a"},
+                      "client": fake.client.borrow().clone()});
+    fake.respond_once("/client/sign_ins/sia_9", 200, &done.to_string());
+    let answer = block_on(clerk.call(Call::SignIn, r#"{"step":"reload","id":"sia_9"}"#, None)).unwrap();
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&answer).unwrap()["status"], "complete");
+    assert_eq!(fake.count("/client/sign_ins/sia_9"), 1);
+    let bad = block_on(clerk.call(Call::SignUp, r#"{"step":"reload","id":"../x"}"#, None)).unwrap_err();
+    assert_eq!(bad.code, "invalid_argument");
+    let missing = block_on(clerk.call(Call::SignIn, r#"{"step":"reload"}"#, None)).unwrap_err();
+    assert_eq!(missing.code, "invalid_argument");
+}

@@ -7,6 +7,7 @@ import type { Core } from './core';
 import { view } from './convert';
 import type { Verification } from './types';
 import { assertion } from './passkeys';
+import { authenticateWithRedirect, createEmailLinkFlow, type AuthenticateWithRedirectParams } from './flows';
 
 type Raw = Record<string, unknown>;
 
@@ -22,6 +23,10 @@ abstract class Attempt {
     this.#core = core;
     this.#kind = kind;
     this.#answer = answer;
+  }
+
+  protected get core(): Core {
+    return this.#core;
   }
 
   protected field(key: string): any {
@@ -113,6 +118,18 @@ export class SignIn extends Attempt {
   resetPassword(params: { password: string; signOutOfOtherSessions?: boolean }): Promise<SignIn> {
     return this.#step('reset_password', params);
   }
+  /** This sign-in as the server has it now. */
+  reload(): Promise<SignIn> {
+    return this.#step('reload', {}, { id: this.id });
+  }
+  /** Signs in with an OAuth provider: off to the provider, back at `redirectUrl`. */
+  authenticateWithRedirect(params: AuthenticateWithRedirectParams): Promise<void> {
+    return authenticateWithRedirect(this.core, this, params);
+  }
+  /** Emails a sign-in link; `startEmailLinkFlow` resolves once it is opened or expired. */
+  createEmailLinkFlow() {
+    return createEmailLinkFlow<SignIn>(this.core, (params) => this.prepareFirstFactor(params as { strategy: string }));
+  }
 }
 
 export type SignUpStatus = 'missing_requirements' | 'complete' | 'abandoned';
@@ -176,8 +193,20 @@ export class SignUp extends Attempt {
     return this.field('createdUserId');
   }
 
-  #step(step: string, params: unknown): Promise<SignUp> {
-    return this.run(signUp, step, params);
+  #step(step: string, params: unknown, extra?: object): Promise<SignUp> {
+    return this.run(signUp, step, params, extra);
+  }
+  /** This sign-up as the server has it now. */
+  reload(): Promise<SignUp> {
+    return this.#step('reload', {}, { id: this.id });
+  }
+  /** Signs up with an OAuth provider: off to the provider, back at `redirectUrl`. */
+  authenticateWithRedirect(params: AuthenticateWithRedirectParams): Promise<void> {
+    return authenticateWithRedirect(this.core, this, params);
+  }
+  /** Emails a verification link; `startEmailLinkFlow` resolves once it is opened or expired. */
+  createEmailLinkFlow() {
+    return createEmailLinkFlow<SignUp>(this.core, (params) => this.prepareVerification(params as { strategy: string }));
   }
   create(params: SignUpParams): Promise<SignUp> {
     return this.#step('create', params);

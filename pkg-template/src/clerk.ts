@@ -8,6 +8,7 @@ import type { Client } from './client';
 import type { Session } from './session';
 import type { ClerkOptions, InstanceType, Organization, User } from './types';
 import { type ComponentMethods, installComponents } from './components';
+import * as flows from './flows';
 
 export interface Resources {
   client: Client | undefined;
@@ -296,6 +297,18 @@ export class Clerk {
 
   static {
     installComponents(Clerk.prototype, (clerk) => (clerk as Clerk).#core);
+  }
+
+  /** On the page an OAuth provider came back to: completes the sign-in or sign-up (or the
+   * transfer between them), sets the session active and goes on (`navigate` instead of
+   * `location.assign`). */
+  handleRedirectCallback(params?: flows.HandleRedirectCallbackParams, navigate?: flows.Navigate): Promise<void> {
+    return flows.handleRedirectCallback(this.#core, (session) => this.setActive({ session }), params, navigate);
+  }
+
+  /** On an email link's page: signs in here when the link made a session for this browser. */
+  handleEmailLinkVerification(params?: flows.HandleEmailLinkVerificationParams, navigate?: flows.Navigate): Promise<void> {
+    return flows.handleEmailLinkVerification(this.#core, (session) => this.setActive({ session }), params, navigate);
   }
 
   /** Stops everything this instance does (refresh, tab sync, listeners); later calls reject. */

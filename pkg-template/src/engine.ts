@@ -21,7 +21,7 @@ export const enum Call {
 
 export const enum Query {
   Snapshot, CheckAuthorization, BuildTouchUrl, IsEligibleForTouch, IsNew, ResetSignIn, ResetSignUp,
-  ClearCache, Info, TokenClaims, Attempt, SettingEnabled, Component,
+  ClearCache, Info, TokenClaims, Attempt, SettingEnabled, Component, Environment,
 }
 
 let engineClass: EngineClass | undefined;

@@ -15,6 +15,7 @@ export { Session, Token } from './session';
 export { SignIn, SignUp } from './attempts';
 export type { SignInStatus, SignUpStatus } from './attempts';
 export { ClerkError } from './errors';
+export type { AuthenticateWithRedirectParams, HandleEmailLinkVerificationParams, HandleRedirectCallbackParams } from './flows';
 export type { ClerkAPIError } from './errors';
 export type * from './types';
 export { Clerk as default } from './clerk';

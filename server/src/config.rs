@@ -37,6 +37,9 @@ pub struct Config {
     pub faults: Option<crate::faults::FaultSettings>,
     /// Failed sign-in attempts allowed per user and per IP address (see `limits`).
     pub limits: crate::limits::Limits,
+    /// The sign-in strategies enabled (`--strategies`); `None` is every one this server knows
+    /// (see `strategies::is_enabled`).
+    pub strategies: Option<Vec<String>>,
 }
 
 impl Config {
@@ -56,6 +59,7 @@ impl Config {
             verbose: false,
             faults: None,
             limits: crate::limits::Limits::default(),
+            strategies: None,
         }
     }
 }

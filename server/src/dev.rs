@@ -97,8 +97,10 @@ async fn emails(State(st): State<AppState>, Params(q): Params) -> ApiResult<Json
     let outbox = st.outbox.lock().unwrap_or_else(|p| p.into_inner());
     let mut msgs: Vec<Value> = outbox.get(&to).cloned().unwrap_or_default();
     msgs.reverse();
-    let latest = msgs.first().map(|m| m["code"].clone()).unwrap_or(Value::Null);
-    Ok(Json(json!({ "to": to, "latest_code": latest, "emails": msgs })))
+    // Newest first; codes and links are separate kinds of email, each with its latest.
+    let latest = |k: &str| msgs.iter().find_map(|m| m.get(k).filter(|v| !v.is_null()).cloned()).unwrap_or(Value::Null);
+    let (code, link) = (latest("code"), latest("link"));
+    Ok(Json(json!({ "to": to, "latest_code": code, "latest_link": link, "emails": msgs })))
 }
 
 /// `GET /__dev/sms?to=NUMBER`: SMS sent to that number (any spelling; E.164 in the answer),

@@ -42,6 +42,11 @@ impl ApiError {
         self
     }
 
+    pub fn meta(mut self, meta: Value) -> Self {
+        self.meta = meta;
+        self
+    }
+
     pub fn not_found(what: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, "resource_not_found", format!("{what} not found"))
             .long(format!("No {what} was found with the given identifier for this client."))
@@ -91,12 +96,12 @@ impl ApiError {
     }
 
     pub fn to_json(&self) -> Value {
-        json!({ "errors": [{
-            "code": self.code,
-            "message": self.message,
-            "long_message": self.long_message,
-            "meta": self.meta,
-        }]})
+        json!({ "errors": [self.error_json()] })
+    }
+
+    /// The one error object, as a verification's `error` carries it.
+    pub fn error_json(&self) -> Value {
+        json!({ "code": self.code, "message": self.message, "long_message": self.long_message, "meta": self.meta })
     }
 }
 

@@ -6,6 +6,8 @@ use serde_json::{Value, json};
 
 use crate::errors::ApiResult;
 use crate::render;
+use crate::AppState;
+use crate::strategies::is_enabled;
 use crate::store::{PhoneNumber, Tx, User};
 
 /// The phone number that is the user's second factor, if any (the first one reserved for it).
@@ -21,12 +23,13 @@ pub fn has_second_factor(tx: &mut dyn Tx, u: &User) -> ApiResult<bool> {
 
 /// Password, email codes, passkeys and SMS codes, then (as Clerk lists them) a password-reset code for
 /// each address of a user who has a password.
-pub fn sign_in_first_factors(tx: &mut dyn Tx, u: &User) -> ApiResult<Vec<Value>> {
-    let mut f = render::first_factors(tx, u)?;
-    if crate::passkeys::has_passkeys(u) {
+pub fn sign_in_first_factors(st: &AppState, tx: &mut dyn Tx, u: &User) -> ApiResult<Vec<Value>> {
+    let mut f = render::first_factors(st, tx, u)?;
+    let on = |strategy: &str| is_enabled(&st.config, strategy);
+    if crate::passkeys::has_passkeys(u) && on("passkey") {
         f.push(json!({"strategy": "passkey"}));
     }
-    for p in tx.phones_of(&u.id)?.into_iter().filter(|p| p.verified) {
+    for p in tx.phones_of(&u.id)?.into_iter().filter(|p| p.verified && on("phone_code")) {
         f.push(json!({
             "strategy": "phone_code",
             "safe_identifier": p.phone,
@@ -35,7 +38,7 @@ pub fn sign_in_first_factors(tx: &mut dyn Tx, u: &User) -> ApiResult<Vec<Value>>
             "default": false,
         }));
     }
-    if u.password_hash.is_some() {
+    if u.password_hash.is_some() && on("reset_password_email_code") {
         for e in tx.emails_of(&u.id)? {
             f.push(json!({
                 "strategy": "reset_password_email_code",
@@ -49,9 +52,9 @@ pub fn sign_in_first_factors(tx: &mut dyn Tx, u: &User) -> ApiResult<Vec<Value>>
 }
 
 /// TOTP, the SMS second factor, and backup codes when the user has another second factor.
-pub fn sign_in_second_factors(tx: &mut dyn Tx, u: &User) -> ApiResult<Vec<Value>> {
-    let mut f = render::second_factors(u);
-    if let Some(p) = second_factor_phone(tx, u)? {
+pub fn sign_in_second_factors(st: &AppState, tx: &mut dyn Tx, u: &User) -> ApiResult<Vec<Value>> {
+    let mut f = render::second_factors(st, u);
+    if let Some(p) = second_factor_phone(tx, u)?.filter(|_| is_enabled(&st.config, "phone_code")) {
         f.push(json!({
             "strategy": "phone_code",
             "safe_identifier": p.phone,
@@ -60,7 +63,7 @@ pub fn sign_in_second_factors(tx: &mut dyn Tx, u: &User) -> ApiResult<Vec<Value>
             "default": u.totp_secret.is_none(),
         }));
     }
-    if !f.is_empty() && !u.backup_codes.is_empty() {
+    if !f.is_empty() && !u.backup_codes.is_empty() && is_enabled(&st.config, "backup_code") {
         f.push(json!({"strategy": "backup_code"}));
     }
     Ok(f)

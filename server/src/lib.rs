@@ -13,12 +13,14 @@ pub mod factors;
 pub mod fapi;
 pub mod faults;
 pub mod handshake;
+pub mod idp;
 pub mod limits;
 pub mod passkeys;
 pub mod phone;
 pub mod render;
 pub mod seed;
 pub mod store;
+pub mod strategies;
 pub mod tokens;
 pub mod util;
 
@@ -155,6 +157,16 @@ impl AppState {
         let msg = serde_json::json!({
             "to": to, "subject": subject, "code": code, "sent_at": self.now(),
         });
+        let mut outbox = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
+        outbox.entry(to.to_lowercase()).or_default().push(msg);
+    }
+
+    /// Like [`AppState::send_email`], for an email whose content is a one-time link.
+    pub fn send_email_link(&self, to: &str, subject: &str, link: &str) {
+        if self.config.verbose || self.config.dev {
+            tracing::info!(to, subject, link, "[email] sent (development outbox)");
+        }
+        let msg = serde_json::json!({ "to": to, "subject": subject, "link": link, "sent_at": self.now() });
         let mut outbox = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
         outbox.entry(to.to_lowercase()).or_default().push(msg);
     }
@@ -332,7 +344,7 @@ fn router(state: AppState) -> Router {
     if state.config.production {
         fapi = fapi.route_layer(middleware::from_fn_with_state(state.clone(), client_uat::set_client_uat));
     }
-    let mut app = Router::new().merge(fapi).merge(bapi::routes(state.clone()));
+    let mut app = Router::new().merge(fapi).merge(bapi::routes(state.clone())).merge(idp::routes());
     if state.config.dev {
         app = app.merge(dev::routes());
     }

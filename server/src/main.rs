@@ -22,6 +22,8 @@ options:
   --single-session         single-session mode: signing in again replaces the session
   --frontend-host HOST:PORT  host in the publishable key and `iss` (default: the bound address)
   --production             a production instance: pk_live_ key, production handshake (default: development)
+  --strategies LIST        the sign-in strategies enabled, comma-separated (default: all; the
+                           oauth_* ones only on development instances)
   --seed                   seed the demo instance before serving
   --faults RATE            with --dev: inject faults into a share RATE (0..1) of Frontend API
                            requests (500, 429, delay, dropped connection, malformed body)
@@ -61,6 +63,13 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             "--allowed-origin" => config.allowed_origins.push(value("--allowed-origin")?),
             "--frontend-host" => config.frontend_host = Some(value("--frontend-host")?),
+            "--strategies" => {
+                let list: Vec<String> = value("--strategies")?.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+                if let Some(bad) = list.iter().find(|s| !clerk_server::strategies::KNOWN.contains(&s.as_str())) {
+                    return Err(format!("--strategies: unknown strategy `{bad}` (known: {})", clerk_server::strategies::KNOWN.join(",")));
+                }
+                config.strategies = Some(list);
+            }
             "--faults" => {
                 let v = value("--faults")?;
                 faults.rate =

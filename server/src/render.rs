@@ -61,6 +61,20 @@ pub fn user_json(tx: &mut dyn Tx, u: &User, with_memberships: bool) -> ApiResult
         .map(|p| crate::phone::phone_json(p, u.totp_secret.is_none() && second_phone.as_ref() == Some(&p.id)))
         .collect();
     let two_factor = u.totp_secret.is_some() || second_phone.is_some();
+    let external_accounts: Vec<Value> = tx
+        .external_accounts_of(&u.id)?
+        .into_iter()
+        .map(|a| {
+            json!({
+                "object": "external_account", "id": a.id, "provider": a.provider, "identification_id": a.id,
+                "provider_user_id": a.provider_user_id, "approved_scopes": "openid email profile",
+                "email_address": a.email_address, "first_name": a.first_name, "last_name": a.last_name,
+                "image_url": "", "username": null, "public_metadata": {}, "label": null,
+                "verification": {"status": "verified", "strategy": format!("oauth_{}", a.provider), "attempts": null, "expire_at": null},
+                "created_at": a.created_at, "updated_at": a.created_at,
+            })
+        })
+        .collect();
     let mut v = json!({
         "object": "user",
         "id": u.id,
@@ -75,7 +89,7 @@ pub fn user_json(tx: &mut dyn Tx, u: &User, with_memberships: bool) -> ApiResult
         "email_addresses": email_json,
         "phone_numbers": phones,
         "web3_wallets": [],
-        "external_accounts": [],
+        "external_accounts": external_accounts,
         "passkeys": crate::passkeys::user_passkeys_json(u),
         "password_enabled": u.password_hash.is_some(),
         "two_factor_enabled": two_factor,
@@ -207,7 +221,7 @@ pub fn client_json(st: &AppState, tx: &mut dyn Tx, c: &Client, ctx: &Ctx) -> Api
     let last_active = c.last_active_session_id.clone().filter(|id| signed_in.contains(id));
     let sign_in = match &c.sign_in_id {
         Some(id) => match tx.sign_in(id)? {
-            Some(si) => sign_in_json(tx, &si)?,
+            Some(si) => sign_in_json(st, tx, &si)?,
             None => Value::Null,
         },
         None => Value::Null,
@@ -234,37 +248,41 @@ pub fn client_json(st: &AppState, tx: &mut dyn Tx, c: &Client, ctx: &Ctx) -> Api
     }))
 }
 
-/// Factors a user can sign in with (the `supported_first_factors` list).
-pub fn first_factors(tx: &mut dyn Tx, u: &User) -> ApiResult<Vec<Value>> {
+/// Factors a user can sign in with (the `supported_first_factors` list): those the user has,
+/// among the instance's enabled strategies.
+pub fn first_factors(st: &AppState, tx: &mut dyn Tx, u: &User) -> ApiResult<Vec<Value>> {
+    let on = |s: &str| crate::strategies::is_enabled(&st.config, s);
     let mut f = Vec::new();
-    if u.password_hash.is_some() {
+    if u.password_hash.is_some() && on("password") {
         f.push(json!({"strategy": "password"}));
     }
     for e in tx.emails_of(&u.id)? {
-        f.push(json!({
-            "strategy": "email_code",
-            "safe_identifier": e.email,
-            "email_address_id": e.id,
-            "primary": u.primary_email_address_id.as_deref() == Some(e.id.as_str()),
-        }));
+        for strategy in ["email_code", "email_link"].into_iter().filter(|s| on(s)) {
+            f.push(json!({
+                "strategy": strategy,
+                "safe_identifier": e.email,
+                "email_address_id": e.id,
+                "primary": u.primary_email_address_id.as_deref() == Some(e.id.as_str()),
+            }));
+        }
     }
     Ok(f)
 }
 
-/// Second factors reverification offers (sign-ins offer more: `crate::factors`).
-pub fn second_factors(u: &User) -> Vec<Value> {
-    if u.totp_secret.is_some() { vec![json!({"strategy": "totp"})] } else { vec![] }
+/// Second factors reverification offers (sign-ins offer more: `crate::factors`), those enabled.
+pub fn second_factors(st: &AppState, u: &User) -> Vec<Value> {
+    if u.totp_secret.is_some() && crate::strategies::is_enabled(&st.config, "totp") { vec![json!({"strategy": "totp"})] } else { vec![] }
 }
 
-pub fn sign_in_json(tx: &mut dyn Tx, si: &SignIn) -> ApiResult<Value> {
+pub fn sign_in_json(st: &AppState, tx: &mut dyn Tx, si: &SignIn) -> ApiResult<Value> {
     let user = match &si.user_id {
         Some(id) => tx.user(id)?,
         None => None,
     };
     let (first, second, user_data) = match &user {
         Some(u) => (
-            json!(crate::factors::sign_in_first_factors(tx, u)?),
-            json!(crate::factors::sign_in_second_factors(tx, u)?),
+            json!(crate::factors::sign_in_first_factors(st, tx, u)?),
+            json!(crate::factors::sign_in_second_factors(st, tx, u)?),
             public_user_data(tx, u)?,
         ),
         None => (json!([]), json!([]), Value::Null),
@@ -316,7 +334,8 @@ pub fn sign_up_json(su: &SignUp, now: i64) -> Value {
     if su.email_address.is_none() {
         missing.push("email_address");
     }
-    if su.password_hash.is_none() {
+    // OAuth sign-ups need no password (Clerk asks for one only with email and password).
+    if su.password_hash.is_none() && su.external_account_verification.is_none() {
         missing.push("password");
     }
     let mut unverified = Vec::new();
@@ -338,7 +357,7 @@ pub fn sign_up_json(su: &SignUp, now: i64) -> Value {
             "email_address": sign_up_verification(su.email_address.is_some(), &su.email_verification, "email_code"),
             "phone_number": sign_up_verification(su.phone_number.is_some(), &su.phone_verification, "phone_code"),
             "web3_wallet": null,
-            "external_account": null,
+            "external_account": su.external_account_verification,
         },
         "username": su.username,
         "email_address": su.email_address,

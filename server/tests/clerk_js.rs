@@ -4,23 +4,9 @@
 
 mod common;
 
+use common::real_clients::{clerk_js_dist, node};
 use common::*;
 use serde_json::Value;
-
-/// clerk-js's `dist` folder, or `None` (the test is skipped) when clerk-js, playwright-core
-/// or Chromium is missing.
-fn clerk_js_dist(root: &std::path::Path) -> Option<std::path::PathBuf> {
-    let dist = root.join("tests/js/node_modules/@clerk/clerk-js/dist");
-    let playwright = root.join("../tests/js/node_modules/playwright-core");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !dist.exists() || !playwright.exists() || !std::path::Path::new(&chromium).exists() {
-        // `make test` installs them and sets this, so there the check can never be skipped.
-        assert!(std::env::var_os("CLERK_REQUIRE_REAL_CLIENTS").is_none(), "clerk-js, playwright-core or chromium missing");
-        eprintln!("SKIP: clerk-js, playwright-core or chromium missing (run .ci/setup)");
-        return None;
-    }
-    Some(dist)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clerk_js_signs_in_switches_org_and_mints_tokens() {
@@ -89,17 +75,6 @@ async fn clerk_js_touch_url_extends_the_client() {
     let counters: Value = reqwest::get(format!("{url}/__dev/requests")).await.unwrap().json().await.unwrap();
     assert_eq!(counters["GET /v1/client/touch"], 1, "{counters}");
     t.server.stop().await;
-}
-
-/// Runs `tests/js/SCRIPT ARGS…` with node; returns the JSON it prints last.
-async fn node(root: &std::path::Path, script: &str, args: &[String]) -> Value {
-    let mut argv = vec![root.join("tests/js").join(script).display().to_string()];
-    argv.extend_from_slice(args);
-    let out = tokio::task::spawn_blocking(move || std::process::Command::new("node").args(&argv).output().unwrap()).await.unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "{script}: {stdout}\n{stderr}");
-    serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap()
 }
 
 async fn drive(root: &std::path::Path, page: &str, url: &str, org_id: &str, secret_key: &str, steps_ahead: u64) -> Value {

@@ -14,7 +14,10 @@ impl Clerk {
 
     /// The path of `client.signIn.create(...)` (`collection` `sign_ins`, no step) or of a step of
     /// the client's current attempt (`prepare_first_factor`, …); sign-ups likewise, `update`
-    /// being a PATCH without a step.
+    /// being a PATCH without a step. With `Verb::Get`, `step` is an attempt's id: `signIn.reload()`
+    /// reads that attempt as the server has it now (how a tab waiting on an email link learns
+    /// it was opened), by id rather than the client's current one, which a completed attempt
+    /// leaves.
     pub fn attempt_path(&self, collection: &str, step: Option<&str>, verb: Verb) -> Result<String> {
         self.require_loaded()?;
         let field = if collection == "sign_ins" { "sign_in" } else { "sign_up" };
@@ -27,6 +30,10 @@ impl Clerk {
             str_field(attempt, "id").map(str::to_owned)
         };
         Ok(match (step, verb) {
+            (Some(id), Verb::Get) => {
+                validate_path_segment("id", id)?;
+                ["/client/", collection, "/", id].concat()
+            }
             (None, Verb::Post) => ["/client/", collection].concat(),
             (None, _) => {
                 let id = current_id()

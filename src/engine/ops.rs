@@ -35,9 +35,10 @@ pub enum Call {
     DestroyClient,
     ReloadClient,
     RemoveSessions,
-    /// `{step, params, locale?, timezone?}` → the sign-in as the answer left it.
+    /// `{step, params, locale?, timezone?}` → the sign-in as the answer left it;
+    /// `{step: "reload", id}` → that sign-in as the server has it now.
     SignIn,
-    /// `{step, params}` → the sign-up as the answer left it.
+    /// `{step, params}` → the sign-up as the answer left it; `{step: "reload", id}` as above.
     SignUp,
     /// `{list, organizationId?, limit?, offset?, role?, status?}` → `{data, total_count}`.
     Page,
@@ -94,11 +95,13 @@ pub enum Query {
     SettingEnabled,
     /// `{component}` → always the `ui_components_unavailable` error: the library is headless.
     Component,
+    /// → the environment `load()` fetched, as the server sent it, or `null` before.
+    Environment,
 }
 
 impl Query {
     pub fn from_code(code: u32) -> Option<Query> {
-        const ALL: [Query; 13] = [
+        const ALL: [Query; 14] = [
             Query::Snapshot,
             Query::CheckAuthorization,
             Query::BuildTouchUrl,
@@ -112,6 +115,7 @@ impl Query {
             Query::Attempt,
             Query::SettingEnabled,
             Query::Component,
+            Query::Environment,
         ];
         ALL.get(code as usize).copied()
     }
@@ -255,6 +259,11 @@ impl Clerk {
                 None => self.client_reload().await.map(|()| NULL.into()),
             },
             Call::RemoveSessions => self.client_remove_sessions().await.map(|()| NULL.into()),
+            Call::SignIn | Call::SignUp if optional_string(&args, "step")?.as_deref() == Some("reload") => {
+                let collection = if op == Call::SignIn { "sign_ins" } else { "sign_ups" };
+                let path = self.attempt_path(collection, Some(&required_string(&args, "id")?), Verb::Get)?;
+                Ok(self.mutation(Verb::Get, &path, &[]).await?.to_text())
+            }
             Call::SignIn => {
                 let step = FactorStep::parse(&required_string(&args, "step")?, "create")?;
                 let mut form = params::form(args.get("params"))?;
@@ -336,6 +345,7 @@ impl Clerk {
                 Ok(NULL.into())
             }
             Query::Info => Ok(self.info().to_text()),
+            Query::Environment => Ok(self.environment().map_or_else(|| NULL.into(), |e| e.to_text())),
             Query::Attempt => {
                 let kind = match optional_string(&args, "kind")?.as_deref() {
                     Some("sign_in") => AttemptKind::SignIn,
@@ -387,10 +397,10 @@ mod tests {
         assert_eq!(Call::from_code(14), Some(Call::Page));
         assert_eq!(Call::from_code(15), Some(Call::Me));
         assert_eq!(Call::from_code(16), None);
-        for code in 0..13 {
+        for code in 0..14 {
             assert!(Query::from_code(code).is_some());
         }
-        assert_eq!(Query::from_code(13), None);
+        assert_eq!(Query::from_code(14), None);
     }
 
     #[test]

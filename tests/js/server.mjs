@@ -37,11 +37,12 @@ export function prepareSite(name, { withDemo = false } = {}) {
 
 /**
  * `profile` is the cargo build to run ('debug' or 'release'); the caller builds it first.
+ * `extraArgs` go to clerk-server as they are (e.g. `--strategies`).
  * Resolves once the server listens, exits, or `timeoutMs` passes; `started` tells which.
  */
-export async function startClerkServer({ db, www, ttl, profile = 'debug', timeoutMs = 60_000 }) {
+export async function startClerkServer({ db, www, ttl, profile = 'debug', timeoutMs = 60_000, extraArgs = [] }) {
   const port = await freePort();
-  const args = ['--db', db, '--addr', `127.0.0.1:${port}`, '--www', www, '--dev', '--seed'];
+  const args = ['--db', db, '--addr', `127.0.0.1:${port}`, '--www', www, '--dev', '--seed', ...extraArgs];
   if (ttl !== undefined) args.push('--token-ttl', String(ttl));
   const proc = spawn(join(root, `target/${profile}/clerk-server`), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

@@ -17,6 +17,7 @@ use crate::util::{random_string, sha256_hex};
 /// `GET` and `PATCH /v1/environment` (clerk-js "touches" it with an empty form in development).
 pub async fn environment(State(st): State<AppState>) -> Json {
     let ttl = st.config.token_ttl;
+    let (attributes, social) = crate::strategies::user_settings(&st.config);
     Json(json!({
         "object": "environment",
         "id": "env_local",
@@ -41,21 +42,11 @@ pub async fn environment(State(st): State<AppState>) -> Json {
             "session_token_ttl_seconds": ttl,
         },
         "user_settings": {
-            "attributes": {
-                "email_address": {"enabled": true, "required": true, "used_for_first_factor": true,
-                                  "first_factors": ["email_code"], "verifications": ["email_code"],
-                                  "verify_at_sign_up": true},
-                "password": {"enabled": true, "required": true},
-                "username": {"enabled": true, "required": false, "used_for_first_factor": true},
-                "first_name": {"enabled": true, "required": false},
-                "last_name": {"enabled": true, "required": false},
-                "authenticator_app": {"enabled": true, "required": false, "used_for_second_factor": true,
-                                      "second_factors": ["totp"]},
-            },
+            "attributes": attributes,
             "sign_in": {"second_factor": {"required": false}},
             "sign_up": {"progressive": true, "mode": "public"},
             "password_settings": {"min_length": 8, "max_length": 128},
-            "social": {},
+            "social": social,
         },
         "organization_settings": {
             "enabled": true,

@@ -4,7 +4,9 @@
 
 pub mod backup_codes;
 mod client;
+mod email_link;
 mod handshake;
+mod oauth;
 mod organizations;
 mod passkeys;
 mod phone_codes;
@@ -68,6 +70,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/me/backup_codes/", post(backup_codes::create))
         .route("/v1/me/passkeys", post(passkeys::create))
         .route("/v1/me/passkeys/{id}/attempt_verification", post(passkeys::attempt))
+        .route("/v1/oauth_callback", get(oauth::callback))
+        .route("/v1/verify", get(email_link::verify))
         .route("/v1/client/sign_ups", post(sign_ups::create))
         .route("/v1/client/sign_ups/{id}", get(sign_ups::get).patch(sign_ups::update))
         .route("/v1/client/sign_ups/{id}/prepare_verification", post(sign_ups::prepare))

@@ -28,6 +28,10 @@ pub struct SignInForm {
     phone_number_id: Option<String>,
     /// A passkey assertion, as clerk-js serialises it (JSON).
     public_key_credential: Option<String>,
+    redirect_url: Option<String>,
+    action_complete_redirect_url: Option<String>,
+    /// `create({transfer: true})`: sign in the account a sign-up found to exist (OAuth).
+    transfer: Option<String>,
 }
 
 /// Finds a user by email address, phone number (any spelling of it) or username.
@@ -98,6 +102,37 @@ fn prepared_strategy(si: &SignIn) -> Option<&str> {
     si.first_factor_verification.as_ref().and_then(|v| v["strategy"].as_str())
 }
 
+/// Emails a sign-in link to `email_address_id` (default: the primary address).
+fn send_sign_in_link(st: &AppState, tx: &mut dyn Tx, si: &mut SignIn, form: &SignInForm, now: i64) -> ApiResult<()> {
+    let user_id = si.user_id.clone().unwrap_or_default();
+    let user = tx.user(&user_id)?.ok_or_else(|| ApiError::not_found("user"))?;
+    let wanted = form.email_address_id.clone().or(user.primary_email_address_id.clone());
+    let email = tx
+        .emails_of(&user_id)?
+        .into_iter()
+        .find(|e| Some(&e.id) == wanted.as_ref())
+        .ok_or_else(|| ApiError::invalid_param("email_address_id", "Unknown email address"))?;
+    let v = super::email_link::issue(st, tx, "sign_in", &si.id, &email.email, form.redirect_url.as_deref(), now)?;
+    si.first_factor_verification = Some(v);
+    Ok(())
+}
+
+/// `create({transfer: true})`: the account an OAuth sign-up found to exist signs in.
+fn transfer_from_sign_up(tx: &mut dyn Tx, client: &mut Client, si: &mut SignIn, now: i64) -> ApiResult<()> {
+    let nothing = || ApiError::invalid_param("transfer", "There is no sign-up to transfer");
+    let su_id = client.sign_up_id.clone().ok_or_else(nothing)?;
+    let (strategy, identity) = super::oauth::take_transfer(tx, &su_id, now)?.ok_or_else(nothing)?;
+    let account = tx.external_account(strategy.trim_start_matches("oauth_"), &identity.sub)?;
+    let mut user = account.map(|a| tx.user(&a.user_id)).transpose()?.flatten().ok_or_else(nothing)?;
+    if tx.sessions_of_client(&client.id)?.iter().any(|s| s.user_id == user.id && s.effective_status(now).is_signed_in()) {
+        return Err(ApiError::unprocessable("identifier_already_signed_in", "You're already signed in"));
+    }
+    si.identifier = Some(identity.email.clone());
+    si.user_id = Some(user.id.clone());
+    client.sign_up_id = None;
+    first_factor_passed(tx, client, si, &mut user, &strategy, now)
+}
+
 /// First factor verified: either ask for the second factor or create the session.
 pub(super) fn first_factor_passed(
     tx: &mut dyn Tx,
@@ -141,7 +176,7 @@ pub(super) fn respond(
     tx.put_sign_in(si)?;
     client.updated_at = ctx.now;
     tx.put_client(client)?;
-    let v = render::sign_in_json(tx, si)?;
+    let v = render::sign_in_json(st, tx, si)?;
     Ok(Fapi::new(envelope(st, tx, client, v, ctx)?, cookie))
 }
 
@@ -159,6 +194,7 @@ fn attempt_first_factor(
 ) -> ApiResult<Result<(), ApiError>> {
     check_lock(si.locked_until, now)?;
     let strategy = form.strategy.as_deref().unwrap_or(if form.password.is_some() { "password" } else { "email_code" });
+    crate::strategies::require(&st.config, strategy)?;
     let mut user = si
         .user_id
         .as_deref()
@@ -252,6 +288,37 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
             abandon_at: ctx.now + 24 * 3600 * 1000,
             passkey_challenge: None,
         };
+        if let Some(strategy) = form.strategy.as_deref() {
+            crate::strategies::require(&st2.config, strategy)?;
+        }
+        if form.transfer.as_deref() == Some("true") {
+            // Set first: a transfer that completes takes the sign-in off the client again.
+            client.sign_in_id = Some(si.id.clone());
+            transfer_from_sign_up(tx, &mut client, &mut si, ctx.now)?;
+            return Ok(Ok(respond(&st2, tx, &mut client, &mut si, &ctx, cookie)?));
+        }
+        if let Some(strategy) = form.strategy.as_deref().filter(|s| crate::strategies::is_oauth(s)) {
+            let v = super::oauth::start(
+                &st2,
+                tx,
+                "sign_in",
+                &si.id,
+                strategy,
+                form.redirect_url.as_deref(),
+                form.action_complete_redirect_url.as_deref(),
+                ctx.now,
+            );
+            let v = match v {
+                Ok(v) => v,
+                Err(e) => {
+                    forget_new_client(tx, &client, &cookie)?;
+                    return Err(e);
+                }
+            };
+            si.first_factor_verification = Some(v);
+            client.sign_in_id = Some(si.id.clone());
+            return Ok(Ok(respond(&st2, tx, &mut client, &mut si, &ctx, cookie)?));
+        }
         if let Some(identifier) = form.identifier.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
             // Unknown identifiers count against the IP, which bounds account probing.
             let ip_scope = AttemptScope::new(&caller, None);
@@ -297,6 +364,9 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
                 }
                 _ => {}
             }
+            if si.user_id.is_some() && form.strategy.as_deref() == Some("email_link") {
+                send_sign_in_link(&st2, tx, &mut si, &form, ctx.now)?;
+            }
             Ok(())
         };
         if let Err(failure) = outcome {
@@ -319,7 +389,7 @@ pub async fn get(State(st): State<AppState>, caller: Caller, Path(id): Path<Stri
     st.db(move |tx| {
         let ctx = ctx(&caller);
         let (client, si) = client_sign_in(tx, &caller, &id)?;
-        let v = render::sign_in_json(tx, &si)?;
+        let v = render::sign_in_json(&st2, tx, &si)?;
         Ok(Ok(Fapi::new(envelope(&st2, tx, &client, v, &ctx)?, CookieChange::Keep)))
     })
     .await
@@ -338,6 +408,9 @@ pub async fn prepare_first(
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         check_lock(si.locked_until, ctx.now)?;
         expect_status(&si, "needs_first_factor")?;
+        if let Some(strategy) = form.strategy.as_deref() {
+            crate::strategies::require(&st2.config, strategy)?;
+        }
         match form.strategy.as_deref() {
             Some(s @ ("email_code" | RESET)) => send_sign_in_code(&st2, tx, &mut si, s, form.email_address_id.clone(), ctx.now)?,
             Some("phone_code") => super::phone_codes::send_first(&st2, tx, &mut si, form.phone_number_id.as_deref(), ctx.now)?,
@@ -349,6 +422,7 @@ pub async fn prepare_first(
                 si.first_factor_verification = Some(v);
                 si.passkey_challenge = Some(state);
             }
+            Some("email_link") => send_sign_in_link(&st2, tx, &mut si, &form, ctx.now)?,
             Some("password") => {}
             Some(other) => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
             None => return Err(ApiError::missing_param("strategy")),
@@ -387,6 +461,7 @@ pub async fn prepare_second(
         let ctx = ctx(&caller);
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         expect_status(&si, "needs_second_factor")?;
+        crate::strategies::require(&st2.config, form.strategy.as_deref().unwrap_or("totp"))?;
         match form.strategy.as_deref().unwrap_or("totp") {
             // Nothing to send: the code is in the app or on the user's list.
             s @ ("totp" | "backup_code") => si.second_factor_verification = Some(verification("unverified", s, None)),
@@ -411,6 +486,7 @@ pub async fn attempt_second(
         check_lock(si.locked_until, ctx.now)?;
         expect_status(&si, "needs_second_factor")?;
         let strategy = form.strategy.as_deref().unwrap_or("totp");
+        crate::strategies::require(&st2.config, strategy)?;
         if !matches!(strategy, "totp" | "backup_code" | "phone_code") {
             return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{strategy}`")));
         }

@@ -31,6 +31,10 @@ pub struct SignUpForm {
     strategy: Option<String>,
     code: Option<String>,
     phone_number: Option<String>,
+    redirect_url: Option<String>,
+    action_complete_redirect_url: Option<String>,
+    /// `create({transfer: true})`: the new account an OAuth sign-in did not find.
+    transfer: Option<String>,
 }
 
 fn client_sign_up(tx: &mut dyn Tx, caller: &Caller, id: &str) -> ApiResult<(Client, SignUp)> {
@@ -52,7 +56,7 @@ fn expect_open(su: &SignUp, now: i64) -> ApiResult<()> {
 
 /// Creates the user once every requirement is met: the required fields are present and every
 /// identifier given is verified.
-fn complete_if_ready(tx: &mut dyn Tx, client: &mut Client, su: &mut SignUp, strategy: &str, now: i64) -> ApiResult<()> {
+pub(super) fn complete_if_ready(tx: &mut dyn Tx, client: &mut Client, su: &mut SignUp, strategy: &str, now: i64) -> ApiResult<()> {
     let ready =
         su.email_address.is_some() && su.email_verified && su.password_hash.is_some() && (su.phone_number.is_none() || su.phone_verified);
     if ready { finish_sign_up(tx, client, su, strategy, now) } else { Ok(()) }
@@ -131,6 +135,7 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
             email_address: None,
             email_verified: false,
             email_verification: None,
+            external_account_verification: None,
             password_hash: None,
             first_name: None,
             last_name: None,
@@ -146,8 +151,37 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
             phone_verified: false,
             phone_verification: None,
         };
-        apply_fields(tx, checks, &mut su, &form)?;
+        if let Some(strategy) = form.strategy.as_deref() {
+            crate::strategies::require(&st2.config, strategy)?;
+        }
         client.sign_up_id = Some(su.id.clone());
+        if form.transfer.as_deref() == Some("true") {
+            let nothing = || ApiError::invalid_param("transfer", "There is no sign-in to transfer");
+            let si_id = client.sign_in_id.clone().ok_or_else(nothing)?;
+            let (strategy, identity) = super::oauth::take_transfer(tx, &si_id, ctx.now)?.ok_or_else(nothing)?;
+            let mut user = super::oauth::create_user(tx, &strategy, &identity, ctx.now)?;
+            su.external_account_verification = Some(json!({
+                "object": "verification", "status": "verified", "strategy": strategy, "attempts": null, "expire_at": null,
+            }));
+            client.sign_in_id = None;
+            super::oauth::sign_up_complete(tx, &mut client, &mut su, &mut user, &strategy, ctx.now)?;
+            return Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, cookie)?));
+        }
+        if let Some(strategy) = form.strategy.as_deref().filter(|s| crate::strategies::is_oauth(s)) {
+            let v = super::oauth::start(
+                &st2,
+                tx,
+                "sign_up",
+                &su.id,
+                strategy,
+                form.redirect_url.as_deref(),
+                form.action_complete_redirect_url.as_deref(),
+                ctx.now,
+            )?;
+            su.external_account_verification = Some(v);
+            return Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, cookie)?));
+        }
+        apply_fields(tx, checks, &mut su, &form)?;
         Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, cookie)?))
     })
     .await
@@ -189,10 +223,19 @@ pub async fn prepare(
         let (mut client, mut su) = client_sign_up(tx, &caller, &id)?;
         check_lock(su.locked_until, ctx.now)?;
         expect_open(&su, ctx.now)?;
+        if let Some(strategy) = form.strategy.as_deref() {
+            crate::strategies::require(&st2.config, strategy)?;
+        }
         match form.strategy.as_deref() {
             Some("email_code") => {}
             Some("phone_code") => {
                 super::sign_up_phone::prepare(&st2, tx, &mut su, ctx.now)?;
+                return Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, CookieChange::Keep)?));
+            }
+            Some("email_link") => {
+                let email = su.email_address.clone().ok_or_else(|| ApiError::missing_param("email_address"))?;
+                su.email_verification =
+                    Some(super::email_link::issue(&st2, tx, "sign_up", &su.id, &email, form.redirect_url.as_deref(), ctx.now)?);
                 return Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, CookieChange::Keep)?));
             }
             Some(other) => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
@@ -255,7 +298,7 @@ pub async fn attempt(
 }
 
 /// Every requirement met: create the user (with its verified identifiers) and sign it in.
-fn finish_sign_up(tx: &mut dyn Tx, client: &mut Client, su: &mut SignUp, strategy: &str, now: i64) -> ApiResult<()> {
+pub(super) fn finish_sign_up(tx: &mut dyn Tx, client: &mut Client, su: &mut SignUp, strategy: &str, now: i64) -> ApiResult<()> {
     let email = su.email_address.clone().unwrap_or_default();
     if tx.email(&email)?.is_some() {
         return Err(identifier_exists("email_address"));

@@ -56,8 +56,9 @@ fn verification_json(st: &AppState, tx: &mut dyn Tx, s: &Session, user: &User, c
         "status": status(v, user),
         "level": v.level,
         "session": render::session_json(st, tx, s, ctx)?,
-        "supported_first_factors": render::first_factors(tx, user)?,
-        "supported_second_factors": render::second_factors(user),
+        // Reverification asks for a code or a password, never a link.
+        "supported_first_factors": render::first_factors(st, tx, user)?.into_iter().filter(|f| f["strategy"] != "email_link").collect::<Vec<_>>(),
+        "supported_second_factors": render::second_factors(st, user),
         "first_factor_verification": factor(v.first_done, "password"),
         "second_factor_verification": factor(v.second_done, "totp"),
         "created_at": v.created_at,

@@ -294,6 +294,9 @@ pub struct SignUp {
     pub email_address: Option<String>,
     pub email_verified: bool,
     pub email_verification: Option<Value>,
+    /// `verifications.external_account` of an OAuth sign-up, as on the wire.
+    #[serde(default)]
+    pub external_account_verification: Option<Value>,
     pub password_hash: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -322,6 +325,29 @@ pub struct EmailCode {
     pub email: String,
     pub code_hash: String,
     pub expires_at: i64,
+}
+
+/// A short-lived, one-time secret kept by its hash: an OAuth flow's `state`, an authorization
+/// code of the development identity provider, an email link's token, a pending transfer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Grant {
+    /// `kind:` plus the secret's hash (or the owner's id for transfers).
+    pub key: String,
+    pub data: Value,
+    pub expires_at: i64,
+}
+
+/// A user's account at an OAuth provider (`provider` is e.g. `google`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExternalAccount {
+    pub id: String,
+    pub user_id: String,
+    pub provider: String,
+    pub provider_user_id: String,
+    pub email_address: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub created_at: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -403,6 +429,14 @@ pub trait Tx {
     fn email_code(&mut self, owner_id: &str) -> StoreResult<Option<EmailCode>>;
     fn put_email_code(&mut self, c: &EmailCode) -> StoreResult<()>;
     fn delete_email_code(&mut self, owner_id: &str) -> StoreResult<()>;
+
+    fn grant(&mut self, key: &str) -> StoreResult<Option<Grant>>;
+    fn put_grant(&mut self, g: &Grant) -> StoreResult<()>;
+    fn delete_grant(&mut self, key: &str) -> StoreResult<()>;
+
+    fn external_account(&mut self, provider: &str, provider_user_id: &str) -> StoreResult<Option<ExternalAccount>>;
+    fn external_accounts_of(&mut self, user_id: &str) -> StoreResult<Vec<ExternalAccount>>;
+    fn put_external_account(&mut self, a: &ExternalAccount) -> StoreResult<()>;
 
     fn jwt_template(&mut self, name: &str) -> StoreResult<Option<JwtTemplate>>;
     fn put_jwt_template(&mut self, t: &JwtTemplate) -> StoreResult<()>;

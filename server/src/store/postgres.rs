@@ -65,6 +65,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE phone_numbers (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, phone TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
     CREATE INDEX phone_numbers_user ON phone_numbers(user_id);
     "#,
+    // 4: one-time secrets (OAuth state and codes, email links) and OAuth accounts
+    r#"
+    CREATE TABLE grants (key TEXT PRIMARY KEY, expires_at BIGINT NOT NULL, data TEXT NOT NULL);
+    CREATE TABLE external_accounts (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, provider TEXT NOT NULL,
+                                    provider_user_id TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (provider, provider_user_id));
+    CREATE INDEX external_accounts_user ON external_accounts(user_id);
+    "#,
 ];
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
@@ -447,6 +454,36 @@ impl Tx for PgTx<'_> {
     }
     fn delete_email_code(&mut self, owner_id: &str) -> StoreResult<()> {
         self.exec("DELETE FROM email_codes WHERE owner_id = $1", &[&owner_id])
+    }
+
+    fn grant(&mut self, key: &str) -> StoreResult<Option<Grant>> {
+        self.one("SELECT data FROM grants WHERE key = $1", &[&key])
+    }
+    fn put_grant(&mut self, g: &Grant) -> StoreResult<()> {
+        // Expired grants go when a new one is made, so the table stays small.
+        self.exec("DELETE FROM grants WHERE expires_at < $1", &[&(g.expires_at - 24 * 3600 * 1000)])?;
+        self.exec(
+            "INSERT INTO grants (key, expires_at, data) VALUES ($1, $2, $3)
+             ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at, data = excluded.data",
+            &[&g.key, &g.expires_at, &to_json(g)?],
+        )
+    }
+    fn delete_grant(&mut self, key: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM grants WHERE key = $1", &[&key])
+    }
+
+    fn external_account(&mut self, provider: &str, provider_user_id: &str) -> StoreResult<Option<ExternalAccount>> {
+        self.one("SELECT data FROM external_accounts WHERE provider = $1 AND provider_user_id = $2", &[&provider, &provider_user_id])
+    }
+    fn external_accounts_of(&mut self, user_id: &str) -> StoreResult<Vec<ExternalAccount>> {
+        self.many("SELECT data FROM external_accounts WHERE user_id = $1 ORDER BY id", &[&user_id])
+    }
+    fn put_external_account(&mut self, a: &ExternalAccount) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO external_accounts (id, user_id, provider, provider_user_id, data) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+            &[&a.id, &a.user_id, &a.provider, &a.provider_user_id, &to_json(a)?],
+        )
     }
 
     fn jwt_template(&mut self, name: &str) -> StoreResult<Option<JwtTemplate>> {
