@@ -18,6 +18,7 @@ pub mod seed;
 pub mod store;
 pub mod tokens;
 pub mod util;
+pub mod views;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -38,7 +39,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 pub use config::Config;
 use errors::{ApiError, ApiResult};
-use store::{Instance, Store, Tx, TxOutcome};
+use store::{Done, Instance, Store, Tx, TxOutcome};
 
 /// Shared state of a running server; cheap to clone.
 #[derive(Clone)]
@@ -87,21 +88,22 @@ impl AppState {
     /// other readers of the database see them without anyone asking for the session.
     pub async fn sweep_sessions(&self) -> ApiResult<()> {
         let now = self.now();
-        self.db(move |tx| {
+        self.db(move |_, tx| {
             tx.expire_sessions(now)?;
-            Ok(Ok(()))
+            Ok(Done(()))
         })
         .await
     }
 
-    /// Runs `f` in one database transaction on the blocking pool.
-    pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
+    /// Runs `f` in one database transaction on the blocking pool. `f` gets the state, so that
+    /// handlers need no clone of it to move into the closure.
+    pub async fn db<T, F>(&self, mut f: F) -> ApiResult<T>
     where
         T: Send + 'static,
-        F: FnMut(&mut dyn Tx) -> TxOutcome<T, ApiError> + Send + 'static,
+        F: FnMut(&AppState, &mut dyn Tx) -> TxOutcome<T, ApiError> + Send + 'static,
     {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || store.run(f)).await.map_err(|e| ApiError::internal(format!("db task: {e}")))?
+        let st = self.clone();
+        tokio::task::spawn_blocking(move || st.store.run(|tx| f(&st, tx))).await.map_err(|e| ApiError::internal(format!("db task: {e}")))?
     }
 
     /// Like [`db`](Self::db), for bodies that need CPU-heavy work (argon2, TOTP): the work is done
@@ -110,14 +112,14 @@ impl AppState {
     pub async fn db_checked<T, F>(&self, f: F) -> ApiResult<T>
     where
         T: Send + 'static,
-        F: Fn(&mut dyn Tx, &checks::Checks) -> TxOutcome<T, ApiError> + Send + Sync + 'static,
+        F: Fn(&AppState, &mut dyn Tx, &checks::Checks) -> TxOutcome<T, ApiError> + Send + Sync + 'static,
     {
         let f = Arc::new(f);
         let work = Arc::new(checks::Checks::default());
         // Each run asks for at most one new piece of work; no body needs more than a few.
         for _ in 0..4 {
-            let (store, body, checks) = (self.store.clone(), f.clone(), work.clone());
-            let outcome = tokio::task::spawn_blocking(move || store.run(|tx| body(tx, &checks)))
+            let (st, body, checks) = (self.clone(), f.clone(), work.clone());
+            let outcome = tokio::task::spawn_blocking(move || st.store.run(|tx| body(&st, tx, &checks)))
                 .await
                 .map_err(|e| ApiError::internal(format!("db task: {e}")))?;
             // The pending error must reach here through `?` (an outer `Err`, a rollback).
@@ -161,7 +163,7 @@ impl AppState {
 fn load_or_create_instance(store: &dyn Store) -> ApiResult<Instance> {
     store.run(|tx| {
         if let Some(i) = tx.instance()? {
-            return Ok(Ok(i));
+            return Ok(Done(i));
         }
         let key = SigningKey::generate();
         let instance = Instance {
@@ -170,7 +172,7 @@ fn load_or_create_instance(store: &dyn Store) -> ApiResult<Instance> {
             created_at: util::now_ms(),
         };
         tx.put_instance(&instance)?;
-        Ok(Ok(instance))
+        Ok(Done(instance))
     })
 }
 

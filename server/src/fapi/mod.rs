@@ -5,6 +5,9 @@
 mod client;
 mod handshake;
 mod organizations;
+mod reply;
+
+pub use reply::Reply;
 mod sessions;
 mod sign_ins;
 mod sign_ups;
@@ -20,7 +23,6 @@ use crate::AppState;
 use crate::errors::{ApiError, ApiResult, json_response};
 use crate::extract::Caller;
 use crate::limits::{Key, Limit};
-use crate::render::{self, Ctx};
 use crate::store::{Client, Session, SessionStatus, Tx, User};
 use crate::util::{new_id, random_string, sha256_hex};
 
@@ -108,6 +110,13 @@ impl IntoResponse for Fapi {
     }
 }
 
+/// Per-request context: the request's Origin (the `azp` of tokens) and its "now".
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub origin: Option<String>,
+    pub now: i64,
+}
+
 pub fn ctx(caller: &Caller) -> Ctx {
     Ctx { origin: caller.origin.clone(), now: caller.now }
 }
@@ -182,11 +191,6 @@ pub fn client_session(tx: &mut dyn Tx, caller: &Caller, id: &str) -> ApiResult<(
     }
 }
 
-/// `{response, client}` with the full, current client.
-pub fn envelope(st: &AppState, tx: &mut dyn Tx, client: &Client, response: Value, ctx: &Ctx) -> ApiResult<Value> {
-    Ok(json!({ "response": response, "client": render::client_json(st, tx, client, ctx)? }))
-}
-
 /// Signs `user` in on `client`: a new active session that becomes the last active one. A
 /// signed-in session of the same user on the same client becomes `replaced` (sign-in only lets
 /// that happen in single-session mode; multi-session refuses the second sign-in).
@@ -254,7 +258,7 @@ impl AttemptScope {
         Ok(())
     }
 
-    /// Counts a failure against every key; the transaction must commit (`Ok(Err(..))`).
+    /// Counts a failure against every key; the transaction must commit (`Outcome::Refused`).
     pub fn failed(&self, st: &AppState, tx: &mut dyn Tx, now: i64) -> ApiResult<()> {
         for key in &self.keys {
             crate::limits::record(tx, key, Self::limit(st, key), now)?;

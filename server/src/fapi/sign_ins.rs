@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    AttemptScope, CookieChange, Fapi, check_lock, consume_email_code, create_session, ctx, ensure_client, envelope, find_client,
+    AttemptScope, CookieChange, Fapi, Reply, check_lock, consume_email_code, create_session, ctx, ensure_client, find_client,
     forget_new_client, incorrect_code, incorrect_password, issue_email_code, record_failure,
 };
 use crate::AppState;
@@ -14,9 +14,10 @@ use crate::checks::Checks;
 use crate::errors::{ApiError, ApiResult};
 use crate::extract::{Caller, Input};
 use crate::limits::Key;
-use crate::render::{self, Ctx};
-use crate::store::{Client, SignIn, Tx, User};
+use crate::render;
+use crate::store::{Client, Done, Outcome, Refused, SignIn, Tx, User};
 use crate::util::new_id;
+use crate::views;
 
 #[derive(Deserialize, Default)]
 pub struct SignInForm {
@@ -91,16 +92,23 @@ fn complete(tx: &mut dyn Tx, client: &mut Client, si: &mut SignIn, user: &mut Us
 }
 
 /// Saves the sign-in and client and answers `{response: sign_in, client}`.
-fn respond(st: &AppState, tx: &mut dyn Tx, client: &mut Client, si: &mut SignIn, ctx: &Ctx, cookie: CookieChange) -> ApiResult<Fapi> {
-    si.updated_at = ctx.now;
+fn respond(
+    st: &AppState,
+    tx: &mut dyn Tx,
+    client: &mut Client,
+    si: &mut SignIn,
+    caller: &Caller,
+    cookie: CookieChange,
+) -> ApiResult<Reply> {
+    si.updated_at = caller.now;
     tx.put_sign_in(si)?;
-    client.updated_at = ctx.now;
+    client.updated_at = caller.now;
     tx.put_client(client)?;
-    let v = render::sign_in_json(tx, si)?;
-    Ok(Fapi::new(envelope(st, tx, client, v, ctx)?, cookie))
+    let v = views::sign_in(tx, si)?;
+    Reply::new(caller).envelope(st, tx, client, move |_| render::sign_in_json(&v), cookie)
 }
 
-/// Runs a first-factor attempt. `Ok(Err(..))` is a failed attempt that has been counted.
+/// Runs a first-factor attempt. `Refused` is a failed attempt that has been counted.
 #[allow(clippy::too_many_arguments)]
 fn attempt_first_factor(
     st: &AppState,
@@ -111,7 +119,7 @@ fn attempt_first_factor(
     si: &mut SignIn,
     form: &SignInForm,
     now: i64,
-) -> ApiResult<Result<(), ApiError>> {
+) -> ApiResult<Outcome<(), ApiError>> {
     check_lock(si.locked_until, now)?;
     let strategy = form.strategy.as_deref().unwrap_or(if form.password.is_some() { "password" } else { "email_code" });
     let mut user = si
@@ -143,17 +151,16 @@ fn attempt_first_factor(
     if !passed {
         record_failure(&mut si.failed_attempts, &mut si.locked_until, now);
         scope.failed(st, tx, now)?;
-        return Ok(Err(if strategy == "password" { incorrect_password() } else { incorrect_code() }));
+        return Ok(Refused(if strategy == "password" { incorrect_password() } else { incorrect_code() }));
     }
     si.failed_attempts = 0;
     first_factor_passed(tx, client, si, &mut user, strategy, now)?;
-    Ok(Ok(()))
+    Ok(Done(()))
 }
 
 /// `POST /v1/client/sign_ins`: creates a sign-in; with `password` it is attempted at once.
 pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Input<SignInForm>) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db_checked(move |tx, checks| {
+    st.db_checked(move |st, tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, cookie) = ensure_client(tx, &caller, ctx.now)?;
         let mut si = SignIn {
@@ -174,12 +181,14 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
         if let Some(identifier) = form.identifier.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
             // Unknown identifiers count against the IP, which bounds account probing.
             let ip_scope = AttemptScope::new(&caller, None);
-            ip_scope.check(&st2, tx, ctx.now)?;
+            ip_scope.check(st, tx, ctx.now)?;
             let Some(user) = user_by_identifier(tx, identifier)? else {
                 // Committed, so that the failure counts; a client made by this request goes.
-                ip_scope.failed(&st2, tx, ctx.now)?;
+                ip_scope.failed(st, tx, ctx.now)?;
                 forget_new_client(tx, &client, &cookie)?;
-                return Ok(Err(ApiError::unprocessable("form_identifier_not_found", "Couldn't find your account.").param("identifier")));
+                return Ok(Refused(
+                    ApiError::unprocessable("form_identifier_not_found", "Couldn't find your account.").param("identifier"),
+                ));
             };
             // Multi-session: a user can be signed in once per client. Single-session: only the
             // signed-in user may sign in again, and that new session replaces the old one
@@ -190,7 +199,7 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
                 .filter(|s| s.effective_status(ctx.now).is_signed_in())
                 .map(|s| s.user_id)
                 .collect();
-            if st2.config.single_session {
+            if st.config.single_session {
                 if signed_in.iter().any(|u| *u != user.id) {
                     return Err(super::session_exists());
                 }
@@ -204,37 +213,39 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
         client.sign_in_id = Some(si.id.clone());
         let wants_password = form.strategy.as_deref() == Some("password") || form.password.is_some();
         let outcome = if si.user_id.is_some() && wants_password {
-            attempt_first_factor(&st2, checks, &caller, tx, &mut client, &mut si, &form, ctx.now)?
+            attempt_first_factor(st, checks, &caller, tx, &mut client, &mut si, &form, ctx.now)?
         } else {
             if si.user_id.is_some() && form.strategy.as_deref() == Some("email_code") {
                 // `signIn.create({identifier, strategy: "email_code"})` prepares at once.
-                send_sign_in_code(&st2, tx, &mut si, form.email_address_id.clone(), ctx.now)?;
+                send_sign_in_code(st, tx, &mut si, form.email_address_id.clone(), ctx.now)?;
             }
-            Ok(())
+            Done(())
         };
-        if let Err(failure) = outcome {
+        if let Refused(failure) = outcome {
             if matches!(cookie, CookieChange::Set(_)) {
                 // The first request of a new client failed: no cookie goes out with an error, so
                 // the client and its sign-in would be unreachable. Only the failure counts stay.
                 forget_new_client(tx, &client, &cookie)?;
-                return Ok(Err(failure));
+                return Ok(Refused(failure));
             }
-            respond(&st2, tx, &mut client, &mut si, &ctx, cookie)?;
-            return Ok(Err(failure));
+            respond(st, tx, &mut client, &mut si, &caller, cookie)?;
+            return Ok(Refused(failure));
         }
-        Ok(Ok(respond(&st2, tx, &mut client, &mut si, &ctx, cookie)?))
+        Ok(Done(respond(st, tx, &mut client, &mut si, &caller, cookie)?))
     })
+    .await?
+    .finish(&st)
     .await
 }
 
 pub async fn get(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
-        let ctx = ctx(&caller);
+    st.db(move |st, tx| {
         let (client, si) = client_sign_in(tx, &caller, &id)?;
-        let v = render::sign_in_json(tx, &si)?;
-        Ok(Ok(Fapi::new(envelope(&st2, tx, &client, v, &ctx)?, CookieChange::Keep)))
+        let v = views::sign_in(tx, &si)?;
+        Ok(Done(Reply::new(&caller).envelope(st, tx, &client, move |_| render::sign_in_json(&v), CookieChange::Keep)?))
     })
+    .await?
+    .finish(&st)
     .await
 }
 
@@ -245,20 +256,21 @@ pub async fn prepare_first(
     Path(id): Path<String>,
     Input(form): Input<SignInForm>,
 ) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
+    st.db(move |st, tx| {
         let ctx = ctx(&caller);
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         check_lock(si.locked_until, ctx.now)?;
         expect_status(&si, "needs_first_factor")?;
         match form.strategy.as_deref() {
-            Some("email_code") => send_sign_in_code(&st2, tx, &mut si, form.email_address_id.clone(), ctx.now)?,
+            Some("email_code") => send_sign_in_code(st, tx, &mut si, form.email_address_id.clone(), ctx.now)?,
             Some("password") => {}
             Some(other) => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
             None => return Err(ApiError::missing_param("strategy")),
         }
-        Ok(Ok(respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?))
+        Ok(Done(respond(st, tx, &mut client, &mut si, &caller, CookieChange::Keep)?))
     })
+    .await?
+    .finish(&st)
     .await
 }
 
@@ -268,15 +280,16 @@ pub async fn attempt_first(
     Path(id): Path<String>,
     Input(form): Input<SignInForm>,
 ) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db_checked(move |tx, checks| {
+    st.db_checked(move |st, tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         expect_status(&si, "needs_first_factor")?;
-        let outcome = attempt_first_factor(&st2, checks, &caller, tx, &mut client, &mut si, &form, ctx.now)?;
-        let resp = respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?;
+        let outcome = attempt_first_factor(st, checks, &caller, tx, &mut client, &mut si, &form, ctx.now)?;
+        let resp = respond(st, tx, &mut client, &mut si, &caller, CookieChange::Keep)?;
         Ok(outcome.map(|()| resp))
     })
+    .await?
+    .finish(&st)
     .await
 }
 
@@ -286,17 +299,17 @@ pub async fn prepare_second(
     Path(id): Path<String>,
     Input(form): Input<SignInForm>,
 ) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
-        let ctx = ctx(&caller);
+    st.db(move |st, tx| {
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         expect_status(&si, "needs_second_factor")?;
         match form.strategy.as_deref().unwrap_or("totp") {
             "totp" => si.second_factor_verification = Some(verification("unverified", "totp", None)),
             other => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
         }
-        Ok(Ok(respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?))
+        Ok(Done(respond(st, tx, &mut client, &mut si, &caller, CookieChange::Keep)?))
     })
+    .await?
+    .finish(&st)
     .await
 }
 
@@ -306,8 +319,7 @@ pub async fn attempt_second(
     Path(id): Path<String>,
     Input(form): Input<SignInForm>,
 ) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db_checked(move |tx, checks| {
+    st.db_checked(move |st, tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         check_lock(si.locked_until, ctx.now)?;
@@ -318,7 +330,7 @@ pub async fn attempt_second(
         let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
         let mut user = tx.user(si.user_id.as_deref().unwrap_or_default())?.ok_or_else(|| ApiError::not_found("user"))?;
         let scope = AttemptScope::new(&caller, Some(Key::User(user.id.clone())));
-        scope.check(&st2, tx, ctx.now)?;
+        scope.check(st, tx, ctx.now)?;
         let ok = match user.totp_secret.as_deref() {
             // A code is good once, across replicas: replayed within its window it fails like a
             // wrong one. Steps two behind the matched one can no longer match and are dropped.
@@ -335,11 +347,13 @@ pub async fn attempt_second(
             Ok(())
         } else {
             record_failure(&mut si.failed_attempts, &mut si.locked_until, ctx.now);
-            scope.failed(&st2, tx, ctx.now)?;
+            scope.failed(st, tx, ctx.now)?;
             Err(incorrect_code())
         };
-        let resp = respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?;
-        Ok(outcome.map(|()| resp))
+        let resp = respond(st, tx, &mut client, &mut si, &caller, CookieChange::Keep)?;
+        Ok(Outcome::from(outcome).map(|()| resp))
     })
+    .await?
+    .finish(&st)
     .await
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    AttemptScope, CookieChange, Fapi, check_lock, consume_email_code, create_session, ctx, ensure_client, envelope, find_client,
+    AttemptScope, CookieChange, Fapi, Reply, check_lock, consume_email_code, create_session, ctx, ensure_client, find_client,
     incorrect_code, issue_email_code, record_failure,
 };
 use crate::AppState;
@@ -14,8 +14,8 @@ use crate::checks::Checks;
 use crate::errors::{ApiError, ApiResult};
 use crate::extract::{Caller, Input};
 use crate::limits::Key;
-use crate::render::{self, Ctx};
-use crate::store::{Client, EmailAddress, SignUp, Tx, User};
+use crate::render;
+use crate::store::{Client, Done, EmailAddress, Refused, SignUp, Tx, User};
 use crate::util::{is_plausible_email, new_id};
 
 #[derive(Deserialize, Default)]
@@ -90,21 +90,28 @@ fn apply_fields(tx: &mut dyn Tx, checks: &Checks, su: &mut SignUp, form: &SignUp
     Ok(())
 }
 
-fn respond(st: &AppState, tx: &mut dyn Tx, client: &mut Client, su: &mut SignUp, ctx: &Ctx, cookie: CookieChange) -> ApiResult<Fapi> {
-    su.updated_at = ctx.now;
+fn respond(
+    st: &AppState,
+    tx: &mut dyn Tx,
+    client: &mut Client,
+    su: &mut SignUp,
+    caller: &Caller,
+    cookie: CookieChange,
+) -> ApiResult<Reply> {
+    su.updated_at = caller.now;
     tx.put_sign_up(su)?;
-    client.updated_at = ctx.now;
+    client.updated_at = caller.now;
     tx.put_client(client)?;
-    Ok(Fapi::new(envelope(st, tx, client, render::sign_up_json(su), ctx)?, cookie))
+    let v = render::sign_up_json(su);
+    Reply::new(caller).envelope(st, tx, client, move |_| v, cookie)
 }
 
 pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Input<SignUpForm>) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db_checked(move |tx, checks| {
+    st.db_checked(move |st, tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, cookie) = ensure_client(tx, &caller, ctx.now)?;
         // Single-session mode: a new account cannot sign in beside the signed-in one.
-        if st2.config.single_session && tx.sessions_of_client(&client.id)?.iter().any(|s| s.effective_status(ctx.now).is_signed_in()) {
+        if st.config.single_session && tx.sessions_of_client(&client.id)?.iter().any(|s| s.effective_status(ctx.now).is_signed_in()) {
             return Err(super::session_exists());
         }
         let mut su = SignUp {
@@ -128,32 +135,35 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
         };
         apply_fields(tx, checks, &mut su, &form)?;
         client.sign_up_id = Some(su.id.clone());
-        Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, cookie)?))
+        Ok(Done(respond(st, tx, &mut client, &mut su, &caller, cookie)?))
     })
+    .await?
+    .finish(&st)
     .await
 }
 
 pub async fn get(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
-        let ctx = ctx(&caller);
+    st.db(move |st, tx| {
         let (client, su) = client_sign_up(tx, &caller, &id)?;
-        Ok(Ok(Fapi::new(envelope(&st2, tx, &client, render::sign_up_json(&su), &ctx)?, CookieChange::Keep)))
+        let v = render::sign_up_json(&su);
+        Ok(Done(Reply::new(&caller).envelope(st, tx, &client, move |_| v, CookieChange::Keep)?))
     })
+    .await?
+    .finish(&st)
     .await
 }
 
 pub async fn update(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, Input(form): Input<SignUpForm>) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db_checked(move |tx, checks| {
-        let ctx = ctx(&caller);
+    st.db_checked(move |st, tx, checks| {
         let (mut client, mut su) = client_sign_up(tx, &caller, &id)?;
         if su.status == "complete" {
             return Err(ApiError::unprocessable("sign_up_status_invalid", "Sign-up is already complete"));
         }
         apply_fields(tx, checks, &mut su, &form)?;
-        Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, CookieChange::Keep)?))
+        Ok(Done(respond(st, tx, &mut client, &mut su, &caller, CookieChange::Keep)?))
     })
+    .await?
+    .finish(&st)
     .await
 }
 
@@ -163,8 +173,7 @@ pub async fn prepare(
     Path(id): Path<String>,
     Input(form): Input<SignUpForm>,
 ) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
+    st.db(move |st, tx| {
         let ctx = ctx(&caller);
         let (mut client, mut su) = client_sign_up(tx, &caller, &id)?;
         check_lock(su.locked_until, ctx.now)?;
@@ -174,13 +183,15 @@ pub async fn prepare(
             None => return Err(ApiError::missing_param("strategy")),
         }
         let email = su.email_address.clone().ok_or_else(|| ApiError::missing_param("email_address"))?;
-        let expire_at = issue_email_code(&st2, tx, &su.id, &email, ctx.now)?;
+        let expire_at = issue_email_code(st, tx, &su.id, &email, ctx.now)?;
         su.email_verification = Some(json!({
             "object": "verification", "status": "unverified", "strategy": "email_code",
             "attempts": 0, "expire_at": expire_at,
         }));
-        Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, CookieChange::Keep)?))
+        Ok(Done(respond(st, tx, &mut client, &mut su, &caller, CookieChange::Keep)?))
     })
+    .await?
+    .finish(&st)
     .await
 }
 
@@ -190,20 +201,19 @@ pub async fn attempt(
     Path(id): Path<String>,
     Input(form): Input<SignUpForm>,
 ) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
+    st.db(move |st, tx| {
         let ctx = ctx(&caller);
         let (mut client, mut su) = client_sign_up(tx, &caller, &id)?;
         check_lock(su.locked_until, ctx.now)?;
         let email = su.email_address.as_deref().unwrap_or_default().to_lowercase();
         let scope = AttemptScope::new(&caller, Some(Key::Email(email)));
-        scope.check(&st2, tx, ctx.now)?;
+        scope.check(st, tx, ctx.now)?;
         let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
         if !consume_email_code(tx, &su.id, code, ctx.now)? {
             record_failure(&mut su.failed_attempts, &mut su.locked_until, ctx.now);
-            scope.failed(&st2, tx, ctx.now)?;
-            let resp = respond(&st2, tx, &mut client, &mut su, &ctx, CookieChange::Keep);
-            return resp.map(|_| Err(incorrect_code()));
+            scope.failed(st, tx, ctx.now)?;
+            let resp = respond(st, tx, &mut client, &mut su, &caller, CookieChange::Keep);
+            return resp.map(|_| Refused(incorrect_code()));
         }
         su.failed_attempts = 0;
         su.email_verified = true;
@@ -214,8 +224,10 @@ pub async fn attempt(
         if su.password_hash.is_some() {
             finish_sign_up(tx, &mut client, &mut su, ctx.now)?;
         }
-        Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, CookieChange::Keep)?))
+        Ok(Done(respond(st, tx, &mut client, &mut su, &caller, CookieChange::Keep)?))
     })
+    .await?
+    .finish(&st)
     .await
 }
 
