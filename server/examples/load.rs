@@ -25,6 +25,8 @@
 //!   --users-per-client N users per client, used in turn (default 1)
 //!   --seed S             seed for the kill times (default: random, printed)
 //!   --db postgres://...  run on PostgreSQL instead of a fresh SQLite file (`make load-postgres`)
+//!   --replicas N         N servers on the one PostgreSQL database, clients spread over them;
+//!                        with --crash, each round kills one of them (default 1)
 //!   --server PATH        clerk-server binary (default: next to this example's directory)
 //!
 
@@ -61,6 +63,7 @@ fn parse_args() -> Result<(Options, Option<PathBuf>, Option<PathBuf>), String> {
             "--sign-up-every" => o.sign_up_every = num("--sign-up-every", val("--sign-up-every")?)? as usize,
             "--users-per-client" => o.users_per_client = num("--users-per-client", val("--users-per-client")?)?.max(1) as usize,
             "--seed" => o.seed = num("--seed", val("--seed")?)?,
+            "--replicas" => o.replicas = num("--replicas", val("--replicas")?)?.clamp(1, 8) as usize,
             "--server" => server = Some(PathBuf::from(val("--server")?)),
             // A postgres:// URL (an empty database, or one this tool used before); default: a
             // fresh SQLite file in a temporary directory.
@@ -78,7 +81,7 @@ async fn main() -> std::process::ExitCode {
         Ok(x) => x,
         Err(e) => {
             eprintln!(
-                "{e}\nusage: load [--clients 64] [--seconds 20] [--crash N] [--tokens 5] [--sign-up-every 8] [--users-per-client 1] [--seed S] [--server PATH] [--db postgres://...]"
+                "{e}\nusage: load [--clients 64] [--seconds 20] [--crash N] [--tokens 5] [--sign-up-every 8] [--users-per-client 1] [--seed S] [--server PATH] [--db postgres://...] [--replicas N]"
             );
             return std::process::ExitCode::from(2);
         }
@@ -117,6 +120,9 @@ async fn main() -> std::process::ExitCode {
     println!("records checked: {} users, {} sessions, {} clients", l.users.len(), l.sessions.len(), l.dev_browsers.len());
     if opts.crash_rounds > 0 {
         println!("kills: {}, rounds cut short by a kill: {}", opts.crash_rounds, report.interrupted);
+    }
+    if opts.replicas > 1 {
+        println!("answered per replica: {:?}; acknowledged after the kills: {}", report.answered, report.acked_after_kills);
     }
     println!("acknowledged writes lost: {}", report.lost());
     for v in &report.verifications {

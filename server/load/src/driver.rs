@@ -115,15 +115,18 @@ pub async fn create_users(
 
 struct Flags {
     deadline: Instant,
-    /// Set just before the server is killed: clients stop at their next failure.
+    /// Set just before a server is killed: a client whose server is gone stops at its next
+    /// transport failure.
     killed: AtomicBool,
+    /// Set when the round is over: every client stops after its current request.
+    stop: AtomicBool,
     /// Iterations that were cut short by the kill (requests in flight).
     interrupted: AtomicUsize,
 }
 
 impl Flags {
     fn over(&self) -> bool {
-        self.killed.load(Ordering::SeqCst) || Instant::now() >= self.deadline
+        self.stop.load(Ordering::SeqCst) || Instant::now() >= self.deadline
     }
 }
 
@@ -298,27 +301,40 @@ async fn one_round(
     res.map(|_| ())
 }
 
-/// Runs the virtual browsers until `seconds` pass or, in a crash round, until `victim` is
-/// killed with SIGKILL after the given delay.
+/// What a round of load did.
+pub(crate) struct Round {
+    pub stats: Stats,
+    /// Answered requests per server (`bases[i]`): clients are spread over them in turn.
+    pub answered: Vec<usize>,
+    /// Virtual-browser rounds cut short by the kill (requests in flight).
+    pub interrupted: usize,
+    /// Writes acknowledged after the kill, by the servers still up.
+    pub acked_after_kill: u64,
+}
+
+/// Runs the virtual browsers, client `c` against `bases[c % bases.len()]`, until `seconds` pass
+/// or, in a crash round, until `victim` is killed with SIGKILL after the given delay. With more
+/// than one server the others carry on for the rest of the round: their clients must not notice.
 pub(crate) async fn run_load(
-    base: &str,
+    bases: &[String],
     users: &[Vec<String>],
     tag: &str,
     opts: &Options,
     ledger: &SharedLedger,
     victim: Option<(Duration, ServerProc)>,
-) -> (Stats, usize) {
+) -> Round {
     let start = Instant::now();
     let flags = Arc::new(Flags {
         // A crash round ends with the kill, which may wait for progress (below).
         deadline: start + Duration::from_secs_f64(opts.seconds) + if victim.is_some() { Duration::from_secs(120) } else { Duration::ZERO },
         killed: AtomicBool::new(false),
+        stop: AtomicBool::new(false),
         interrupted: AtomicUsize::new(0),
     });
     let mut tasks = Vec::new();
     for (c, emails) in users.iter().enumerate() {
         tasks.push(tokio::spawn(virtual_browser(
-            base.to_owned(),
+            bases[c % bases.len()].clone(),
             c,
             emails.clone(),
             tag.to_owned(),
@@ -327,6 +343,7 @@ pub(crate) async fn run_load(
             ledger.clone(),
         )));
     }
+    let mut acked_at_kill = None;
     if let Some((after, server)) = victim {
         let progress = |l: &Ledger| {
             let n = |k| l.acked.get(k).copied().unwrap_or(0);
@@ -346,11 +363,22 @@ pub(crate) async fn run_load(
         }
         flags.killed.store(true, Ordering::SeqCst);
         server.kill9();
+        acked_at_kill = Some(lock(ledger).acked_total());
+        if bases.len() > 1 {
+            // The rest of the round (at least a second) on the servers still up.
+            let rest = Duration::from_secs_f64(opts.seconds).saturating_sub(after).max(Duration::from_secs(1));
+            tokio::time::sleep(rest).await;
+        }
+        flags.stop.store(true, Ordering::SeqCst);
     }
-    let mut stats = Stats::default();
-    for t in tasks {
-        stats.merge(t.await.expect("virtual browser task"));
+    let mut round = Round { stats: Stats::default(), answered: vec![0; bases.len()], interrupted: 0, acked_after_kill: 0 };
+    for (c, t) in tasks.into_iter().enumerate() {
+        let stats = t.await.expect("virtual browser task");
+        round.answered[c % bases.len()] += stats.total_ok();
+        round.stats.merge(stats);
     }
-    stats.elapsed = start.elapsed();
-    (stats, flags.interrupted.load(Ordering::SeqCst))
+    round.stats.elapsed = start.elapsed();
+    round.interrupted = flags.interrupted.load(Ordering::SeqCst);
+    round.acked_after_kill = acked_at_kill.map_or(0, |at| lock(ledger).acked_total() - at);
+    round
 }

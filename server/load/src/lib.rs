@@ -39,6 +39,9 @@ pub struct Options {
     pub tokens_per_session: usize,
     pub sign_up_every: usize,
     pub users_per_client: usize,
+    /// Servers on the one database (PostgreSQL only), clients spread over them in turn; a crash
+    /// run kills one at a time.
+    pub replicas: usize,
     pub seed: u64,
     /// Print progress lines.
     pub verbose: bool,
@@ -53,6 +56,7 @@ impl Default for Options {
             tokens_per_session: 5,
             sign_up_every: 8,
             users_per_client: 1,
+            replicas: 1,
             seed: rand::random(),
             verbose: true,
         }

@@ -83,6 +83,11 @@ impl Drop for ServerProc {
     }
 }
 
+/// Whether `db` is a `postgres://` URL (several servers can share it).
+pub fn is_postgres(db: &Path) -> bool {
+    postgres_url(db).is_some()
+}
+
 /// A `postgres://` database rather than a SQLite file.
 fn postgres_url(db: &Path) -> Option<String> {
     db.to_str().filter(|d| d.starts_with("postgres://") || d.starts_with("postgresql://")).map(str::to_owned)
