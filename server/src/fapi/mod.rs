@@ -20,6 +20,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::checks::Checks;
 use crate::errors::{ApiError, ApiResult, json_response};
 use crate::extract::Caller;
 use crate::limits::{Key, Limit};
@@ -267,6 +268,50 @@ impl AttemptScope {
     }
 }
 
+/// One guess at a secret (a password, an email code, a TOTP code) on a sign-in, a sign-up or a
+/// reverification. Every attempt starts the same way, before the secret is looked at: the
+/// attempt's own lockout, then the limits of its subject (the user, or the sign-up's email
+/// address) and of the caller's IP. A fresh sign-in per guess must not reset the count.
+pub struct Attempt {
+    scope: AttemptScope,
+    now: i64,
+}
+
+impl Attempt {
+    pub fn begin(st: &AppState, tx: &mut dyn Tx, caller: &Caller, locked_until: Option<i64>, subject: Key) -> ApiResult<Self> {
+        check_lock(locked_until, caller.now)?;
+        let scope = AttemptScope::new(caller, Some(subject));
+        scope.check(st, tx, caller.now)?;
+        Ok(Attempt { scope, now: caller.now })
+    }
+
+    /// A wrong secret: counted on the attempt itself (`failed`, `locked_until`: its lockout) and
+    /// against the subject and the IP. The transaction must commit (`Outcome::Refused`).
+    pub fn failed(&self, st: &AppState, tx: &mut dyn Tx, failed: &mut u32, locked_until: &mut Option<i64>) -> ApiResult<()> {
+        record_failure(failed, locked_until, self.now);
+        self.scope.failed(st, tx, self.now)
+    }
+
+    /// Whether `password` is the user's (argon2, outside the transaction: see `checks`).
+    pub fn password(&self, checks: &Checks, user: &User, password: &str) -> ApiResult<bool> {
+        match user.password_hash.as_deref() {
+            Some(phc) => checks.verify_password(password, phc),
+            None => Ok(false),
+        }
+    }
+
+    /// Whether `code` is the user's current TOTP code, used for the first time. A code is good
+    /// once, across replicas: replayed within its window it fails like a wrong one. Steps two
+    /// behind the matched one can no longer match and are forgotten.
+    pub fn totp(&self, tx: &mut dyn Tx, checks: &Checks, user: &User, code: &str) -> ApiResult<bool> {
+        let Some(secret) = user.totp_secret.as_deref() else { return Ok(false) };
+        match checks.totp_step(secret, code)? {
+            Some(step) => Ok(tx.use_totp_step(&user.id, step as i64, step as i64 - 2)?),
+            None => Ok(false),
+        }
+    }
+}
+
 /// 429 while a lockout is running.
 pub fn check_lock(locked_until: Option<i64>, now: i64) -> ApiResult<()> {
     match locked_until {
@@ -276,7 +321,7 @@ pub fn check_lock(locked_until: Option<i64>, now: i64) -> ApiResult<()> {
 }
 
 /// Counts a failed attempt, starting a lockout at the limit.
-pub fn record_failure(failed: &mut u32, locked_until: &mut Option<i64>, now: i64) {
+fn record_failure(failed: &mut u32, locked_until: &mut Option<i64>, now: i64) {
     *failed += 1;
     if *failed >= MAX_FAILED_ATTEMPTS {
         *locked_until = Some(now + LOCKOUT_MS);

@@ -6,8 +6,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    AttemptScope, CookieChange, Fapi, Reply, check_lock, consume_email_code, create_session, ctx, ensure_client, find_client,
-    forget_new_client, incorrect_code, incorrect_password, issue_email_code, record_failure,
+    Attempt, AttemptScope, CookieChange, Fapi, Reply, check_lock, consume_email_code, create_session, ctx, ensure_client, find_client,
+    forget_new_client, incorrect_code, incorrect_password, issue_email_code,
 };
 use crate::AppState;
 use crate::checks::Checks;
@@ -120,7 +120,6 @@ fn attempt_first_factor(
     form: &SignInForm,
     now: i64,
 ) -> ApiResult<Outcome<(), ApiError>> {
-    check_lock(si.locked_until, now)?;
     let strategy = form.strategy.as_deref().unwrap_or(if form.password.is_some() { "password" } else { "email_code" });
     let mut user = si
         .user_id
@@ -129,16 +128,11 @@ fn attempt_first_factor(
         .transpose()?
         .flatten()
         .ok_or_else(|| ApiError::unprocessable("sign_in_identifier_missing", "Enter an identifier first").param("identifier"))?;
-    // A fresh sign-in per guess must not reset the count: the user and the IP are limited too.
-    let scope = AttemptScope::new(caller, Some(Key::User(user.id.clone())));
-    scope.check(st, tx, now)?;
+    let attempt = Attempt::begin(st, tx, caller, si.locked_until, Key::User(user.id.clone()))?;
     let passed = match strategy {
         "password" => {
             let password = form.password.as_deref().ok_or_else(|| ApiError::missing_param("password"))?;
-            match user.password_hash.as_deref() {
-                Some(phc) => checks.verify_password(password, phc)?,
-                None => false,
-            }
+            attempt.password(checks, &user, password)?
         }
         "email_code" => {
             let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
@@ -149,8 +143,7 @@ fn attempt_first_factor(
         }
     };
     if !passed {
-        record_failure(&mut si.failed_attempts, &mut si.locked_until, now);
-        scope.failed(st, tx, now)?;
+        attempt.failed(st, tx, &mut si.failed_attempts, &mut si.locked_until)?;
         return Ok(Refused(if strategy == "password" { incorrect_password() } else { incorrect_code() }));
     }
     si.failed_attempts = 0;
@@ -322,32 +315,21 @@ pub async fn attempt_second(
     st.db_checked(move |st, tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
-        check_lock(si.locked_until, ctx.now)?;
         expect_status(&si, "needs_second_factor")?;
         if let Some(s) = form.strategy.as_deref().filter(|s| *s != "totp") {
             return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{s}`")));
         }
         let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
         let mut user = tx.user(si.user_id.as_deref().unwrap_or_default())?.ok_or_else(|| ApiError::not_found("user"))?;
-        let scope = AttemptScope::new(&caller, Some(Key::User(user.id.clone())));
-        scope.check(st, tx, ctx.now)?;
-        let ok = match user.totp_secret.as_deref() {
-            // A code is good once, across replicas: replayed within its window it fails like a
-            // wrong one. Steps two behind the matched one can no longer match and are dropped.
-            Some(secret) => match checks.totp_step(secret, code)? {
-                Some(step) => tx.use_totp_step(&user.id, step as i64, step as i64 - 2)?,
-                None => false,
-            },
-            None => false,
-        };
+        let attempt = Attempt::begin(st, tx, &caller, si.locked_until, Key::User(user.id.clone()))?;
+        let ok = attempt.totp(tx, checks, &user, code)?;
         let outcome = if ok {
             si.failed_attempts = 0;
             si.second_factor_verification = Some(verification("verified", "totp", None));
             complete(tx, &mut client, &mut si, &mut user, true, ctx.now)?;
             Ok(())
         } else {
-            record_failure(&mut si.failed_attempts, &mut si.locked_until, ctx.now);
-            scope.failed(st, tx, ctx.now)?;
+            attempt.failed(st, tx, &mut si.failed_attempts, &mut si.locked_until)?;
             Err(incorrect_code())
         };
         let resp = respond(st, tx, &mut client, &mut si, &caller, CookieChange::Keep)?;

@@ -6,8 +6,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    AttemptScope, CookieChange, Fapi, Reply, check_lock, consume_email_code, create_session, ctx, ensure_client, find_client,
-    incorrect_code, issue_email_code, record_failure,
+    Attempt, CookieChange, Fapi, Reply, check_lock, consume_email_code, create_session, ctx, ensure_client, find_client, incorrect_code,
+    issue_email_code,
 };
 use crate::AppState;
 use crate::checks::Checks;
@@ -204,14 +204,11 @@ pub async fn attempt(
     st.db(move |st, tx| {
         let ctx = ctx(&caller);
         let (mut client, mut su) = client_sign_up(tx, &caller, &id)?;
-        check_lock(su.locked_until, ctx.now)?;
         let email = su.email_address.as_deref().unwrap_or_default().to_lowercase();
-        let scope = AttemptScope::new(&caller, Some(Key::Email(email)));
-        scope.check(st, tx, ctx.now)?;
+        let attempt = Attempt::begin(st, tx, &caller, su.locked_until, Key::Email(email))?;
         let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
         if !consume_email_code(tx, &su.id, code, ctx.now)? {
-            record_failure(&mut su.failed_attempts, &mut su.locked_until, ctx.now);
-            scope.failed(st, tx, ctx.now)?;
+            attempt.failed(st, tx, &mut su.failed_attempts, &mut su.locked_until)?;
             let resp = respond(st, tx, &mut client, &mut su, &caller, CookieChange::Keep);
             return resp.map(|_| Refused(incorrect_code()));
         }

@@ -6,8 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    AttemptScope, CookieChange, Fapi, Reply, check_lock, client_session, consume_email_code, ctx, incorrect_code, incorrect_password,
-    issue_email_code, record_failure,
+    Attempt, CookieChange, Fapi, Reply, client_session, consume_email_code, ctx, incorrect_code, incorrect_password, issue_email_code,
 };
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult};
@@ -153,20 +152,15 @@ pub async fn attempt_first(
         let ctx = ctx(&caller);
         let (client, mut s, user) = load(tx, &caller, &id, ctx.now)?;
         let v = in_progress(&mut s)?;
-        check_lock(v.locked_until, ctx.now)?;
         let vid = v.id.clone();
         // A new verification per guess must not reset the count (a stolen session must not
         // become a password oracle).
-        let scope = AttemptScope::new(&caller, Some(Key::User(user.id.clone())));
-        scope.check(st, tx, ctx.now)?;
+        let attempt = Attempt::begin(st, tx, &caller, v.locked_until, Key::User(user.id.clone()))?;
         let strategy = form.strategy.as_deref().unwrap_or("password");
         let ok = match strategy {
             "password" => {
                 let p = form.password.as_deref().ok_or_else(|| ApiError::missing_param("password"))?;
-                match user.password_hash.as_deref() {
-                    Some(phc) => checks.verify_password(p, phc)?,
-                    None => false,
-                }
+                attempt.password(checks, &user, p)?
             }
             "email_code" => {
                 let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
@@ -176,8 +170,7 @@ pub async fn attempt_first(
         };
         let v = in_progress(&mut s)?;
         if !ok {
-            record_failure(&mut v.failed_attempts, &mut v.locked_until, ctx.now);
-            scope.failed(st, tx, ctx.now)?;
+            attempt.failed(st, tx, &mut v.failed_attempts, &mut v.locked_until)?;
             let err = if strategy == "password" { incorrect_password() } else { incorrect_code() };
             return respond(st, tx, &client, &mut s, &user, &caller).map(|_| Refused(err));
         }
@@ -217,22 +210,11 @@ pub async fn attempt_second(
         let ctx = ctx(&caller);
         let (client, mut s, user) = load(tx, &caller, &id, ctx.now)?;
         let v = in_progress(&mut s)?;
-        check_lock(v.locked_until, ctx.now)?;
-        let scope = AttemptScope::new(&caller, Some(Key::User(user.id.clone())));
-        scope.check(st, tx, ctx.now)?;
+        let attempt = Attempt::begin(st, tx, &caller, v.locked_until, Key::User(user.id.clone()))?;
         let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
-        let ok = match user.totp_secret.as_deref() {
-            // A code is good once, across replicas: replayed within its window it fails like a
-            // wrong one. Steps two behind the matched one can no longer match and are dropped.
-            Some(secret) => match checks.totp_step(secret, code)? {
-                Some(step) => tx.use_totp_step(&user.id, step as i64, step as i64 - 2)?,
-                None => false,
-            },
-            None => false,
-        };
+        let ok = attempt.totp(tx, checks, &user, code)?;
         if !ok {
-            record_failure(&mut v.failed_attempts, &mut v.locked_until, ctx.now);
-            scope.failed(st, tx, ctx.now)?;
+            attempt.failed(st, tx, &mut v.failed_attempts, &mut v.locked_until)?;
             return respond(st, tx, &client, &mut s, &user, &caller).map(|_| Refused(incorrect_code()));
         }
         v.second_done = true;
