@@ -6,7 +6,7 @@ use serde_json::json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::{CookieChange, Fapi, Reply, ctx, detach_client, ensure_client, find_client, new_client};
+use super::{CookieChange, Fapi, Reply, answer, ctx, detach_client, ensure_client, find_client, new_client};
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult, Json};
 use crate::extract::{Caller, Params};
@@ -92,7 +92,7 @@ pub async fn get_client(State(st): State<AppState>, caller: Caller, Params(q): P
         }
         Some(_) => true,
     };
-    st.db(move |st, tx| {
+    answer(&st, move |st, tx| {
         let mut cookie = CookieChange::Keep;
         let mut client = find_client(tx, &caller)?;
         if let Some(c) = client.as_mut().filter(|_| rotate) {
@@ -100,8 +100,6 @@ pub async fn get_client(State(st): State<AppState>, caller: Caller, Params(q): P
         }
         Ok(Done(Reply::new(&caller).client_only(st, tx, client.as_ref(), cookie)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
 
@@ -116,13 +114,11 @@ fn rotate_cookie(tx: &mut dyn Tx, client: &mut Client, now: i64) -> ApiResult<Co
 
 /// `POST /v1/client`: the caller's client, created if needed.
 pub async fn create_client(State(st): State<AppState>, caller: Caller) -> ApiResult<Fapi> {
-    st.db(move |st, tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let (client, cookie) = ensure_client(tx, &caller, ctx.now)?;
         Ok(Done(Reply::new(&caller).client(st, tx, &client, cookie)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
 
@@ -130,7 +126,7 @@ pub async fn create_client(State(st): State<AppState>, caller: Caller) -> ApiRes
 /// with a new id and a new `__client` cookie, which also takes over the caller's dev browser.
 /// The previous client is detached from the caller; its sessions are left as they are.
 pub async fn replace_client(State(st): State<AppState>, caller: Caller) -> ApiResult<Fapi> {
-    st.db(move |st, tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         if let Some(old) = find_client(tx, &caller)? {
             detach_client(tx, old, ctx.now)?;
@@ -138,8 +134,6 @@ pub async fn replace_client(State(st): State<AppState>, caller: Caller) -> ApiRe
         let (client, cookie) = new_client(tx, &caller, ctx.now)?;
         Ok(Done(Reply::new(&caller).client(st, tx, &client, cookie)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
 

@@ -24,7 +24,7 @@ use crate::checks::Checks;
 use crate::errors::{ApiError, ApiResult, json_response};
 use crate::extract::Caller;
 use crate::limits::{Key, Limit};
-use crate::store::{Client, Session, SessionStatus, Tx, User};
+use crate::store::{Client, Session, SessionStatus, Tx, TxOutcome, User};
 use crate::util::{new_id, random_string, sha256_hex};
 
 pub fn routes() -> Router<AppState> {
@@ -116,6 +116,23 @@ impl IntoResponse for Fapi {
 pub struct Ctx {
     pub origin: Option<String>,
     pub now: i64,
+}
+
+/// Runs a handler's body in one transaction, then signs the answer's tokens with no transaction
+/// open and renders it (see [`Reply`]).
+pub async fn answer<F>(st: &AppState, f: F) -> ApiResult<Fapi>
+where
+    F: FnMut(&AppState, &mut dyn Tx) -> TxOutcome<Reply, ApiError> + Send + 'static,
+{
+    st.db(f).await?.finish(st).await
+}
+
+/// [`answer`] for bodies that need argon2 or TOTP work (see [`AppState::db_checked`]).
+pub async fn answer_checked<F>(st: &AppState, f: F) -> ApiResult<Fapi>
+where
+    F: Fn(&AppState, &mut dyn Tx, &Checks) -> TxOutcome<Reply, ApiError> + Send + Sync + 'static,
+{
+    st.db_checked(f).await?.finish(st).await
 }
 
 pub fn ctx(caller: &Caller) -> Ctx {

@@ -11,7 +11,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::{CookieChange, Ctx, Fapi, Reply, ctx, find_client};
+use super::{CookieChange, Ctx, Fapi, Reply, answer, ctx, find_client};
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult};
 use crate::extract::Caller;
@@ -92,14 +92,12 @@ where
     F: FnMut(&mut dyn Tx, &Session, &ListQuery, &Ctx) -> ApiResult<Value> + Send + 'static,
 {
     let q = ListQuery::parse(raw.as_deref())?;
-    st.db(move |st, tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let (client, s) = signed_in(tx, &caller, q.session_id.as_deref(), ctx.now)?;
         let response = f(tx, &s, &q, &ctx)?;
         Ok(Done(Reply::new(&caller).envelope(st, tx, &client, move |_| response, CookieChange::Keep)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
 

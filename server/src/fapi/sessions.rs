@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use serde::Deserialize;
 
-use super::{CookieChange, Fapi, Reply, client_session, ctx, find_client};
+use super::{CookieChange, Fapi, Reply, answer, client_session, ctx, find_client};
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult, Json};
 use crate::extract::{Caller, Input};
@@ -25,20 +25,18 @@ pub struct TokenForm {
 }
 
 pub async fn get_session(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Fapi> {
-    st.db(move |st, tx| {
+    answer(&st, move |st, tx| {
         let (client, s) = client_session(tx, &caller, &id)?;
         let mut r = Reply::new(&caller);
         let v = r.session(st, tx, &s)?;
         Ok(Done(r.envelope(st, tx, &client, move |t| render::session_json(&v, t), CookieChange::Keep)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
 
 /// Marks the session as the client's active one, optionally switching organization.
 pub async fn touch(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, Input(form): Input<TouchForm>) -> ApiResult<Fapi> {
-    st.db(move |st, tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let (mut client, mut s) = client_session(tx, &caller, &id)?;
         tokens::ensure_mintable(&s, ctx.now)?;
@@ -61,13 +59,11 @@ pub async fn touch(State(st): State<AppState>, caller: Caller, Path(id): Path<St
         let v = r.session(st, tx, &s)?;
         Ok(Done(r.envelope(st, tx, &client, move |t| render::session_json(&v, t), CookieChange::Keep)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
 
 async fn finish(st: AppState, caller: Caller, id: String, status: SessionStatus) -> ApiResult<Fapi> {
-    st.db(move |st, tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let (mut client, mut s) = client_session(tx, &caller, &id)?;
         if s.effective_status(ctx.now).is_signed_in() {
@@ -85,8 +81,6 @@ async fn finish(st: AppState, caller: Caller, id: String, status: SessionStatus)
         let v = r.session(st, tx, &s)?;
         Ok(Done(r.envelope(st, tx, &client, move |t| render::session_json(&v, t), CookieChange::Keep)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
 
@@ -100,7 +94,7 @@ pub async fn remove(State(st): State<AppState>, caller: Caller, Path(id): Path<S
 
 /// `DELETE /v1/client/sessions`: signs the client out of every session.
 pub async fn remove_all(State(st): State<AppState>, caller: Caller) -> ApiResult<Fapi> {
-    st.db(move |st, tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let mut client = find_client(tx, &caller)?.ok_or_else(|| ApiError::not_found("client"))?;
         for mut s in tx.sessions_of_client(&client.id)? {
@@ -115,8 +109,6 @@ pub async fn remove_all(State(st): State<AppState>, caller: Caller) -> ApiResult
         tx.put_client(&client)?;
         Ok(Done(Reply::new(&caller).client(st, tx, &client, CookieChange::Keep)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
 

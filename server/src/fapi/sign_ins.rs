@@ -6,8 +6,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Attempt, AttemptScope, CookieChange, Fapi, Reply, check_lock, consume_email_code, create_session, ctx, ensure_client, find_client,
-    forget_new_client, incorrect_code, incorrect_password, issue_email_code,
+    Attempt, AttemptScope, CookieChange, Fapi, Reply, answer, answer_checked, check_lock, consume_email_code, create_session, ctx,
+    ensure_client, find_client, forget_new_client, incorrect_code, incorrect_password, issue_email_code,
 };
 use crate::AppState;
 use crate::checks::Checks;
@@ -153,7 +153,7 @@ fn attempt_first_factor(
 
 /// `POST /v1/client/sign_ins`: creates a sign-in; with `password` it is attempted at once.
 pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Input<SignInForm>) -> ApiResult<Fapi> {
-    st.db_checked(move |st, tx, checks| {
+    answer_checked(&st, move |st, tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, cookie) = ensure_client(tx, &caller, ctx.now)?;
         let mut si = SignIn {
@@ -226,19 +226,15 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
         }
         Ok(Done(respond(st, tx, &mut client, &mut si, &caller, cookie)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
 
 pub async fn get(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Fapi> {
-    st.db(move |st, tx| {
+    answer(&st, move |st, tx| {
         let (client, si) = client_sign_in(tx, &caller, &id)?;
         let v = views::sign_in(tx, &si)?;
         Ok(Done(Reply::new(&caller).envelope(st, tx, &client, move |_| render::sign_in_json(&v), CookieChange::Keep)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
 
@@ -249,7 +245,7 @@ pub async fn prepare_first(
     Path(id): Path<String>,
     Input(form): Input<SignInForm>,
 ) -> ApiResult<Fapi> {
-    st.db(move |st, tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         check_lock(si.locked_until, ctx.now)?;
@@ -262,8 +258,6 @@ pub async fn prepare_first(
         }
         Ok(Done(respond(st, tx, &mut client, &mut si, &caller, CookieChange::Keep)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
 
@@ -273,7 +267,7 @@ pub async fn attempt_first(
     Path(id): Path<String>,
     Input(form): Input<SignInForm>,
 ) -> ApiResult<Fapi> {
-    st.db_checked(move |st, tx, checks| {
+    answer_checked(&st, move |st, tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         expect_status(&si, "needs_first_factor")?;
@@ -281,8 +275,6 @@ pub async fn attempt_first(
         let resp = respond(st, tx, &mut client, &mut si, &caller, CookieChange::Keep)?;
         Ok(outcome.map(|()| resp))
     })
-    .await?
-    .finish(&st)
     .await
 }
 
@@ -292,7 +284,7 @@ pub async fn prepare_second(
     Path(id): Path<String>,
     Input(form): Input<SignInForm>,
 ) -> ApiResult<Fapi> {
-    st.db(move |st, tx| {
+    answer(&st, move |st, tx| {
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         expect_status(&si, "needs_second_factor")?;
         match form.strategy.as_deref().unwrap_or("totp") {
@@ -301,8 +293,6 @@ pub async fn prepare_second(
         }
         Ok(Done(respond(st, tx, &mut client, &mut si, &caller, CookieChange::Keep)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
 
@@ -312,7 +302,7 @@ pub async fn attempt_second(
     Path(id): Path<String>,
     Input(form): Input<SignInForm>,
 ) -> ApiResult<Fapi> {
-    st.db_checked(move |st, tx, checks| {
+    answer_checked(&st, move |st, tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         expect_status(&si, "needs_second_factor")?;
@@ -335,7 +325,5 @@ pub async fn attempt_second(
         let resp = respond(st, tx, &mut client, &mut si, &caller, CookieChange::Keep)?;
         Ok(Outcome::from(outcome).map(|()| resp))
     })
-    .await?
-    .finish(&st)
     .await
 }

@@ -6,8 +6,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    Attempt, CookieChange, Fapi, Reply, check_lock, consume_email_code, create_session, ctx, ensure_client, find_client, incorrect_code,
-    issue_email_code,
+    Attempt, CookieChange, Fapi, Reply, answer, answer_checked, check_lock, consume_email_code, create_session, ctx, ensure_client,
+    find_client, incorrect_code, issue_email_code,
 };
 use crate::AppState;
 use crate::checks::Checks;
@@ -107,7 +107,7 @@ fn respond(
 }
 
 pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Input<SignUpForm>) -> ApiResult<Fapi> {
-    st.db_checked(move |st, tx, checks| {
+    answer_checked(&st, move |st, tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, cookie) = ensure_client(tx, &caller, ctx.now)?;
         // Single-session mode: a new account cannot sign in beside the signed-in one.
@@ -137,24 +137,20 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
         client.sign_up_id = Some(su.id.clone());
         Ok(Done(respond(st, tx, &mut client, &mut su, &caller, cookie)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
 
 pub async fn get(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Fapi> {
-    st.db(move |st, tx| {
+    answer(&st, move |st, tx| {
         let (client, su) = client_sign_up(tx, &caller, &id)?;
         let v = render::sign_up_json(&su);
         Ok(Done(Reply::new(&caller).envelope(st, tx, &client, move |_| v, CookieChange::Keep)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
 
 pub async fn update(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, Input(form): Input<SignUpForm>) -> ApiResult<Fapi> {
-    st.db_checked(move |st, tx, checks| {
+    answer_checked(&st, move |st, tx, checks| {
         let (mut client, mut su) = client_sign_up(tx, &caller, &id)?;
         if su.status == "complete" {
             return Err(ApiError::unprocessable("sign_up_status_invalid", "Sign-up is already complete"));
@@ -162,8 +158,6 @@ pub async fn update(State(st): State<AppState>, caller: Caller, Path(id): Path<S
         apply_fields(tx, checks, &mut su, &form)?;
         Ok(Done(respond(st, tx, &mut client, &mut su, &caller, CookieChange::Keep)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
 
@@ -173,7 +167,7 @@ pub async fn prepare(
     Path(id): Path<String>,
     Input(form): Input<SignUpForm>,
 ) -> ApiResult<Fapi> {
-    st.db(move |st, tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let (mut client, mut su) = client_sign_up(tx, &caller, &id)?;
         check_lock(su.locked_until, ctx.now)?;
@@ -190,8 +184,6 @@ pub async fn prepare(
         }));
         Ok(Done(respond(st, tx, &mut client, &mut su, &caller, CookieChange::Keep)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
 
@@ -201,7 +193,7 @@ pub async fn attempt(
     Path(id): Path<String>,
     Input(form): Input<SignUpForm>,
 ) -> ApiResult<Fapi> {
-    st.db(move |st, tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let (mut client, mut su) = client_sign_up(tx, &caller, &id)?;
         let email = su.email_address.as_deref().unwrap_or_default().to_lowercase();
@@ -223,8 +215,6 @@ pub async fn attempt(
         }
         Ok(Done(respond(st, tx, &mut client, &mut su, &caller, CookieChange::Keep)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
 

@@ -6,7 +6,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Attempt, CookieChange, Fapi, Reply, client_session, consume_email_code, ctx, incorrect_code, incorrect_password, issue_email_code,
+    Attempt, CookieChange, Fapi, Reply, answer, answer_checked, client_session, consume_email_code, ctx, incorrect_code,
+    incorrect_password, issue_email_code,
 };
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult};
@@ -89,7 +90,7 @@ fn in_progress(s: &mut Session) -> ApiResult<&mut SessionVerification> {
 
 /// `POST /sessions/{id}/verify` with `level` = first_factor | second_factor | multi_factor.
 pub async fn start(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, Input(form): Input<VerifyForm>) -> ApiResult<Fapi> {
-    st.db(move |st, tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let (client, mut s, user) = load(tx, &caller, &id, ctx.now)?;
         let level = form.level.clone().unwrap_or_else(|| "second_factor".into());
@@ -108,8 +109,6 @@ pub async fn start(State(st): State<AppState>, caller: Caller, Path(id): Path<St
         });
         Ok(Done(respond(st, tx, &client, &mut s, &user, &caller)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
 
@@ -119,7 +118,7 @@ pub async fn prepare_first(
     Path(id): Path<String>,
     Input(form): Input<VerifyForm>,
 ) -> ApiResult<Fapi> {
-    st.db(move |st, tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let (client, mut s, user) = load(tx, &caller, &id, ctx.now)?;
         let vid = in_progress(&mut s)?.id.clone();
@@ -137,8 +136,6 @@ pub async fn prepare_first(
         }
         Ok(Done(respond(st, tx, &client, &mut s, &user, &caller)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
 
@@ -148,7 +145,7 @@ pub async fn attempt_first(
     Path(id): Path<String>,
     Input(form): Input<VerifyForm>,
 ) -> ApiResult<Fapi> {
-    st.db_checked(move |st, tx, checks| {
+    answer_checked(&st, move |st, tx, checks| {
         let ctx = ctx(&caller);
         let (client, mut s, user) = load(tx, &caller, &id, ctx.now)?;
         let v = in_progress(&mut s)?;
@@ -180,13 +177,11 @@ pub async fn attempt_first(
         s.first_factor_verified_at = Some(ctx.now);
         Ok(Done(respond(st, tx, &client, &mut s, &user, &caller)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
 
 pub async fn prepare_second(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Fapi> {
-    st.db(move |st, tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let (client, mut s, user) = load(tx, &caller, &id, ctx.now)?;
         in_progress(&mut s)?;
@@ -195,8 +190,6 @@ pub async fn prepare_second(State(st): State<AppState>, caller: Caller, Path(id)
         }
         Ok(Done(respond(st, tx, &client, &mut s, &user, &caller)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
 
@@ -206,7 +199,7 @@ pub async fn attempt_second(
     Path(id): Path<String>,
     Input(form): Input<VerifyForm>,
 ) -> ApiResult<Fapi> {
-    st.db_checked(move |st, tx, checks| {
+    answer_checked(&st, move |st, tx, checks| {
         let ctx = ctx(&caller);
         let (client, mut s, user) = load(tx, &caller, &id, ctx.now)?;
         let v = in_progress(&mut s)?;
@@ -223,7 +216,5 @@ pub async fn attempt_second(
         s.second_factor_verified_at = Some(ctx.now);
         Ok(Done(respond(st, tx, &client, &mut s, &user, &caller)?))
     })
-    .await?
-    .finish(&st)
     .await
 }
