@@ -173,6 +173,7 @@ mod tests {
             clock: crate::clock::Clock::default(),
             handshakes: crate::handshake::Nonces::default(),
             signers: tokio::sync::Semaphore::new(2),
+            transactions: tokio::sync::Semaphore::new(1),
         }))
     }
 

@@ -381,6 +381,12 @@ pub fn open(db: &Path) -> StoreResult<Arc<dyn Store>> {
 /// A storage backend: runs a closure in one transaction, committing only if it returns `Ok`.
 pub trait Store: Send + Sync + 'static {
     fn transaction(&self, f: &mut dyn FnMut(&mut dyn Tx) -> StoreResult<()>) -> StoreResult<()>;
+
+    /// How many transactions can make progress at once (SQLite: one connection). More callers
+    /// than this only wait on a lock, so `AppState::db` queues them before they take a thread.
+    fn concurrency(&self) -> usize {
+        1
+    }
 }
 
 /// What a transaction body that did not fail decided. Either way its writes are committed.

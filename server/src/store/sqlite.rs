@@ -112,7 +112,9 @@ fn to_json<T: Serialize>(v: &T) -> StoreResult<String> {
 
 impl SqliteTx<'_> {
     fn one<T: DeserializeOwned>(&self, sql: &str, p: impl rusqlite::Params) -> StoreResult<Option<T>> {
-        let data: Option<String> = self.tx.query_row(sql, p, |r| r.get(0)).optional().map_err(err)?;
+        // Cached: the same few lookups run on every request (client by cookie, session, ...).
+        let mut stmt = self.tx.prepare_cached(sql).map_err(err)?;
+        let data: Option<String> = stmt.query_row(p, |r| r.get(0)).optional().map_err(err)?;
         data.map(|d| serde_json::from_str(&d).map_err(err)).transpose()
     }
 
