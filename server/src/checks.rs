@@ -158,6 +158,7 @@ mod tests {
 
     fn state(store: Arc<dyn Store>) -> AppState {
         let key = SigningKey::generate();
+        let signers = crate::signing::Signers::start(&key, 2);
         AppState(Arc::new(Inner {
             store,
             public_key_pem: key.public_key().to_spki_pem(),
@@ -172,7 +173,7 @@ mod tests {
             faults: faults::Faults::new(None),
             clock: crate::clock::Clock::default(),
             handshakes: crate::handshake::Nonces::default(),
-            signers: tokio::sync::Semaphore::new(2),
+            signers,
             transactions: tokio::sync::Semaphore::new(1),
         }))
     }

@@ -15,6 +15,7 @@ pub mod handshake;
 pub mod limits;
 pub mod render;
 pub mod seed;
+pub mod signing;
 pub mod store;
 pub mod tokens;
 pub mod util;
@@ -67,8 +68,8 @@ pub struct Inner {
     pub clock: clock::Clock,
     /// Handshake directives waiting for the app's server to fetch them by nonce.
     pub handshakes: handshake::Nonces,
-    /// One permit per core for RSA signing (see [`AppState::sign`]).
-    pub signers: tokio::sync::Semaphore,
+    /// One RSA signing thread per core (see [`AppState::sign`]).
+    pub signers: signing::Signers,
     /// One permit per transaction the store can run at once (see [`AppState::db`]).
     pub transactions: tokio::sync::Semaphore,
 }
@@ -149,13 +150,11 @@ impl AppState {
         Err(ApiError::internal("a transaction body kept asking for more CPU work"))
     }
 
-    /// Signs claims off the async workers (RSA signing is CPU work), at most one signature per
-    /// core at a time, first come first served: 64 signatures time-sliced on 2 cores all finish
-    /// late, queued they finish in order (bench_tokens: same throughput, a lower p99).
+    /// Signs claims off the async workers (RSA signing is CPU work), on one thread per core, first
+    /// come first served (see [`signing`]): 64 signatures time-sliced on 2 cores all finish late,
+    /// queued they finish in order.
     pub async fn sign(&self, claims: Value) -> ApiResult<String> {
-        let _permit = self.signers.acquire().await.map_err(|e| ApiError::internal(format!("signers: {e}")))?;
-        let st = self.clone();
-        tokio::task::spawn_blocking(move || st.key.sign(&claims)).await.map_err(|e| ApiError::internal(format!("sign task: {e}")))
+        self.signers.sign(claims).await
     }
 
     /// Records an email in the development outbox and prints it.
@@ -228,6 +227,7 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
     let addr = listener.local_addr()?;
     let host = config.frontend_host.clone().unwrap_or_else(|| addr.to_string());
     let store_concurrency = store.concurrency();
+    let signers = signing::Signers::start(&key, std::thread::available_parallelism().map_or(2, |n| n.get()));
     let state = AppState(Arc::new(Inner {
         store,
         public_key_pem: key.public_key().to_spki_pem(),
@@ -244,7 +244,7 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
         faults: faults::Faults::new(config.faults.clone().filter(|_| config.dev)),
         clock: clock::Clock::default(),
         handshakes: handshake::Nonces::default(),
-        signers: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
+        signers,
         transactions: tokio::sync::Semaphore::new(store_concurrency),
         config,
     }));
