@@ -158,7 +158,6 @@ mod tests {
 
     fn state(store: Arc<dyn Store>) -> AppState {
         let key = SigningKey::generate();
-        let signers = crate::signing::Signers::start(&key, 2);
         AppState(Arc::new(Inner {
             store,
             public_key_pem: key.public_key().to_spki_pem(),
@@ -173,8 +172,8 @@ mod tests {
             faults: faults::Faults::new(None),
             clock: crate::clock::Clock::default(),
             handshakes: crate::handshake::Nonces::default(),
-            signers,
-            transactions: tokio::sync::Semaphore::new(1),
+            signers: crate::workers::Workers::start("signer", 2),
+            transactions: crate::workers::Workers::start("db", 1),
         }))
     }
 

@@ -15,11 +15,11 @@ pub mod handshake;
 pub mod limits;
 pub mod render;
 pub mod seed;
-pub mod signing;
 pub mod store;
 pub mod tokens;
 pub mod util;
 pub mod views;
+pub mod workers;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -69,9 +69,9 @@ pub struct Inner {
     /// Handshake directives waiting for the app's server to fetch them by nonce.
     pub handshakes: handshake::Nonces,
     /// One RSA signing thread per core (see [`AppState::sign`]).
-    pub signers: signing::Signers,
-    /// One permit per transaction the store can run at once (see [`AppState::db`]).
-    pub transactions: tokio::sync::Semaphore,
+    pub signers: workers::Workers,
+    /// One thread per transaction the store can run at once (see [`AppState::db`]).
+    pub transactions: workers::Workers,
 }
 
 impl Deref for AppState {
@@ -98,22 +98,16 @@ impl AppState {
         .await
     }
 
-    /// Runs `f` in one database transaction on the blocking pool. `f` gets the state, so that
-    /// handlers need no clone of it to move into the closure.
-    ///
-    /// Requests wait for a transaction permit first, in arrival order (tokio's semaphore is
-    /// fair): only as many blocking threads as the store can serve at once (one for SQLite) are
-    /// busy with transactions. Without the queue, 64 requests parked 64 threads on SQLite's
-    /// connection mutex, which wakes them in no particular order (a long tail of waits) and costs
-    /// a context switch each on a 2-core machine.
+    /// Runs `f` in one database transaction on the store's threads, in arrival order (see
+    /// [`workers`]). `f` gets the state, so that handlers need no clone of it to move into the
+    /// closure.
     pub async fn db<T, F>(&self, mut f: F) -> ApiResult<T>
     where
         T: Send + 'static,
         F: FnMut(&AppState, &mut dyn Tx) -> TxOutcome<T, ApiError> + Send + 'static,
     {
-        let _permit = self.transactions.acquire().await.map_err(|e| ApiError::internal(format!("transactions: {e}")))?;
         let st = self.clone();
-        tokio::task::spawn_blocking(move || st.store.run(|tx| f(&st, tx))).await.map_err(|e| ApiError::internal(format!("db task: {e}")))?
+        self.transactions.run(move || st.store.run(|tx| f(&st, tx))).await?
     }
 
     /// Like [`db`](Self::db), for bodies that need CPU-heavy work (argon2, TOTP): the work is done
@@ -129,12 +123,9 @@ impl AppState {
         // Each run asks for at most one new piece of work; no body needs more than a few.
         for _ in 0..4 {
             let (st, body, checks) = (self.clone(), f.clone(), work.clone());
-            // A permit per run of the body, as in `db`; none while the CPU work runs.
-            let permit = self.transactions.acquire().await.map_err(|e| ApiError::internal(format!("transactions: {e}")))?;
-            let outcome = tokio::task::spawn_blocking(move || st.store.run(|tx| body(&st, tx, &checks)))
-                .await
-                .map_err(|e| ApiError::internal(format!("db task: {e}")))?;
-            drop(permit);
+            // Each run of the body is one job of the store's threads, as in `db`; the CPU work in
+            // between runs on the blocking pool.
+            let outcome = self.transactions.run(move || st.store.run(|tx| body(&st, tx, &checks))).await?;
             // The pending error must reach here through `?` (an outer `Err`, a rollback).
             let Some(item) = work.take_pending().filter(|_| outcome.is_err()) else {
                 return outcome;
@@ -151,10 +142,11 @@ impl AppState {
     }
 
     /// Signs claims off the async workers (RSA signing is CPU work), on one thread per core, first
-    /// come first served (see [`signing`]): 64 signatures time-sliced on 2 cores all finish late,
+    /// come first served (see [`workers`]): 64 signatures time-sliced on 2 cores all finish late,
     /// queued they finish in order.
     pub async fn sign(&self, claims: Value) -> ApiResult<String> {
-        self.signers.sign(claims).await
+        let st = self.clone();
+        self.signers.run(move || st.key.sign(&claims)).await
     }
 
     /// Records an email in the development outbox and prints it.
@@ -226,8 +218,8 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let host = config.frontend_host.clone().unwrap_or_else(|| addr.to_string());
-    let store_concurrency = store.concurrency();
-    let signers = signing::Signers::start(&key, std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let signers = workers::Workers::start("signer", std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let transactions = workers::Workers::start("db", store.concurrency());
     let state = AppState(Arc::new(Inner {
         store,
         public_key_pem: key.public_key().to_spki_pem(),
@@ -245,7 +237,7 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
         clock: clock::Clock::default(),
         handshakes: handshake::Nonces::default(),
         signers,
-        transactions: tokio::sync::Semaphore::new(store_concurrency),
+        transactions,
         config,
     }));
     spawn_session_sweeper(state.clone());

@@ -382,8 +382,8 @@ pub fn open(db: &Path) -> StoreResult<Arc<dyn Store>> {
 pub trait Store: Send + Sync + 'static {
     fn transaction(&self, f: &mut dyn FnMut(&mut dyn Tx) -> StoreResult<()>) -> StoreResult<()>;
 
-    /// How many transactions can make progress at once (SQLite: one connection). More callers
-    /// than this only wait on a lock, so `AppState::db` queues them before they take a thread.
+    /// How many transactions can make progress at once (SQLite: one connection): `AppState::db`
+    /// runs that many transaction threads (more would only wait on a lock).
     fn concurrency(&self) -> usize {
         1
     }
