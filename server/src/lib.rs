@@ -211,8 +211,8 @@ impl Server {
 pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error + Send + Sync>> {
     let db_path = config.db_path.clone();
     let store: Arc<dyn Store> = tokio::task::spawn_blocking(move || store::open(&db_path)).await??;
-    let st2 = store.clone();
-    let instance = tokio::task::spawn_blocking(move || load_or_create_instance(&*st2)).await?.map_err(|e| e.long_message)?;
+    let opened = store.clone();
+    let instance = tokio::task::spawn_blocking(move || load_or_create_instance(&*opened)).await?.map_err(|e| e.long_message)?;
     let key = SigningKey::from_pkcs8_pem(&instance.signing_key_pem).map_err(|e| format!("stored signing key: {e:?}"))?;
 
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
