@@ -37,14 +37,15 @@ load:
 	@target/bench/release/examples/load --seconds 20
 	@target/bench/release/examples/load --seconds 10 --crash 3
 
-# The same on PostgreSQL (a throwaway cluster, .ci/with-postgres): one replica killed and restarted.
+# The same on PostgreSQL (a throwaway cluster, .ci/with-postgres); the crash run has two replicas
+# on the one database, clients spread over both, and kills one of them each round.
 load-postgres:
 	@CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_LTO=thin CARGO_PROFILE_RELEASE_PANIC=unwind \
 	  CARGO_TARGET_DIR=target/bench cargo build --release -p clerk-server --bin clerk-server --example load
 	@.ci/with-postgres bash -c 'set -e; base=$${CLERK_TEST_POSTGRES%/*}; \
 	  "$$CLERK_PG_BIN/psql" -q "$$CLERK_TEST_POSTGRES" -c "CREATE DATABASE load_plain" -c "CREATE DATABASE load_crash"; \
 	  target/bench/release/examples/load --seconds 20 --db "$$base/load_plain"; \
-	  target/bench/release/examples/load --seconds 10 --crash 3 --db "$$base/load_crash"'
+	  target/bench/release/examples/load --seconds 10 --crash 3 --replicas 2 --db "$$base/load_crash"'
 
 # Every cargo-fuzz target for a bounded time (FUZZ_SECS each, default 60 s): executions, findings.
 fuzz:

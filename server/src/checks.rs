@@ -138,7 +138,7 @@ mod tests {
     use clerk_token::SigningKey;
 
     use crate::store::sqlite::SqliteStore;
-    use crate::store::{Store, StoreResult, Tx};
+    use crate::store::{Done, Store, StoreResult, Tx};
     use crate::{AppState, Config, Inner, faults, util};
 
     /// Times every transaction of the store it wraps.
@@ -172,7 +172,8 @@ mod tests {
             faults: faults::Faults::new(None),
             clock: crate::clock::Clock::default(),
             handshakes: crate::handshake::Nonces::default(),
-            signers: tokio::sync::Semaphore::new(2),
+            signers: crate::workers::Workers::start("signer", 2),
+            transactions: crate::workers::Workers::start("db", 1),
         }))
     }
 
@@ -191,10 +192,10 @@ mod tests {
         let work_spans = Arc::new(Mutex::new(Vec::new()));
         let seen = work_spans.clone();
         let ok = st
-            .db_checked(move |_tx, checks| {
+            .db_checked(move |_, _tx, checks| {
                 *counted.lock().unwrap() += 1;
                 *seen.lock().unwrap() = checks.work_spans();
-                Ok(Ok(checks.verify_password("correct horse battery", &phc)?))
+                Ok(Done(checks.verify_password("correct horse battery", &phc)?))
             })
             .await
             .unwrap();
@@ -214,13 +215,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let st = state(Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap()));
         let phc = util::hash_password("correct horse battery");
-        let ok = st.db_checked(move |_tx, checks| Ok(Ok(checks.verify_password("wrong", &phc)?))).await.unwrap();
+        let ok = st.db_checked(move |_, _tx, checks| Ok(Done(checks.verify_password("wrong", &phc)?))).await.unwrap();
         assert!(!ok);
         let runs = Arc::new(Mutex::new(0));
         let counted = runs.clone();
-        st.db_checked(move |_tx, _checks| {
+        st.db_checked(move |_, _tx, _checks| {
             *counted.lock().unwrap() += 1;
-            Ok(Ok(()))
+            Ok(Done(()))
         })
         .await
         .unwrap();

@@ -10,6 +10,7 @@ use crate::AppState;
 use crate::errors::{ApiError, ApiResult, Json};
 use crate::extract::Params;
 use crate::faults::FaultKind;
+use crate::store::Done;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -120,7 +121,7 @@ async fn sms(State(st): State<AppState>, Params(q): Params) -> ApiResult<Json> {
 async fn backup_codes(State(st): State<AppState>, Params(q): Params) -> ApiResult<Json> {
     let identifier = q.get("identifier").ok_or_else(|| ApiError::missing_param("identifier"))?.trim().to_owned();
     let now = st.now();
-    st.db(move |tx| {
+    st.db(move |_, tx| {
         let user = match tx.email(&identifier)? {
             Some(e) => tx.user(&e.user_id)?,
             None => tx.user_by_username(&identifier)?,
@@ -129,7 +130,7 @@ async fn backup_codes(State(st): State<AppState>, Params(q): Params) -> ApiResul
         let codes = crate::fapi::backup_codes::regenerate(&mut user);
         user.updated_at = now;
         tx.put_user(&user)?;
-        Ok(Ok(Json(json!({ "user_id": user.id, "codes": codes }))))
+        Ok(Done(Json(json!({ "user_id": user.id, "codes": codes }))))
     })
     .await
 }

@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult, json_response};
 use crate::extract::{Input, Params};
-use crate::store::{Grant, Tx};
+use crate::store::{Done, Grant, Tx};
 use crate::util::{ct_eq, is_plausible_email, random_string, sha256_hex};
 
 pub const CLIENT_ID: &str = "clerk-server-fapi";
@@ -116,16 +116,16 @@ async fn authorize_page(State(st): State<AppState>, Params(q): Params) -> ApiRes
     check_request(&st, &p)?;
     let dev = st.config.dev;
     let users: Vec<String> = st
-        .db(move |tx| {
+        .db(move |_, tx| {
             if !dev {
-                return Ok(Ok(Vec::new()));
+                return Ok(Done(Vec::new()));
             }
             let (users, _) = tx.users(20, 0)?;
             let mut emails = Vec::new();
             for u in users {
                 emails.extend(tx.emails_of(&u.id)?.into_iter().map(|e| e.email));
             }
-            Ok(Ok(emails))
+            Ok(Done(emails))
         })
         .await?;
     let hidden: String = [
@@ -197,7 +197,7 @@ async fn decide(State(st): State<AppState>, Input(p): Input<AuthorizeParams>) ->
                 }),
                 expires_at: st.now() + CODE_TTL_MS,
             };
-            st.db(move |tx| Ok(Ok(tx.put_grant(&grant)?))).await?;
+            st.db(move |_, tx| Ok(Done(tx.put_grant(&grant)?))).await?;
             target.query_pairs_mut().append_pair("code", &code).append_pair("state", &state);
         }
         _ => return Err(ApiError::invalid_param("decision", "decision must be allow, deny or error")),
@@ -263,20 +263,20 @@ async fn token(State(st): State<AppState>, Input(f): Input<TokenForm>) -> ApiRes
     }
     let now = st.now();
     let ttl = TOKEN_TTL_MS;
-    st.db(move |tx| {
+    st.db(move |_, tx| {
         let fields = (f.code.as_deref(), f.client_id.as_deref(), f.redirect_uri.as_deref(), f.code_verifier.as_deref());
         let (Some(code), Some(client_id), Some(redirect_uri), Some(verifier)) = fields else {
             let e = OAuthError { error: "invalid_request", description: "code, client_id, redirect_uri and code_verifier are required" };
-            return Ok(Ok(oauth_error(StatusCode::BAD_REQUEST, &e)));
+            return Ok(Done(oauth_error(StatusCode::BAD_REQUEST, &e)));
         };
         let identity = match exchange(tx, code, client_id, redirect_uri, verifier, now)? {
             Ok(i) => i,
-            Err(e) => return Ok(Ok(oauth_error(StatusCode::BAD_REQUEST, &e))),
+            Err(e) => return Ok(Done(oauth_error(StatusCode::BAD_REQUEST, &e))),
         };
         let access = random_string(40);
         tx.put_grant(&Grant { key: format!("idp_token:{}", sha256_hex(&access)), data: json!(identity), expires_at: now + ttl })?;
         let body = json!({"access_token": access, "token_type": "Bearer", "expires_in": ttl / 1000, "scope": "openid email profile"});
-        Ok(Ok(json_response(StatusCode::OK, &body)))
+        Ok(Done(json_response(StatusCode::OK, &body)))
     })
     .await
 }
@@ -285,21 +285,21 @@ async fn userinfo(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<R
     let bearer =
         headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_owned);
     let now = st.now();
-    st.db(move |tx| {
+    st.db(move |_, tx| {
         let found = match &bearer {
             Some(t) => tx.grant(&format!("idp_token:{}", sha256_hex(t)))?.filter(|g| g.expires_at > now),
             None => None,
         };
         let Some(g) = found else {
             let e = OAuthError { error: "invalid_token", description: "The access token is unknown or expired" };
-            return Ok(Ok(oauth_error(StatusCode::UNAUTHORIZED, &e)));
+            return Ok(Done(oauth_error(StatusCode::UNAUTHORIZED, &e)));
         };
         let i: Identity = serde_json::from_value(g.data).map_err(|e| ApiError::internal(e.to_string()))?;
         let body: Value = json!({
             "sub": i.sub, "email": i.email, "email_verified": true,
             "given_name": i.first_name, "family_name": i.last_name,
         });
-        Ok(Ok(json_response(StatusCode::OK, &body)))
+        Ok(Done(json_response(StatusCode::OK, &body)))
     })
     .await
 }

@@ -23,6 +23,8 @@ pub mod store;
 pub mod strategies;
 pub mod tokens;
 pub mod util;
+pub mod views;
+pub mod workers;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -43,7 +45,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 pub use config::Config;
 use errors::{ApiError, ApiResult};
-use store::{Instance, Store, Tx, TxOutcome};
+use store::{Done, Instance, Store, Tx, TxOutcome};
 
 /// Shared state of a running server; cheap to clone.
 #[derive(Clone)]
@@ -71,8 +73,10 @@ pub struct Inner {
     pub clock: clock::Clock,
     /// Handshake directives waiting for the app's server to fetch them by nonce.
     pub handshakes: handshake::Nonces,
-    /// One permit per core for RSA signing (see [`AppState::sign`]).
-    pub signers: tokio::sync::Semaphore,
+    /// One RSA signing thread per core (see [`AppState::sign`]).
+    pub signers: workers::Workers,
+    /// One thread per transaction the store can run at once (see [`AppState::db`]).
+    pub transactions: workers::Workers,
 }
 
 impl Deref for AppState {
@@ -92,21 +96,23 @@ impl AppState {
     /// other readers of the database see them without anyone asking for the session.
     pub async fn sweep_sessions(&self) -> ApiResult<()> {
         let now = self.now();
-        self.db(move |tx| {
+        self.db(move |_, tx| {
             tx.expire_sessions(now)?;
-            Ok(Ok(()))
+            Ok(Done(()))
         })
         .await
     }
 
-    /// Runs `f` in one database transaction on the blocking pool.
-    pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
+    /// Runs `f` in one database transaction on the store's threads, in arrival order (see
+    /// [`workers`]). `f` gets the state, so that handlers need no clone of it to move into the
+    /// closure.
+    pub async fn db<T, F>(&self, mut f: F) -> ApiResult<T>
     where
         T: Send + 'static,
-        F: FnMut(&mut dyn Tx) -> TxOutcome<T, ApiError> + Send + 'static,
+        F: FnMut(&AppState, &mut dyn Tx) -> TxOutcome<T, ApiError> + Send + 'static,
     {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || store.run(f)).await.map_err(|e| ApiError::internal(format!("db task: {e}")))?
+        let st = self.clone();
+        self.transactions.run(move || st.store.run(|tx| f(&st, tx))).await?
     }
 
     /// Like [`db`](Self::db), for bodies that need CPU-heavy work (argon2, TOTP): the work is done
@@ -115,16 +121,16 @@ impl AppState {
     pub async fn db_checked<T, F>(&self, f: F) -> ApiResult<T>
     where
         T: Send + 'static,
-        F: Fn(&mut dyn Tx, &checks::Checks) -> TxOutcome<T, ApiError> + Send + Sync + 'static,
+        F: Fn(&AppState, &mut dyn Tx, &checks::Checks) -> TxOutcome<T, ApiError> + Send + Sync + 'static,
     {
         let f = Arc::new(f);
         let work = Arc::new(checks::Checks::default());
         // Each run asks for at most one new piece of work; no body needs more than a few.
         for _ in 0..4 {
-            let (store, body, checks) = (self.store.clone(), f.clone(), work.clone());
-            let outcome = tokio::task::spawn_blocking(move || store.run(|tx| body(tx, &checks)))
-                .await
-                .map_err(|e| ApiError::internal(format!("db task: {e}")))?;
+            let (st, body, checks) = (self.clone(), f.clone(), work.clone());
+            // Each run of the body is one job of the store's threads, as in `db`; the CPU work in
+            // between runs on the blocking pool.
+            let outcome = self.transactions.run(move || st.store.run(|tx| body(&st, tx, &checks))).await?;
             // The pending error must reach here through `?` (an outer `Err`, a rollback).
             let Some(item) = work.take_pending().filter(|_| outcome.is_err()) else {
                 return outcome;
@@ -140,13 +146,12 @@ impl AppState {
         Err(ApiError::internal("a transaction body kept asking for more CPU work"))
     }
 
-    /// Signs claims off the async workers (RSA signing is CPU work), at most one signature per
-    /// core at a time, first come first served: 64 signatures time-sliced on 2 cores all finish
-    /// late, queued they finish in order (bench_tokens: same throughput, a lower p99).
+    /// Signs claims off the async workers (RSA signing is CPU work), on one thread per core, first
+    /// come first served (see [`workers`]): 64 signatures time-sliced on 2 cores all finish late,
+    /// queued they finish in order.
     pub async fn sign(&self, claims: Value) -> ApiResult<String> {
-        let _permit = self.signers.acquire().await.map_err(|e| ApiError::internal(format!("signers: {e}")))?;
         let st = self.clone();
-        tokio::task::spawn_blocking(move || st.key.sign(&claims)).await.map_err(|e| ApiError::internal(format!("sign task: {e}")))
+        self.signers.run(move || st.key.sign(&claims)).await
     }
 
     /// Records an email in the development outbox and prints it.
@@ -176,7 +181,7 @@ impl AppState {
 fn load_or_create_instance(store: &dyn Store) -> ApiResult<Instance> {
     store.run(|tx| {
         if let Some(i) = tx.instance()? {
-            return Ok(Ok(i));
+            return Ok(Done(i));
         }
         let key = SigningKey::generate();
         let instance = Instance {
@@ -185,7 +190,7 @@ fn load_or_create_instance(store: &dyn Store) -> ApiResult<Instance> {
             created_at: util::now_ms(),
         };
         tx.put_instance(&instance)?;
-        Ok(Ok(instance))
+        Ok(Done(instance))
     })
 }
 
@@ -221,13 +226,15 @@ impl Server {
 pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error + Send + Sync>> {
     let db_path = config.db_path.clone();
     let store: Arc<dyn Store> = tokio::task::spawn_blocking(move || store::open(&db_path)).await??;
-    let st2 = store.clone();
-    let instance = tokio::task::spawn_blocking(move || load_or_create_instance(&*st2)).await?.map_err(|e| e.long_message)?;
+    let opened = store.clone();
+    let instance = tokio::task::spawn_blocking(move || load_or_create_instance(&*opened)).await?.map_err(|e| e.long_message)?;
     let key = SigningKey::from_pkcs8_pem(&instance.signing_key_pem).map_err(|e| format!("stored signing key: {e:?}"))?;
 
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let host = config.frontend_host.clone().unwrap_or_else(|| addr.to_string());
+    let signers = workers::Workers::start("signer", std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let transactions = workers::Workers::start("db", store.concurrency());
     let state = AppState(Arc::new(Inner {
         store,
         public_key_pem: key.public_key().to_spki_pem(),
@@ -244,7 +251,8 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
         faults: faults::Faults::new(config.faults.clone().filter(|_| config.dev)),
         clock: clock::Clock::default(),
         handshakes: handshake::Nonces::default(),
-        signers: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
+        signers,
+        transactions,
         config,
     }));
     spawn_session_sweeper(state.clone());

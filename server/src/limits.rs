@@ -75,7 +75,7 @@ pub fn locked_for(tx: &mut dyn Tx, key: &Key, limit: Limit, now: i64) -> StoreRe
 }
 
 /// Counts a failure against `key` (and forgets its failures older than the window). The
-/// transaction must commit for it to count: callers answer the failure with `Ok(Err(..))`.
+/// transaction must commit for it to count: callers answer the failure with `Outcome::Refused`.
 pub fn record(tx: &mut dyn Tx, key: &Key, limit: Limit, now: i64) -> StoreResult<()> {
     tx.record_failure(&key.stored(), now, now - limit.window_ms)
 }

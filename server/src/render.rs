@@ -1,69 +1,63 @@
-//! Wire shapes of Clerk objects (snake_case, timestamps in ms).
+//! Wire shapes of Clerk objects (snake_case, timestamps in ms). Pure: everything shown is loaded
+//! beforehand (`views`), and tokens are signed before rendering (`Tokens`), so nothing here reads
+//! the database or signs.
+
+use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use crate::AppState;
-use crate::errors::ApiResult;
-use crate::store::{Client, Membership, Organization, Session, SignIn, SignUp, Tx, User};
-use crate::tokens::{self, OrgChoice};
+use crate::store::{EmailAddress, Session, SignUp};
+use crate::tokens;
+use crate::views::{ClientView, MembershipView, OrgView, SessionView, SignInView, UserView};
 
 // Kept reachable as `render::role_permissions`; defined with the token claims that carry them,
 // so that tokens need nothing from render (render uses tokens, never the other way).
 pub use crate::tokens::role_permissions;
 
-/// Per-request rendering context.
-#[derive(Debug, Clone)]
-pub struct Ctx {
-    /// Request Origin, the `azp` of tokens minted while rendering.
-    pub origin: Option<String>,
-    pub now: i64,
-}
+/// Signed `last_active_token`s by session id, signed after the transaction (`fapi::reply`).
+pub type Tokens = HashMap<String, String>;
 
-pub fn org_json(tx: &mut dyn Tx, o: &Organization) -> ApiResult<Value> {
-    Ok(json!({
+pub fn org_json(o: &OrgView) -> Value {
+    let OrgView { org: o, members_count } = o;
+    json!({
         "object": "organization",
         "id": o.id,
         "name": o.name,
         "slug": o.slug,
         "image_url": "",
         "has_image": false,
-        "members_count": tx.members_count(&o.id)?,
+        "members_count": members_count,
         "public_metadata": {},
         "created_at": o.created_at,
         "updated_at": o.updated_at,
-    }))
+    })
 }
 
-/// The user object; `with_memberships` adds `organization_memberships` (Frontend API shape).
-pub fn user_json(tx: &mut dyn Tx, u: &User, with_memberships: bool) -> ApiResult<Value> {
-    let emails = tx.emails_of(&u.id)?;
-    let email_json: Vec<Value> = emails
-        .iter()
-        .map(|e| {
-            json!({
-                "object": "email_address",
-                "id": e.id,
-                "email_address": e.email,
-                "verification": if e.verified {
-                    json!({"status": "verified", "strategy": "email_code", "attempts": null, "expire_at": null})
-                } else { Value::Null },
-                "linked_to": [],
-                "reserved": false,
-                "created_at": e.created_at,
-                "updated_at": e.created_at,
-            })
-        })
-        .collect();
-    let second_phone = crate::factors::second_factor_phone(tx, u)?.map(|p| p.id);
-    let phones: Vec<Value> = tx
-        .phones_of(&u.id)?
-        .iter()
-        .map(|p| crate::phone::phone_json(p, u.totp_secret.is_none() && second_phone.as_ref() == Some(&p.id)))
-        .collect();
+fn email_json(e: &EmailAddress) -> Value {
+    json!({
+        "object": "email_address",
+        "id": e.id,
+        "email_address": e.email,
+        "verification": if e.verified {
+            json!({"status": "verified", "strategy": "email_code", "attempts": null, "expire_at": null})
+        } else { Value::Null },
+        "linked_to": [],
+        "reserved": false,
+        "created_at": e.created_at,
+        "updated_at": e.created_at,
+    })
+}
+
+/// The user object; loaded with memberships, it has `organization_memberships` (Frontend API shape).
+pub fn user_json(v: &UserView) -> Value {
+    let u = &v.user;
+    let second_phone = v.second_factor_phone().map(|p| p.id.as_str());
+    let phones: Vec<Value> =
+        v.phones.iter().map(|p| crate::phone::phone_json(p, u.totp_secret.is_none() && second_phone == Some(p.id.as_str()))).collect();
     let two_factor = u.totp_secret.is_some() || second_phone.is_some();
-    let external_accounts: Vec<Value> = tx
-        .external_accounts_of(&u.id)?
-        .into_iter()
+    let external_accounts: Vec<Value> = v
+        .external_accounts
+        .iter()
         .map(|a| {
             json!({
                 "object": "external_account", "id": a.id, "provider": a.provider, "identification_id": a.id,
@@ -75,7 +69,7 @@ pub fn user_json(tx: &mut dyn Tx, u: &User, with_memberships: bool) -> ApiResult
             })
         })
         .collect();
-    let mut v = json!({
+    let mut out = json!({
         "object": "user",
         "id": u.id,
         "username": u.username,
@@ -86,7 +80,7 @@ pub fn user_json(tx: &mut dyn Tx, u: &User, with_memberships: bool) -> ApiResult
         "primary_email_address_id": u.primary_email_address_id,
         "primary_phone_number_id": u.primary_phone_number_id,
         "primary_web3_wallet_id": null,
-        "email_addresses": email_json,
+        "email_addresses": v.emails.iter().map(email_json).collect::<Vec<_>>(),
         "phone_numbers": phones,
         "web3_wallets": [],
         "external_accounts": external_accounts,
@@ -102,71 +96,61 @@ pub fn user_json(tx: &mut dyn Tx, u: &User, with_memberships: bool) -> ApiResult
         "created_at": u.created_at,
         "updated_at": u.updated_at,
     });
-    if with_memberships {
-        let mut memberships = Vec::new();
-        for (m, o) in tx.memberships_of(&u.id)? {
-            memberships.push(membership_json(tx, &m, &o, None)?);
-        }
-        v["organization_memberships"] = Value::Array(memberships);
+    if let Some(memberships) = &v.memberships {
+        out["organization_memberships"] = memberships.iter().map(membership_json).collect();
     }
-    Ok(v)
+    out
 }
 
-/// An organization membership. `member` adds `public_user_data` (the lists of the Frontend API's
-/// `/me/organization_memberships` and `/organizations/{id}/memberships` carry it; the user's own
-/// `organization_memberships` do not need it).
-pub fn membership_json(tx: &mut dyn Tx, m: &Membership, o: &Organization, member: Option<&User>) -> ApiResult<Value> {
-    let mut v = json!({
+/// An organization membership. Loaded with its member, it has `public_user_data` (the lists of
+/// the Frontend API's `/me/organization_memberships` and `/organizations/{id}/memberships` carry
+/// it; the user's own `organization_memberships` do not need it).
+pub fn membership_json(v: &MembershipView) -> Value {
+    let m = &v.membership;
+    let mut out = json!({
         "object": "organization_membership",
         "id": m.id,
         "role": m.role,
         "role_name": if m.role == "org:admin" { "Admin" } else { "Member" },
         "permissions": role_permissions(&m.role),
-        "organization": org_json(tx, o)?,
+        "organization": org_json(&v.org),
         "public_metadata": {},
         "created_at": m.created_at,
         "updated_at": m.updated_at,
     });
-    if let Some(u) = member {
-        v["public_user_data"] = public_user_data(tx, u)?;
+    if let Some(u) = &v.member {
+        out["public_user_data"] = public_user_data(u);
     }
-    Ok(v)
+    out
 }
 
-fn primary_email(tx: &mut dyn Tx, u: &User) -> ApiResult<Option<String>> {
-    Ok(match &u.primary_email_address_id {
-        Some(id) => tx.emails_of(&u.id)?.into_iter().find(|e| &e.id == id).map(|e| e.email),
-        None => None,
-    })
-}
-
-pub fn public_user_data(tx: &mut dyn Tx, u: &User) -> ApiResult<Value> {
-    Ok(json!({
+pub fn public_user_data(v: &UserView) -> Value {
+    let u = &v.user;
+    json!({
         "first_name": u.first_name,
         "last_name": u.last_name,
         "image_url": "",
         "has_image": false,
-        "identifier": primary_email(tx, u)?.or_else(|| u.username.clone()).unwrap_or_default(),
+        "identifier": v.primary_email().map(str::to_owned).or_else(|| u.username.clone()).unwrap_or_default(),
         "user_id": u.id,
-    }))
+    })
 }
 
-/// Frontend API session object. Signed-in sessions carry a fresh `last_active_token`, which
-/// primes clerk-js's token cache and saves it a `/tokens` round trip after `setActive`.
-pub fn session_json(st: &AppState, tx: &mut dyn Tx, s: &Session, ctx: &Ctx) -> ApiResult<Value> {
-    let status = s.effective_status(ctx.now);
-    let user = tx.user(&s.user_id)?;
-    let (user_v, pud) = match &user {
-        Some(u) => (user_json(tx, u, true)?, public_user_data(tx, u)?),
+/// Frontend API session object. Signed-in sessions carry a fresh `last_active_token` (from
+/// `tokens`), which primes clerk-js's token cache and saves it a `/tokens` round trip after
+/// `setActive`.
+pub fn session_json(v: &SessionView, tokens: &Tokens) -> Value {
+    let s = &v.session;
+    let status = s.effective_status(v.now);
+    let (user_v, pud) = match &v.user {
+        Some(u) => (user_json(u), public_user_data(u)),
         None => (Value::Null, Value::Null),
     };
-    let token = if status.is_signed_in() {
-        let claims = tokens::session_claims(st, tx, s, &OrgChoice::Active, ctx.origin.clone(), st.config.token_ttl, ctx.now)?;
-        json!({ "object": "token", "jwt": st.key.sign(&claims) })
-    } else {
-        Value::Null
+    let token = match tokens.get(&s.id).filter(|_| status.is_signed_in()) {
+        Some(jwt) => json!({ "object": "token", "jwt": jwt }),
+        None => Value::Null,
     };
-    Ok(json!({
+    json!({
         "object": "session",
         "id": s.id,
         "status": status.as_str(),
@@ -178,11 +162,11 @@ pub fn session_json(st: &AppState, tx: &mut dyn Tx, s: &Session, ctx: &Ctx) -> A
         "actor": s.actor,
         "user": user_v,
         "public_user_data": pud,
-        "factor_verification_age": tokens::factor_verification_age(s, ctx.now),
+        "factor_verification_age": tokens::factor_verification_age(s, v.now),
         "tasks": [],
         "created_at": s.created_at,
         "updated_at": s.updated_at,
-    }))
+    })
 }
 
 /// Backend API session object.
@@ -205,96 +189,34 @@ pub fn bapi_session_json(s: &Session, now: i64) -> Value {
 
 /// The full client: the sessions that stay on it (`SessionStatus::stays_on_client`), the current
 /// sign-in / sign-up and the last active session.
-pub fn client_json(st: &AppState, tx: &mut dyn Tx, c: &Client, ctx: &Ctx) -> ApiResult<Value> {
-    let mut sessions = Vec::new();
-    let mut signed_in = Vec::new();
-    for s in tx.sessions_of_client(&c.id)? {
-        let status = s.effective_status(ctx.now);
-        if status.stays_on_client() {
-            sessions.push(session_json(st, tx, &s, ctx)?);
-        }
-        if status.is_signed_in() {
-            signed_in.push(s.id);
-        }
-    }
-    // Only a signed-in session can be the active one.
-    let last_active = c.last_active_session_id.clone().filter(|id| signed_in.contains(id));
-    let sign_in = match &c.sign_in_id {
-        Some(id) => match tx.sign_in(id)? {
-            Some(si) => sign_in_json(st, tx, &si)?,
-            None => Value::Null,
-        },
-        None => Value::Null,
-    };
-    let sign_up = match &c.sign_up_id {
-        Some(id) => match tx.sign_up(id)? {
-            Some(su) => sign_up_json(&su, ctx.now),
-            None => Value::Null,
-        },
-        None => Value::Null,
-    };
-    Ok(json!({
+pub fn client_json(v: &ClientView, tokens: &Tokens) -> Value {
+    let c = &v.client;
+    json!({
         "object": "client",
         "id": c.id,
-        "sessions": sessions,
-        "sign_in": sign_in,
-        "sign_up": sign_up,
-        "last_active_session_id": last_active,
+        "sessions": v.sessions.iter().map(|s| session_json(s, tokens)).collect::<Vec<_>>(),
+        "sign_in": v.sign_in.as_ref().map_or(Value::Null, sign_in_json),
+        "sign_up": v.sign_up.as_ref().map_or(Value::Null, |su| sign_up_json(su, v.now)),
+        "last_active_session_id": v.last_active_session_id,
         "last_authentication_strategy": c.last_authentication_strategy,
         "cookie_expires_at": c.expires_at(),
         "captcha_bypass": false,
         "created_at": c.created_at,
         "updated_at": c.updated_at,
-    }))
+    })
 }
 
-/// Factors a user can sign in with (the `supported_first_factors` list): those the user has,
-/// among the instance's enabled strategies.
-pub fn first_factors(st: &AppState, tx: &mut dyn Tx, u: &User) -> ApiResult<Vec<Value>> {
-    let on = |s: &str| crate::strategies::is_enabled(&st.config, s);
-    let mut f = Vec::new();
-    if u.password_hash.is_some() && on("password") {
-        f.push(json!({"strategy": "password"}));
-    }
-    for e in tx.emails_of(&u.id)? {
-        for strategy in ["email_code", "email_link"].into_iter().filter(|s| on(s)) {
-            f.push(json!({
-                "strategy": strategy,
-                "safe_identifier": e.email,
-                "email_address_id": e.id,
-                "primary": u.primary_email_address_id.as_deref() == Some(e.id.as_str()),
-            }));
-        }
-    }
-    Ok(f)
-}
-
-/// Second factors reverification offers (sign-ins offer more: `crate::factors`), those enabled.
-pub fn second_factors(st: &AppState, u: &User) -> Vec<Value> {
-    if u.totp_secret.is_some() && crate::strategies::is_enabled(&st.config, "totp") { vec![json!({"strategy": "totp"})] } else { vec![] }
-}
-
-pub fn sign_in_json(st: &AppState, tx: &mut dyn Tx, si: &SignIn) -> ApiResult<Value> {
-    let user = match &si.user_id {
-        Some(id) => tx.user(id)?,
-        None => None,
-    };
-    let (first, second, user_data) = match &user {
-        Some(u) => (
-            json!(crate::factors::sign_in_first_factors(st, tx, u)?),
-            json!(crate::factors::sign_in_second_factors(st, tx, u)?),
-            public_user_data(tx, u)?,
-        ),
-        None => (json!([]), json!([]), Value::Null),
-    };
-    Ok(json!({
+pub fn sign_in_json(v: &SignInView) -> Value {
+    let si = &v.sign_in;
+    let user_data = v.user.as_ref().map_or(Value::Null, public_user_data);
+    json!({
         "object": "sign_in_attempt",
         "id": si.id,
         "status": si.status,
         "supported_identifiers": ["email_address", "username", "phone_number"],
         "identifier": si.identifier,
-        "supported_first_factors": first,
-        "supported_second_factors": second,
+        "supported_first_factors": v.first_factors,
+        "supported_second_factors": v.second_factors,
         "first_factor_verification": si.first_factor_verification,
         "second_factor_verification": si.second_factor_verification,
         "user_data": user_data,
@@ -302,7 +224,7 @@ pub fn sign_in_json(st: &AppState, tx: &mut dyn Tx, si: &SignIn) -> ApiResult<Va
         "abandon_at": si.abandon_at,
         "created_at": si.created_at,
         "updated_at": si.updated_at,
-    }))
+    })
 }
 
 /// A sign-up's status as Clerk documents it: `abandoned` once it has been left for 24 hours

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::bapi::{NewUser, OneOrMany, add_member, create_org, create_user, put_template};
 use crate::errors::ApiResult;
-use crate::store::{Store, Tx, User};
+use crate::store::{Done, Store, Tx, User};
 
 pub const DEMO_PASSWORD: &str = "demo-password-1";
 /// Fixed so that the demo and the docs can show it; base32, 160 bits.
@@ -61,7 +61,7 @@ pub fn seed(store: &dyn Store) -> ApiResult<Seeded> {
             }),
             300,
         )?;
-        Ok(Ok(Seeded { alice_id: alice.id, bob_id: bob.id, org_id: org.id }))
+        Ok(Done(Seeded { alice_id: alice.id, bob_id: bob.id, org_id: org.id }))
     })
 }
 

@@ -4,11 +4,11 @@
 
 use axum::http::StatusCode;
 use clerk_token::{OrgClaim, OrgPermissions, SessionClaims};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::AppState;
-use crate::errors::{ApiError, ApiResult};
-use crate::store::{JwtTemplate, Membership, Organization, Session, Tx};
+use crate::errors::{ApiError, ApiResult, Json};
+use crate::store::{Done, JwtTemplate, Membership, Organization, Session, Tx};
 
 /// Permissions of the built-in roles (Clerk's system permissions).
 pub fn role_permissions(role: &str) -> &'static [&'static str] {
@@ -124,6 +124,39 @@ pub fn session_claims(
         claims.fea = Some(perms.fea).filter(|f| !f.is_empty());
     }
     Ok(claims)
+}
+
+/// What a `/tokens` endpoint mints.
+pub enum Mint {
+    /// A session token that lives `ttl` seconds.
+    Session { ttl: i64 },
+    /// A token of the JWT template `name`; `lifetime` (seconds) overrides the template's.
+    Template { name: String, lifetime: Option<i64> },
+}
+
+/// The one mint path of the Frontend and Backend API `/tokens` endpoints: `find` loads the session
+/// (on the Frontend API, scoped to the caller's client), the claims are built in the transaction,
+/// and they are signed after it, with no lock held. Answers a bare `{object: "token", jwt}`.
+pub async fn mint<F>(st: &AppState, what: Mint, choice: OrgChoice, azp: Option<String>, now: i64, mut find: F) -> ApiResult<Json>
+where
+    F: FnMut(&mut dyn Tx) -> ApiResult<Session> + Send + 'static,
+{
+    let claims = st
+        .db(move |st, tx| {
+            let s = find(tx)?;
+            ensure_mintable(&s, now)?;
+            let claims = match &what {
+                Mint::Session { ttl } => serde_json::to_value(session_claims(st, tx, &s, &choice, azp.clone(), *ttl, now)?)
+                    .map_err(|e| ApiError::internal(e.to_string()))?,
+                Mint::Template { name, lifetime } => {
+                    let tpl = tx.jwt_template(name)?.ok_or_else(|| ApiError::not_found("JWT template"))?;
+                    template_claims(st, tx, &s, &tpl, &choice, azp.clone(), *lifetime, now)?
+                }
+            };
+            Ok(Done(claims))
+        })
+        .await?;
+    Ok(Json(json!({ "object": "token", "jwt": st.sign(claims).await? })))
 }
 
 /// Claims of a JWT-template token: the template's claims with shortcodes filled in, plus the

@@ -236,3 +236,30 @@ async fn jwt_template_tokens_verify_with_the_explicit_option() {
     );
     t.server.stop().await;
 }
+
+/// A session's `last_active_token` is signed after the transaction, once per session: where an
+/// answer shows the session twice (the response and the client), both carry the same token,
+/// valid for the request's Origin. A session that is not signed in carries none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_shown_twice_carries_one_token() {
+    let t = TestServer::start().await;
+    let b = t.browser();
+    let bob = b.sign_in("bob@example.com").await;
+    let alice = b.sign_in_alice().await;
+    let r = b.post(&format!("/v1/client/sessions/{bob}/touch"), &[]).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let shown = r.body["response"]["last_active_token"]["jwt"].as_str().expect("a token in the response").to_owned();
+    let sessions = r.body["client"]["sessions"].as_array().unwrap();
+    let on_client = |sid: &str| sessions.iter().find(|s| s["id"] == sid).unwrap()["last_active_token"]["jwt"].clone();
+    assert_eq!(on_client(&bob), shown.as_str());
+    assert_eq!(verify(&t, &shown, &[ORIGIN]).unwrap().sid.as_deref(), Some(bob.as_str()));
+    let other = on_client(&alice);
+    assert_eq!(verify(&t, other.as_str().unwrap(), &[ORIGIN]).unwrap().sid.as_deref(), Some(alice.as_str()));
+
+    let r = b.post(&format!("/v1/client/sessions/{bob}/end"), &[]).await;
+    assert_eq!((r.status.as_u16(), &r.body["response"]["status"]), (200, &json!("ended")));
+    assert_eq!(r.body["response"]["last_active_token"], Value::Null);
+    let ended = r.body["client"]["sessions"].as_array().unwrap().iter().find(|s| s["id"] == bob.as_str()).unwrap().clone();
+    assert_eq!(ended["last_active_token"], Value::Null);
+    t.server.stop().await;
+}

@@ -1,46 +1,22 @@
-//! Crash safety, bounded for CI: the load driver of `examples/load.rs` runs 32 virtual browsers
-//! against the real `clerk-server` binary, which is killed with SIGKILL mid-load twice and
-//! restarted on the same database each time. Every acknowledged write must still be there in the
-//! acknowledged state, and the database must pass `PRAGMA integrity_check`. The full run is
-//! `make load` (see server/README.md).
+//! Crash safety, bounded for CI: the load driver (`clerk-load`, which `examples/load.rs` runs for
+//! `make load`) runs 32 virtual browsers against the real `clerk-server` binary, which is killed
+//! with SIGKILL mid-load twice and restarted on the same database each time. Every acknowledged
+//! write must still be there in the acknowledged state, and the database must pass
+//! `PRAGMA integrity_check`. The full run is `make load` (see server/README.md).
 
-#[path = "../examples/load.rs"]
-mod load;
+mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn on_postgres() -> bool {
-    std::env::var("CLERK_TEST_POSTGRES").is_ok_and(|c| !c.is_empty())
-}
-
-/// `crash.db` in `dir`, or a fresh database in the test cluster (as server/tests/common does; this
-/// test does not include common, whose helpers would be dead code here).
-fn common_db(dir: &tempfile::TempDir) -> PathBuf {
-    let Ok(cluster) = std::env::var("CLERK_TEST_POSTGRES") else {
-        return dir.path().join("crash.db");
-    };
-    if cluster.is_empty() {
-        return dir.path().join("crash.db");
-    }
-    let name = format!("crash_{}", std::process::id());
-    let admin = cluster.clone();
-    let create = name.clone();
-    std::thread::spawn(move || {
-        let mut client = postgres::Client::connect(&admin, postgres::NoTls).expect("test cluster");
-        client.batch_execute(&format!("CREATE DATABASE {create}")).expect("create database");
-    })
-    .join()
-    .unwrap();
-    let (base, _) = cluster.rsplit_once('/').expect("cluster URL ends with /database");
-    PathBuf::from(format!("{base}/{name}"))
-}
+use clerk_load as load;
+use common::{db_in, on_postgres};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_kill_9() {
     let bin = Path::new(env!("CARGO_BIN_EXE_clerk-server"));
     let dir = tempfile::tempdir().unwrap();
     // Under .ci/with-postgres: the same run on PostgreSQL (the ledger check is the same).
-    let db = common_db(&dir);
+    let db = db_in(&dir, "crash.db");
     // Smaller than `make load` (64 clients, 5 tokens per session) so that a debug build gets
     // through whole rounds before each kill and the test stays short.
     let opts = load::Options { clients: 32, seconds: 4.0, crash_rounds: 2, tokens_per_session: 2, sign_up_every: 4, ..Default::default() };

@@ -7,7 +7,7 @@ mod common;
 use std::net::IpAddr;
 
 use clerk_server::errors::ApiError;
-use clerk_server::store::{StoreError, Tx};
+use clerk_server::store::{Done, StoreError, Tx, TxOutcome};
 use common::*;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -130,7 +130,7 @@ fn with_tx<T: Send + 'static>(t: &TestServer, mut f: impl FnMut(&mut dyn Tx) -> 
     // On a plain thread, as the server runs its transactions: PostgreSQL's blocking client cannot
     // run on an async worker.
     let store = t.server.state.store.clone();
-    std::thread::spawn(move || store.run(|tx| -> Result<Result<T, ApiError>, ApiError> { Ok(Ok(f(tx)?)) }).unwrap()).join().unwrap()
+    std::thread::spawn(move || store.run(|tx| -> TxOutcome<T, ApiError> { Ok(Done(f(tx)?)) }).unwrap()).join().unwrap()
 }
 
 fn now_ms() -> i64 {

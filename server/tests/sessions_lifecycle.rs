@@ -6,6 +6,7 @@
 
 mod common;
 
+use clerk_server::store::Done;
 use common::lifecycle::*;
 use common::*;
 use serde_json::{Value, json};
@@ -97,14 +98,14 @@ async fn the_sweeper_expires_sessions_on_its_own() {
     let store = t.server.state.store.clone();
     tokio::task::spawn_blocking(move || {
         store
-            .run(move |tx| -> Result<Result<(), clerk_server::errors::ApiError>, clerk_server::errors::ApiError> {
+            .run(move |tx| -> clerk_server::store::TxOutcome<(), clerk_server::errors::ApiError> {
                 let mut s = tx.session(&id)?.unwrap();
                 // Stored as active: only the sweeper can write it back as expired. (Read here,
                 // in the same transaction: after it the 50 ms sweeper may already have run.)
                 assert_eq!(s.status.as_str(), "active");
                 s.expire_at = clerk_server::util::now_ms() - 1;
                 tx.put_session(&s)?;
-                Ok(Ok(()))
+                Ok(Done(()))
             })
             .unwrap()
     })

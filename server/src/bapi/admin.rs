@@ -10,8 +10,9 @@ use crate::AppState;
 use crate::errors::{ApiError, ApiResult, Json};
 use crate::extract::{Input, Params};
 use crate::render::{org_json, user_json};
-use crate::store::{EmailAddress, JwtTemplate, Membership, Organization, Tx, User};
+use crate::store::{Done, EmailAddress, JwtTemplate, Membership, Organization, Tx, User};
 use crate::util::{is_plausible_email, new_id, now_ms};
+use crate::views;
 
 /// One email or a list of them (Clerk's BAPI takes `email_address: [..]`).
 #[derive(Deserialize, Debug, Clone)]
@@ -170,9 +171,9 @@ fn template_json(t: &JwtTemplate) -> Value {
 }
 
 pub async fn post_user(State(st): State<AppState>, Input(new): Input<NewUser>) -> ApiResult<Json> {
-    st.db_checked(move |tx, checks| {
+    st.db_checked(move |_, tx, checks| {
         let u = create_user(tx, new.clone(), &|password| checks.hash_password(password))?;
-        Ok(Ok(Json(user_json(tx, &u, false)?)))
+        Ok(Done(Json(user_json(&views::user(tx, &u, false)?))))
     })
     .await
 }
@@ -180,7 +181,7 @@ pub async fn post_user(State(st): State<AppState>, Input(new): Input<NewUser>) -
 pub async fn list_users(State(st): State<AppState>, Params(q): Params) -> ApiResult<Json> {
     let (limit, offset) = pagination(&q)?;
     let email = q.get("email_address").cloned();
-    st.db(move |tx| {
+    st.db(move |_, tx| {
         let users = match email.clone() {
             Some(e) => match tx.email(&e)? {
                 Some(a) => tx.user(&a.user_id)?.into_iter().collect(),
@@ -190,17 +191,17 @@ pub async fn list_users(State(st): State<AppState>, Params(q): Params) -> ApiRes
         };
         let mut out = Vec::new();
         for u in &users {
-            out.push(user_json(tx, u, false)?);
+            out.push(user_json(&views::user(tx, u, false)?));
         }
-        Ok(Ok(Json(Value::Array(out))))
+        Ok(Done(Json(Value::Array(out))))
     })
     .await
 }
 
 pub async fn get_user(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Json> {
-    st.db(move |tx| {
+    st.db(move |_, tx| {
         let u = tx.user(&id)?.ok_or_else(|| ApiError::not_found("user"))?;
-        Ok(Ok(Json(user_json(tx, &u, false)?)))
+        Ok(Done(Json(user_json(&views::user(tx, &u, false)?))))
     })
     .await
 }
@@ -215,22 +216,22 @@ pub struct NewTemplate {
 pub async fn post_template(State(st): State<AppState>, Input(body): Input<NewTemplate>) -> ApiResult<Json> {
     let name = body.name.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::missing_param("name"))?;
     let claims = body.claims.ok_or_else(|| ApiError::missing_param("claims"))?;
-    st.db(move |tx| {
+    st.db(move |_, tx| {
         if tx.jwt_template(&name)?.is_some() {
             return Err(ApiError::unprocessable("form_identifier_exists", "A template with that name exists").param("name"));
         }
         let t = put_template(tx, &name, claims.clone(), body.lifetime.unwrap_or(60))?;
-        Ok(Ok(Json(template_json(&t))))
+        Ok(Done(Json(template_json(&t))))
     })
     .await
 }
 
 /// `{data, total_count}`, as Clerk answers for templates.
 pub async fn list_templates(State(st): State<AppState>) -> ApiResult<Json> {
-    st.db(move |tx| {
+    st.db(move |_, tx| {
         let all = tx.jwt_templates()?;
         let data: Vec<Value> = all.iter().map(template_json).collect();
-        Ok(Ok(Json(json!({ "data": data, "total_count": all.len() }))))
+        Ok(Done(Json(json!({ "data": data, "total_count": all.len() }))))
     })
     .await
 }
@@ -245,12 +246,12 @@ pub struct NewOrg {
 pub async fn post_org(State(st): State<AppState>, Input(body): Input<NewOrg>) -> ApiResult<Json> {
     let name = body.name.filter(|n| !n.trim().is_empty()).ok_or_else(|| ApiError::missing_param("name"))?;
     let slug = body.slug.unwrap_or_else(|| name.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect());
-    st.db(move |tx| {
+    st.db(move |_, tx| {
         let org = create_org(tx, &name, &slug)?;
         if let Some(creator) = body.created_by.clone().filter(|c| !c.is_empty()) {
             add_member(tx, &org.id, &creator, "org:admin")?;
         }
-        Ok(Ok(Json(org_json(tx, &org)?)))
+        Ok(Done(Json(org_json(&views::org(tx, &org)?))))
     })
     .await
 }
@@ -264,13 +265,13 @@ pub struct NewMembership {
 pub async fn post_membership(State(st): State<AppState>, Path(org_id): Path<String>, Input(body): Input<NewMembership>) -> ApiResult<Json> {
     let user_id = body.user_id.ok_or_else(|| ApiError::missing_param("user_id"))?;
     let role = body.role.unwrap_or_else(|| "org:member".into());
-    st.db(move |tx| {
+    st.db(move |_, tx| {
         let m = add_member(tx, &org_id, &user_id, &role)?;
         let org = tx.org(&org_id)?.ok_or_else(|| ApiError::not_found("organization"))?;
-        Ok(Ok(Json(json!({
+        Ok(Done(Json(json!({
             "object": "organization_membership", "id": m.id, "role": m.role,
             "permissions": crate::render::role_permissions(&m.role),
-            "organization": org_json(tx, &org)?,
+            "organization": org_json(&views::org(tx, &org)?),
             "public_user_data": {"user_id": m.user_id},
             "created_at": m.created_at, "updated_at": m.updated_at,
         }))))

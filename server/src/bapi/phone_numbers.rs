@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult, Json};
 use crate::extract::Input;
-use crate::store::{PhoneNumber, Tx};
+use crate::store::{Done, PhoneNumber, Tx};
 use crate::util::{new_id, now_ms};
 
 #[derive(Deserialize, Debug, Clone, Default)]
@@ -57,10 +57,10 @@ pub fn add_phone(
 pub async fn post_phone(State(st): State<AppState>, Input(body): Input<NewPhone>) -> ApiResult<Json> {
     let user_id = body.user_id.clone().filter(|u| !u.is_empty()).ok_or_else(|| ApiError::missing_param("user_id"))?;
     let number = body.phone_number.clone().ok_or_else(|| ApiError::missing_param("phone_number"))?;
-    st.db(move |tx| {
+    st.db(move |_, tx| {
         let reserved = body.reserved_for_second_factor.unwrap_or(false);
         let p = add_phone(tx, &user_id, &number, body.verified.unwrap_or(true), body.primary.unwrap_or(false), reserved)?;
-        Ok(Ok(Json(crate::phone::phone_json(&p, reserved))))
+        Ok(Done(Json(crate::phone::phone_json(&p, reserved))))
     })
     .await
 }

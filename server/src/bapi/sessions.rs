@@ -13,8 +13,8 @@ use crate::errors::{ApiError, ApiResult, Json};
 use crate::extract::{Input, Params};
 use crate::fapi;
 use crate::render::bapi_session_json;
-use crate::store::{Client, SessionFilter, SessionStatus};
-use crate::tokens::{self, OrgChoice};
+use crate::store::{Client, Done, SessionFilter, SessionStatus};
+use crate::tokens::{self, Mint, OrgChoice};
 use crate::util::{new_id, random_string, sha256_hex};
 
 /// `GET /v1/sessions`: newest first; a bare array unless `paginated=true` (the Python SDK
@@ -41,20 +41,20 @@ pub async fn list(State(st): State<AppState>, Params(q): Params) -> ApiResult<Js
     };
     let paginated = q.get("paginated").is_some_and(|v| v == "true");
     let now = st.now();
-    st.db(move |tx| {
+    st.db(move |_, tx| {
         tx.expire_sessions(now)?;
         let (page, total) = tx.list_sessions(&filter, limit, offset)?;
         let data: Vec<Value> = page.iter().map(|s| bapi_session_json(s, now)).collect();
-        Ok(Ok(Json(if paginated { json!({ "data": data, "total_count": total }) } else { Value::Array(data) })))
+        Ok(Done(Json(if paginated { json!({ "data": data, "total_count": total }) } else { Value::Array(data) })))
     })
     .await
 }
 
 pub async fn get(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Json> {
     let now = st.now();
-    st.db(move |tx| {
+    st.db(move |_, tx| {
         let s = tx.session(&id)?.ok_or_else(|| ApiError::not_found("session"))?;
-        Ok(Ok(Json(bapi_session_json(&s, now))))
+        Ok(Done(Json(bapi_session_json(&s, now))))
     })
     .await
 }
@@ -75,7 +75,7 @@ pub async fn create(State(st): State<AppState>, Input(body): Input<CreateSession
         Some(_) => return Err(ApiError::invalid_param("actor", "actor must be an object with a `sub`")),
     };
     let now = st.now();
-    st.db(move |tx| {
+    st.db(move |_, tx| {
         let mut user = tx.user(&user_id)?.ok_or_else(|| ApiError::not_found("user").param("user_id"))?;
         // A client no browser holds the cookie of: the Backend API's sessions live on their own.
         let mut client = Client::new(new_id("client"), sha256_hex(&random_string(48)), None, now);
@@ -85,7 +85,7 @@ pub async fn create(State(st): State<AppState>, Input(body): Input<CreateSession
             s.actor = Some(actor);
             tx.put_session(&s)?;
         }
-        Ok(Ok(Json(bapi_session_json(&s, now))))
+        Ok(Done(Json(bapi_session_json(&s, now))))
     })
     .await
 }
@@ -94,14 +94,14 @@ pub async fn create(State(st): State<AppState>, Input(body): Input<CreateSession
 /// ("a revoked session will still be returned along with its client object").
 pub async fn revoke(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Json> {
     let now = st.now();
-    st.db(move |tx| {
+    st.db(move |_, tx| {
         let mut s = tx.session(&id)?.ok_or_else(|| ApiError::not_found("session"))?;
         if s.effective_status(now).is_signed_in() {
             s.status = SessionStatus::Revoked;
             s.updated_at = now;
             tx.put_session(&s)?;
         }
-        Ok(Ok(Json(bapi_session_json(&s, now))))
+        Ok(Done(Json(bapi_session_json(&s, now))))
     })
     .await
 }
@@ -137,7 +137,7 @@ async fn verify_session(st: AppState, id: String, body: VerifyBody) -> ApiResult
     let invalid = |why: String| ApiError::bad_request("token_invalid", format!("Invalid token: {why}")).param("token");
     clerk_token::decode_unverified(&token).map_err(|e| invalid(format!("{e:?}")))?;
     let now = st.now();
-    let s = st.db(move |tx| Ok(Ok(tx.session(&id)?.ok_or_else(|| ApiError::not_found("session"))?))).await?;
+    let s = st.db(move |_, tx| Ok(Done(tx.session(&id)?.ok_or_else(|| ApiError::not_found("session"))?))).await?;
     let status = s.effective_status(now);
     if !status.is_signed_in() {
         return Err(ApiError::new(StatusCode::GONE, "session_not_active", format!("Session is {}", status.as_str())).long(format!(
@@ -172,17 +172,7 @@ fn lifetime(body: &TokenBody) -> ApiResult<Option<i64>> {
 /// `POST /v1/sessions/{id}/tokens` (optional `{expires_in_seconds}`; empty bodies welcome).
 pub async fn token(State(st): State<AppState>, Path(id): Path<String>, Input(body): Input<TokenBody>) -> ApiResult<Json> {
     let ttl = lifetime(&body)?.unwrap_or(st.config.token_ttl);
-    let now = st.now();
-    let st2 = st.clone();
-    let claims = st
-        .db(move |tx| {
-            let s = tx.session(&id)?.ok_or_else(|| ApiError::not_found("session"))?;
-            tokens::ensure_mintable(&s, now)?;
-            let c = tokens::session_claims(&st2, tx, &s, &OrgChoice::Active, None, ttl, now)?;
-            Ok(Ok(serde_json::to_value(c).map_err(|e| ApiError::internal(e.to_string()))?))
-        })
-        .await?;
-    Ok(Json(json!({ "object": "token", "jwt": st.sign(claims).await? })))
+    mint(st, id, Mint::Session { ttl }).await
 }
 
 pub async fn template_token(
@@ -190,16 +180,12 @@ pub async fn template_token(
     Path((id, template)): Path<(String, String)>,
     Input(body): Input<TokenBody>,
 ) -> ApiResult<Json> {
-    let ttl = lifetime(&body)?;
+    let lifetime = lifetime(&body)?;
+    mint(st, id, Mint::Template { name: template, lifetime }).await
+}
+
+/// The Backend API mints for any session, for the session's active organization, with no `azp`.
+async fn mint(st: AppState, id: String, what: Mint) -> ApiResult<Json> {
     let now = st.now();
-    let st2 = st.clone();
-    let claims = st
-        .db(move |tx| {
-            let s = tx.session(&id)?.ok_or_else(|| ApiError::not_found("session"))?;
-            tokens::ensure_mintable(&s, now)?;
-            let tpl = tx.jwt_template(&template)?.ok_or_else(|| ApiError::not_found("JWT template"))?;
-            Ok(Ok(tokens::template_claims(&st2, tx, &s, &tpl, &OrgChoice::Active, None, ttl, now)?))
-        })
-        .await?;
-    Ok(Json(json!({ "object": "token", "jwt": st.sign(claims).await? })))
+    tokens::mint(&st, what, OrgChoice::Active, None, now, move |tx| tx.session(&id)?.ok_or_else(|| ApiError::not_found("session"))).await
 }

@@ -9,11 +9,11 @@ use rand::Rng;
 use rand::rngs::OsRng;
 use serde_json::{Value, json};
 
-use super::{CookieChange, Fapi, ctx, envelope};
+use super::{CookieChange, Fapi, Reply, answer};
 use crate::AppState;
 use crate::errors::ApiResult;
 use crate::extract::Caller;
-use crate::store::User;
+use crate::store::{Done, User};
 use crate::util::{code_hash, ct_eq, new_id};
 
 /// Clerk issues ten.
@@ -56,16 +56,15 @@ pub fn resource_json(codes: &[String], now: i64) -> Value {
 /// `POST /v1/me/backup_codes`: a new set for the signed-in user.
 pub async fn create(State(st): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> ApiResult<Fapi> {
     let session_id = q.as_deref().and_then(|q| crate::form_pairs(q).find(|(k, _)| k == "_clerk_session_id")).map(|(_, v)| v);
-    let st2 = st.clone();
-    st.db(move |tx| {
-        let ctx = ctx(&caller);
-        let (client, session) = super::organizations::signed_in(tx, &caller, session_id.as_deref().filter(|s| !s.is_empty()), ctx.now)?;
+    answer(&st, move |st, tx| {
+        let now = caller.now;
+        let (client, session) = super::organizations::signed_in(tx, &caller, session_id.as_deref().filter(|s| !s.is_empty()), now)?;
         let mut user = tx.user(&session.user_id)?.ok_or_else(|| crate::errors::ApiError::not_found("user"))?;
         let codes = regenerate(&mut user);
-        user.updated_at = ctx.now;
+        user.updated_at = now;
         tx.put_user(&user)?;
-        let v = resource_json(&codes, ctx.now);
-        Ok(Ok(Fapi::new(envelope(&st2, tx, &client, v, &ctx)?, CookieChange::Keep)))
+        let v = resource_json(&codes, now);
+        Ok(Done(Reply::new(&caller).envelope(st, tx, &client, move |_| v, CookieChange::Keep)?))
     })
     .await
 }

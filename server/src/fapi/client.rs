@@ -1,17 +1,16 @@
 //! Environment, dev browser and the client resource.
 
 use axum::extract::State;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::{CookieChange, Fapi, ctx, detach_client, ensure_client, find_client, new_client};
+use super::{CookieChange, Fapi, Reply, answer, ctx, detach_client, ensure_client, find_client, new_client};
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult, Json};
 use crate::extract::{Caller, Params};
-use crate::render;
-use crate::store::{Client, SessionStatus, Tx};
+use crate::store::{Client, Done, SessionStatus, Tx};
 use crate::util::{random_string, sha256_hex};
 
 /// `GET` and `PATCH /v1/environment` (clerk-js "touches" it with an empty form in development).
@@ -63,9 +62,9 @@ pub async fn create_dev_browser(State(st): State<AppState>) -> ApiResult<Json> {
     let token = format!("dvb_{}", random_string(40));
     let hash = sha256_hex(&token);
     let now = st.now();
-    st.db(move |tx| {
+    st.db(move |_, tx| {
         tx.put_dev_browser(&hash, now)?;
-        Ok(Ok(()))
+        Ok(Done(()))
     })
     .await?;
     Ok(Json(json!({ "object": "dev_browser", "id": token })))
@@ -84,20 +83,13 @@ pub async fn get_client(State(st): State<AppState>, caller: Caller, Params(q): P
         }
         Some(_) => true,
     };
-    let st2 = st.clone();
-    st.db(move |tx| {
-        let ctx = ctx(&caller);
+    answer(&st, move |st, tx| {
         let mut cookie = CookieChange::Keep;
-        let response = match find_client(tx, &caller)? {
-            Some(mut c) => {
-                if rotate {
-                    cookie = rotate_cookie(tx, &mut c, ctx.now)?;
-                }
-                render::client_json(&st2, tx, &c, &ctx)?
-            }
-            None => Value::Null,
-        };
-        Ok(Ok(Fapi::new(json!({ "response": response, "client": null }), cookie)))
+        let mut client = find_client(tx, &caller)?;
+        if let Some(c) = client.as_mut().filter(|_| rotate) {
+            cookie = rotate_cookie(tx, c, caller.now)?;
+        }
+        Ok(Done(Reply::new(&caller).client_only(st, tx, client.as_ref(), cookie)?))
     })
     .await
 }
@@ -113,12 +105,10 @@ fn rotate_cookie(tx: &mut dyn Tx, client: &mut Client, now: i64) -> ApiResult<Co
 
 /// `POST /v1/client`: the caller's client, created if needed.
 pub async fn create_client(State(st): State<AppState>, caller: Caller) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let (client, cookie) = ensure_client(tx, &caller, ctx.now)?;
-        let c = render::client_json(&st2, tx, &client, &ctx)?;
-        Ok(Ok(Fapi::new(json!({ "response": c, "client": c }), cookie)))
+        Ok(Done(Reply::new(&caller).client(st, tx, &client, cookie)?))
     })
     .await
 }
@@ -127,15 +117,13 @@ pub async fn create_client(State(st): State<AppState>, caller: Caller) -> ApiRes
 /// with a new id and a new `__client` cookie, which also takes over the caller's dev browser.
 /// The previous client is detached from the caller; its sessions are left as they are.
 pub async fn replace_client(State(st): State<AppState>, caller: Caller) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         if let Some(old) = find_client(tx, &caller)? {
             detach_client(tx, old, ctx.now)?;
         }
         let (client, cookie) = new_client(tx, &caller, ctx.now)?;
-        let c = render::client_json(&st2, tx, &client, &ctx)?;
-        Ok(Ok(Fapi::new(json!({ "response": c, "client": c }), cookie)))
+        Ok(Done(Reply::new(&caller).client(st, tx, &client, cookie)?))
     })
     .await
 }
@@ -155,16 +143,16 @@ pub async fn touch_client(State(st): State<AppState>, caller: Caller, Params(q):
         })?;
     let location =
         HeaderValue::from_str(target.as_str()).map_err(|_| ApiError::invalid_param("redirect_url", "redirect_url is not a valid URL"))?;
-    let st2 = st.clone();
     let fapi = st
-        .db(move |tx| {
+        .db(move |st, tx| {
             let ctx = ctx(&caller);
             let (mut client, _) = ensure_client(tx, &caller, ctx.now)?;
             client.expire_at = Some(ctx.now + Client::LIFETIME_MS);
             let cookie = rotate_cookie(tx, &mut client, ctx.now)?;
-            let c = render::client_json(&st2, tx, &client, &ctx)?;
-            Ok(Ok(Fapi::new(json!({ "response": c, "client": c }), cookie)))
+            Ok(Done(Reply::new(&caller).client(st, tx, &client, cookie)?))
         })
+        .await?
+        .finish(&st)
         .await?;
     let mut resp = fapi.into_response();
     *resp.status_mut() = StatusCode::TEMPORARY_REDIRECT;
@@ -174,10 +162,10 @@ pub async fn touch_client(State(st): State<AppState>, caller: Caller, Params(q):
 
 /// `DELETE /v1/client` (also `POST ?_method=DELETE`): ends every session and forgets the client.
 pub async fn destroy_client(State(st): State<AppState>, caller: Caller) -> ApiResult<Fapi> {
-    st.db(move |tx| {
+    st.db(move |_, tx| {
         let now = caller.now;
         let Some(client) = find_client(tx, &caller)? else {
-            return Ok(Ok(Fapi::new(json!({ "response": null, "client": null }), CookieChange::Clear)));
+            return Ok(Done(Fapi::new(json!({ "response": null, "client": null }), CookieChange::Clear)));
         };
         for mut s in tx.sessions_of_client(&client.id)? {
             if s.effective_status(now).is_signed_in() {
@@ -191,7 +179,7 @@ pub async fn destroy_client(State(st): State<AppState>, caller: Caller) -> ApiRe
             "object": "client", "id": client.id, "sessions": [], "sign_in": null, "sign_up": null,
             "last_active_session_id": null, "created_at": client.created_at, "updated_at": now,
         });
-        Ok(Ok(Fapi::new(json!({ "response": response, "client": null }), CookieChange::Clear)))
+        Ok(Done(Fapi::new(json!({ "response": response, "client": null }), CookieChange::Clear)))
     })
     .await
 }

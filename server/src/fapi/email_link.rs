@@ -17,7 +17,7 @@ use super::CODE_TTL_MS;
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult};
 use crate::extract::Params;
-use crate::store::{Grant, Tx};
+use crate::store::{Done, Grant, Tx};
 use crate::util::{random_string, sha256_hex};
 
 /// Makes and "sends" a link for `owner` (`sign_in` or `sign_up`) `owner_id`; returns the
@@ -54,7 +54,7 @@ pub async fn verify(State(st): State<AppState>, Params(q): Params) -> ApiResult<
     let now = st.now();
     let token = q.get("token").cloned().unwrap_or_default();
     let target = st
-        .db(move |tx| {
+        .db(move |_, tx| {
             let key = format!("email_link:{}", sha256_hex(&token));
             let mut grant = tx.grant(&key)?.ok_or_else(|| {
                 ApiError::bad_request("verification_link_invalid", "This link is invalid").long("The link is not one this instance sent.")
@@ -70,13 +70,13 @@ pub async fn verify(State(st): State<AppState>, Params(q): Params) -> ApiResult<
                 Ok::<_, ApiError>(u.to_string())
             };
             if d["used"] == true {
-                return Ok(Ok(redirect("failed", None)?));
+                return Ok(Done(redirect("failed", None)?));
             }
             grant.data["used"] = json!(true);
             tx.put_grant(&grant)?;
             let expired = d["link_expires_at"].as_i64().unwrap_or(0) <= now;
             let created = complete(tx, &s("owner"), &s("owner_id"), expired, now)?;
-            Ok(Ok(match created {
+            Ok(Done(match created {
                 Outcome::Expired => redirect("expired", None)?,
                 Outcome::Failed => redirect("failed", None)?,
                 Outcome::Verified(session) => redirect("verified", session)?,

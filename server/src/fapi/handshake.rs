@@ -24,7 +24,7 @@ use crate::AppState;
 use crate::errors::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::handshake::{self, AuthState, CookieTarget, NONCE_PARAM, NONCE_TTL_MS, TOKEN_PARAM};
-use crate::store::{Client, Tx};
+use crate::store::{Client, Done, Tx};
 use crate::tokens::{self, OrgChoice};
 use crate::util::{new_id, random_string, sha256_hex};
 
@@ -126,10 +126,9 @@ pub async fn handshake(State(st): State<AppState>, caller: Caller, RawQuery(raw)
     let q = HandshakeQuery::parse(&st, raw.as_deref())?;
     let production = st.config.production;
     let app_origin = q.redirect.origin().ascii_serialization();
-    let st2 = st.clone();
     let now = st.now();
     let (q, found) = st
-        .db(move |tx| {
+        .db(move |st, tx| {
             let (client, dev_browser) = resolve_client(tx, &caller, &q, production, now)?;
             let session = match client.as_ref().and_then(|c| c.last_active_session_id.clone()) {
                 Some(id) => tx.session(&id)?.filter(|s| s.effective_status(now).is_signed_in()),
@@ -138,12 +137,12 @@ pub async fn handshake(State(st): State<AppState>, caller: Caller, RawQuery(raw)
             let claims = match (&client, session) {
                 (Some(c), Some(s)) => {
                     let claims =
-                        tokens::session_claims(&st2, tx, &s, &OrgChoice::Active, Some(app_origin.clone()), st2.config.token_ttl, now)?;
+                        tokens::session_claims(st, tx, &s, &OrgChoice::Active, Some(app_origin.clone()), st.config.token_ttl, now)?;
                     Some((serde_json::to_value(claims).map_err(|e| ApiError::internal(e.to_string()))?, c.updated_at))
                 }
                 _ => None,
             };
-            Ok(Ok((q.clone(), Found { claims, dev_browser })))
+            Ok(Done((q.clone(), Found { claims, dev_browser })))
         })
         .await?;
     let state = match found.claims {

@@ -10,7 +10,10 @@ mod oauth;
 mod organizations;
 mod passkeys;
 mod phone_codes;
+mod reply;
 mod reset_password;
+
+pub use reply::Reply;
 mod sessions;
 mod sign_ins;
 mod sign_up_phone;
@@ -24,11 +27,11 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::checks::Checks;
 use crate::errors::{ApiError, ApiResult, json_response};
 use crate::extract::Caller;
 use crate::limits::{Key, Limit};
-use crate::render::{self, Ctx};
-use crate::store::{Client, Session, SessionStatus, Tx, User};
+use crate::store::{Client, Session, SessionStatus, Tx, TxOutcome, User};
 use crate::util::{new_id, random_string, sha256_hex};
 
 pub fn routes() -> Router<AppState> {
@@ -123,6 +126,30 @@ impl IntoResponse for Fapi {
     }
 }
 
+/// Per-request context: the request's Origin (the `azp` of tokens) and its "now".
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub origin: Option<String>,
+    pub now: i64,
+}
+
+/// Runs a handler's body in one transaction, then signs the answer's tokens with no transaction
+/// open and renders it (see [`Reply`]).
+pub async fn answer<F>(st: &AppState, f: F) -> ApiResult<Fapi>
+where
+    F: FnMut(&AppState, &mut dyn Tx) -> TxOutcome<Reply, ApiError> + Send + 'static,
+{
+    st.db(f).await?.finish(st).await
+}
+
+/// [`answer`] for bodies that need argon2 or TOTP work (see [`AppState::db_checked`]).
+pub async fn answer_checked<F>(st: &AppState, f: F) -> ApiResult<Fapi>
+where
+    F: Fn(&AppState, &mut dyn Tx, &Checks) -> TxOutcome<Reply, ApiError> + Send + Sync + 'static,
+{
+    st.db_checked(f).await?.finish(st).await
+}
+
 pub fn ctx(caller: &Caller) -> Ctx {
     Ctx { origin: caller.origin.clone(), now: caller.now }
 }
@@ -197,11 +224,6 @@ pub fn client_session(tx: &mut dyn Tx, caller: &Caller, id: &str) -> ApiResult<(
     }
 }
 
-/// `{response, client}` with the full, current client.
-pub fn envelope(st: &AppState, tx: &mut dyn Tx, client: &Client, response: Value, ctx: &Ctx) -> ApiResult<Value> {
-    Ok(json!({ "response": response, "client": render::client_json(st, tx, client, ctx)? }))
-}
-
 /// Signs `user` in on `client`: a new active session that becomes the last active one. A
 /// signed-in session of the same user on the same client becomes `replaced` (sign-in only lets
 /// that happen in single-session mode; multi-session refuses the second sign-in).
@@ -269,12 +291,56 @@ impl AttemptScope {
         Ok(())
     }
 
-    /// Counts a failure against every key; the transaction must commit (`Ok(Err(..))`).
+    /// Counts a failure against every key; the transaction must commit (`Outcome::Refused`).
     pub fn failed(&self, st: &AppState, tx: &mut dyn Tx, now: i64) -> ApiResult<()> {
         for key in &self.keys {
             crate::limits::record(tx, key, Self::limit(st, key), now)?;
         }
         Ok(())
+    }
+}
+
+/// One guess at a secret (a password, an email code, a TOTP code) on a sign-in, a sign-up or a
+/// reverification. Every attempt starts the same way, before the secret is looked at: the
+/// attempt's own lockout, then the limits of its subject (the user, or the sign-up's email
+/// address) and of the caller's IP. A fresh sign-in per guess must not reset the count.
+pub struct Attempt {
+    scope: AttemptScope,
+    now: i64,
+}
+
+impl Attempt {
+    pub fn begin(st: &AppState, tx: &mut dyn Tx, caller: &Caller, locked_until: Option<i64>, subject: Key) -> ApiResult<Self> {
+        check_lock(locked_until, caller.now)?;
+        let scope = AttemptScope::new(caller, Some(subject));
+        scope.check(st, tx, caller.now)?;
+        Ok(Attempt { scope, now: caller.now })
+    }
+
+    /// A wrong secret: counted on the attempt itself (`failed`, `locked_until`: its lockout) and
+    /// against the subject and the IP. The transaction must commit (`Outcome::Refused`).
+    pub fn failed(&self, st: &AppState, tx: &mut dyn Tx, failed: &mut u32, locked_until: &mut Option<i64>) -> ApiResult<()> {
+        record_failure(failed, locked_until, self.now);
+        self.scope.failed(st, tx, self.now)
+    }
+
+    /// Whether `password` is the user's (argon2, outside the transaction: see `checks`).
+    pub fn password(&self, checks: &Checks, user: &User, password: &str) -> ApiResult<bool> {
+        match user.password_hash.as_deref() {
+            Some(phc) => checks.verify_password(password, phc),
+            None => Ok(false),
+        }
+    }
+
+    /// Whether `code` is the user's current TOTP code, used for the first time. A code is good
+    /// once, across replicas: replayed within its window it fails like a wrong one. Steps two
+    /// behind the matched one can no longer match and are forgotten.
+    pub fn totp(&self, tx: &mut dyn Tx, checks: &Checks, user: &User, code: &str) -> ApiResult<bool> {
+        let Some(secret) = user.totp_secret.as_deref() else { return Ok(false) };
+        match checks.totp_step(secret, code)? {
+            Some(step) => Ok(tx.use_totp_step(&user.id, step as i64, step as i64 - 2)?),
+            None => Ok(false),
+        }
     }
 }
 
@@ -287,7 +353,7 @@ pub fn check_lock(locked_until: Option<i64>, now: i64) -> ApiResult<()> {
 }
 
 /// Counts a failed attempt, starting a lockout at the limit.
-pub fn record_failure(failed: &mut u32, locked_until: &mut Option<i64>, now: i64) {
+fn record_failure(failed: &mut u32, locked_until: &mut Option<i64>, now: i64) {
     *failed += 1;
     if *failed >= MAX_FAILED_ATTEMPTS {
         *locked_until = Some(now + LOCKOUT_MS);

@@ -27,7 +27,7 @@ use crate::AppState;
 use crate::errors::{ApiError, ApiResult};
 use crate::extract::Params;
 use crate::idp::{self, Identity};
-use crate::store::{Client, EmailAddress, ExternalAccount, Grant, Tx, User};
+use crate::store::{Client, Done, EmailAddress, ExternalAccount, Grant, Outcome, Refused, Tx, User};
 use crate::util::{ct_eq, new_id, random_string, sha256_hex};
 
 /// How long the user has at the provider.
@@ -179,10 +179,9 @@ fn state_invalid() -> ApiError {
 
 /// Step 2: `GET /v1/oauth_callback?code&state` (or `?error&state`) from the provider.
 pub async fn callback(State(st): State<AppState>, Params(q): Params) -> ApiResult<Response> {
-    let st2 = st.clone();
     let now = st.now();
     let target = st
-        .db(move |tx| {
+        .db(move |st, tx| {
             let state = q.get("state").map(String::as_str).unwrap_or_default();
             let (flow_id, secret) = state.split_once('.').unwrap_or((state, ""));
             let key = format!("oauth_flow:{flow_id}");
@@ -198,7 +197,7 @@ pub async fn callback(State(st): State<AppState>, Params(q): Params) -> ApiResul
                 Err(provider_error(e, q.get("error_description").map(String::as_str)))
             } else {
                 let code = q.get("code").map(String::as_str).unwrap_or_default();
-                match idp::exchange(tx, code, idp::CLIENT_ID, &idp::callback_uri(&st2), &s("verifier"), now)? {
+                match idp::exchange(tx, code, idp::CLIENT_ID, &idp::callback_uri(st), &s("verifier"), now)? {
                     Ok(identity) => Ok(identity),
                     Err(e) => Err(ApiError::unprocessable("oauth_code_invalid", "The provider refused the authorization code")
                         .long(e.description)
@@ -207,14 +206,14 @@ pub async fn callback(State(st): State<AppState>, Params(q): Params) -> ApiResul
             };
             let owner_id = s("owner_id");
             let result = match outcome {
-                Ok(identity) => complete(&st2, tx, &s("owner"), &owner_id, &strategy, &identity, now)?,
-                Err(e) => Err(e),
+                Ok(identity) => complete(st, tx, &s("owner"), &owner_id, &strategy, &identity, now)?,
+                Err(e) => Refused(e),
             };
-            if let Err(e) = result {
+            if let Refused(e) = result {
                 record_failure(tx, &s("owner"), &owner_id, &strategy, &e, now)?;
-                return Ok(Ok(with_failure(&redirect_url, e.code)));
+                return Ok(Done(with_failure(&redirect_url, e.code)));
             }
-            Ok(Ok(redirect_url))
+            Ok(Done(redirect_url))
         })
         .await?;
     Ok(Redirect::to(&target).into_response())
@@ -256,7 +255,7 @@ fn record_failure(tx: &mut dyn Tx, owner: &str, owner_id: &str, strategy: &str, 
     Ok(())
 }
 
-/// Step 3 for a verified identity. `Ok(Err(..))` is a failure to record (nothing was made).
+/// Step 3 for a verified identity. `Refused` is a failure to record (nothing was made).
 fn complete(
     st: &AppState,
     tx: &mut dyn Tx,
@@ -265,13 +264,13 @@ fn complete(
     strategy: &str,
     i: &Identity,
     now: i64,
-) -> ApiResult<Result<(), ApiError>> {
+) -> ApiResult<Outcome<(), ApiError>> {
     let (sign_in, sign_up) = if owner == "sign_in" { (tx.sign_in(owner_id)?, None) } else { (None, tx.sign_up(owner_id)?) };
     let client_id = sign_in.as_ref().map(|s| s.client_id.clone()).or(sign_up.as_ref().map(|s| s.client_id.clone())).unwrap_or_default();
-    let Some(mut client) = tx.client(&client_id)? else { return Ok(Err(state_invalid())) };
+    let Some(mut client) = tx.client(&client_id)? else { return Ok(Refused(state_invalid())) };
     let user = user_for(tx, strategy, i, now)?;
     if let Some(blocked) = signed_in_conflict(st, tx, &client, user.as_ref().map(|u| u.id.as_str()), now)? {
-        return Ok(Err(blocked));
+        return Ok(Refused(blocked));
     }
     match (sign_in, sign_up, user) {
         (Some(mut si), _, Some(mut user)) => {
@@ -304,9 +303,9 @@ fn complete(
             client.sign_up_id = Some(su.id.clone());
             tx.put_client(&client)?;
         }
-        (None, None, _) => return Ok(Err(state_invalid())),
+        (None, None, _) => return Ok(Refused(state_invalid())),
     }
-    Ok(Ok(()))
+    Ok(Done(()))
 }
 
 fn finish_sign_in(tx: &mut dyn Tx, client: &mut Client, si: &mut crate::store::SignIn, now: i64) -> ApiResult<()> {

@@ -11,12 +11,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::{CookieChange, Fapi, ctx, envelope, find_client};
+use super::{CookieChange, Ctx, Fapi, Reply, answer, ctx, find_client};
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult};
 use crate::extract::Caller;
-use crate::render::{self, Ctx, role_permissions};
-use crate::store::{Client, Membership, Organization, Session, Tx};
+use crate::render::{self, role_permissions};
+use crate::store::{Client, Done, Membership, Organization, Session, Tx};
+use crate::views;
 
 /// The parsed query string: pagination plus the filters these lists take.
 struct ListQuery {
@@ -91,12 +92,11 @@ where
     F: FnMut(&mut dyn Tx, &Session, &ListQuery, &Ctx) -> ApiResult<Value> + Send + 'static,
 {
     let q = ListQuery::parse(raw.as_deref())?;
-    let st2 = st.clone();
-    st.db(move |tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let (client, s) = signed_in(tx, &caller, q.session_id.as_deref(), ctx.now)?;
         let response = f(tx, &s, &q, &ctx)?;
-        Ok(Ok(Fapi::new(envelope(&st2, tx, &client, response, &ctx)?, CookieChange::Keep)))
+        Ok(Done(Reply::new(&caller).envelope(st, tx, &client, move |_| response, CookieChange::Keep)?))
     })
     .await
 }
@@ -111,7 +111,7 @@ pub async fn my_memberships(State(st): State<AppState>, caller: Caller, RawQuery
         let total = all.len() as u64;
         let mut data = Vec::new();
         for (m, o) in all.into_iter().skip(q.offset as usize).take(q.limit as usize) {
-            data.push(render::membership_json(tx, &m, &o, Some(&user))?);
+            data.push(render::membership_json(&views::membership(tx, &m, &o, Some(&user))?));
         }
         Ok(page(data, total, q.paginated))
     })
@@ -129,7 +129,7 @@ pub async fn my_empty_list(State(st): State<AppState>, caller: Caller, RawQuery(
 pub async fn get_org(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, RawQuery(raw): RawQuery) -> ApiResult<Fapi> {
     with_session(st, caller, raw, move |tx, s, _, _| {
         let (_, o) = own_membership(tx, s, &id)?;
-        render::org_json(tx, &o)
+        Ok(render::org_json(&views::org(tx, &o)?))
     })
     .await
 }
@@ -148,7 +148,7 @@ pub async fn org_memberships(
         let (members, total) = tx.memberships_in_org(&o.id, &q.roles, q.limit, q.offset)?;
         let mut data = Vec::new();
         for (m, u) in &members {
-            data.push(render::membership_json(tx, m, &o, Some(u))?);
+            data.push(render::membership_json(&views::membership(tx, m, &o, Some(u))?));
         }
         Ok(page(data, total, q.paginated))
     })

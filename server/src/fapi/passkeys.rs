@@ -8,12 +8,12 @@ use axum::extract::{Path, RawQuery, State};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{CookieChange, Fapi, ctx, envelope};
+use super::{CookieChange, Fapi, Reply, answer};
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult};
 use crate::extract::{Caller, Input};
 use crate::passkeys;
-use crate::store::{StoredPasskey, Tx, User};
+use crate::store::{Done, StoredPasskey, Tx, User};
 use crate::util::new_id;
 
 #[derive(Deserialize, Default)]
@@ -34,13 +34,13 @@ fn signed_in_user(tx: &mut dyn Tx, caller: &Caller, q: &Option<String>, now: i64
 
 /// `POST /v1/me/passkeys`.
 pub async fn create(State(st): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
-        let ctx = ctx(&caller);
-        let (client, mut user) = signed_in_user(tx, &caller, &q, ctx.now)?;
+    answer(&st, move |st, tx| {
+        let now = caller.now;
+        let (client, mut user) = signed_in_user(tx, &caller, &q, now)?;
         let name = format!("Passkey {}", user.passkeys.iter().filter(|p| p.credential.is_some()).count() + 1);
-        let label = super::super::render::public_user_data(tx, &user)?["identifier"].as_str().unwrap_or(&user.id).to_owned();
-        let (nonce, state) = passkeys::start_registration(&st2, caller.origin.as_deref(), &user, &label)?;
+        let label =
+            crate::render::public_user_data(&crate::views::user(tx, &user, false)?)["identifier"].as_str().unwrap_or(&user.id).to_owned();
+        let (nonce, state) = passkeys::start_registration(st, caller.origin.as_deref(), &user, &label)?;
         // Registrations never finished are dropped when a new one starts.
         user.passkeys.retain(|p| p.credential.is_some());
         let p = StoredPasskey {
@@ -48,18 +48,18 @@ pub async fn create(State(st): State<AppState>, caller: Caller, RawQuery(q): Raw
             name,
             credential: None,
             registration: Some(state),
-            created_at: ctx.now,
-            updated_at: ctx.now,
+            created_at: now,
+            updated_at: now,
             last_used_at: None,
         };
         let v = passkeys::passkey_json(
             &p,
             json!({"object": "verification", "status": "unverified", "strategy": "passkey", "nonce": nonce, "attempts": null,
-                   "expire_at": ctx.now + super::CODE_TTL_MS}),
+                   "expire_at": now + super::CODE_TTL_MS}),
         );
         user.passkeys.push(p);
         tx.put_user(&user)?;
-        Ok(Ok(Fapi::new(envelope(&st2, tx, &client, v, &ctx)?, CookieChange::Keep)))
+        Ok(Done(Reply::new(&caller).envelope(st, tx, &client, move |_| v, CookieChange::Keep)?))
     })
     .await
 }
@@ -76,31 +76,30 @@ pub async fn attempt(
         return Err(ApiError::invalid_param("strategy", "strategy must be passkey"));
     }
     let credential = form.public_key_credential.clone().ok_or_else(|| ApiError::missing_param("public_key_credential"))?;
-    let st2 = st.clone();
-    st.db(move |tx| {
-        let ctx = ctx(&caller);
-        let (client, mut user) = signed_in_user(tx, &caller, &q, ctx.now)?;
+    answer(&st, move |st, tx| {
+        let now = caller.now;
+        let (client, mut user) = signed_in_user(tx, &caller, &q, now)?;
         let i = user.passkeys.iter().position(|p| p.id == id).ok_or_else(|| ApiError::not_found("passkey"))?;
         let state = user.passkeys[i].registration.clone().ok_or_else(|| {
             ApiError::unprocessable("verification_already_verified", "This passkey is already verified").param("public_key_credential")
         })?;
-        if user.passkeys[i].created_at + super::CODE_TTL_MS <= ctx.now {
+        if user.passkeys[i].created_at + super::CODE_TTL_MS <= now {
             return Err(
                 ApiError::unprocessable("verification_expired", "This passkey registration has expired").param("public_key_credential")
             );
         }
-        let stored = passkeys::finish_registration(&st2, caller.origin.as_deref(), &state, &credential)?;
+        let stored = passkeys::finish_registration(st, caller.origin.as_deref(), &state, &credential)?;
         let p = &mut user.passkeys[i];
         p.credential = Some(stored);
         p.registration = None;
-        p.updated_at = ctx.now;
+        p.updated_at = now;
         let v = passkeys::passkey_json(
             p,
             json!({"object": "verification", "status": "verified", "strategy": "passkey", "attempts": 1, "expire_at": null}),
         );
-        user.updated_at = ctx.now;
+        user.updated_at = now;
         tx.put_user(&user)?;
-        Ok(Ok(Fapi::new(envelope(&st2, tx, &client, v, &ctx)?, CookieChange::Keep)))
+        Ok(Done(Reply::new(&caller).envelope(st, tx, &client, move |_| v, CookieChange::Keep)?))
     })
     .await
 }

@@ -8,12 +8,12 @@ use axum::extract::{Path, State};
 use serde::Deserialize;
 
 use super::sign_ins::{RESET, client_sign_in, expect_status, first_factor_passed, respond};
-use super::{CookieChange, Fapi, ctx};
+use super::{CookieChange, Fapi, answer_checked};
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::extract::Input;
-use crate::store::{SessionFilter, SessionStatus, Tx};
+use crate::store::{Done, SessionFilter, SessionStatus, Tx};
 
 #[derive(Deserialize, Default)]
 pub struct ResetForm {
@@ -57,21 +57,20 @@ pub async fn reset(State(st): State<AppState>, caller: Caller, Path(id): Path<St
         Some("true") => true,
         Some(_) => return Err(ApiError::invalid_param("sign_out_of_other_sessions", "sign_out_of_other_sessions must be true or false")),
     };
-    let st2 = st.clone();
-    st.db_checked(move |tx, checks| {
-        let ctx = ctx(&caller);
+    answer_checked(&st, move |st, tx, checks| {
+        let now = caller.now;
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         expect_status(&si, "needs_new_password")?;
         let mut user = tx.user(si.user_id.as_deref().unwrap_or_default())?.ok_or_else(|| ApiError::not_found("user"))?;
         user.password_hash = Some(checks.hash_password(&password)?);
-        user.updated_at = ctx.now;
+        user.updated_at = now;
         tx.put_user(&user)?;
         if sign_out_others {
             // Before the new session exists, so that it is not among them.
-            revoke_sessions_of(tx, &user.id, ctx.now)?;
+            revoke_sessions_of(tx, &user.id, now)?;
         }
-        first_factor_passed(tx, &mut client, &mut si, &mut user, RESET, ctx.now)?;
-        Ok(Ok(respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?))
+        first_factor_passed(tx, &mut client, &mut si, &mut user, RESET, now)?;
+        Ok(Done(respond(st, tx, &mut client, &mut si, &caller, CookieChange::Keep)?))
     })
     .await
 }

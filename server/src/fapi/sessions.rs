@@ -2,15 +2,14 @@
 
 use axum::extract::{Path, State};
 use serde::Deserialize;
-use serde_json::json;
 
-use super::{CookieChange, Fapi, client_session, ctx, envelope, find_client};
+use super::{CookieChange, Fapi, Reply, answer, client_session, ctx, find_client};
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult, Json};
 use crate::extract::{Caller, Input};
 use crate::render;
-use crate::store::SessionStatus;
-use crate::tokens::{self, OrgChoice};
+use crate::store::{Done, SessionStatus};
+use crate::tokens::{self, Mint, OrgChoice};
 
 #[derive(Deserialize, Default)]
 pub struct TouchForm {
@@ -26,20 +25,18 @@ pub struct TokenForm {
 }
 
 pub async fn get_session(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
-        let ctx = ctx(&caller);
+    answer(&st, move |st, tx| {
         let (client, s) = client_session(tx, &caller, &id)?;
-        let v = render::session_json(&st2, tx, &s, &ctx)?;
-        Ok(Ok(Fapi::new(envelope(&st2, tx, &client, v, &ctx)?, CookieChange::Keep)))
+        let mut r = Reply::new(&caller);
+        let v = r.session(st, tx, &s)?;
+        Ok(Done(r.envelope(st, tx, &client, move |t| render::session_json(&v, t), CookieChange::Keep)?))
     })
     .await
 }
 
 /// Marks the session as the client's active one, optionally switching organization.
 pub async fn touch(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, Input(form): Input<TouchForm>) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let (mut client, mut s) = client_session(tx, &caller, &id)?;
         tokens::ensure_mintable(&s, ctx.now)?;
@@ -58,15 +55,15 @@ pub async fn touch(State(st): State<AppState>, caller: Caller, Path(id): Path<St
         client.last_active_session_id = Some(s.id.clone());
         client.updated_at = ctx.now;
         tx.put_client(&client)?;
-        let v = render::session_json(&st2, tx, &s, &ctx)?;
-        Ok(Ok(Fapi::new(envelope(&st2, tx, &client, v, &ctx)?, CookieChange::Keep)))
+        let mut r = Reply::new(&caller);
+        let v = r.session(st, tx, &s)?;
+        Ok(Done(r.envelope(st, tx, &client, move |t| render::session_json(&v, t), CookieChange::Keep)?))
     })
     .await
 }
 
 async fn finish(st: AppState, caller: Caller, id: String, status: SessionStatus) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let (mut client, mut s) = client_session(tx, &caller, &id)?;
         if s.effective_status(ctx.now).is_signed_in() {
@@ -80,8 +77,9 @@ async fn finish(st: AppState, caller: Caller, id: String, status: SessionStatus)
             client.updated_at = ctx.now;
             tx.put_client(&client)?;
         }
-        let v = render::session_json(&st2, tx, &s, &ctx)?;
-        Ok(Ok(Fapi::new(envelope(&st2, tx, &client, v, &ctx)?, CookieChange::Keep)))
+        let mut r = Reply::new(&caller);
+        let v = r.session(st, tx, &s)?;
+        Ok(Done(r.envelope(st, tx, &client, move |t| render::session_json(&v, t), CookieChange::Keep)?))
     })
     .await
 }
@@ -96,8 +94,7 @@ pub async fn remove(State(st): State<AppState>, caller: Caller, Path(id): Path<S
 
 /// `DELETE /v1/client/sessions`: signs the client out of every session.
 pub async fn remove_all(State(st): State<AppState>, caller: Caller) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let mut client = find_client(tx, &caller)?.ok_or_else(|| ApiError::not_found("client"))?;
         for mut s in tx.sessions_of_client(&client.id)? {
@@ -110,27 +107,15 @@ pub async fn remove_all(State(st): State<AppState>, caller: Caller) -> ApiResult
         client.last_active_session_id = None;
         client.updated_at = ctx.now;
         tx.put_client(&client)?;
-        let c = render::client_json(&st2, tx, &client, &ctx)?;
-        Ok(Ok(Fapi::new(json!({ "response": c, "client": c }), CookieChange::Keep)))
+        Ok(Done(Reply::new(&caller).client(st, tx, &client, CookieChange::Keep)?))
     })
     .await
 }
 
 /// `POST /v1/client/sessions/{id}/tokens`: a bare `{object: "token", jwt}`.
 pub async fn token(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, Input(form): Input<TokenForm>) -> ApiResult<Json> {
-    let st2 = st.clone();
-    let claims = st
-        .db(move |tx| {
-            let now = caller.now;
-            let (_, s) = client_session(tx, &caller, &id)?;
-            tokens::ensure_mintable(&s, now)?;
-            let choice = OrgChoice::from_param(form.organization_id.as_deref());
-            let c = tokens::session_claims(&st2, tx, &s, &choice, caller.origin.clone(), st2.config.token_ttl, now)?;
-            Ok(Ok(serde_json::to_value(c).map_err(|e| ApiError::internal(e.to_string()))?))
-        })
-        .await?;
-    let jwt = st.sign(claims).await?;
-    Ok(Json(json!({ "object": "token", "jwt": jwt })))
+    let what = Mint::Session { ttl: st.config.token_ttl };
+    mint_for_caller(st, caller, id, what, form).await
 }
 
 /// `POST /v1/client/sessions/{id}/tokens/{template}`: a JWT-template token.
@@ -140,17 +125,12 @@ pub async fn template_token(
     Path((id, template)): Path<(String, String)>,
     Input(form): Input<TokenForm>,
 ) -> ApiResult<Json> {
-    let st2 = st.clone();
-    let claims = st
-        .db(move |tx| {
-            let now = caller.now;
-            let (_, s) = client_session(tx, &caller, &id)?;
-            tokens::ensure_mintable(&s, now)?;
-            let tpl = tx.jwt_template(&template)?.ok_or_else(|| ApiError::not_found("JWT template"))?;
-            let choice = OrgChoice::from_param(form.organization_id.as_deref());
-            Ok(Ok(tokens::template_claims(&st2, tx, &s, &tpl, &choice, caller.origin.clone(), None, now)?))
-        })
-        .await?;
-    let jwt = st.sign(claims).await?;
-    Ok(Json(json!({ "object": "token", "jwt": jwt })))
+    mint_for_caller(st, caller, id, Mint::Template { name: template, lifetime: None }, form).await
+}
+
+/// Mints for a session of the caller's client, with the request's Origin as `azp`.
+async fn mint_for_caller(st: AppState, caller: Caller, id: String, what: Mint, form: TokenForm) -> ApiResult<Json> {
+    let choice = OrgChoice::from_param(form.organization_id.as_deref());
+    let (azp, now) = (caller.origin.clone(), caller.now);
+    tokens::mint(&st, what, choice, azp, now, move |tx| Ok(client_session(tx, &caller, &id)?.1)).await
 }

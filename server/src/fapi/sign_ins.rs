@@ -1,22 +1,23 @@
-//! Sign-ins: identifier, then a first factor (password or email code), then TOTP if the user
-//! has a second factor. Failed attempts are counted per sign-in and lock it out at the limit.
+//! Sign-ins: identifier, then a first factor (password, email code or link, SMS code, passkey,
+//! OAuth), then a second factor (TOTP, SMS code, backup code) if the user has one. Failed attempts are counted per sign-in and lock it out at the limit.
 
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    AttemptScope, CookieChange, Fapi, check_lock, consume_email_code, create_session, ctx, ensure_client, envelope, find_client,
-    forget_new_client, incorrect_code, incorrect_password, issue_email_code, record_failure,
+    Attempt, AttemptScope, CookieChange, Fapi, Reply, answer, answer_checked, check_lock, consume_email_code, create_session, ctx,
+    ensure_client, find_client, forget_new_client, incorrect_code, incorrect_password, issue_email_code,
 };
 use crate::AppState;
 use crate::checks::Checks;
 use crate::errors::{ApiError, ApiResult};
 use crate::extract::{Caller, Input};
 use crate::limits::Key;
-use crate::render::{self, Ctx};
-use crate::store::{Client, SignIn, Tx, User};
+use crate::render;
+use crate::store::{Client, Done, Outcome, Refused, SignIn, Tx, User};
 use crate::util::new_id;
+use crate::views;
 
 #[derive(Deserialize, Default)]
 pub struct SignInForm {
@@ -169,18 +170,18 @@ pub(super) fn respond(
     tx: &mut dyn Tx,
     client: &mut Client,
     si: &mut SignIn,
-    ctx: &Ctx,
+    caller: &Caller,
     cookie: CookieChange,
-) -> ApiResult<Fapi> {
-    si.updated_at = ctx.now;
+) -> ApiResult<Reply> {
+    si.updated_at = caller.now;
     tx.put_sign_in(si)?;
-    client.updated_at = ctx.now;
+    client.updated_at = caller.now;
     tx.put_client(client)?;
-    let v = render::sign_in_json(st, tx, si)?;
-    Ok(Fapi::new(envelope(st, tx, client, v, ctx)?, cookie))
+    let v = views::sign_in(&st.config, tx, si)?;
+    Reply::new(caller).envelope(st, tx, client, move |_| render::sign_in_json(&v), cookie)
 }
 
-/// Runs a first-factor attempt. `Ok(Err(..))` is a failed attempt that has been counted.
+/// Runs a first-factor attempt. `Refused` is a failed attempt that has been counted.
 #[allow(clippy::too_many_arguments)]
 fn attempt_first_factor(
     st: &AppState,
@@ -191,8 +192,7 @@ fn attempt_first_factor(
     si: &mut SignIn,
     form: &SignInForm,
     now: i64,
-) -> ApiResult<Result<(), ApiError>> {
-    check_lock(si.locked_until, now)?;
+) -> ApiResult<Outcome<(), ApiError>> {
     let strategy = form.strategy.as_deref().unwrap_or(if form.password.is_some() { "password" } else { "email_code" });
     crate::strategies::require(&st.config, strategy)?;
     let mut user = si
@@ -202,16 +202,11 @@ fn attempt_first_factor(
         .transpose()?
         .flatten()
         .ok_or_else(|| ApiError::unprocessable("sign_in_identifier_missing", "Enter an identifier first").param("identifier"))?;
-    // A fresh sign-in per guess must not reset the count: the user and the IP are limited too.
-    let scope = AttemptScope::new(caller, Some(Key::User(user.id.clone())));
-    scope.check(st, tx, now)?;
+    let attempt = Attempt::begin(st, tx, caller, si.locked_until, Key::User(user.id.clone()))?;
     let passed = match strategy {
         "password" => {
             let password = form.password.as_deref().ok_or_else(|| ApiError::missing_param("password"))?;
-            match user.password_hash.as_deref() {
-                Some(phc) => checks.verify_password(password, phc)?,
-                None => false,
-            }
+            attempt.password(checks, &user, password)?
         }
         "email_code" | "phone_code" | RESET => {
             let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
@@ -247,9 +242,8 @@ fn attempt_first_factor(
         }
     };
     if !passed {
-        record_failure(&mut si.failed_attempts, &mut si.locked_until, now);
-        scope.failed(st, tx, now)?;
-        return Ok(Err(match strategy {
+        attempt.failed(st, tx, &mut si.failed_attempts, &mut si.locked_until)?;
+        return Ok(Refused(match strategy {
             "password" => incorrect_password(),
             "passkey" => ApiError::unprocessable("passkey_invalid", "The passkey could not be verified").param("public_key_credential"),
             _ => incorrect_code(),
@@ -260,16 +254,15 @@ fn attempt_first_factor(
         // The email is proven; the sign-in waits for the new password (`reset_password`).
         si.first_factor_verification = Some(verification("verified", RESET, None));
         si.status = "needs_new_password".into();
-        return Ok(Ok(()));
+        return Ok(Done(()));
     }
     first_factor_passed(tx, client, si, &mut user, strategy, now)?;
-    Ok(Ok(()))
+    Ok(Done(()))
 }
 
 /// `POST /v1/client/sign_ins`: creates a sign-in; with `password` it is attempted at once.
 pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Input<SignInForm>) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db_checked(move |tx, checks| {
+    answer_checked(&st, move |st, tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, cookie) = ensure_client(tx, &caller, ctx.now)?;
         let mut si = SignIn {
@@ -289,17 +282,17 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
             passkey_challenge: None,
         };
         if let Some(strategy) = form.strategy.as_deref() {
-            crate::strategies::require(&st2.config, strategy)?;
+            crate::strategies::require(&st.config, strategy)?;
         }
         if form.transfer.as_deref() == Some("true") {
             // Set first: a transfer that completes takes the sign-in off the client again.
             client.sign_in_id = Some(si.id.clone());
             transfer_from_sign_up(tx, &mut client, &mut si, ctx.now)?;
-            return Ok(Ok(respond(&st2, tx, &mut client, &mut si, &ctx, cookie)?));
+            return Ok(Done(respond(st, tx, &mut client, &mut si, &caller, cookie)?));
         }
         if let Some(strategy) = form.strategy.as_deref().filter(|s| crate::strategies::is_oauth(s)) {
             let v = super::oauth::start(
-                &st2,
+                st,
                 tx,
                 "sign_in",
                 &si.id,
@@ -317,17 +310,19 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
             };
             si.first_factor_verification = Some(v);
             client.sign_in_id = Some(si.id.clone());
-            return Ok(Ok(respond(&st2, tx, &mut client, &mut si, &ctx, cookie)?));
+            return Ok(Done(respond(st, tx, &mut client, &mut si, &caller, cookie)?));
         }
         if let Some(identifier) = form.identifier.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
             // Unknown identifiers count against the IP, which bounds account probing.
             let ip_scope = AttemptScope::new(&caller, None);
-            ip_scope.check(&st2, tx, ctx.now)?;
+            ip_scope.check(st, tx, ctx.now)?;
             let Some(user) = user_by_identifier(tx, identifier)? else {
                 // Committed, so that the failure counts; a client made by this request goes.
-                ip_scope.failed(&st2, tx, ctx.now)?;
+                ip_scope.failed(st, tx, ctx.now)?;
                 forget_new_client(tx, &client, &cookie)?;
-                return Ok(Err(ApiError::unprocessable("form_identifier_not_found", "Couldn't find your account.").param("identifier")));
+                return Ok(Refused(
+                    ApiError::unprocessable("form_identifier_not_found", "Couldn't find your account.").param("identifier"),
+                ));
             };
             // Multi-session: a user can be signed in once per client. Single-session: only the
             // signed-in user may sign in again, and that new session replaces the old one
@@ -338,7 +333,7 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
                 .filter(|s| s.effective_status(ctx.now).is_signed_in())
                 .map(|s| s.user_id)
                 .collect();
-            if st2.config.single_session {
+            if st.config.single_session {
                 if signed_in.iter().any(|u| *u != user.id) {
                     return Err(super::session_exists());
                 }
@@ -352,45 +347,39 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
         client.sign_in_id = Some(si.id.clone());
         let wants_password = form.strategy.as_deref() == Some("password") || form.password.is_some();
         let outcome = if si.user_id.is_some() && wants_password {
-            attempt_first_factor(&st2, checks, &caller, tx, &mut client, &mut si, &form, ctx.now)?
+            attempt_first_factor(st, checks, &caller, tx, &mut client, &mut si, &form, ctx.now)?
         } else {
             // `signIn.create({identifier, strategy: "email_code" | "phone_code"})` prepares at once.
             match (&si.user_id, form.strategy.as_deref()) {
-                (Some(_), Some("email_code")) => {
-                    send_sign_in_code(&st2, tx, &mut si, "email_code", form.email_address_id.clone(), ctx.now)?
-                }
-                (Some(_), Some("phone_code")) => {
-                    super::phone_codes::send_first(&st2, tx, &mut si, form.phone_number_id.as_deref(), ctx.now)?
-                }
+                (Some(_), Some("email_code")) => send_sign_in_code(st, tx, &mut si, "email_code", form.email_address_id.clone(), ctx.now)?,
+                (Some(_), Some("phone_code")) => super::phone_codes::send_first(st, tx, &mut si, form.phone_number_id.as_deref(), ctx.now)?,
                 _ => {}
             }
             if si.user_id.is_some() && form.strategy.as_deref() == Some("email_link") {
-                send_sign_in_link(&st2, tx, &mut si, &form, ctx.now)?;
+                send_sign_in_link(st, tx, &mut si, &form, ctx.now)?;
             }
-            Ok(())
+            Done(())
         };
-        if let Err(failure) = outcome {
+        if let Refused(failure) = outcome {
             if matches!(cookie, CookieChange::Set(_)) {
                 // The first request of a new client failed: no cookie goes out with an error, so
                 // the client and its sign-in would be unreachable. Only the failure counts stay.
                 forget_new_client(tx, &client, &cookie)?;
-                return Ok(Err(failure));
+                return Ok(Refused(failure));
             }
-            respond(&st2, tx, &mut client, &mut si, &ctx, cookie)?;
-            return Ok(Err(failure));
+            respond(st, tx, &mut client, &mut si, &caller, cookie)?;
+            return Ok(Refused(failure));
         }
-        Ok(Ok(respond(&st2, tx, &mut client, &mut si, &ctx, cookie)?))
+        Ok(Done(respond(st, tx, &mut client, &mut si, &caller, cookie)?))
     })
     .await
 }
 
 pub async fn get(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
-        let ctx = ctx(&caller);
+    answer(&st, move |st, tx| {
         let (client, si) = client_sign_in(tx, &caller, &id)?;
-        let v = render::sign_in_json(&st2, tx, &si)?;
-        Ok(Ok(Fapi::new(envelope(&st2, tx, &client, v, &ctx)?, CookieChange::Keep)))
+        let v = views::sign_in(&st.config, tx, &si)?;
+        Ok(Done(Reply::new(&caller).envelope(st, tx, &client, move |_| render::sign_in_json(&v), CookieChange::Keep)?))
     })
     .await
 }
@@ -402,32 +391,31 @@ pub async fn prepare_first(
     Path(id): Path<String>,
     Input(form): Input<SignInForm>,
 ) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         check_lock(si.locked_until, ctx.now)?;
         expect_status(&si, "needs_first_factor")?;
         if let Some(strategy) = form.strategy.as_deref() {
-            crate::strategies::require(&st2.config, strategy)?;
+            crate::strategies::require(&st.config, strategy)?;
         }
         match form.strategy.as_deref() {
-            Some(s @ ("email_code" | RESET)) => send_sign_in_code(&st2, tx, &mut si, s, form.email_address_id.clone(), ctx.now)?,
-            Some("phone_code") => super::phone_codes::send_first(&st2, tx, &mut si, form.phone_number_id.as_deref(), ctx.now)?,
+            Some(s @ ("email_code" | RESET)) => send_sign_in_code(st, tx, &mut si, s, form.email_address_id.clone(), ctx.now)?,
+            Some("phone_code") => super::phone_codes::send_first(st, tx, &mut si, form.phone_number_id.as_deref(), ctx.now)?,
             Some("passkey") => {
                 let user = tx.user(si.user_id.as_deref().unwrap_or_default())?.ok_or_else(|| ApiError::not_found("user"))?;
-                let (nonce, state) = crate::passkeys::start_authentication(&st2, caller.origin.as_deref(), &user)?;
+                let (nonce, state) = crate::passkeys::start_authentication(st, caller.origin.as_deref(), &user)?;
                 let mut v = verification("unverified", "passkey", Some(ctx.now + super::CODE_TTL_MS));
                 v["nonce"] = Value::String(nonce);
                 si.first_factor_verification = Some(v);
                 si.passkey_challenge = Some(state);
             }
-            Some("email_link") => send_sign_in_link(&st2, tx, &mut si, &form, ctx.now)?,
+            Some("email_link") => send_sign_in_link(st, tx, &mut si, &form, ctx.now)?,
             Some("password") => {}
             Some(other) => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
             None => return Err(ApiError::missing_param("strategy")),
         }
-        Ok(Ok(respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?))
+        Ok(Done(respond(st, tx, &mut client, &mut si, &caller, CookieChange::Keep)?))
     })
     .await
 }
@@ -438,13 +426,12 @@ pub async fn attempt_first(
     Path(id): Path<String>,
     Input(form): Input<SignInForm>,
 ) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db_checked(move |tx, checks| {
+    answer_checked(&st, move |st, tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         expect_status(&si, "needs_first_factor")?;
-        let outcome = attempt_first_factor(&st2, checks, &caller, tx, &mut client, &mut si, &form, ctx.now)?;
-        let resp = respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?;
+        let outcome = attempt_first_factor(st, checks, &caller, tx, &mut client, &mut si, &form, ctx.now)?;
+        let resp = respond(st, tx, &mut client, &mut si, &caller, CookieChange::Keep)?;
         Ok(outcome.map(|()| resp))
     })
     .await
@@ -456,19 +443,17 @@ pub async fn prepare_second(
     Path(id): Path<String>,
     Input(form): Input<SignInForm>,
 ) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
-        let ctx = ctx(&caller);
+    answer(&st, move |st, tx| {
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
         expect_status(&si, "needs_second_factor")?;
-        crate::strategies::require(&st2.config, form.strategy.as_deref().unwrap_or("totp"))?;
+        crate::strategies::require(&st.config, form.strategy.as_deref().unwrap_or("totp"))?;
         match form.strategy.as_deref().unwrap_or("totp") {
             // Nothing to send: the code is in the app or on the user's list.
             s @ ("totp" | "backup_code") => si.second_factor_verification = Some(verification("unverified", s, None)),
-            "phone_code" => super::phone_codes::send_second(&st2, tx, &mut si, form.phone_number_id.as_deref(), ctx.now)?,
+            "phone_code" => super::phone_codes::send_second(st, tx, &mut si, form.phone_number_id.as_deref(), caller.now)?,
             other => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
         }
-        Ok(Ok(respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?))
+        Ok(Done(respond(st, tx, &mut client, &mut si, &caller, CookieChange::Keep)?))
     })
     .await
 }
@@ -479,33 +464,24 @@ pub async fn attempt_second(
     Path(id): Path<String>,
     Input(form): Input<SignInForm>,
 ) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db_checked(move |tx, checks| {
+    answer_checked(&st, move |st, tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, mut si) = client_sign_in(tx, &caller, &id)?;
-        check_lock(si.locked_until, ctx.now)?;
         expect_status(&si, "needs_second_factor")?;
         let strategy = form.strategy.as_deref().unwrap_or("totp");
-        crate::strategies::require(&st2.config, strategy)?;
+        crate::strategies::require(&st.config, strategy)?;
         if !matches!(strategy, "totp" | "backup_code" | "phone_code") {
             return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{strategy}`")));
         }
         let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
         let mut user = tx.user(si.user_id.as_deref().unwrap_or_default())?.ok_or_else(|| ApiError::not_found("user"))?;
-        let scope = AttemptScope::new(&caller, Some(Key::User(user.id.clone())));
-        scope.check(&st2, tx, ctx.now)?;
-        let ok = match (strategy, user.totp_secret.as_deref()) {
+        let attempt = Attempt::begin(st, tx, &caller, si.locked_until, Key::User(user.id.clone()))?;
+        let ok = match strategy {
             // Each backup code is good once; the used one is gone when the user is saved.
-            ("backup_code", _) => super::backup_codes::consume(&mut user, code),
+            "backup_code" => super::backup_codes::consume(&mut user, code),
             // The SMS code of this sign-in's second step (a missing or expired one is an error).
-            ("phone_code", _) => consume_email_code(tx, &super::phone_codes::second_owner(&si.id), code, ctx.now)?,
-            // A code is good once, across replicas: replayed within its window it fails like a
-            // wrong one. Steps two behind the matched one can no longer match and are dropped.
-            (_, Some(secret)) => match checks.totp_step(secret, code)? {
-                Some(step) => tx.use_totp_step(&user.id, step as i64, step as i64 - 2)?,
-                None => false,
-            },
-            (_, None) => false,
+            "phone_code" => consume_email_code(tx, &super::phone_codes::second_owner(&si.id), code, ctx.now)?,
+            _ => attempt.totp(tx, checks, &user, code)?,
         };
         let outcome = if ok {
             si.failed_attempts = 0;
@@ -513,12 +489,11 @@ pub async fn attempt_second(
             complete(tx, &mut client, &mut si, &mut user, true, ctx.now)?;
             Ok(())
         } else {
-            record_failure(&mut si.failed_attempts, &mut si.locked_until, ctx.now);
-            scope.failed(&st2, tx, ctx.now)?;
+            attempt.failed(st, tx, &mut si.failed_attempts, &mut si.locked_until)?;
             Err(incorrect_code())
         };
-        let resp = respond(&st2, tx, &mut client, &mut si, &ctx, CookieChange::Keep)?;
-        Ok(outcome.map(|()| resp))
+        let resp = respond(st, tx, &mut client, &mut si, &caller, CookieChange::Keep)?;
+        Ok(Outcome::from(outcome).map(|()| resp))
     })
     .await
 }

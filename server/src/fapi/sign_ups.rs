@@ -9,16 +9,16 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    AttemptScope, CookieChange, Fapi, check_lock, consume_email_code, create_session, ctx, ensure_client, envelope, find_client,
-    incorrect_code, issue_email_code, record_failure,
+    Attempt, CookieChange, Fapi, Reply, answer, answer_checked, check_lock, consume_email_code, create_session, ctx, ensure_client,
+    find_client, incorrect_code, issue_email_code,
 };
 use crate::AppState;
 use crate::checks::Checks;
 use crate::errors::{ApiError, ApiResult};
 use crate::extract::{Caller, Input};
 use crate::limits::Key;
-use crate::render::{self, Ctx};
-use crate::store::{Client, EmailAddress, SignUp, Tx, User};
+use crate::render;
+use crate::store::{Client, Done, EmailAddress, Refused, SignUp, Tx, User};
 use crate::util::{is_plausible_email, new_id};
 
 #[derive(Deserialize, Default)]
@@ -111,21 +111,28 @@ fn apply_fields(tx: &mut dyn Tx, checks: &Checks, su: &mut SignUp, form: &SignUp
     Ok(())
 }
 
-fn respond(st: &AppState, tx: &mut dyn Tx, client: &mut Client, su: &mut SignUp, ctx: &Ctx, cookie: CookieChange) -> ApiResult<Fapi> {
-    su.updated_at = ctx.now;
+pub(super) fn respond(
+    st: &AppState,
+    tx: &mut dyn Tx,
+    client: &mut Client,
+    su: &mut SignUp,
+    caller: &Caller,
+    cookie: CookieChange,
+) -> ApiResult<Reply> {
+    su.updated_at = caller.now;
     tx.put_sign_up(su)?;
-    client.updated_at = ctx.now;
+    client.updated_at = caller.now;
     tx.put_client(client)?;
-    Ok(Fapi::new(envelope(st, tx, client, render::sign_up_json(su, ctx.now), ctx)?, cookie))
+    let v = render::sign_up_json(su, caller.now);
+    Reply::new(caller).envelope(st, tx, client, move |_| v, cookie)
 }
 
 pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Input<SignUpForm>) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db_checked(move |tx, checks| {
+    answer_checked(&st, move |st, tx, checks| {
         let ctx = ctx(&caller);
         let (mut client, cookie) = ensure_client(tx, &caller, ctx.now)?;
         // Single-session mode: a new account cannot sign in beside the signed-in one.
-        if st2.config.single_session && tx.sessions_of_client(&client.id)?.iter().any(|s| s.effective_status(ctx.now).is_signed_in()) {
+        if st.config.single_session && tx.sessions_of_client(&client.id)?.iter().any(|s| s.effective_status(ctx.now).is_signed_in()) {
             return Err(super::session_exists());
         }
         let mut su = SignUp {
@@ -152,7 +159,7 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
             phone_verification: None,
         };
         if let Some(strategy) = form.strategy.as_deref() {
-            crate::strategies::require(&st2.config, strategy)?;
+            crate::strategies::require(&st.config, strategy)?;
         }
         client.sign_up_id = Some(su.id.clone());
         if form.transfer.as_deref() == Some("true") {
@@ -165,11 +172,11 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
             }));
             client.sign_in_id = None;
             super::oauth::sign_up_complete(tx, &mut client, &mut su, &mut user, &strategy, ctx.now)?;
-            return Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, cookie)?));
+            return Ok(Done(respond(st, tx, &mut client, &mut su, &caller, cookie)?));
         }
         if let Some(strategy) = form.strategy.as_deref().filter(|s| crate::strategies::is_oauth(s)) {
             let v = super::oauth::start(
-                &st2,
+                st,
                 tx,
                 "sign_up",
                 &su.id,
@@ -179,34 +186,31 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
                 ctx.now,
             )?;
             su.external_account_verification = Some(v);
-            return Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, cookie)?));
+            return Ok(Done(respond(st, tx, &mut client, &mut su, &caller, cookie)?));
         }
         apply_fields(tx, checks, &mut su, &form)?;
-        Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, cookie)?))
+        Ok(Done(respond(st, tx, &mut client, &mut su, &caller, cookie)?))
     })
     .await
 }
 
 pub async fn get(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
-        let ctx = ctx(&caller);
+    answer(&st, move |st, tx| {
         let (client, su) = client_sign_up(tx, &caller, &id)?;
-        Ok(Ok(Fapi::new(envelope(&st2, tx, &client, render::sign_up_json(&su, ctx.now), &ctx)?, CookieChange::Keep)))
+        let v = render::sign_up_json(&su, caller.now);
+        Ok(Done(Reply::new(&caller).envelope(st, tx, &client, move |_| v, CookieChange::Keep)?))
     })
     .await
 }
 
 pub async fn update(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, Input(form): Input<SignUpForm>) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db_checked(move |tx, checks| {
-        let ctx = ctx(&caller);
+    answer_checked(&st, move |st, tx, checks| {
         let (mut client, mut su) = client_sign_up(tx, &caller, &id)?;
-        expect_open(&su, ctx.now)?;
+        expect_open(&su, caller.now)?;
         apply_fields(tx, checks, &mut su, &form)?;
         // The update may bring the last missing field (e.g. the password after the email code).
-        complete_if_ready(tx, &mut client, &mut su, "email_code", ctx.now)?;
-        Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, CookieChange::Keep)?))
+        complete_if_ready(tx, &mut client, &mut su, "email_code", caller.now)?;
+        Ok(Done(respond(st, tx, &mut client, &mut su, &caller, CookieChange::Keep)?))
     })
     .await
 }
@@ -217,37 +221,36 @@ pub async fn prepare(
     Path(id): Path<String>,
     Input(form): Input<SignUpForm>,
 ) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let (mut client, mut su) = client_sign_up(tx, &caller, &id)?;
         check_lock(su.locked_until, ctx.now)?;
         expect_open(&su, ctx.now)?;
         if let Some(strategy) = form.strategy.as_deref() {
-            crate::strategies::require(&st2.config, strategy)?;
+            crate::strategies::require(&st.config, strategy)?;
         }
         match form.strategy.as_deref() {
             Some("email_code") => {}
             Some("phone_code") => {
-                super::sign_up_phone::prepare(&st2, tx, &mut su, ctx.now)?;
-                return Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, CookieChange::Keep)?));
+                super::sign_up_phone::prepare(st, tx, &mut su, ctx.now)?;
+                return Ok(Done(respond(st, tx, &mut client, &mut su, &caller, CookieChange::Keep)?));
             }
             Some("email_link") => {
                 let email = su.email_address.clone().ok_or_else(|| ApiError::missing_param("email_address"))?;
                 su.email_verification =
-                    Some(super::email_link::issue(&st2, tx, "sign_up", &su.id, &email, form.redirect_url.as_deref(), ctx.now)?);
-                return Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, CookieChange::Keep)?));
+                    Some(super::email_link::issue(st, tx, "sign_up", &su.id, &email, form.redirect_url.as_deref(), ctx.now)?);
+                return Ok(Done(respond(st, tx, &mut client, &mut su, &caller, CookieChange::Keep)?));
             }
             Some(other) => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
             None => return Err(ApiError::missing_param("strategy")),
         }
         let email = su.email_address.clone().ok_or_else(|| ApiError::missing_param("email_address"))?;
-        let expire_at = issue_email_code(&st2, tx, &su.id, &email, ctx.now)?;
+        let expire_at = issue_email_code(st, tx, &su.id, &email, ctx.now)?;
         su.email_verification = Some(json!({
             "object": "verification", "status": "unverified", "strategy": "email_code",
             "attempts": 0, "expire_at": expire_at,
         }));
-        Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, CookieChange::Keep)?))
+        Ok(Done(respond(st, tx, &mut client, &mut su, &caller, CookieChange::Keep)?))
     })
     .await
 }
@@ -258,11 +261,9 @@ pub async fn attempt(
     Path(id): Path<String>,
     Input(form): Input<SignUpForm>,
 ) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let (mut client, mut su) = client_sign_up(tx, &caller, &id)?;
-        check_lock(su.locked_until, ctx.now)?;
         expect_open(&su, ctx.now)?;
         let phone = match form.strategy.as_deref().unwrap_or("email_code") {
             "email_code" => false,
@@ -271,15 +272,13 @@ pub async fn attempt(
         };
         // Guesses count against the address the code went to (an email address or a number).
         let to = if phone { su.phone_number.clone() } else { su.email_address.clone() };
-        let scope = AttemptScope::new(&caller, Some(Key::Email(to.unwrap_or_default().to_lowercase())));
-        scope.check(&st2, tx, ctx.now)?;
+        let attempt = Attempt::begin(st, tx, &caller, su.locked_until, Key::Email(to.unwrap_or_default().to_lowercase()))?;
         let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
         let owner = if phone { super::sign_up_phone::owner(&su.id) } else { su.id.clone() };
         if !consume_email_code(tx, &owner, code, ctx.now)? {
-            record_failure(&mut su.failed_attempts, &mut su.locked_until, ctx.now);
-            scope.failed(&st2, tx, ctx.now)?;
-            let resp = respond(&st2, tx, &mut client, &mut su, &ctx, CookieChange::Keep);
-            return resp.map(|_| Err(incorrect_code()));
+            attempt.failed(st, tx, &mut su.failed_attempts, &mut su.locked_until)?;
+            let resp = respond(st, tx, &mut client, &mut su, &caller, CookieChange::Keep);
+            return resp.map(|_| Refused(incorrect_code()));
         }
         su.failed_attempts = 0;
         if phone {
@@ -292,7 +291,7 @@ pub async fn attempt(
             }));
         }
         complete_if_ready(tx, &mut client, &mut su, if phone { "phone_code" } else { "email_code" }, ctx.now)?;
-        Ok(Ok(respond(&st2, tx, &mut client, &mut su, &ctx, CookieChange::Keep)?))
+        Ok(Done(respond(st, tx, &mut client, &mut su, &caller, CookieChange::Keep)?))
     })
     .await
 }

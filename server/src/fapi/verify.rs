@@ -6,17 +6,19 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    AttemptScope, CookieChange, Fapi, check_lock, client_session, consume_email_code, ctx, envelope, incorrect_code, incorrect_password,
-    issue_email_code, record_failure,
+    Attempt, CookieChange, Fapi, Reply, answer, answer_checked, client_session, consume_email_code, ctx, incorrect_code,
+    incorrect_password, issue_email_code,
 };
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult};
 use crate::extract::{Caller, Input};
+use crate::factors;
 use crate::limits::Key;
-use crate::render::{self, Ctx};
-use crate::store::{Client, Session, SessionVerification, Tx, User};
+use crate::render::{self, Tokens};
+use crate::store::{Client, Done, Refused, Session, SessionVerification, Tx, User};
 use crate::tokens;
 use crate::util::new_id;
+use crate::views::{self, SessionView};
 
 #[derive(Deserialize, Default)]
 pub struct VerifyForm {
@@ -47,23 +49,26 @@ fn status(v: &SessionVerification, user: &User) -> &'static str {
     }
 }
 
-fn verification_json(st: &AppState, tx: &mut dyn Tx, s: &Session, user: &User, ctx: &Ctx) -> ApiResult<Value> {
-    let v = s.verification.as_ref().ok_or_else(|| ApiError::not_found("session verification"))?;
+/// `supported_first_factors` and `supported_second_factors`, loaded in the transaction.
+type Factors = (Vec<Value>, Vec<Value>);
+
+/// The verification in progress, rendered once the session's token is signed (pure).
+fn verification_json(v: &SessionVerification, s: &SessionView, user: &User, factors: &Factors, tokens: &Tokens) -> Value {
+    let (first, second) = factors;
     let factor = |done: bool, strategy: &str| done.then(|| json!({"object": "verification", "status": "verified", "strategy": strategy}));
-    Ok(json!({
+    json!({
         "object": "session_verification",
         "id": v.id,
         "status": status(v, user),
         "level": v.level,
-        "session": render::session_json(st, tx, s, ctx)?,
-        // Reverification asks for a code or a password, never a link.
-        "supported_first_factors": render::first_factors(st, tx, user)?.into_iter().filter(|f| f["strategy"] != "email_link").collect::<Vec<_>>(),
-        "supported_second_factors": render::second_factors(st, user),
+        "session": render::session_json(s, tokens),
+        "supported_first_factors": first,
+        "supported_second_factors": second,
         "first_factor_verification": factor(v.first_done, "password"),
         "second_factor_verification": factor(v.second_done, "totp"),
         "created_at": v.created_at,
         "updated_at": v.updated_at,
-    }))
+    })
 }
 
 /// Loads the caller's signed-in session, its user and the verification in progress.
@@ -74,11 +79,18 @@ fn load(tx: &mut dyn Tx, caller: &Caller, id: &str, now: i64) -> ApiResult<(Clie
     Ok((client, s, user))
 }
 
-fn respond(st: &AppState, tx: &mut dyn Tx, client: &Client, s: &mut Session, user: &User, ctx: &Ctx) -> ApiResult<Fapi> {
-    s.updated_at = ctx.now;
+fn respond(st: &AppState, tx: &mut dyn Tx, client: &Client, s: &mut Session, user: &User, caller: &Caller) -> ApiResult<Reply> {
+    s.updated_at = caller.now;
     tx.put_session(s)?;
-    let v = verification_json(st, tx, s, user, ctx)?;
-    Ok(Fapi::new(envelope(st, tx, client, v, ctx)?, CookieChange::Keep))
+    let v = s.verification.clone().ok_or_else(|| ApiError::not_found("session verification"))?;
+    let mut r = Reply::new(caller);
+    let session = r.session(st, tx, s)?;
+    let view = views::user(tx, user, false)?;
+    // Reverification asks for a code or a password, never a link.
+    let first: Vec<Value> = factors::first_factors(&st.config, &view).into_iter().filter(|f| f["strategy"] != "email_link").collect();
+    let factors = (first, factors::second_factors(&st.config, user));
+    let user = user.clone();
+    r.envelope(st, tx, client, move |t| verification_json(&v, &session, &user, &factors, t), CookieChange::Keep)
 }
 
 fn in_progress(s: &mut Session) -> ApiResult<&mut SessionVerification> {
@@ -87,8 +99,7 @@ fn in_progress(s: &mut Session) -> ApiResult<&mut SessionVerification> {
 
 /// `POST /sessions/{id}/verify` with `level` = first_factor | second_factor | multi_factor.
 pub async fn start(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, Input(form): Input<VerifyForm>) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let (client, mut s, user) = load(tx, &caller, &id, ctx.now)?;
         let level = form.level.clone().unwrap_or_else(|| "second_factor".into());
@@ -105,7 +116,7 @@ pub async fn start(State(st): State<AppState>, caller: Caller, Path(id): Path<St
             created_at: ctx.now,
             updated_at: ctx.now,
         });
-        Ok(Ok(respond(&st2, tx, &client, &mut s, &user, &ctx)?))
+        Ok(Done(respond(st, tx, &client, &mut s, &user, &caller)?))
     })
     .await
 }
@@ -116,8 +127,7 @@ pub async fn prepare_first(
     Path(id): Path<String>,
     Input(form): Input<VerifyForm>,
 ) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let (client, mut s, user) = load(tx, &caller, &id, ctx.now)?;
         let vid = in_progress(&mut s)?.id.clone();
@@ -129,11 +139,11 @@ pub async fn prepare_first(
                     .into_iter()
                     .find(|e| Some(&e.id) == user.primary_email_address_id.as_ref())
                     .ok_or_else(|| ApiError::invalid_param("strategy", "The user has no email address"))?;
-                issue_email_code(&st2, tx, &vid, &email.email, ctx.now)?;
+                issue_email_code(st, tx, &vid, &email.email, ctx.now)?;
             }
             other => return Err(ApiError::invalid_param("strategy", format!("Unsupported strategy `{other}`"))),
         }
-        Ok(Ok(respond(&st2, tx, &client, &mut s, &user, &ctx)?))
+        Ok(Done(respond(st, tx, &client, &mut s, &user, &caller)?))
     })
     .await
 }
@@ -144,25 +154,19 @@ pub async fn attempt_first(
     Path(id): Path<String>,
     Input(form): Input<VerifyForm>,
 ) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db_checked(move |tx, checks| {
+    answer_checked(&st, move |st, tx, checks| {
         let ctx = ctx(&caller);
         let (client, mut s, user) = load(tx, &caller, &id, ctx.now)?;
         let v = in_progress(&mut s)?;
-        check_lock(v.locked_until, ctx.now)?;
         let vid = v.id.clone();
         // A new verification per guess must not reset the count (a stolen session must not
         // become a password oracle).
-        let scope = AttemptScope::new(&caller, Some(Key::User(user.id.clone())));
-        scope.check(&st2, tx, ctx.now)?;
+        let attempt = Attempt::begin(st, tx, &caller, v.locked_until, Key::User(user.id.clone()))?;
         let strategy = form.strategy.as_deref().unwrap_or("password");
         let ok = match strategy {
             "password" => {
                 let p = form.password.as_deref().ok_or_else(|| ApiError::missing_param("password"))?;
-                match user.password_hash.as_deref() {
-                    Some(phc) => checks.verify_password(p, phc)?,
-                    None => false,
-                }
+                attempt.password(checks, &user, p)?
             }
             "email_code" => {
                 let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
@@ -172,30 +176,28 @@ pub async fn attempt_first(
         };
         let v = in_progress(&mut s)?;
         if !ok {
-            record_failure(&mut v.failed_attempts, &mut v.locked_until, ctx.now);
-            scope.failed(&st2, tx, ctx.now)?;
+            attempt.failed(st, tx, &mut v.failed_attempts, &mut v.locked_until)?;
             let err = if strategy == "password" { incorrect_password() } else { incorrect_code() };
-            return respond(&st2, tx, &client, &mut s, &user, &ctx).map(|_| Err(err));
+            return respond(st, tx, &client, &mut s, &user, &caller).map(|_| Refused(err));
         }
         v.first_done = true;
         v.failed_attempts = 0;
         v.updated_at = ctx.now;
         s.first_factor_verified_at = Some(ctx.now);
-        Ok(Ok(respond(&st2, tx, &client, &mut s, &user, &ctx)?))
+        Ok(Done(respond(st, tx, &client, &mut s, &user, &caller)?))
     })
     .await
 }
 
 pub async fn prepare_second(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db(move |tx| {
+    answer(&st, move |st, tx| {
         let ctx = ctx(&caller);
         let (client, mut s, user) = load(tx, &caller, &id, ctx.now)?;
         in_progress(&mut s)?;
         if user.totp_secret.is_none() {
             return Err(ApiError::invalid_param("strategy", "The user has no second factor"));
         }
-        Ok(Ok(respond(&st2, tx, &client, &mut s, &user, &ctx)?))
+        Ok(Done(respond(st, tx, &client, &mut s, &user, &caller)?))
     })
     .await
 }
@@ -206,34 +208,22 @@ pub async fn attempt_second(
     Path(id): Path<String>,
     Input(form): Input<VerifyForm>,
 ) -> ApiResult<Fapi> {
-    let st2 = st.clone();
-    st.db_checked(move |tx, checks| {
+    answer_checked(&st, move |st, tx, checks| {
         let ctx = ctx(&caller);
         let (client, mut s, user) = load(tx, &caller, &id, ctx.now)?;
         let v = in_progress(&mut s)?;
-        check_lock(v.locked_until, ctx.now)?;
-        let scope = AttemptScope::new(&caller, Some(Key::User(user.id.clone())));
-        scope.check(&st2, tx, ctx.now)?;
+        let attempt = Attempt::begin(st, tx, &caller, v.locked_until, Key::User(user.id.clone()))?;
         let code = form.code.as_deref().ok_or_else(|| ApiError::missing_param("code"))?;
-        let ok = match user.totp_secret.as_deref() {
-            // A code is good once, across replicas: replayed within its window it fails like a
-            // wrong one. Steps two behind the matched one can no longer match and are dropped.
-            Some(secret) => match checks.totp_step(secret, code)? {
-                Some(step) => tx.use_totp_step(&user.id, step as i64, step as i64 - 2)?,
-                None => false,
-            },
-            None => false,
-        };
+        let ok = attempt.totp(tx, checks, &user, code)?;
         if !ok {
-            record_failure(&mut v.failed_attempts, &mut v.locked_until, ctx.now);
-            scope.failed(&st2, tx, ctx.now)?;
-            return respond(&st2, tx, &client, &mut s, &user, &ctx).map(|_| Err(incorrect_code()));
+            attempt.failed(st, tx, &mut v.failed_attempts, &mut v.locked_until)?;
+            return respond(st, tx, &client, &mut s, &user, &caller).map(|_| Refused(incorrect_code()));
         }
         v.second_done = true;
         v.failed_attempts = 0;
         v.updated_at = ctx.now;
         s.second_factor_verified_at = Some(ctx.now);
-        Ok(Ok(respond(&st2, tx, &client, &mut s, &user, &ctx)?))
+        Ok(Done(respond(st, tx, &client, &mut s, &user, &caller)?))
     })
     .await
 }

@@ -463,11 +463,53 @@ pub fn open(db: &Path) -> StoreResult<Arc<dyn Store>> {
 /// A storage backend: runs a closure in one transaction, committing only if it returns `Ok`.
 pub trait Store: Send + Sync + 'static {
     fn transaction(&self, f: &mut dyn FnMut(&mut dyn Tx) -> StoreResult<()>) -> StoreResult<()>;
+
+    /// How many transactions can make progress at once (SQLite: one connection): `AppState::db`
+    /// runs that many transaction threads (more would only wait on a lock).
+    fn concurrency(&self) -> usize {
+        1
+    }
 }
 
-/// Outcome of a transaction body: `Err` is an error that rolls back; `Ok(Err(e))` is an API
-/// error whose writes must still be committed (for example a counted failed attempt).
-pub type TxOutcome<T, E> = Result<Result<T, E>, E>;
+/// What a transaction body that did not fail decided. Either way its writes are committed.
+#[derive(Debug)]
+pub enum Outcome<T, E> {
+    /// Answer `T`.
+    Done(T),
+    /// Answer the error `E`, keeping the writes: a failed attempt must be counted even though the
+    /// caller is refused (an error that must write nothing is the body's `Err`, which rolls back).
+    Refused(E),
+}
+
+pub use Outcome::{Done, Refused};
+
+impl<T, E> Outcome<T, E> {
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Outcome<U, E> {
+        match self {
+            Done(t) => Done(f(t)),
+            Refused(e) => Refused(e),
+        }
+    }
+
+    pub fn into_result(self) -> Result<T, E> {
+        match self {
+            Done(t) => Ok(t),
+            Refused(e) => Err(e),
+        }
+    }
+}
+
+impl<T, E> From<Result<T, E>> for Outcome<T, E> {
+    fn from(r: Result<T, E>) -> Self {
+        match r {
+            Ok(t) => Done(t),
+            Err(e) => Refused(e),
+        }
+    }
+}
+
+/// Result of a transaction body: `Err` rolls back, `Ok` commits (see [`Outcome`]).
+pub type TxOutcome<T, E> = Result<Outcome<T, E>, E>;
 
 impl dyn Store {
     /// Runs `f` in a transaction. `f`'s outer `Err` rolls back; `Ok(..)` commits. A backend may
@@ -486,7 +528,7 @@ impl dyn Store {
             failure = None;
             match f(tx) {
                 Ok(r) => {
-                    out = Some(r);
+                    out = Some(r.into_result());
                     Ok(())
                 }
                 Err(e) => {

@@ -165,6 +165,10 @@ fn migrate(conn: &mut ::postgres::Client) -> StoreResult<()> {
 }
 
 impl Store for PostgresStore {
+    fn concurrency(&self) -> usize {
+        self.pool.as_ref().map_or(1, |p| p.max_size() as usize)
+    }
+
     fn transaction(&self, f: &mut dyn FnMut(&mut dyn Tx) -> StoreResult<()>) -> StoreResult<()> {
         let pool = self.pool.as_ref().expect("the pool lives until drop");
         let mut conn = pool.get().map_err(err)?;

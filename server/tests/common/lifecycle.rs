@@ -2,7 +2,7 @@
 //! error checks, and where a session's state shows.
 
 use clerk_server::errors::ApiError;
-use clerk_server::store::Session;
+use clerk_server::store::{Done, Session, TxOutcome};
 use serde_json::{Value, json};
 
 use super::*;
@@ -27,11 +27,9 @@ pub fn stored(t: &TestServer, id: &str) -> Session {
     // On a plain thread, as the server runs its transactions: PostgreSQL's blocking client cannot
     // run on an async worker.
     let store = t.server.state.store.clone();
-    std::thread::spawn(move || {
-        store.run(move |tx| -> Result<Result<Session, ApiError>, ApiError> { Ok(Ok(tx.session(&id)?.unwrap())) }).unwrap()
-    })
-    .join()
-    .unwrap()
+    std::thread::spawn(move || store.run(move |tx| -> TxOutcome<Session, ApiError> { Ok(Done(tx.session(&id)?.unwrap())) }).unwrap())
+        .join()
+        .unwrap()
 }
 
 /// A browser that does not follow redirects, so that a 307 and its `Location` can be read.
