@@ -221,7 +221,7 @@ pub fn client_json(st: &AppState, tx: &mut dyn Tx, c: &Client, ctx: &Ctx) -> Api
     };
     let sign_up = match &c.sign_up_id {
         Some(id) => match tx.sign_up(id)? {
-            Some(su) => sign_up_json(&su),
+            Some(su) => sign_up_json(&su, ctx.now),
             None => Value::Null,
         },
         None => Value::Null,
@@ -266,6 +266,20 @@ pub fn second_factors(st: &AppState, u: &User) -> Vec<Value> {
     if u.totp_secret.is_some() && crate::strategies::is_enabled(&st.config, "totp") { vec![json!({"strategy": "totp"})] } else { vec![] }
 }
 
+/// A verification as of `now`: one still `unverified` past its `expire_at` reads `expired`
+/// (how a tab polling for an email link learns that it ran out).
+fn as_of(v: &Option<Value>, now: i64) -> Value {
+    match v {
+        Some(v) if v["status"] == "unverified" && v["expire_at"].as_i64().is_some_and(|t| t <= now) => {
+            let mut v = v.clone();
+            v["status"] = json!("expired");
+            v
+        }
+        Some(v) => v.clone(),
+        None => Value::Null,
+    }
+}
+
 pub fn sign_in_json(st: &AppState, tx: &mut dyn Tx, si: &SignIn) -> ApiResult<Value> {
     let user = match &si.user_id {
         Some(id) => tx.user(id)?,
@@ -283,7 +297,7 @@ pub fn sign_in_json(st: &AppState, tx: &mut dyn Tx, si: &SignIn) -> ApiResult<Va
         "identifier": si.identifier,
         "supported_first_factors": first,
         "supported_second_factors": second,
-        "first_factor_verification": si.first_factor_verification,
+        "first_factor_verification": as_of(&si.first_factor_verification, st.now()),
         "second_factor_verification": si.second_factor_verification,
         "user_data": user_data,
         "created_session_id": si.created_session_id,
@@ -293,7 +307,7 @@ pub fn sign_in_json(st: &AppState, tx: &mut dyn Tx, si: &SignIn) -> ApiResult<Va
     }))
 }
 
-pub fn sign_up_json(su: &SignUp) -> Value {
+pub fn sign_up_json(su: &SignUp, now: i64) -> Value {
     let mut missing = Vec::new();
     if su.email_address.is_none() {
         missing.push("email_address");
@@ -311,7 +325,7 @@ pub fn sign_up_json(su: &SignUp) -> Value {
         "optional_fields": ["first_name", "last_name", "username"],
         "missing_fields": missing,
         "unverified_fields": unverified,
-        "verifications": { "email_address": su.email_verification, "external_account": su.external_account_verification },
+        "verifications": { "email_address": as_of(&su.email_verification, now), "external_account": as_of(&su.external_account_verification, now) },
         "username": su.username,
         "email_address": su.email_address,
         "phone_number": null,

@@ -67,13 +67,17 @@ async function callback(page) {
   });
 }
 
-async function latestLink(to) {
-  for (let i = 0; i < 50; i++) {
-    const r = await fetch(`${base}/__dev/emails?to=${to}`).then((r) => r.json());
-    if (r.latest_link) return r.latest_link;
+const outbox = (to) => fetch(`${base}/__dev/emails?to=${to}`).then((r) => r.json());
+
+/** The newest link to `to` once there are more than `before` emails: the flow's prepare runs
+ * after the page's evaluate returns, so an older link may still be the latest for a moment. */
+async function latestLink(to, before) {
+  for (let i = 0; i < 100; i++) {
+    const r = await outbox(to);
+    if (r.emails.length > before && r.latest_link) return r.latest_link;
     await new Promise((ok) => setTimeout(ok, 100));
   }
-  throw new Error(`no link for ${to}`);
+  throw new Error(`no new link for ${to}`);
 }
 
 const startEmailLink = (page) => page.evaluate(async () => {
@@ -159,8 +163,9 @@ try {
   // Email link: the link's tab signs this browser in; the waiting tab learns of it.
   const ctx = await browser.newContext();
   const waiting = await open(ctx, `${base}/app.html`);
+  const sentlink = (await outbox('bob@example.com')).emails.length;
   await startEmailLink(waiting);
-  const link = await latestLink('bob@example.com');
+  const link = await latestLink('bob@example.com', sentlink);
   const { page: lpPage, ...lp } = await linkPage(ctx, link);
   check('email link page: goes on to redirectUrlComplete', lp.nav === '/app.html?done=1', lp);
   const wt = await waiting.evaluate(async () => {
@@ -195,8 +200,9 @@ try {
     return { settled, polls };
   });
   check('cancelEmailLinkFlow: no more reloads, never settles', cancelled.settled === false && cancelled.polls === 0, cancelled);
+  const sentlink2 = (await outbox('bob@example.com')).emails.length;
   await startEmailLink(waiting2);
-  const link2 = await latestLink('bob@example.com');
+  const link2 = await latestLink('bob@example.com', sentlink2);
   await fetch(`${base}/__dev/clock?advance_ms=600001`, { method: 'POST' });
   const { page: _ep, ...ep } = await linkPage(ctx2, link2);
   check('expired link: ClerkError expired', ep.error === 'expired', ep);

@@ -99,7 +99,7 @@ fn respond(st: &AppState, tx: &mut dyn Tx, client: &mut Client, su: &mut SignUp,
     tx.put_sign_up(su)?;
     client.updated_at = ctx.now;
     tx.put_client(client)?;
-    Ok(Fapi::new(envelope(st, tx, client, render::sign_up_json(su), ctx)?, cookie))
+    Ok(Fapi::new(envelope(st, tx, client, render::sign_up_json(su, ctx.now), ctx)?, cookie))
 }
 
 pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Input<SignUpForm>) -> ApiResult<Fapi> {
@@ -172,7 +172,7 @@ pub async fn get(State(st): State<AppState>, caller: Caller, Path(id): Path<Stri
     st.db(move |tx| {
         let ctx = ctx(&caller);
         let (client, su) = client_sign_up(tx, &caller, &id)?;
-        Ok(Ok(Fapi::new(envelope(&st2, tx, &client, render::sign_up_json(&su), &ctx)?, CookieChange::Keep)))
+        Ok(Ok(Fapi::new(envelope(&st2, tx, &client, render::sign_up_json(&su, ctx.now), &ctx)?, CookieChange::Keep)))
     })
     .await
 }
