@@ -217,7 +217,7 @@ pub fn sign_in_json(v: &SignInView) -> Value {
         "identifier": si.identifier,
         "supported_first_factors": v.first_factors,
         "supported_second_factors": v.second_factors,
-        "first_factor_verification": si.first_factor_verification,
+        "first_factor_verification": as_of(&si.first_factor_verification, v.now),
         "second_factor_verification": si.second_factor_verification,
         "user_data": user_data,
         "created_session_id": si.created_session_id,
@@ -235,6 +235,16 @@ pub fn sign_up_status(su: &SignUp, now: i64) -> &str {
 
 /// A sign-up verification: what the app has to do next (`needs_prepare` before a code was sent,
 /// `needs_attempt` while one waits), as clerk-js's `SignUpVerification` reads it.
+/// A verification as of `now`: one still `unverified` past its `expire_at` reads `expired`
+/// (how a tab polling for an email link learns that it ran out).
+fn as_of(v: &Option<Value>, now: i64) -> Option<Value> {
+    let mut v = v.clone()?;
+    if v["status"] == "unverified" && v["expire_at"].as_i64().is_some_and(|t| t <= now) {
+        v["status"] = json!("expired");
+    }
+    Some(v)
+}
+
 fn sign_up_verification(given: bool, v: &Option<Value>, strategy: &str) -> Value {
     match v {
         Some(v) => {
@@ -276,10 +286,10 @@ pub fn sign_up_json(su: &SignUp, now: i64) -> Value {
         "missing_fields": missing,
         "unverified_fields": unverified,
         "verifications": {
-            "email_address": sign_up_verification(su.email_address.is_some(), &su.email_verification, "email_code"),
-            "phone_number": sign_up_verification(su.phone_number.is_some(), &su.phone_verification, "phone_code"),
+            "email_address": sign_up_verification(su.email_address.is_some(), &as_of(&su.email_verification, now), "email_code"),
+            "phone_number": sign_up_verification(su.phone_number.is_some(), &as_of(&su.phone_verification, now), "phone_code"),
             "web3_wallet": null,
-            "external_account": su.external_account_verification,
+            "external_account": as_of(&su.external_account_verification, now),
         },
         "username": su.username,
         "email_address": su.email_address,

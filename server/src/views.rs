@@ -63,6 +63,8 @@ pub struct SignInView {
     /// instance's enabled strategies.
     pub first_factors: Vec<Value>,
     pub second_factors: Vec<Value>,
+    /// The request's time: a verification past its expiry reads `expired` (`render::as_of`).
+    pub now: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -112,7 +114,7 @@ pub fn session(tx: &mut dyn Tx, s: &Session, now: i64) -> ApiResult<SessionView>
     Ok(SessionView { session: s.clone(), now, user })
 }
 
-pub fn sign_in(config: &Config, tx: &mut dyn Tx, si: &SignIn) -> ApiResult<SignInView> {
+pub fn sign_in(config: &Config, tx: &mut dyn Tx, si: &SignIn, now: i64) -> ApiResult<SignInView> {
     let found = match &si.user_id {
         Some(id) => tx.user(id)?,
         None => None,
@@ -122,7 +124,7 @@ pub fn sign_in(config: &Config, tx: &mut dyn Tx, si: &SignIn) -> ApiResult<SignI
         Some(u) => (crate::factors::sign_in_first_factors(config, u), crate::factors::sign_in_second_factors(config, u)),
         None => (Vec::new(), Vec::new()),
     };
-    Ok(SignInView { sign_in: si.clone(), user, first_factors, second_factors })
+    Ok(SignInView { sign_in: si.clone(), user, first_factors, second_factors, now })
 }
 
 pub fn client(config: &Config, tx: &mut dyn Tx, c: &Client, now: i64) -> ApiResult<ClientView> {
@@ -138,7 +140,7 @@ pub fn client(config: &Config, tx: &mut dyn Tx, c: &Client, now: i64) -> ApiResu
         }
     }
     let sign_in = match &c.sign_in_id {
-        Some(id) => tx.sign_in(id)?.map(|si| sign_in(config, tx, &si)).transpose()?,
+        Some(id) => tx.sign_in(id)?.map(|si| sign_in(config, tx, &si, now)).transpose()?,
         None => None,
     };
     let sign_up = match &c.sign_up_id {

@@ -339,6 +339,9 @@ async fn email_links_sign_in_and_verify_sign_ups_once() {
     b2.post(&format!("/v1/client/sign_ins/{id2}/prepare_first_factor"), &[("strategy", "email_link"), ("redirect_url", CALLBACK)]).await;
     let link = latest_link("bob@example.com").await;
     advance(&t, 10 * 60 * 1000 + 1).await;
+    // The waiting tab's reload reads it expired before anyone opens the link.
+    let r = b2.get(&format!("/v1/client/sign_ins/{id2}")).await;
+    assert_eq!(r.body["response"]["first_factor_verification"]["status"], "expired");
     let landed = location(&open(link).await);
     assert_eq!(query(&landed)["__clerk_status"], "expired");
     let r = b2.get(&format!("/v1/client/sign_ins/{id2}")).await;

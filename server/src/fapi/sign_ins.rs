@@ -177,7 +177,7 @@ pub(super) fn respond(
     tx.put_sign_in(si)?;
     client.updated_at = caller.now;
     tx.put_client(client)?;
-    let v = views::sign_in(&st.config, tx, si)?;
+    let v = views::sign_in(&st.config, tx, si, caller.now)?;
     Reply::new(caller).envelope(st, tx, client, move |_| render::sign_in_json(&v), cookie)
 }
 
@@ -378,7 +378,7 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Input(form): Inp
 pub async fn get(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Fapi> {
     answer(&st, move |st, tx| {
         let (client, si) = client_sign_in(tx, &caller, &id)?;
-        let v = views::sign_in(&st.config, tx, &si)?;
+        let v = views::sign_in(&st.config, tx, &si, caller.now)?;
         Ok(Done(Reply::new(&caller).envelope(st, tx, &client, move |_| render::sign_in_json(&v), CookieChange::Keep)?))
     })
     .await

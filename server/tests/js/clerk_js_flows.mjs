@@ -72,13 +72,17 @@ async function callback(page) {
   });
 }
 
-async function latestLink(to) {
-  for (let i = 0; i < 50; i++) {
-    const r = await fetch(`${base}/__dev/emails?to=${to}`).then((r) => r.json());
-    if (r.latest_link) return r.latest_link;
+const outbox = (to) => fetch(`${base}/__dev/emails?to=${to}`).then((r) => r.json());
+
+/** The newest link to `to` once there are more than `before` emails: the flow's prepare runs
+ * after the page's evaluate returns, so an older link may still be the latest for a moment. */
+async function latestLink(to, before) {
+  for (let i = 0; i < 100; i++) {
+    const r = await outbox(to);
+    if (r.emails.length > before && r.latest_link) return r.latest_link;
     await new Promise((ok) => setTimeout(ok, 100));
   }
-  throw new Error(`no link for ${to}`);
+  throw new Error(`no new link for ${to}`);
 }
 
 /** Starts createEmailLinkFlow for bob in `page`; the promise waits in `window.__flow`. */
@@ -108,6 +112,14 @@ async function linkPage(context, link) {
 
 const out = {};
 let exitCode = 0;
+// Every wait below is bounded; this bounds the whole run too, and says how far it got.
+setTimeout(() => {
+  console.log(JSON.stringify({ error: 'timed out', partial: out }));
+  process.exit(1);
+}, 150_000).unref();
+/** `promise`, or a rejection naming `what` after `ms`. */
+const within = (what, promise, ms = 20_000) =>
+  Promise.race([promise, new Promise((_, fail) => setTimeout(() => fail(new Error(`${what}: no answer in ${ms} ms`)), ms))]);
 try {
   if (mode === 'restricted') {
     const page = await open(await browser.newContext(), `${base}/page.html`);
@@ -151,24 +163,26 @@ try {
     // Email link: the waiting tab learns of the verification made in the link's tab.
     const ctx = await browser.newContext();
     const waiting = await open(ctx, `${base}/page.html`);
+    const sentlink = (await outbox('bob@example.com')).emails.length;
     await startEmailLink(waiting);
-    const link = await latestLink('bob@example.com');
-    out.linkPage = await linkPage(ctx, link);
-    out.waiting = await waiting.evaluate(async () => {
+    const link = await latestLink('bob@example.com', sentlink);
+    out.linkPage = await within('the link page', linkPage(ctx, link));
+    out.waiting = await within('the waiting tab', waiting.evaluate(async () => {
       const r = await window.__flow;
       await window.Clerk.setActive({ session: r.created });
       return { ...r, user: window.Clerk.user?.primaryEmailAddress?.emailAddress ?? null };
-    });
+    }));
     out.replayed = await linkPage(ctx, link);
 
     // Expired: the server's clock moves past the link's ten minutes before it is opened.
     const ctx2 = await browser.newContext();
     const waiting2 = await open(ctx2, `${base}/page.html`);
+    const sentlink2 = (await outbox('bob@example.com')).emails.length;
     await startEmailLink(waiting2);
-    const link2 = await latestLink('bob@example.com');
+    const link2 = await latestLink('bob@example.com', sentlink2);
     await fetch(`${base}/__dev/clock?advance_ms=600001`, { method: 'POST' });
-    out.expiredPage = await linkPage(ctx2, link2);
-    out.expiredWaiting = await waiting2.evaluate(() => window.__flow);
+    out.expiredPage = await within('the expired link page', linkPage(ctx2, link2));
+    out.expiredWaiting = await within('the expired wait', waiting2.evaluate(() => window.__flow));
     // Cancelling the wait stops the polling (no reload after cancel).
     out.cancelled = await waiting2.evaluate(async (base) => {
       const si = await window.Clerk.client.signIn.create({ identifier: 'bob@example.com' });
