@@ -25,7 +25,8 @@ abstract class Attempt {
     this.#answer = answer;
   }
 
-  protected get core(): Core {
+  /** The engine link, for the flows (flows.ts); a method, not a getter: it is not state. */
+  protected coreLink(): Core {
     return this.#core;
   }
 
@@ -124,11 +125,11 @@ export class SignIn extends Attempt {
   }
   /** Signs in with an OAuth provider: off to the provider, back at `redirectUrl`. */
   authenticateWithRedirect(params: AuthenticateWithRedirectParams): Promise<void> {
-    return authenticateWithRedirect(this.core, this, params);
+    return authenticateWithRedirect(this.coreLink(), this, params);
   }
   /** Emails a sign-in link; `startEmailLinkFlow` resolves once it is opened or expired. */
   createEmailLinkFlow() {
-    return createEmailLinkFlow<SignIn>(this.core, (params) => this.prepareFirstFactor(params as { strategy: string }));
+    return createEmailLinkFlow<SignIn>(this.coreLink(), (params) => this.prepareFirstFactor(params as { strategy: string }));
   }
 }
 
@@ -202,11 +203,11 @@ export class SignUp extends Attempt {
   }
   /** Signs up with an OAuth provider: off to the provider, back at `redirectUrl`. */
   authenticateWithRedirect(params: AuthenticateWithRedirectParams): Promise<void> {
-    return authenticateWithRedirect(this.core, this, params);
+    return authenticateWithRedirect(this.coreLink(), this, params);
   }
   /** Emails a verification link; `startEmailLinkFlow` resolves once it is opened or expired. */
   createEmailLinkFlow() {
-    return createEmailLinkFlow<SignUp>(this.core, (params) => this.prepareVerification(params as { strategy: string }));
+    return createEmailLinkFlow<SignUp>(this.coreLink(), (params) => this.prepareVerification(params as { strategy: string }));
   }
   create(params: SignUpParams): Promise<SignUp> {
     return this.#step('create', params);
