@@ -34,6 +34,37 @@ fn an_echo_of_this_tabs_own_state_does_not_cancel_set_active() {
     assert_eq!(log.borrow().last().map(String::as_str), Some("sess_b:null"), "and listeners saw it");
 }
 
+/// A tab with no session selected (one that has just heard of a new session while polling for
+/// an email link) has no opinion on this tab's selection: its state neither cancels a
+/// `setActive` under way nor clears the active session. Found by the email-link flow's two tabs.
+#[test]
+fn a_tab_without_a_selection_does_not_cancel_set_active() {
+    let (fake, _hub, a, _b) = two_tabs();
+    let no_selection = r#"{"t":"state","active":null,"org":null,"sessions":[["sess_a","active"],["sess_b","active"]]}"#;
+    *fake.hold_only.borrow_mut() = Some("/touch".into());
+    fake.hold.set(true);
+    let mut pool = futures::executor::LocalPool::new();
+    let outcome = spawn_set_active(&pool, &a, "sess_b");
+    pool.run_until_stalled();
+    a.receive_broadcast(no_selection);
+    fake.release();
+    pool.run_until_stalled();
+    assert_eq!(outcome.borrow_mut().take(), Some(Ok(())));
+    assert_eq!(describe(&a.resources()), "sess_b:null", "the switch happened");
+    a.receive_broadcast(&no_selection.replace("sess_a", "sess_x"));
+    assert_eq!(describe(&a.resources()), "sess_b:null", "still selected");
+}
+
+/// ... but the statuses it reports count: the active session ended there is dropped here.
+#[test]
+fn a_tab_without_a_selection_still_reports_an_ended_session() {
+    let (_fake, _hub, a, _b) = two_tabs();
+    assert!(describe(&a.resources()).starts_with("sess_a:"));
+    a.receive_broadcast(r#"{"t":"state","active":null,"org":null,"sessions":[["sess_a","ended"],["sess_b","active"]]}"#);
+    assert_eq!(describe(&a.resources()), "null:null");
+    assert_eq!(a.session("sess_a").map(|s| s.status).as_deref(), Some("ended"));
+}
+
 #[test]
 fn a_differing_state_from_another_tab_still_supersedes_set_active() {
     let (fake, hub, a, b) = two_tabs();

@@ -143,11 +143,18 @@ impl Clerk {
                 session.last_active_organization_id = org.clone();
             }
         }
-        if active.is_some() {
-            updated.last_active_session_id = active.clone();
-        }
         self.0.tabs.remember(message);
-        self.apply(Change::Remote { client: updated, active });
+        match active {
+            Some(_) => {
+                updated.last_active_session_id = active.clone();
+                self.apply(Change::Remote { client: updated, active });
+            }
+            // A tab with no session selected has no opinion on ours (it may just have heard of a
+            // new session, polling for an email link): it cannot clear this tab's selection or
+            // supersede a `setActive` under way. The sessions' statuses still count: one that
+            // ended there is ended here too, which drops it if it was ours.
+            None => self.apply(Change::Client(updated)),
+        }
     }
 }
 
