@@ -89,7 +89,9 @@ try {
   check('the tree survives it', (await page.getByTestId('prebuilt').count()) === 1 && (await page.getByTestId('auth').count()) === 1);
   await settle('still signed in as bob after it', { isSignedIn: true, sessionId: bob.sessionId });
 
-  await page.getByTestId('sign-out').click();
+  // Sign-out goes to / (a page load): wait for the new page before reading it, or the wait
+  // below would end with the old page's context.
+  await Promise.all([page.waitForNavigation({ timeout: 20000 }), page.getByTestId('sign-out').click()]);
   await settle('signed out (and back at /)', { isLoaded: true, isSignedIn: false, userId: null });
 } catch (e) {
   check('the example ran to the end', false, String(e?.stack ?? e));
