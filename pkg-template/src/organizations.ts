@@ -20,15 +20,23 @@ export interface Paginated<T = Record<string, unknown>> {
   total_count: number;
 }
 
-const withMethods = new WeakSet<object>();
+/**
+ * The engine link of a method that sits on a snapshot view, held weakly: a strong one would keep
+ * the engine alive until a major GC (wasm memory then grew by every instance an app re-created).
+ */
+export function weakCore(core: Core): () => Core {
+  const ref = new WeakRef(core);
+  return () => {
+    const live = ref.deref();
+    if (!live) throw new Error('clerk-rs: this object belongs to a Clerk that no longer exists');
+    return live;
+  };
+}
 
 function pager(core: Core, list: string, organizationId?: string) {
-  // Weakly: these methods sit on snapshot views, which a strong link back to the engine would
-  // keep alive until a major GC (wasm memory then grew by every instance an app re-created).
-  const ref = new WeakRef(core);
+  const live = weakCore(core);
   return async (params?: PageParams): Promise<Paginated> => {
-    const core = ref.deref();
-    if (!core) throw new Error('clerk-rs: this object belongs to a Clerk that no longer exists');
+    const core = live();
     const pageSize = params?.pageSize ?? 10;
     const role = Array.isArray(params?.role) ? params.role[0] : params?.role;
     // clerk-js's convertPageToOffsetSearchParams: pages become limit and offset.
@@ -39,10 +47,11 @@ function pager(core: Core, list: string, organizationId?: string) {
   };
 }
 
-function attach(target: object, methods: Record<string, unknown>): void {
-  if (withMethods.has(target)) return;
-  withMethods.add(target);
-  for (const [name, value] of Object.entries(methods)) Object.defineProperty(target, name, { value, configurable: true });
+/** Adds `methods` to a view once, not enumerable (the view still reads as the server's JSON). */
+export function attach(target: object, methods: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(methods)) {
+    if (!(name in target)) Object.defineProperty(target, name, { value, configurable: true });
+  }
 }
 
 /** The user view with `getOrganizationMemberships`, `…Invitations` and `…Suggestions`. */

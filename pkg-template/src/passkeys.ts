@@ -5,6 +5,7 @@
 
 import { Call } from './engine';
 import type { Core } from './core';
+import { attach, weakCore } from './organizations';
 import { view } from './convert';
 import { ClerkError } from './errors';
 import type { Passkey } from './types';
@@ -61,16 +62,10 @@ export async function createPasskey(core: Core): Promise<Passkey> {
 /** The user view with `createPasskey()` and `createBackupCode()` (not enumerable: the view stays plain data). */
 export function withUserMethods<T extends object | null>(user: T, core: Core): T {
   if (user && !('createPasskey' in user)) {
-    // Weakly, as the organization lists' methods: a view must not keep its engine alive.
-    const ref = new WeakRef(core);
-    const live = (): Core => {
-      const c = ref.deref();
-      if (!c) throw new Error('clerk-rs: this object belongs to a Clerk that no longer exists');
-      return c;
-    };
-    Object.defineProperties(user, {
-      createPasskey: { value: () => createPasskey(live()) },
-      createBackupCode: { value: async () => view(await live().call(Call.Me, { backupCodes: true })) },
+    const live = weakCore(core);
+    attach(user, {
+      createPasskey: () => createPasskey(live()),
+      createBackupCode: async () => view(await live().call(Call.Me, { backupCodes: true })),
     });
   }
   return user;
