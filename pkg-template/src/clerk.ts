@@ -6,7 +6,9 @@ import { Core } from './core';
 import { toError } from './errors';
 import type { Client } from './client';
 import type { Session } from './session';
-import type { ClerkOptions, InstanceType, Organization, User } from './types';
+import type { ClerkOptions, InstanceType } from './types';
+import type { User } from './user';
+import { createOrganization, getOrganization, type Organization } from './organization';
 import { type ComponentMethods, installComponents } from './components';
 import * as flows from './flows';
 
@@ -309,6 +311,15 @@ export class Clerk {
   /** On an email link's page: signs in here when the link made a session for this browser. */
   handleEmailLinkVerification(params?: flows.HandleEmailLinkVerificationParams, navigate?: flows.Navigate): Promise<void> {
     return flows.handleEmailLinkVerification(this.#core, (session) => this.setActive({ session }), params, navigate);
+  }
+
+  /** Creates an organization; the signed-in user becomes its admin. */
+  createOrganization(params: { name: string; slug?: string }): Promise<Organization> {
+    return createOrganization(this.#core, params);
+  }
+  /** An organization the signed-in user belongs to. */
+  getOrganization(organizationId: string): Promise<Organization> {
+    return getOrganization(this.#core, organizationId);
   }
 
   /** Stops everything this instance does (refresh, tab sync, listeners); later calls reject. */

@@ -4,8 +4,8 @@
 
 import { Call, type Engine, Query } from './engine';
 import { toError } from './errors';
-import { view } from './convert';
-import { organizationView } from './organizations';
+import { once } from './resource';
+import { Organization } from './organization';
 import { Client } from './client';
 import { Session } from './session';
 
@@ -116,7 +116,8 @@ export class Core {
     const client = this.client();
     if (!resources) return { client, session: undefined, user: undefined, organization: undefined };
     const session = resources.session === null ? null : this.session(resources.session);
-    const organization = resources.organization === null ? null : organizationView(this, view(resources.organization));
+    const raw = resources.organization;
+    const organization = raw === null ? null : once(raw, () => new Organization(this, raw));
     return { client, session, user: session ? session.user : null, organization };
   }
 

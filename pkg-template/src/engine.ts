@@ -16,7 +16,7 @@ export type EngineClass = new (publishableKey: string, proxyUrl?: string) => Eng
 
 export const enum Call {
   Load, SetActive, SignOut, GetToken, EndSession, RemoveSession, TouchSession, VerifySession,
-  CreateClient, DestroyClient, ReloadClient, RemoveSessions, SignIn, SignUp, Page, Me,
+  CreateClient, DestroyClient, ReloadClient, RemoveSessions, SignIn, SignUp, Resource,
 }
 
 export const enum Query {

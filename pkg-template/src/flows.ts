@@ -83,7 +83,11 @@ export async function authenticateWithRedirect(core: Core, attempt: SignIn | Sig
 
 /** `createEmailLinkFlow()`: prepare, then reload the attempt every second (as clerk-js polls)
  * until the link is opened (`verified`) or too late (`expired`). */
-export function createEmailLinkFlow<T extends SignIn | SignUp>(core: Core, prepare: (params: Raw) => Promise<T>) {
+export function createEmailLinkFlow<T extends { reload(): Promise<unknown> }>(
+  core: Core,
+  prepare: (params: Raw) => Promise<T>,
+  done = (now: Raw) => /^(verified|expired|transferable)$/.test((now.firstFactorVerification ?? now.verifications?.emailAddress)?.status),
+) {
   let timer: ReturnType<typeof setTimeout> | undefined;
   // Like clerk-js's, a cancelled wait never settles.
   const cancelEmailLinkFlow = () => {
@@ -97,8 +101,7 @@ export function createEmailLinkFlow<T extends SignIn | SignUp>(core: Core, prepa
       const poll = () => {
         const me = (timer = setTimeout(() => (prepared.reload() as Promise<T>).then((now: Raw) => {
           if (timer !== me) return;
-          const status = (now.firstFactorVerification ?? now.verifications?.emailAddress)?.status;
-          if (/^(verified|expired|transferable)$/.test(status)) resolve(now as T);
+          if (done(now)) resolve(now as T);
           else poll();
         }, reject), 1000));
       };

@@ -15,6 +15,13 @@ export { Session, Token } from './session';
 export { SignIn, SignUp } from './attempts';
 export type { SignInStatus, SignUpStatus } from './attempts';
 export { ClerkError } from './errors';
+export { EmailAddress, ExternalAccount, Passkey, PhoneNumber, SessionWithActivities, User } from './user';
+export {
+  Organization, OrganizationDomain, OrganizationInvitation, OrganizationMembership, OrganizationMembershipRequest, OrganizationSuggestion,
+  UserOrganizationInvitation,
+} from './organization';
+export type { Role } from './organization';
+export type { DeletedObject, PageParams, Paginated } from './resource';
 export type { AuthenticateWithRedirectParams, HandleEmailLinkVerificationParams, HandleRedirectCallbackParams } from './flows';
 export type { ClerkAPIError } from './errors';
 export type * from './types';

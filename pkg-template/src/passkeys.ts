@@ -3,12 +3,7 @@
 // and the credential goes back serialised as clerk-js does. What to ask for and what to accept
 // is the server's (webauthn-rs) and the engine's; this is only the browser API's shape.
 
-import { Call } from './engine';
-import type { Core } from './core';
-import { attach, weakCore } from './organizations';
-import { view } from './convert';
 import { ClerkError } from './errors';
-import type { Passkey } from './types';
 
 const b64 = (b: ArrayBuffer | null) =>
   b && btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
@@ -23,7 +18,7 @@ function refused(e: any, what: 'registration' | 'retrieval'): ClerkError {
   return new ClerkError({ code, message, long_message: message, meta: {}, status: null, retry_after: null, errors: [] });
 }
 
-async function credential(what: 'registration' | 'retrieval', nonce: unknown): Promise<string> {
+export async function credential(what: 'registration' | 'retrieval', nonce: unknown): Promise<string> {
   if (typeof PublicKeyCredential !== 'function') throw refused({ message: 'Passkeys are not supported in this browser' }, what);
   const o = JSON.parse(String(nonce));
   let c: any;
@@ -51,22 +46,3 @@ async function credential(what: 'registration' | 'retrieval', nonce: unknown): P
 
 /** The assertion for a sign-in's prepared `passkey` factor (its verification's nonce). */
 export const assertion = (nonce: unknown) => credential('retrieval', nonce);
-
-/** `user.createPasskey()`: start a registration, let the authenticator make the key, verify it. */
-export async function createPasskey(core: Core): Promise<Passkey> {
-  const started = await core.call(Call.Me, { params: {} });
-  const publicKeyCredential = await credential('registration', started.verification?.nonce);
-  return view(await core.call(Call.Me, { passkey: started.id, params: { publicKeyCredential } }));
-}
-
-/** The user view with `createPasskey()` and `createBackupCode()` (not enumerable: the view stays plain data). */
-export function withUserMethods<T extends object | null>(user: T, core: Core): T {
-  if (user && !('createPasskey' in user)) {
-    const live = weakCore(core);
-    attach(user, {
-      createPasskey: () => createPasskey(live()),
-      createBackupCode: async () => view(await live().call(Call.Me, { backupCodes: true })),
-    });
-  }
-  return user;
-}

@@ -5,9 +5,9 @@
 import { Call, Query } from './engine';
 import type { Core, RawSession } from './core';
 import { date, view } from './convert';
-import { withUserMethods } from './passkeys';
-import { userView } from './organizations';
-import type { CheckAuthorizationParams, GetTokenOptions, PublicUserData, SessionStatus, SessionVerification, User } from './types';
+import { once } from './resource';
+import { User } from './user';
+import type { CheckAuthorizationParams, GetTokenOptions, PublicUserData, SessionStatus, SessionVerification } from './types';
 
 export class Token {
   readonly #core: Core;
@@ -82,7 +82,8 @@ export class Session {
     return view(this.#raw.tasks);
   }
   get user(): User | null {
-    return withUserMethods(userView(this.#core, view(this.#raw.user)), this.#core);
+    const raw = this.#raw.user;
+    return once(raw, () => new User(this.#core, raw!));
   }
   get publicUserData(): PublicUserData | null {
     return view(this.#raw.public_user_data);

@@ -1,4 +1,4 @@
-// Shapes of the plain resources (users, organizations, …): the Frontend API's JSON with
+// Shapes of the plain data (verifications, public user data, token options, …): the Frontend API's JSON with
 // camelCase keys and Dates, as clerk-js shows them. Fields the server adds pass through.
 
 export type SessionStatus = 'active' | 'pending' | 'ended' | 'expired' | 'removed' | 'replaced' | 'revoked' | 'abandoned';
@@ -14,70 +14,6 @@ export interface Verification {
   strategy: string | null;
   attempts?: number | null;
   expireAt?: Date | null;
-  [key: string]: unknown;
-}
-
-export interface EmailAddress {
-  id: string;
-  emailAddress: string;
-  verification?: Verification | null;
-  [key: string]: unknown;
-}
-
-export interface Organization {
-  id: string;
-  name: string;
-  slug: string | null;
-  imageUrl?: string;
-  membersCount?: number;
-  createdAt?: Date;
-  updatedAt?: Date;
-  [key: string]: unknown;
-}
-
-export interface OrganizationMembership {
-  id: string;
-  role: string;
-  permissions: string[];
-  organization: Organization;
-  [key: string]: unknown;
-}
-
-export interface User {
-  id: string;
-  firstName: string | null;
-  lastName: string | null;
-  /** "first last", or null when both are empty. */
-  fullName: string | null;
-  username?: string | null;
-  imageUrl?: string;
-  hasImage?: boolean;
-  primaryEmailAddressId: string | null;
-  primaryEmailAddress: EmailAddress | null;
-  emailAddresses: EmailAddress[];
-  organizationMemberships: OrganizationMembership[];
-  passwordEnabled?: boolean;
-  totpEnabled?: boolean;
-  twoFactorEnabled?: boolean;
-  publicMetadata?: Record<string, unknown>;
-  unsafeMetadata?: Record<string, unknown>;
-  createdAt?: Date;
-  updatedAt?: Date;
-  lastSignInAt?: Date | null;
-  /** Registers a passkey with this device's authenticator (WebAuthn), as clerk-js does. */
-  createPasskey(): Promise<Passkey>;
-  /** A new set of backup codes, replacing the old one (shown once), as clerk-js does. */
-  createBackupCode(): Promise<{ id: string; codes: string[]; createdAt: Date; updatedAt: Date; [key: string]: unknown }>;
-  [key: string]: unknown;
-}
-
-export interface Passkey {
-  id: string;
-  name: string | null;
-  verification: Verification | null;
-  lastUsedAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
   [key: string]: unknown;
 }
 

@@ -49,22 +49,6 @@ impl Clerk {
         })
     }
 
-    /// The path of a request about the signed-in user: `user.createBackupCode()` posts
-    /// `/me/backup_codes`; `user.createPasskey()` posts `/me/passkeys` (no `passkey`: the creation
-    /// options come back in `verification.nonce`), then
-    /// `/me/passkeys/{passkey}/attempt_verification` with the attestation.
-    pub fn me_path(&self, backup_codes: bool, passkey: Option<&str>) -> Result<String> {
-        self.require_loaded()?;
-        match passkey {
-            _ if backup_codes => Ok("/me/backup_codes".into()),
-            None => Ok("/me/passkeys".into()),
-            Some(id) => {
-                validate_path_segment("passkey id", id)?;
-                Ok(["/me/passkeys/", id, "/attempt_verification"].concat())
-            }
-        }
-    }
-
     /// Sends a mutation; keeps the client it answers with and returns its `response`.
     pub async fn mutation(&self, verb: Verb, path: &str, form: &[(&str, &str)]) -> Result<Json> {
         let body = self.0.fapi.request(verb, path, form, Retry::Once).await?;

@@ -4,6 +4,7 @@
 use super::error::{ClerkError, Result, is_retryable_status};
 use super::form;
 use super::json::Json;
+pub use super::platform::Body;
 use super::platform::{Clock, HttpRequest, HttpResponse, Method, Storage, Transport};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -149,7 +150,7 @@ impl FrontendApi {
         if !self.uses_dev_browser || self.dev_browser_token.borrow().is_some() {
             return Ok(());
         }
-        let request = HttpRequest { method: Method::Post, url: [&self.base_url, "/dev_browser"].concat(), form_body: None };
+        let request = HttpRequest { method: Method::Post, url: [&self.base_url, "/dev_browser"].concat(), body: None };
         let response = self.send_with_retries(request, Retry::Idempotent).await?;
         let body = parse_success(&response)?;
         let token = body
@@ -184,11 +185,17 @@ impl FrontendApi {
         form: &[(&str, &str)],
         retry: Retry,
     ) -> Result<Json> {
+        let body = (verb != Verb::Get).then(|| Body::Form(form::encode(form.iter().copied())));
+        self.send(verb, path, query, body, retry).await
+    }
+
+    /// Sends one FAPI request with any body (a GET never has one: fetch would refuse it).
+    pub async fn send(&self, verb: Verb, path: &str, query: &[(&str, &str)], body: Option<Body>, retry: Retry) -> Result<Json> {
         self.ensure_dev_browser().await?;
         let build = |fapi: &Self| HttpRequest {
             method: if verb == Verb::Get { Method::Get } else { Method::Post },
             url: fapi.url(path, verb, query),
-            form_body: (verb != Verb::Get).then(|| form::encode(form.iter().copied())),
+            body: if verb == Verb::Get { None } else { body.clone() },
         };
         let response = self.send_with_retries(build(self), retry).await?;
         if self.uses_dev_browser && is_dev_browser_unauthenticated(&response) {

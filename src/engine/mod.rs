@@ -15,10 +15,10 @@ mod form;
 pub mod json;
 mod listeners;
 pub mod ops;
-pub mod pages;
 pub mod params;
 pub mod platform;
 mod refresh;
+pub mod resource;
 pub mod resources;
 mod set_active;
 mod shared;
@@ -39,7 +39,7 @@ pub use error::{ApiErrorItem, ClerkError, Result};
 pub use fapi::Verb;
 pub use ops::{Call, Query};
 pub use platform::{
-    Broadcast, Clock, HttpRequest, HttpResponse, MemoryStorage, Method, NoBroadcast, Spawner, Storage, Transport, TransportError,
+    Body, Broadcast, Clock, HttpRequest, HttpResponse, MemoryStorage, Method, NoBroadcast, Spawner, Storage, Transport, TransportError,
 };
 pub use resources::{Client, Json, Session};
 

@@ -7,8 +7,8 @@ use super::clerk::{BeforeEmit, Clerk};
 use super::error::{ClerkError, Result};
 use super::fapi::Verb;
 use super::json::Json;
-use super::pages::{PageList, PageParams};
 use super::params::{self, default_field, optional_string, parse_args, selection};
+use super::resource::ResourceRequest;
 use super::resources::Session;
 use super::view::AttemptKind;
 
@@ -40,16 +40,14 @@ pub enum Call {
     SignIn,
     /// `{step, params}` → the sign-up as the answer left it; `{step: "reload", id}` as above.
     SignUp,
-    /// `{list, organizationId?, limit?, offset?, role?, status?}` → `{data, total_count}`.
-    Page,
-    /// `{backupCodes?, passkey?, params}` → the new backup codes (`backupCodes: true`), or the
-    /// passkey: created without `passkey`, verified with it.
-    Me,
+    /// `{verb, path: [segment…], params?, query?, file?, list?}` → the answer's `response`: every
+    /// resource method of the object layer ([`super::resource`]).
+    Resource,
 }
 
 impl Call {
     pub fn from_code(code: u32) -> Option<Call> {
-        const ALL: [Call; 16] = [
+        const ALL: [Call; 15] = [
             Call::Load,
             Call::SetActive,
             Call::SignOut,
@@ -64,8 +62,7 @@ impl Call {
             Call::RemoveSessions,
             Call::SignIn,
             Call::SignUp,
-            Call::Page,
-            Call::Me,
+            Call::Resource,
         ];
         ALL.get(code as usize).copied()
     }
@@ -284,34 +281,8 @@ impl Clerk {
                 let path = self.attempt_path("sign_ups", path, verb)?;
                 Ok(self.mutation(verb, &path, &form_refs(&form)).await?.to_text())
             }
-            Call::Me => {
-                let passkey = optional_string(&args, "passkey")?;
-                let mut form = params::form(args.get("params"))?;
-                if passkey.is_some() {
-                    default_field(&mut form, "strategy", Some("passkey"));
-                }
-                let path = self.me_path(args.get("backupCodes").is_some_and(|b| b == &Json::Bool(true)), passkey.as_deref())?;
-                Ok(self.mutation(Verb::Post, &path, &form_refs(&form)).await?.to_text())
-            }
-            Call::Page => {
-                let list = PageList::parse(&required_string(&args, "list")?)?;
-                let number = |key: &str, default: u32| match args.get(key) {
-                    None | Some(Json::Null) => Ok(default),
-                    Some(v) => v
-                        .as_i64()
-                        .and_then(|n| u32::try_from(n).ok())
-                        .ok_or_else(|| ClerkError::invalid_argument([key, " must be a whole number of at least 0"].concat())),
-                };
-                let params = PageParams {
-                    limit: number("limit", 10)?,
-                    offset: number("offset", 0)?,
-                    role: optional_string(&args, "role")?,
-                    status: optional_string(&args, "status")?,
-                };
-                let organization = optional_string(&args, "organizationId")?;
-                // Boxed: a rare call need not enlarge every operation's future.
-                Ok(Box::pin(self.page(list, organization.as_deref(), &params)).await?.to_text())
-            }
+            // Boxed: a rare call need not enlarge every operation's future.
+            Call::Resource => Ok(Box::pin(self.resource(ResourceRequest::parse(&args)?)).await?.to_text()),
         }
     }
 
@@ -391,12 +362,11 @@ mod tests {
 
     #[test]
     fn every_code_names_one_operation() {
-        for code in 0..16 {
+        for code in 0..15 {
             assert!(Call::from_code(code).is_some());
         }
-        assert_eq!(Call::from_code(14), Some(Call::Page));
-        assert_eq!(Call::from_code(15), Some(Call::Me));
-        assert_eq!(Call::from_code(16), None);
+        assert_eq!(Call::from_code(14), Some(Call::Resource));
+        assert_eq!(Call::from_code(15), None);
         for code in 0..14 {
             assert!(Query::from_code(code).is_some());
         }

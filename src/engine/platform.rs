@@ -16,8 +16,26 @@ pub enum Method {
 pub struct HttpRequest {
     pub method: Method,
     pub url: String,
-    /// `application/x-www-form-urlencoded` body, when there is one.
-    pub form_body: Option<String>,
+    /// The body of a POST, when there is one.
+    pub body: Option<Body>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    /// `application/x-www-form-urlencoded`: what almost every request sends.
+    Form(String),
+    /// Bytes of their own type: a file upload (`multipart/form-data; boundary=…`).
+    Bytes { content_type: String, bytes: Vec<u8> },
+}
+
+impl HttpRequest {
+    /// The form body's text, if it has one.
+    pub fn form_body(&self) -> Option<&str> {
+        match &self.body {
+            Some(Body::Form(form)) => Some(form),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -1,7 +1,7 @@
 //! The browser's implementations of the core's platform traits.
 
 use crate::engine::{
-    Broadcast, Clock, CookieJar, HttpRequest, HttpResponse, Method, PageLocation, Spawner, Storage, Transport, TransportError,
+    Body, Broadcast, Clock, CookieJar, HttpRequest, HttpResponse, Method, PageLocation, Spawner, Storage, Transport, TransportError,
 };
 use futures::FutureExt;
 use futures::future::LocalBoxFuture;
@@ -35,11 +35,15 @@ impl Transport for FetchTransport {
             init.set_credentials(web_sys::RequestCredentials::Include);
             init.set_method(if request.method == Method::Post { "POST" } else { "GET" });
             // A GET never carries a body (fetch would refuse it).
-            if let (Method::Post, Some(form)) = (request.method, request.form_body) {
+            if let (Method::Post, Some(body)) = (request.method, request.body) {
+                let (content_type, body): (&str, JsValue) = match &body {
+                    Body::Form(form) => ("application/x-www-form-urlencoded", JsValue::from_str(form)),
+                    Body::Bytes { content_type, bytes } => (content_type, js_sys::Uint8Array::from(&bytes[..]).into()),
+                };
                 let headers = js_sys::Object::new();
-                let _ = js_sys::Reflect::set(&headers, &"Content-Type".into(), &"application/x-www-form-urlencoded".into());
+                let _ = js_sys::Reflect::set(&headers, &"Content-Type".into(), &content_type.into());
                 init.set_headers(&headers);
-                init.set_body(&JsValue::from_str(&form));
+                init.set_body(&body);
             }
             let response: web_sys::Response =
                 JsFuture::from(global_fetch(&request.url, &init)).await.map_err(transport_error)?.unchecked_into();

@@ -98,6 +98,9 @@ pub struct Recorded {
     pub path: String,
     pub query: HashMap<String, String>,
     pub form: HashMap<String, String>,
+    /// The query string and body as sent (repeated keys, a file upload's bytes).
+    pub raw_query: String,
+    pub body: Option<Body>,
 }
 
 /// A canned answer that replaces the simulator's for the next matching request.
@@ -327,12 +330,14 @@ impl Transport for FakeFapi {
         let url = request.url.strip_prefix(PROXY).expect("requests go to the proxy URL");
         let (path, query) = url.split_once('?').unwrap_or((url, ""));
         let query = parse_pairs(query);
-        let form = parse_pairs(request.form_body.as_deref().unwrap_or(""));
+        let form = parse_pairs(request.form_body().unwrap_or(""));
         self.requests.borrow_mut().push(Recorded {
             method: request.method,
             path: path.to_owned(),
             query: query.clone(),
             form: form.clone(),
+            raw_query: url.split_once('?').map_or("", |(_, q)| q).to_owned(),
+            body: request.body.clone(),
         });
         let method = match (request.method, query.get("_method")) {
             (Method::Get, _) => "GET".to_owned(),
