@@ -84,7 +84,8 @@ fn server_errors_are_typed_and_change_nothing() {
         block_on(clerk.call(Call::Resource, r#"{"verb":"POST","path":["me","email_addresses"],"params":{"emailAddress":"a@b.c"}}"#, None))
             .unwrap_err();
     assert_eq!((e.code.as_str(), e.status), ("form_identifier_exists", Some(422)));
-    assert_eq!(e.meta.as_ref().and_then(|m| m.get("paramName")).and_then(Json::as_str), Some("email_address"));
+    // As the server sent it; the object layer shows it as clerk-js's `meta.paramName`.
+    assert_eq!(e.meta.as_ref().and_then(|m| m.get("param_name")).and_then(Json::as_str), Some("email_address"));
     assert_eq!(clerk.snapshot(), before);
     // An id that would leave its path is refused before any request.
     let sent = fake.requests.borrow().len();

@@ -220,7 +220,7 @@ fn a_failed_request_leaves_no_entry_and_errors_are_typed() {
     fake.respond_once("/sess_a/tokens", 422, r#"{"errors":[{"code":"form_param_invalid","message":"bad","long_message":"Bad organization","meta":{"param_name":"organization_id"}}]}"#);
     let err = token(&clerk, "sess_a", GetTokenOptions::default()).unwrap_err();
     assert_eq!((err.code.as_str(), err.status), ("form_param_invalid", Some(422)));
-    assert_eq!(err.meta.unwrap().get("paramName").and_then(|p| p.as_str()), Some("organization_id"));
+    assert_eq!(err.meta.unwrap().get("param_name").and_then(|p| p.as_str()), Some("organization_id"));
     plain(&clerk, "sess_a");
     assert_eq!(fake.count("/sess_a/tokens"), 2);
 }

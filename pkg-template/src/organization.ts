@@ -5,7 +5,7 @@
 
 import type { Core } from './core';
 import { view } from './convert';
-import { type PageParams, type Paginated, type Raw, Resource, fileArg, page, send } from './resource';
+import { type PageParams, type Paginated, type Raw, Resource, THIS, VOID, define, fileArg, send } from './resource';
 import type { PublicUserData } from './types';
 
 const ORGS = 'organizations';
@@ -23,65 +23,29 @@ export class Organization extends Resource {
   declare publicMetadata: Record<string, unknown>;
   declare createdAt: Date;
   declare updatedAt: Date;
+  declare update: (params: { name?: string; slug?: string; maxAllowedMemberships?: number }) => Promise<this>;
+  declare reload: () => Promise<this>;
+  declare destroy: () => Promise<void>;
+  declare getRoles: (params?: PageParams) => Promise<Paginated<Role>>;
+  declare getMemberships: (params?: PageParams & { role?: string[]; query?: string }) => Promise<Paginated<OrganizationMembership>>;
+  declare getInvitations: (params?: PageParams & { status?: string[] }) => Promise<Paginated<OrganizationInvitation>>;
+  declare getMembershipRequests: (params?: PageParams & { status?: string }) => Promise<Paginated<OrganizationMembershipRequest>>;
+  declare getDomains: (params?: PageParams & { enrollmentMode?: string }) => Promise<Paginated<OrganizationDomain>>;
+  declare getDomain: (params: { domainId: string }) => Promise<OrganizationDomain>;
+  declare addMember: (params: { userId: string; role: string }) => Promise<OrganizationMembership>;
+  declare updateMember: (params: { userId: string; role: string }) => Promise<OrganizationMembership>;
+  declare removeMember: (userId: string) => Promise<OrganizationMembership>;
+  declare inviteMember: (params: { emailAddress: string; role: string }) => Promise<OrganizationInvitation>;
+  declare inviteMembers: (params: { emailAddresses: string[]; role: string }) => Promise<OrganizationInvitation[]>;
 
-  #path(...rest: string[]): string[] {
-    return [ORGS, this.id, ...rest];
-  }
-  update(params: { name?: string; slug?: string; maxAllowedMemberships?: number }): Promise<this> {
-    return this.mutate('PATCH', this.#path(), params);
-  }
-  reload(): Promise<this> {
-    return this.mutate('GET', this.#path());
-  }
-  destroy(): Promise<void> {
-    return this.send('DELETE', this.#path()).then(() => undefined);
+  createDomain(name: string, params?: { enrollmentMode?: string }): Promise<OrganizationDomain> {
+    return send(this.core(), 'POST', [ORGS, this.id, 'domains'], { name, enrollmentMode: params?.enrollmentMode }).then((raw) => domain(this.core(), raw));
   }
   /** Uploads the logo (a Blob, a File or a data string); `null` removes it. */
   async setLogo(params: { file: Blob | string | null }): Promise<Organization> {
     const file = params?.file;
-    const raw = file === null ? await this.send('DELETE', this.#path('logo')) : await this.send('PUT', this.#path('logo'), undefined, { file: await fileArg(file) });
-    return new Organization(this.core(), raw);
-  }
-  getRoles(params?: PageParams): Promise<Paginated<Role>> {
-    return page(this.core(), this.#path('roles'), role, params);
-  }
-  getMemberships(params?: PageParams & { role?: string[]; query?: string }): Promise<Paginated<OrganizationMembership>> {
-    return page(this.core(), this.#path('memberships'), membership, params);
-  }
-  getInvitations(params?: PageParams & { status?: string[] }): Promise<Paginated<OrganizationInvitation>> {
-    return page(this.core(), this.#path('invitations'), invitation, params);
-  }
-  getMembershipRequests(params?: PageParams & { status?: string }): Promise<Paginated<OrganizationMembershipRequest>> {
-    return page(this.core(), this.#path('membership_requests'), of(OrganizationMembershipRequest), params);
-  }
-  getDomains(params?: PageParams & { enrollmentMode?: string }): Promise<Paginated<OrganizationDomain>> {
-    return page(this.core(), this.#path('domains'), domain, params);
-  }
-  getDomain(params: { domainId: string }): Promise<OrganizationDomain> {
-    return this.send('GET', this.#path('domains', params?.domainId)).then((raw) => domain(this.core(), raw));
-  }
-  createDomain(name: string, params?: { enrollmentMode?: string }): Promise<OrganizationDomain> {
-    return this.send('POST', this.#path('domains'), { name, enrollmentMode: params?.enrollmentMode }).then((raw) => domain(this.core(), raw));
-  }
-  addMember(params: { userId: string; role: string }): Promise<OrganizationMembership> {
-    return this.#member('POST', this.#path('memberships'), { userId: params?.userId, role: params?.role });
-  }
-  updateMember(params: { userId: string; role: string }): Promise<OrganizationMembership> {
-    return this.#member('PATCH', this.#path('memberships', params?.userId), { role: params?.role });
-  }
-  removeMember(userId: string): Promise<OrganizationMembership> {
-    return this.#member('DELETE', this.#path('memberships', userId));
-  }
-  #member(verb: 'POST' | 'PATCH' | 'DELETE', path: string[], params?: object): Promise<OrganizationMembership> {
-    return this.send(verb, path, params).then((raw) => membership(this.core(), raw));
-  }
-  inviteMember(params: { emailAddress: string; role: string }): Promise<OrganizationInvitation> {
-    return this.send('POST', this.#path('invitations'), { emailAddress: params?.emailAddress, role: params?.role }).then((raw) => invitation(this.core(), raw));
-  }
-  inviteMembers(params: { emailAddresses: string[]; role: string }): Promise<OrganizationInvitation[]> {
-    return this.send('POST', this.#path('invitations', 'bulk'), { emailAddress: params?.emailAddresses, role: params?.role }).then((list: Raw[]) =>
-      list.map((raw) => invitation(this.core(), raw)),
-    );
+    const path = [ORGS, this.id, 'logo'];
+    return new Organization(this.core(), file === null ? await send(this.core(), 'DELETE', path) : await send(this.core(), 'PUT', path, undefined, { file: await fileArg(file) }));
   }
 }
 
@@ -94,18 +58,10 @@ export class OrganizationMembership extends Resource {
   declare publicMetadata: Record<string, unknown>;
   declare createdAt: Date;
   declare updatedAt: Date;
-
+  declare update: (params: { role: string }) => Promise<this>;
+  declare destroy: () => Promise<this>;
   protected override nested() {
     return { organization };
-  }
-  #path(): string[] {
-    return [ORGS, this.organization.id, 'memberships', String(this.publicUserData?.userId)];
-  }
-  update(params: { role: string }): Promise<this> {
-    return this.mutate('PATCH', this.#path(), { role: params?.role });
-  }
-  destroy(): Promise<this> {
-    return this.mutate('DELETE', this.#path());
   }
 }
 
@@ -114,21 +70,15 @@ export class OrganizationInvitation extends Resource {
   declare organizationId: string;
   declare role: string;
   declare status: 'pending' | 'accepted' | 'revoked';
-  revoke(): Promise<this> {
-    return this.mutate('POST', [ORGS, this.organizationId, 'invitations', this.id, 'revoke']);
-  }
+  declare revoke: () => Promise<this>;
 }
 
 export class OrganizationMembershipRequest extends Resource {
   declare organizationId: string;
   declare status: string;
   declare publicUserData: PublicUserData;
-  accept(): Promise<this> {
-    return this.mutate('POST', [ORGS, this.organizationId, 'membership_requests', this.id, 'accept']);
-  }
-  reject(): Promise<this> {
-    return this.mutate('POST', [ORGS, this.organizationId, 'membership_requests', this.id, 'reject']);
-  }
+  declare accept: () => Promise<this>;
+  declare reject: () => Promise<this>;
 }
 
 export class OrganizationDomain extends Resource {
@@ -137,22 +87,10 @@ export class OrganizationDomain extends Resource {
   declare enrollmentMode: string;
   declare verification: Record<string, unknown> | null;
   declare affiliationEmailAddress: string | null;
-
-  #path(...rest: string[]): string[] {
-    return [ORGS, this.organizationId, 'domains', this.id, ...rest];
-  }
-  prepareAffiliationVerification(params: { affiliationEmailAddress: string }): Promise<this> {
-    return this.mutate('POST', this.#path('prepare_affiliation_verification'), params);
-  }
-  attemptAffiliationVerification(params: { code: string }): Promise<this> {
-    return this.mutate('POST', this.#path('attempt_affiliation_verification'), params);
-  }
-  updateEnrollmentMode(params: { enrollmentMode: string; deletePending?: boolean }): Promise<this> {
-    return this.mutate('POST', this.#path('update_enrollment_mode'), params);
-  }
-  delete(): Promise<void> {
-    return this.send('DELETE', this.#path()).then(() => undefined);
-  }
+  declare prepareAffiliationVerification: (params: { affiliationEmailAddress: string }) => Promise<this>;
+  declare attemptAffiliationVerification: (params: { code: string }) => Promise<this>;
+  declare updateEnrollmentMode: (params: { enrollmentMode: string; deletePending?: boolean }) => Promise<this>;
+  declare delete: () => Promise<void>;
 }
 
 /** An invitation to an organization, as its invitee sees it (`user.getOrganizationInvitations()`). */
@@ -161,18 +99,14 @@ export class UserOrganizationInvitation extends Resource {
   declare publicOrganizationData: { id: string; name: string; slug: string | null; imageUrl: string; hasImage: boolean };
   declare role: string;
   declare status: string;
-  accept(): Promise<this> {
-    return this.mutate('POST', ['me', 'organization_invitations', this.id, 'accept']);
-  }
+  declare accept: () => Promise<this>;
 }
 
 /** An organization the user may join by their verified email's domain (`user.getOrganizationSuggestions()`). */
 export class OrganizationSuggestion extends Resource {
   declare publicOrganizationData: { id: string; name: string; slug: string | null; imageUrl: string; hasImage: boolean };
   declare status: string;
-  accept(): Promise<this> {
-    return this.mutate('POST', ['me', 'organization_suggestions', this.id, 'accept']);
-  }
+  declare accept: () => Promise<this>;
 }
 
 export interface Role {
@@ -190,6 +124,39 @@ const membership = of(OrganizationMembership);
 const invitation = of(OrganizationInvitation);
 const domain = of(OrganizationDomain);
 const role = (_core: Core, raw: Raw): Role => ({ ...(view(raw) as Role) });
+const mine = (kind: string) => (self: Resource) => ['me', kind, self.id];
+const under = (kind: string) => (self: { organizationId: string; id: string }) => [ORGS, self.organizationId, kind, self.id];
+
+define(Organization, (self: Organization) => [ORGS, self.id], {
+  update: ['PATCH', '', THIS],
+  reload: ['GET', '', THIS],
+  destroy: ['DELETE', '', VOID],
+  getRoles: ['GET', 'roles', [role]],
+  getMemberships: ['GET', 'memberships', [membership]],
+  getInvitations: ['GET', 'invitations', [invitation]],
+  getMembershipRequests: ['GET', 'membership_requests', [of(OrganizationMembershipRequest)]],
+  getDomains: ['GET', 'domains', [domain]],
+  getDomain: ['GET', 'domains/:domainId', domain],
+  addMember: ['POST', 'memberships', membership],
+  updateMember: ['PATCH', 'memberships/:userId', membership, (p) => ({ role: p.role })],
+  removeMember: ['DELETE', 'memberships/:id', membership],
+  inviteMember: ['POST', 'invitations', invitation],
+  inviteMembers: ['POST', 'invitations/bulk', invitation, (p) => ({ emailAddress: p.emailAddresses, role: p.role })],
+});
+define(OrganizationMembership, (self: OrganizationMembership) => [ORGS, self.organization.id, 'memberships', String(self.publicUserData?.userId)], {
+  update: ['PATCH', '', THIS, (p) => ({ role: p.role })],
+  destroy: ['DELETE', '', THIS],
+});
+define(OrganizationInvitation, under('invitations'), { revoke: ['POST', 'revoke', THIS] });
+define(OrganizationMembershipRequest, under('membership_requests'), { accept: ['POST', 'accept', THIS], reject: ['POST', 'reject', THIS] });
+define(OrganizationDomain, under('domains'), {
+  prepareAffiliationVerification: ['POST', 'prepare_affiliation_verification', THIS],
+  attemptAffiliationVerification: ['POST', 'attempt_affiliation_verification', THIS],
+  updateEnrollmentMode: ['POST', 'update_enrollment_mode', THIS],
+  delete: ['DELETE', '', VOID],
+});
+define(UserOrganizationInvitation, mine('organization_invitations'), { accept: ['POST', 'accept', THIS] });
+define(OrganizationSuggestion, mine('organization_suggestions'), { accept: ['POST', 'accept', THIS] });
 
 /** `clerk.createOrganization({name, slug})`: the signed-in user becomes its admin. */
 export function createOrganization(core: Core, params: { name: string; slug?: string }): Promise<Organization> {

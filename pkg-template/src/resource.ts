@@ -77,6 +77,34 @@ export function once<T>(raw: Raw | null | undefined, make: () => T): T | null {
   return object;
 }
 
+/** How a method answers: `this` with the server's newer word, nothing, the answer as plain data, or objects made from it. */
+export const THIS = 0, VOID = 1, DATA = 2;
+/**
+ * A method as data: its verb; its path after the resource's own (segments `/`-separated, a
+ * `:name` segment taken from the argument's field, or the argument itself when it is a
+ * string); what it answers (`[make]`: a paginated list of objects); the request's fields, when
+ * they are not the argument as the app gave it.
+ */
+export type Spec = [verb: Verb, path: string, result: typeof THIS | typeof VOID | typeof DATA | Make | [Make], fields?: (params: any) => unknown];
+
+/** Installs `table`'s methods on `C`'s prototype, each request under `base(object)`'s path. */
+export function define(C: { prototype: object }, base: (self: any) => string[], table: Record<string, Spec>): void {
+  for (const [name, [verb, path, result, fields]] of Object.entries(table)) {
+    (C.prototype as Raw)[name] = async function (this: Resource, arg?: any) {
+      const core = this.core();
+      const segments = [...base(this), ...(path ? path.split('/') : [])].map((s) =>
+        s[0] === ':' ? String(typeof arg === 'string' ? arg : arg?.[s.slice(1)]) : s,
+      );
+      if (Array.isArray(result)) return page(core, segments, result[0], arg);
+      const answer = await send(core, verb, segments, fields ? fields(arg ?? {}) : typeof arg === 'string' ? undefined : arg);
+      if (result === THIS) return this.read(answer);
+      if (result === VOID) return undefined;
+      if (result === DATA) return { ...view(answer) };
+      return Array.isArray(answer) ? answer.map((raw) => result(core, raw)) : result(core, answer);
+    };
+  }
+}
+
 export abstract class Resource {
   readonly #core: () => Core;
   declare readonly id: string;
@@ -93,7 +121,7 @@ export abstract class Resource {
         }
       }
     }
-    this.fromJSON(raw);
+    this.read(raw);
   }
 
   /** Nested resources by their JSON key (`email_addresses` → EmailAddress). */
@@ -101,8 +129,11 @@ export abstract class Resource {
     return {};
   }
 
-  /** Takes the server's newer word on this resource, as clerk-js's `fromJSON` does in place. */
-  protected fromJSON(raw: Raw | null): this {
+  /**
+   * @internal Takes the server's newer word on this resource, in place as clerk-js's `fromJSON`:
+   * the fields of `raw`, nested resources made as their classes.
+   */
+  read(raw: Raw | null): this {
     if (!raw) return this;
     const nested = this.nested();
     const core = this.core();
@@ -115,17 +146,8 @@ export abstract class Resource {
     return this;
   }
 
-  protected core(): Core {
+  /** @internal The engine this object belongs to. */
+  core(): Core {
     return this.#core();
-  }
-
-  /** Sends a request; the engine applies the client it answers with, and emits. */
-  protected send(verb: Verb, path: string[], params?: unknown, extra?: object): Promise<any> {
-    return send(this.core(), verb, path, params, extra);
-  }
-
-  /** Sends a request about this resource and takes the answer as its new state. */
-  protected async mutate(verb: Verb, path: string[], params?: unknown, extra?: object): Promise<this> {
-    return this.fromJSON(await this.send(verb, path, params, extra));
   }
 }

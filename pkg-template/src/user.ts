@@ -1,45 +1,30 @@
 // The signed-in user and the resources of their own account, as clerk-js 6.40 has them
-// (packages/clerk-js/src/core/resources/User.ts and its neighbours): each method names its
-// Frontend API request; the engine sends it, applies the client it answers with and emits.
+// (packages/clerk-js/src/core/resources/User.ts and its neighbours). The methods are tables of
+// requests (`define`); the engine sends each, applies the client it answers with and emits.
 
 import type { Core } from './core';
-import { view } from './convert';
 import { credential } from './passkeys';
 import { createEmailLinkFlow } from './flows';
-import { type DeletedObject, type PageParams, type Paginated, type Raw, Resource, fileArg, page, send } from './resource';
+import { DATA, type DeletedObject, type PageParams, type Paginated, type Raw, Resource, type Spec, THIS, VOID, define, fileArg, send } from './resource';
 import { OrganizationMembership, OrganizationSuggestion, UserOrganizationInvitation } from './organization';
 import type { Verification } from './types';
 
-const ME = 'me';
+type Totp = { id: string; secret?: string; uri?: string; verified: boolean; backupCodes?: string[]; [key: string]: unknown };
 
 export class EmailAddress extends Resource {
   declare emailAddress: string;
   declare verification: Verification;
   declare linkedTo: Array<{ id: string; type: string }>;
-
-  #path(...rest: string[]): string[] {
-    return [ME, 'email_addresses', this.id, ...rest];
-  }
   /** `{strategy: 'email_code'}`, or `{strategy: 'email_link', redirectUrl}`. */
-  prepareVerification(params: { strategy: 'email_code' | 'email_link'; redirectUrl?: string }): Promise<this> {
-    return this.mutate('POST', this.#path('prepare_verification'), params);
-  }
-  attemptVerification(params: { code: string }): Promise<this> {
-    return this.mutate('POST', this.#path('attempt_verification'), { code: params?.code });
-  }
-  reload(): Promise<this> {
-    return this.mutate('GET', this.#path());
-  }
+  declare prepareVerification: (params: { strategy: 'email_code' | 'email_link'; redirectUrl?: string }) => Promise<this>;
+  declare attemptVerification: (params: { code: string }) => Promise<this>;
+  declare reload: () => Promise<this>;
+  declare destroy: () => Promise<void>;
+
   /** Emails a verification link; `startEmailLinkFlow` resolves once it is opened. */
   createEmailLinkFlow() {
-    const flow = createEmailLinkFlow(this.core(), (params) => this.prepareVerification(params as any) as any, (now) => now.verification?.status === 'verified');
-    return {
-      startEmailLinkFlow: ({ redirectUrl }: { redirectUrl: string }) => flow.startEmailLinkFlow({ redirectUrl }) as unknown as Promise<EmailAddress>,
-      cancelEmailLinkFlow: flow.cancelEmailLinkFlow,
-    };
-  }
-  destroy(): Promise<void> {
-    return this.send('DELETE', this.#path()).then(() => undefined);
+    const { startEmailLinkFlow, cancelEmailLinkFlow } = createEmailLinkFlow(this.core(), (p) => this.prepareVerification(p as any), (now) => now.verification?.status === 'verified');
+    return { startEmailLinkFlow: (p: { redirectUrl: string }) => startEmailLinkFlow(p) as Promise<this>, cancelEmailLinkFlow };
   }
   toString(): string {
     return this.emailAddress;
@@ -51,28 +36,13 @@ export class PhoneNumber extends Resource {
   declare reservedForSecondFactor: boolean;
   declare defaultSecondFactor: boolean;
   declare verification: Verification;
-
-  #path(...rest: string[]): string[] {
-    return [ME, 'phone_numbers', this.id, ...rest];
-  }
-  prepareVerification(): Promise<this> {
-    return this.mutate('POST', this.#path('prepare_verification'), { strategy: 'phone_code' });
-  }
-  attemptVerification(params: { code: string }): Promise<this> {
-    return this.mutate('POST', this.#path('attempt_verification'), { code: params?.code });
-  }
-  makeDefaultSecondFactor(): Promise<this> {
-    return this.mutate('PATCH', this.#path(), { defaultSecondFactor: true });
-  }
-  setReservedForSecondFactor(params: { reserved: boolean }): Promise<this> {
-    return this.mutate('PATCH', this.#path(), { reservedForSecondFactor: params?.reserved });
-  }
-  reload(): Promise<this> {
-    return this.mutate('GET', this.#path());
-  }
-  destroy(): Promise<void> {
-    return this.send('DELETE', this.#path()).then(() => undefined);
-  }
+  /** Texts a code (`phone_code`). */
+  declare prepareVerification: () => Promise<this>;
+  declare attemptVerification: (params: { code: string }) => Promise<this>;
+  declare makeDefaultSecondFactor: () => Promise<this>;
+  declare setReservedForSecondFactor: (params: { reserved: boolean }) => Promise<this>;
+  declare reload: () => Promise<this>;
+  declare destroy: () => Promise<void>;
   toString(): string {
     return this.phoneNumber;
   }
@@ -83,22 +53,15 @@ export class ExternalAccount extends Resource {
   declare emailAddress: string;
   declare username: string | null;
   declare verification: Verification | null;
+  /** Back through the provider for more scopes: follow `verification.externalVerificationRedirectUrl`. */
+  declare reauthorize: (params: { redirectUrl: string; additionalScopes?: string[] }) => Promise<this>;
+  declare destroy: () => Promise<void>;
 
-  protected override fromJSON(raw: Raw | null): this {
-    super.fromJSON(raw);
+  override read(raw: Raw | null): this {
+    super.read(raw);
     // clerk-js names the provider without its strategy prefix (`google`, not `oauth_google`).
     if (raw) this.provider = String(raw.provider ?? '').replace('oauth_', '');
     return this;
-  }
-  /** Sends the user back through the provider for more scopes; follow `verification.externalVerificationRedirectUrl`. */
-  reauthorize(params: { redirectUrl: string; additionalScopes?: string[] }): Promise<this> {
-    return this.mutate('PATCH', [ME, 'external_accounts', this.id, 'reauthorize'], {
-      redirectUrl: params?.redirectUrl,
-      additionalScope: params?.additionalScopes,
-    });
-  }
-  destroy(): Promise<void> {
-    return this.send('DELETE', [ME, 'external_accounts', this.id]).then(() => undefined);
   }
   providerSlug(): string {
     return this.provider;
@@ -114,12 +77,9 @@ export class ExternalAccount extends Resource {
 export class Passkey extends Resource {
   declare name: string | null;
   declare lastUsedAt: Date | null;
-  update(params: { name: string }): Promise<this> {
-    return this.mutate('PATCH', [ME, 'passkeys', this.id], { name: params?.name });
-  }
-  delete(): Promise<DeletedObject> {
-    return this.send('DELETE', [ME, 'passkeys', this.id]);
-  }
+  declare verification: Verification | null;
+  declare update: (params: { name: string }) => Promise<this>;
+  declare delete: () => Promise<DeletedObject>;
 }
 
 /** A signed-in session of the user on any device, with its latest activity (`user.getSessions()`). */
@@ -127,16 +87,32 @@ export class SessionWithActivities extends Resource {
   declare status: string;
   declare lastActiveAt: Date;
   declare latestActivity: { browserName?: string; browserVersion?: string; deviceType?: string; ipAddress?: string; city?: string; country?: string; isMobile?: boolean };
-  revoke(): Promise<this> {
-    return this.mutate('POST', [ME, 'sessions', this.id, 'revoke']);
-  }
+  declare revoke: () => Promise<this>;
 }
 
 const of = <T>(C: new (core: Core, raw: Raw) => T) => (core: Core, raw: Raw) => new C(core, raw);
-const emailAddress = of(EmailAddress);
-const phoneNumber = of(PhoneNumber);
-const externalAccount = of(ExternalAccount);
-const passkey = of(Passkey);
+const code = (p: { code?: string }) => ({ code: p.code });
+const own = (kind: string) => (self: Resource) => ['me', kind, self.id];
+const identifier: Record<string, Spec> = {
+  prepareVerification: ['POST', 'prepare_verification', THIS],
+  attemptVerification: ['POST', 'attempt_verification', THIS, code],
+  reload: ['GET', '', THIS],
+  destroy: ['DELETE', '', VOID],
+};
+define(EmailAddress, own('email_addresses'), identifier);
+define(PhoneNumber, own('phone_numbers'), {
+  ...identifier,
+  prepareVerification: ['POST', 'prepare_verification', THIS, () => ({ strategy: 'phone_code' })],
+  makeDefaultSecondFactor: ['PATCH', '', THIS, () => ({ defaultSecondFactor: true })],
+  setReservedForSecondFactor: ['PATCH', '', THIS, (p) => ({ reservedForSecondFactor: p.reserved })],
+});
+define(ExternalAccount, own('external_accounts'), {
+  reauthorize: ['PATCH', 'reauthorize', THIS, (p) => ({ redirectUrl: p.redirectUrl, additionalScope: p.additionalScopes })],
+  destroy: ['DELETE', '', VOID],
+});
+define(Passkey, own('passkeys'), { update: ['PATCH', '', THIS, (p) => ({ name: p.name })], delete: ['DELETE', '', DATA] });
+define(SessionWithActivities, own('sessions'), { revoke: ['POST', 'revoke', THIS] });
+
 const membership = of(OrganizationMembership);
 
 export class User extends Resource {
@@ -166,13 +142,38 @@ export class User extends Resource {
   declare lastSignInAt: Date | null;
   declare createdAt: Date | null;
   declare updatedAt: Date | null;
+
+  /** Names, username, primary identifiers, `unsafeMetadata` (replaced whole). */
+  declare update: (params: { firstName?: string; lastName?: string; username?: string; primaryEmailAddressId?: string; primaryPhoneNumberId?: string; unsafeMetadata?: Record<string, unknown> }) => Promise<this>;
+  /** Deep-merges `unsafeMetadata` (RFC 7396: `null` removes a key). */
+  declare updateMetadata: (params: { unsafeMetadata: Record<string, unknown> }) => Promise<this>;
+  declare updatePassword: (params: { newPassword: string; currentPassword?: string; signOutOfOtherSessions?: boolean }) => Promise<this>;
+  declare removePassword: (params: { currentPassword: string }) => Promise<this>;
+  /** Deletes the account: its sessions end and the client shows no user. */
+  declare delete: () => Promise<void>;
+  declare reload: () => Promise<this>;
+  declare createEmailAddress: (params: { email: string }) => Promise<EmailAddress>;
+  declare createPhoneNumber: (params: { phoneNumber: string }) => Promise<PhoneNumber>;
+  /** Connects an OAuth account: follow `verification.externalVerificationRedirectUrl` to the provider. */
+  declare createExternalAccount: (params: { strategy: string; redirectUrl?: string; additionalScopes?: string[] }) => Promise<ExternalAccount>;
+  /** Starts TOTP enrolment: `{secret, uri}` for the authenticator app. */
+  declare createTOTP: () => Promise<Totp>;
+  /** Finishes TOTP enrolment; the answer carries the backup codes. */
+  declare verifyTOTP: (params: { code: string }) => Promise<Totp>;
+  declare disableTOTP: () => Promise<DeletedObject>;
+  /** A new set of backup codes, replacing the old one (shown once). */
+  declare createBackupCode: () => Promise<{ id: string; codes: string[]; createdAt: Date | null; updatedAt: Date | null }>;
+  declare leaveOrganization: (organizationId: string) => Promise<DeletedObject>;
+  declare getOrganizationMemberships: (params?: PageParams) => Promise<Paginated<OrganizationMembership>>;
+  declare getOrganizationInvitations: (params?: PageParams & { status?: string }) => Promise<Paginated<UserOrganizationInvitation>>;
+  declare getOrganizationSuggestions: (params?: PageParams & { status?: string | string[] }) => Promise<Paginated<OrganizationSuggestion>>;
   #sessions?: SessionWithActivities[];
 
   protected override nested() {
-    return { email_addresses: emailAddress, phone_numbers: phoneNumber, external_accounts: externalAccount, passkeys: passkey, organization_memberships: membership };
+    return { email_addresses: of(EmailAddress), phone_numbers: of(PhoneNumber), external_accounts: of(ExternalAccount), passkeys: of(Passkey), organization_memberships: membership };
   }
-  protected override fromJSON(raw: Raw | null): this {
-    super.fromJSON(raw);
+  override read(raw: Raw | null): this {
+    super.read(raw);
     for (const key of ['emailAddresses', 'phoneNumbers', 'externalAccounts', 'passkeys', 'web3Wallets', 'organizationMemberships'] as const) this[key] ??= [];
     return this;
   }
@@ -191,106 +192,66 @@ export class User extends Resource {
     return this.web3Wallets.find((w) => w.id === this.primaryWeb3WalletId) ?? null;
   }
   get hasVerifiedEmailAddress(): boolean {
-    return this.emailAddresses.some((e) => e.verification?.status === 'verified');
+    return this.emailAddresses.some(verified);
   }
   get hasVerifiedPhoneNumber(): boolean {
-    return this.phoneNumbers.some((p) => p.verification?.status === 'verified');
+    return this.phoneNumbers.some(verified);
   }
   get verifiedExternalAccounts(): ExternalAccount[] {
-    return this.externalAccounts.filter((a) => a.verification?.status === 'verified');
+    return this.externalAccounts.filter(verified);
   }
   get unverifiedExternalAccounts(): ExternalAccount[] {
-    return this.externalAccounts.filter((a) => a.verification?.status !== 'verified');
+    return this.externalAccounts.filter((a) => !verified(a));
   }
   get verifiedWeb3Wallets(): Array<Record<string, unknown>> {
-    return this.web3Wallets.filter((w: any) => w.verification?.status === 'verified');
+    return this.web3Wallets.filter(verified);
   }
   get unverifiedWeb3Wallets(): Array<Record<string, unknown>> {
-    return this.web3Wallets.filter((w: any) => w.verification?.status !== 'verified');
+    return this.web3Wallets.filter((w) => !verified(w));
   }
   isPrimaryIdentification(identification: EmailAddress | PhoneNumber): boolean {
     return identification.id === (identification instanceof EmailAddress ? this.primaryEmailAddressId : this.primaryPhoneNumberId);
   }
 
-  /** Names, username, primary identifiers, `unsafeMetadata` (replaced whole, as clerk-js's result). */
-  update(params: { firstName?: string; lastName?: string; username?: string; primaryEmailAddressId?: string; primaryPhoneNumberId?: string; unsafeMetadata?: Record<string, unknown> }): Promise<this> {
-    return this.mutate('PATCH', [ME], params);
-  }
-  /** Deep-merges `unsafeMetadata` (RFC 7396: `null` removes a key). */
-  updateMetadata(params: { unsafeMetadata: Record<string, unknown> }): Promise<this> {
-    return this.mutate('PATCH', [ME, 'metadata'], params);
-  }
-  updatePassword(params: { newPassword: string; currentPassword?: string; signOutOfOtherSessions?: boolean }): Promise<this> {
-    return this.mutate('POST', [ME, 'change_password'], params);
-  }
-  removePassword(params: { currentPassword: string }): Promise<this> {
-    return this.mutate('POST', [ME, 'remove_password'], params);
-  }
-  /** Deletes the account: every session ends and the client shows no user. */
-  delete(): Promise<void> {
-    return this.send('DELETE', [ME]).then(() => undefined);
-  }
-  reload(): Promise<this> {
-    return this.mutate('GET', [ME]);
-  }
   /** Uploads the profile image (a Blob, a File or a data string); `null` removes it. */
   async setProfileImage(params: { file: Blob | string | null }): Promise<{ id?: string; name: string | null; publicUrl: string | null }> {
     const file = params?.file;
-    const path = [ME, 'profile_image'];
-    const image = file === null ? await this.send('DELETE', path) : await this.send('POST', path, undefined, { file: await fileArg(file) });
+    const path = ['me', 'profile_image'];
+    const image = file === null ? await send(this.core(), 'DELETE', path) : await send(this.core(), 'POST', path, undefined, { file: await fileArg(file) });
     return { id: image?.id, name: image?.name ?? null, publicUrl: image?.public_url ?? null };
   }
-  /** The user's signed-in sessions on every device (fetched once per object, as clerk-js). */
+  /** The user's signed-in sessions on every device (fetched once per object, as clerk-js; [] when that fails). */
   async getSessions(): Promise<SessionWithActivities[]> {
     const core = this.core();
-    // clerk-js answers an empty list when the request fails.
-    return (this.#sessions ??= await send(core, 'GET', [ME, 'sessions', 'active']).then((list: Raw[]) => list.map((s) => new SessionWithActivities(core, s)), () => []));
-  }
-  createEmailAddress(params: { email: string }): Promise<EmailAddress> {
-    return this.send('POST', [ME, 'email_addresses'], { emailAddress: params?.email }).then((raw) => new EmailAddress(this.core(), raw));
-  }
-  createPhoneNumber(params: { phoneNumber: string }): Promise<PhoneNumber> {
-    return this.send('POST', [ME, 'phone_numbers'], { phoneNumber: params?.phoneNumber }).then((raw) => new PhoneNumber(this.core(), raw));
-  }
-  /** Connects an OAuth account: follow `verification.externalVerificationRedirectUrl` to the provider. */
-  createExternalAccount(params: { strategy: string; redirectUrl?: string; additionalScopes?: string[] }): Promise<ExternalAccount> {
-    const { strategy, redirectUrl, additionalScopes } = params ?? {};
-    return this.send('POST', [ME, 'external_accounts'], { strategy, redirectUrl, additionalScope: additionalScopes }).then((raw) => new ExternalAccount(this.core(), raw));
-  }
-  /** Starts TOTP enrolment: `{secret, uri}` for the authenticator app. */
-  createTOTP(): Promise<{ id: string; secret?: string; uri?: string; verified: boolean; backupCodes?: string[] }> {
-    return this.send('POST', [ME, 'totp']).then(totp);
-  }
-  verifyTOTP(params: { code: string }): Promise<{ id: string; verified: boolean; backupCodes?: string[] }> {
-    return this.send('POST', [ME, 'totp', 'attempt_verification'], { code: params?.code }).then(totp);
-  }
-  disableTOTP(): Promise<DeletedObject> {
-    return this.send('DELETE', [ME, 'totp']);
-  }
-  /** A new set of backup codes, replacing the old one (shown once). */
-  createBackupCode(): Promise<{ id: string; codes: string[]; createdAt: Date | null; updatedAt: Date | null }> {
-    return this.send('POST', [ME, 'backup_codes']).then(totp);
+    return (this.#sessions ??= await send(core, 'GET', ['me', 'sessions', 'active']).then((list: Raw[]) => list.map((s) => new SessionWithActivities(core, s)), () => []));
   }
   /** Registers a passkey with this device's authenticator (WebAuthn). */
   async createPasskey(): Promise<Passkey> {
-    const started = await this.send('POST', [ME, 'passkeys']);
+    const core = this.core();
+    const started = await send(core, 'POST', ['me', 'passkeys']);
     const publicKeyCredential = await credential('registration', started.verification?.nonce);
-    const raw = await this.send('POST', [ME, 'passkeys', started.id, 'attempt_verification'], { strategy: 'passkey', publicKeyCredential });
-    return new Passkey(this.core(), raw);
-  }
-  leaveOrganization(organizationId: string): Promise<DeletedObject> {
-    return this.send('DELETE', [ME, 'organization_memberships', organizationId]);
-  }
-  getOrganizationMemberships(params?: PageParams): Promise<Paginated<OrganizationMembership>> {
-    return page(this.core(), [ME, 'organization_memberships'], membership, params);
-  }
-  getOrganizationInvitations(params?: PageParams & { status?: string }): Promise<Paginated<UserOrganizationInvitation>> {
-    return page(this.core(), [ME, 'organization_invitations'], of(UserOrganizationInvitation), params);
-  }
-  getOrganizationSuggestions(params?: PageParams & { status?: string | string[] }): Promise<Paginated<OrganizationSuggestion>> {
-    return page(this.core(), [ME, 'organization_suggestions'], of(OrganizationSuggestion), params);
+    return new Passkey(core, await send(core, 'POST', ['me', 'passkeys', started.id, 'attempt_verification'], { strategy: 'passkey', publicKeyCredential }));
   }
 }
 
-/** TOTP and backup-code answers are plain data (clerk-js's TOTP and BackupCode have no methods). */
-const totp = (raw: Raw) => ({ ...view(raw) });
+const verified = (r: { verification?: unknown }) => (r.verification as Verification | null)?.status === 'verified';
+
+define(User, () => ['me'], {
+  update: ['PATCH', '', THIS],
+  updateMetadata: ['PATCH', 'metadata', THIS],
+  updatePassword: ['POST', 'change_password', THIS],
+  removePassword: ['POST', 'remove_password', THIS],
+  delete: ['DELETE', '', VOID],
+  reload: ['GET', '', THIS],
+  createEmailAddress: ['POST', 'email_addresses', of(EmailAddress), (p) => ({ emailAddress: p.email })],
+  createPhoneNumber: ['POST', 'phone_numbers', of(PhoneNumber), (p) => ({ phoneNumber: p.phoneNumber })],
+  createExternalAccount: ['POST', 'external_accounts', of(ExternalAccount), (p) => ({ strategy: p.strategy, redirectUrl: p.redirectUrl, additionalScope: p.additionalScopes })],
+  createTOTP: ['POST', 'totp', DATA],
+  verifyTOTP: ['POST', 'totp/attempt_verification', DATA, code],
+  disableTOTP: ['DELETE', 'totp', DATA],
+  createBackupCode: ['POST', 'backup_codes', DATA],
+  leaveOrganization: ['DELETE', 'organization_memberships/:id', DATA],
+  getOrganizationMemberships: ['GET', 'organization_memberships', [membership]],
+  getOrganizationInvitations: ['GET', 'organization_invitations', [of(UserOrganizationInvitation)]],
+  getOrganizationSuggestions: ['GET', 'organization_suggestions', [of(OrganizationSuggestion)]],
+});

@@ -22,31 +22,9 @@ impl ApiErrorItem {
             code: value.optional_str("code").ok().flatten().unwrap_or_default(),
             message: value.optional_str("message").ok().flatten().unwrap_or_default(),
             long_message: value.optional_str("long_message").ok().flatten(),
-            meta: value.optional_json("meta").map(camel_keys),
+            meta: value.optional_json("meta"),
         }
     }
-}
-
-/// clerk-js's `parseError` names `meta`'s fields in camelCase (`paramName`, `sessionId`,
-/// `emailAddresses`), which is what apps and Clerk's UI read (`meta.paramName` for a form field).
-fn camel_keys(meta: Json) -> Json {
-    let Json::Object(entries) = meta else { return meta };
-    let camel = |key: String| {
-        let mut out = String::with_capacity(key.len());
-        let mut upper = false;
-        for c in key.chars() {
-            match c {
-                '_' => upper = true,
-                _ if upper => {
-                    out.push(c.to_ascii_uppercase());
-                    upper = false;
-                }
-                _ => out.push(c),
-            }
-        }
-        out
-    };
-    Json::Object(entries.into_iter().map(|(k, v)| (camel(k), v)).collect())
 }
 
 /// The entries of `{errors: [...]}`, when the body is such an envelope.
