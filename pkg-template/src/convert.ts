@@ -26,3 +26,24 @@ export function view(raw: unknown): any {
 }
 
 export const date = (ms: unknown): Date | null => (typeof ms === 'number' ? new Date(ms) : null);
+
+/**
+ * A verification as clerk-js's `Verification` shows it: always an object (its fields `null`
+ * when the server sent none), the redirect as a `URL` under clerk-js's name
+ * `externalVerificationRedirectURL`, the expiry as a Date.
+ */
+export function verification(raw: any): any {
+  const v = raw ?? {};
+  const to = v.external_verification_redirect_url;
+  return {
+    status: v.status ?? null,
+    strategy: v.strategy ?? null,
+    nonce: v.nonce || null,
+    message: v.message || null,
+    externalVerificationRedirectURL: to ? new URL(to) : null,
+    attempts: v.attempts ?? null,
+    expireAt: date(v.expire_at),
+    error: v.error ? view(v.error) : null,
+    verifiedAtClient: v.verified_at_client ?? null,
+  };
+}

@@ -1,5 +1,8 @@
 // Errors as clerk-js throws them: `Error`s with `clerkError`, `code`, `longMessage`, `meta`,
-// `status` and `errors[]`. The engine decides every field; this only builds the object.
+// `status` and `errors[]`. The engine decides every field; this only builds the object, with
+// `meta`'s keys in camelCase (`paramName`) as clerk-js's ClerkAPIError shows them.
+
+import { camel } from './convert';
 
 export interface ClerkAPIError {
   code: string;
@@ -17,6 +20,8 @@ interface ErrorJson {
   retry_after: number | null;
   errors: Array<{ code: string; message: string; long_message: string | null; meta: Record<string, unknown> }>;
 }
+
+const metaOf = (meta: Record<string, unknown>) => Object.fromEntries(Object.entries(meta ?? {}).map(([k, v]) => [camel(k), v]));
 
 export class ClerkError extends Error {
   override name: 'ClerkAPIResponseError' | 'ClerkError';
@@ -36,11 +41,11 @@ export class ClerkError extends Error {
     this.name = json.status === null ? 'ClerkError' : 'ClerkAPIResponseError';
     this.code = json.code;
     if (json.long_message !== null) this.longMessage = json.long_message;
-    this.meta = json.meta;
+    this.meta = metaOf(json.meta);
     if (json.status !== null) this.status = json.status;
     if (json.retry_after !== null) this.retryAfter = json.retry_after;
     this.errors = json.errors.map((e) => {
-      const item: ClerkAPIError = { code: e.code, message: e.message, meta: e.meta };
+      const item: ClerkAPIError = { code: e.code, message: e.message, meta: metaOf(e.meta) };
       if (e.long_message !== null) item.longMessage = e.long_message;
       return item;
     });

@@ -6,7 +6,7 @@
 
 import { Call } from './engine';
 import type { Core } from './core';
-import { camel, view } from './convert';
+import { camel, verification, view } from './convert';
 
 export type Raw = Record<string, any>;
 type Verb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -68,6 +68,13 @@ export async function page<T>(core: Core, path: string[], make: (core: Core, raw
 }
 
 const made = new WeakMap<object, unknown>();
+
+function getter(object: object, name: string): boolean {
+  for (let proto = Object.getPrototypeOf(object); proto !== Resource.prototype; proto = Object.getPrototypeOf(proto)) {
+    if (Object.getOwnPropertyDescriptor(proto, name)?.get) return true;
+  }
+  return false;
+}
 
 /** The object for a snapshot's JSON, made once per snapshot (so reads are stable within a state). */
 export function once<T>(raw: Raw | null | undefined, make: () => T): T | null {
@@ -141,7 +148,9 @@ export abstract class Resource {
     for (const [key, value] of Object.entries(raw)) {
       const make = nested[key];
       const name = camel(key);
-      (this as Raw)[name] = make && value ? (Array.isArray(value) ? value.map((r: Raw) => make(core, r)) : make(core, value)) : converted[name];
+      // What the class computes (a getter such as `fullName`) stays computed.
+      if (getter(this, name)) continue;
+      (this as Raw)[name] = key === 'verification' ? verification(value) : make && value ? (Array.isArray(value) ? value.map((r: Raw) => make(core, r)) : make(core, value)) : converted[name];
     }
     return this;
   }
