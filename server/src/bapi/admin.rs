@@ -106,7 +106,7 @@ pub fn create_org(tx: &mut dyn Tx, name: &str, slug: &str) -> ApiResult<Organiza
         return Err(ApiError::unprocessable("form_identifier_exists", "That slug is taken.").param("slug"));
     }
     let now = now_ms();
-    let org = Organization { id: new_id("org"), name: name.to_owned(), slug: slug.to_owned(), created_at: now, updated_at: now };
+    let org = Organization::new(new_id("org"), name.to_owned(), slug.to_owned(), None, now);
     tx.put_org(&org)?;
     Ok(org)
 }
