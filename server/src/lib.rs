@@ -15,6 +15,7 @@ pub mod faults;
 pub mod handshake;
 pub mod idp;
 pub mod limits;
+pub mod orgs;
 pub mod passkeys;
 pub mod phone;
 pub mod render;
@@ -162,6 +163,17 @@ impl AppState {
         let msg = serde_json::json!({
             "to": to, "subject": subject, "code": code, "sent_at": self.now(),
         });
+        let mut outbox = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
+        outbox.entry(to.to_lowercase()).or_default().push(msg);
+    }
+
+    /// Like [`AppState::send_email`], for an email that carries a message (an organization
+    /// invitation) rather than a code.
+    pub fn send_email_message(&self, to: &str, subject: &str, body: &str) {
+        if self.config.verbose || self.config.dev {
+            tracing::info!(to, subject, body, "[email] sent (development outbox)");
+        }
+        let msg = serde_json::json!({ "to": to, "subject": subject, "body": body, "sent_at": self.now() });
         let mut outbox = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
         outbox.entry(to.to_lowercase()).or_default().push(msg);
     }
