@@ -317,7 +317,17 @@ pub fn app(
     // Every route: a body declared over the limit is refused before the handler runs, a streamed
     // one fails when read past it (see `extract::Input`). CORS goes outside so that browsers can
     // read the 413.
-    let limited = RequestBodyLimitLayer::new(extract::BODY_LIMIT).layer(tunnelled);
+    // Organization logos may be larger (`fapi::LOGO_LIMIT`); every other body is small.
+    let small = RequestBodyLimitLayer::new(extract::BODY_LIMIT).layer(tunnelled.clone());
+    let large = RequestBodyLimitLayer::new(fapi::LOGO_LIMIT).layer(tunnelled);
+    let limited = tower::service_fn(move |req: Request| {
+        let upload = req.uri().path().starts_with("/v1/organizations/") && req.uri().path().ends_with("/logo");
+        let (small, large) = (small.clone(), large.clone());
+        async move {
+            use tower::ServiceExt;
+            if upload { large.oneshot(req).await } else { small.oneshot(req).await }
+        }
+    });
     let typed = tower::util::MapResponseLayer::new(typed_errors).layer(limited);
     cors.layer(typed)
 }

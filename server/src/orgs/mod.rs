@@ -76,6 +76,23 @@ fn slug_taken() -> ApiError {
     ApiError::unprocessable("form_identifier_exists", "This slug is already taken. Please try another.").param("slug")
 }
 
+/// 403 unless organizations are on and `user` is under the creation limit (the organizations
+/// the user created and still belongs to). Both codes are our names.
+pub fn check_can_create(config: &crate::config::Config, tx: &mut dyn Tx, user: &User) -> ApiResult<()> {
+    if !config.organizations {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "organizations_disabled", "Organizations are not enabled for this instance")
+            .long("This instance has organizations turned off (clerk-server --no-organizations)."));
+    }
+    if let Some(limit) = config.org_creation_limit {
+        let created = tx.memberships_of(&user.id)?.iter().filter(|(_, o)| o.created_by.as_deref() == Some(user.id.as_str())).count();
+        if created >= limit as usize {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "organization_creation_limit_exceeded", "You have reached your limit of organizations")
+                .long(format!("A user may create at most {limit} organizations on this instance.")));
+        }
+    }
+    Ok(())
+}
+
 /// A new organization; `creator` (if any) becomes its `org:admin`.
 pub fn create(tx: &mut dyn Tx, name: Option<&str>, slug: Option<&str>, creator: Option<&User>, now: i64) -> ApiResult<Organization> {
     let name = check_name(name)?;
