@@ -384,7 +384,20 @@ fn router(state: AppState) -> Router {
         Some(dir) => app.fallback_service(tower_http::services::ServeDir::new(dir)),
         None => app.fallback(|| async { ApiError::not_found("resource") }),
     };
-    app.with_state(state)
+    // `/v1/organizations…` is a path of both APIs (on Clerk they live on two hosts): a request
+    // with an `Authorization` header is the Backend API's, any other the Frontend API's.
+    let backend_orgs = bapi::organizations::routes(state.clone())
+        .route_layer(middleware::from_fn_with_state(state.clone(), count_requests))
+        .fallback(|| async { ApiError::not_found("resource") })
+        .with_state(state.clone());
+    let app = app.with_state(state);
+    Router::new().fallback_service(tower::service_fn(move |req: Request| {
+        let target = if bapi::organizations::is_backend_call(&req) { backend_orgs.clone() } else { app.clone() };
+        async move {
+            use tower::ServiceExt;
+            target.oneshot(req).await
+        }
+    }))
 }
 
 /// `POST ...?_method=PATCH` is routed as `PATCH` (browsers' clerk-js only sends GET and POST).
