@@ -5,6 +5,9 @@
 
 mod common;
 
+/// A form body's fields.
+type Form<'a> = Vec<(&'a str, &'a str)>;
+
 use common::orgs::*;
 use common::*;
 use serde_json::{Value, json};
@@ -52,7 +55,7 @@ async fn bad_names_and_slugs_get_typed_422s_and_create_nothing() {
     new_user(&t, "carol@example.com").await;
     let (b, _) = signed_in(&t, "carol@example.com").await;
     let long = "x".repeat(257);
-    let cases: Vec<(Vec<(&str, &str)>, u16, &str, &str)> = vec![
+    let cases: Vec<(Form, u16, &str, &str)> = vec![
         (vec![], 422, "form_param_missing", "name"),
         (vec![("name", "")], 422, "form_param_missing", "name"),
         (vec![("name", "   ")], 422, "form_param_missing", "name"),
@@ -245,7 +248,10 @@ const PNG: &[u8] = &[
 
 fn multipart(field: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     let boundary = "----clerk-server-test";
-    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"logo.png\"\r\nContent-Type: image/png\r\n\r\n").into_bytes();
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"logo.png\"\r\nContent-Type: image/png\r\n\r\n"
+    )
+    .into_bytes();
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)

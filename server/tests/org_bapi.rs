@@ -63,7 +63,13 @@ async fn organizations_are_created_read_listed_updated_and_deleted() {
     assert_eq!(error(&api.get("/v1/organizations?limit=0").await).1, "form_param_value_invalid");
 
     // Updates; metadata merged (null removes a key) or replaced.
-    let r = bapi_send(&api, Method::PATCH, &format!("/v1/organizations/{id}"), Some(json!({"name": "Globex Corp", "admin_delete_enabled": false}))).await;
+    let r = bapi_send(
+        &api,
+        Method::PATCH,
+        &format!("/v1/organizations/{id}"),
+        Some(json!({"name": "Globex Corp", "admin_delete_enabled": false})),
+    )
+    .await;
     assert_eq!((r.body["name"].as_str(), r.body["admin_delete_enabled"].as_bool()), (Some("Globex Corp"), Some(false)), "{:?}", r.body);
     let r = bapi_send(&api, Method::PATCH, &format!("/v1/organizations/{id}"), Some(json!({"slug": "acme"}))).await;
     assert_eq!(error(&r), (422, "form_identifier_exists".to_owned(), Some("slug".to_owned())));
@@ -76,9 +82,16 @@ async fn organizations_are_created_read_listed_updated_and_deleted() {
     .await;
     assert_eq!(r.body["public_metadata"], json!({"seats": 5}), "{:?}", r.body);
     assert_eq!(r.body["private_metadata"], json!({"crm": {"id": 1}}));
-    let r = bapi_send(&api, Method::PATCH, &format!("/v1/organizations/{id}/metadata"), Some(json!({"private_metadata": {"crm": {"tier": 2}}}))).await;
+    let r = bapi_send(
+        &api,
+        Method::PATCH,
+        &format!("/v1/organizations/{id}/metadata"),
+        Some(json!({"private_metadata": {"crm": {"tier": 2}}})),
+    )
+    .await;
     assert_eq!(r.body["private_metadata"], json!({"crm": {"id": 1, "tier": 2}}), "deep merge");
-    let r = bapi_send(&api, Method::PUT, &format!("/v1/organizations/{id}/metadata"), Some(json!({"public_metadata": {"only": true}}))).await;
+    let r =
+        bapi_send(&api, Method::PUT, &format!("/v1/organizations/{id}/metadata"), Some(json!({"public_metadata": {"only": true}}))).await;
     assert_eq!(r.body["public_metadata"], json!({"only": true}));
     // The member sees the public metadata, never the private.
     let (b, _) = signed_in(&t, "carol@example.com").await;
@@ -140,7 +153,9 @@ async fn memberships_and_invitations_through_the_backend_api() {
 
     // Invitations.
     let invitations = format!("/v1/organizations/{org}/invitations");
-    let r = api.post(&invitations, Some(json!({"email_address": "ivy@example.com", "role": "org:member", "public_metadata": {"from": "crm"}}))).await;
+    let r = api
+        .post(&invitations, Some(json!({"email_address": "ivy@example.com", "role": "org:member", "public_metadata": {"from": "crm"}})))
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let inv = r.body.clone();
     assert_eq!((inv["status"].as_str(), inv["public_metadata"]["from"].as_str()), (Some("pending"), Some("crm")));

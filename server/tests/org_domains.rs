@@ -57,7 +57,10 @@ async fn a_domain_is_added_verified_by_code_and_deleted() {
     assert_eq!(d["affiliation_email_address"], Value::Null);
     assert_eq!((d["total_pending_invitations"].as_u64(), d["total_pending_suggestions"].as_u64()), (Some(0), Some(0)));
     // Taken, by this organization or any other.
-    assert_eq!(error(&b.post(&domains, &[("name", "initech.com")]).await), (422, "form_identifier_exists".to_owned(), Some("name".to_owned())));
+    assert_eq!(
+        error(&b.post(&domains, &[("name", "initech.com")]).await),
+        (422, "form_identifier_exists".to_owned(), Some("name".to_owned()))
+    );
     let dom = d["id"].as_str().unwrap().to_owned();
     let base = format!("{domains}/{dom}");
 

@@ -5,6 +5,9 @@
 
 mod common;
 
+/// A form body's fields.
+type Form<'a> = Vec<(&'a str, &'a str)>;
+
 use common::orgs::*;
 use common::*;
 use reqwest::Method;
@@ -35,13 +38,17 @@ async fn outbox(t: &TestServer, to: &str) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invitation_is_emailed_listed_and_accepted_by_the_invited_user() {
     let Setup { t, admin, org, dave } = setup().await;
-    let r = admin.post(&format!("/v1/organizations/{org}/invitations"), &[("email_address", "Dave@Example.com"), ("role", "org:member")]).await;
+    let r =
+        admin.post(&format!("/v1/organizations/{org}/invitations"), &[("email_address", "Dave@Example.com"), ("role", "org:member")]).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let inv = r.body["response"].clone();
     assert_eq!(inv["object"], "organization_invitation");
     assert_eq!(inv["email_address"], "Dave@Example.com");
     assert_eq!(inv["organization_id"], org.as_str());
-    assert_eq!((inv["role"].as_str(), inv["role_name"].as_str(), inv["status"].as_str()), (Some("org:member"), Some("Member"), Some("pending")));
+    assert_eq!(
+        (inv["role"].as_str(), inv["role_name"].as_str(), inv["status"].as_str()),
+        (Some("org:member"), Some("Member"), Some("pending"))
+    );
     assert_eq!(inv["public_metadata"], json!({}));
     let mail = outbox(&t, "dave@example.com").await;
     assert_eq!(mail.len(), 1);
@@ -62,7 +69,10 @@ async fn an_invitation_is_emailed_listed_and_accepted_by_the_invited_user() {
     assert_eq!(r.body["response"]["total_count"], 1, "{:?}", r.body);
     let mine = &r.body["response"]["data"][0];
     assert_eq!(mine["id"], inv["id"]);
-    assert_eq!(mine["public_organization_data"], json!({"id": org, "name": "Initech", "slug": "initech", "has_image": false, "image_url": ""}));
+    assert_eq!(
+        mine["public_organization_data"],
+        json!({"id": org, "name": "Initech", "slug": "initech", "has_image": false, "image_url": ""})
+    );
     assert_eq!(mine["role"], "org:member");
     let id = inv["id"].as_str().unwrap();
     let r = d.post(&format!("/v1/me/organization_invitations/{id}/accept"), &[]).await;
@@ -87,12 +97,17 @@ async fn an_invitation_is_emailed_listed_and_accepted_by_the_invited_user() {
 async fn bad_invitations_are_refused_and_write_nothing() {
     let Setup { t, admin, org, .. } = setup().await;
     let path = format!("/v1/organizations/{org}/invitations");
-    let cases: Vec<(Vec<(&str, &str)>, u16, &str, Option<&str>)> = vec![
+    let cases: Vec<(Form, u16, &str, Option<&str>)> = vec![
         (vec![("role", "org:member")], 422, "form_param_missing", Some("email_address")),
         (vec![("email_address", "x@example.com")], 422, "form_param_missing", Some("role")),
         (vec![("email_address", "x@example.com"), ("role", "org:boss")], 422, "form_param_value_invalid", Some("role")),
         (vec![("email_address", "not-an-email"), ("role", "org:member")], 422, "form_param_format_invalid", Some("email_address")),
-        (vec![("email_address", "carol@example.com"), ("role", "org:member")], 400, "already_a_member_in_organization", Some("email_address")),
+        (
+            vec![("email_address", "carol@example.com"), ("role", "org:member")],
+            400,
+            "already_a_member_in_organization",
+            Some("email_address"),
+        ),
     ];
     for (form, status, code, param) in cases {
         let r = admin.post(&path, &form).await;
@@ -141,7 +156,8 @@ async fn bulk_invitations_are_all_or_none() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoking_and_whose_invitation_it_is() {
     let Setup { t, admin, org, dave } = setup().await;
-    let r = admin.post(&format!("/v1/organizations/{org}/invitations"), &[("email_address", "dave@example.com"), ("role", "org:member")]).await;
+    let r =
+        admin.post(&format!("/v1/organizations/{org}/invitations"), &[("email_address", "dave@example.com"), ("role", "org:member")]).await;
     let id = r.body["response"]["id"].as_str().unwrap().to_owned();
 
     // Bob is no one here: he cannot accept dave's invitation, nor see it.
@@ -194,7 +210,8 @@ async fn only_a_verified_address_accepts() {
     .await
     .unwrap()
     .unwrap();
-    let r = admin.post(&format!("/v1/organizations/{org}/invitations"), &[("email_address", "dave@initech.com"), ("role", "org:member")]).await;
+    let r =
+        admin.post(&format!("/v1/organizations/{org}/invitations"), &[("email_address", "dave@initech.com"), ("role", "org:member")]).await;
     let id = r.body["response"]["id"].as_str().unwrap().to_owned();
     let (d, _) = signed_in(&t, "dave@example.com").await;
     assert_eq!(d.get("/v1/me/organization_invitations").await.body["response"]["total_count"], 0);

@@ -67,7 +67,8 @@ fn apply_settings(o: &mut Organization, b: &Body) -> ApiResult<()> {
             .ok_or_else(|| ApiError::invalid_param("max_allowed_memberships", "max_allowed_memberships must be a non-negative integer"))?;
     }
     if let Some(v) = b.get("admin_delete_enabled").filter(|v| !v.is_null()) {
-        o.admin_delete_enabled = v.as_bool().ok_or_else(|| ApiError::invalid_param("admin_delete_enabled", "admin_delete_enabled must be a boolean"))?;
+        o.admin_delete_enabled =
+            v.as_bool().ok_or_else(|| ApiError::invalid_param("admin_delete_enabled", "admin_delete_enabled must be a boolean"))?;
     }
     for (key, target) in [("public_metadata", &mut o.public_metadata), ("private_metadata", &mut o.private_metadata)] {
         if let Some(v) = b.get(key).filter(|v| !v.is_null()) {
@@ -216,7 +217,11 @@ async fn add_membership(State(st): State<AppState>, Path(id): Path<String>, Inpu
 }
 
 /// `PATCH /v1/organizations/{id}/memberships/{user_id}` (`updateOrganizationMembership`).
-async fn update_membership(State(st): State<AppState>, Path((id, user_id)): Path<(String, String)>, Input(b): Input<Body>) -> ApiResult<Json> {
+async fn update_membership(
+    State(st): State<AppState>,
+    Path((id, user_id)): Path<(String, String)>,
+    Input(b): Input<Body>,
+) -> ApiResult<Json> {
     let now = st.now();
     st.db(move |_, tx| {
         let o = org_by_id(tx, &id)?;

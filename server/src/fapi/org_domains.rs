@@ -39,7 +39,13 @@ pub async fn list(State(st): State<AppState>, caller: Caller, Path(id): Path<Str
 
 /// `POST /v1/organizations/{id}/domains` (`createDomain(name)`): unverified until its
 /// affiliation is verified.
-pub async fn create(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, RawQuery(raw): RawQuery, body: Form) -> ApiResult<Fapi> {
+pub async fn create(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+    body: Form,
+) -> ApiResult<Fapi> {
     run(st, caller, raw, body, move |tx, c| {
         let (_, o) = c.in_org(tx, &id, Some("org:sys_domains:manage"))?;
         let d = domains::create(tx, &o, c.form.get("name"), c.form.get("enrollment_mode"), c.now())?;
@@ -49,7 +55,12 @@ pub async fn create(State(st): State<AppState>, caller: Caller, Path(id): Path<S
 }
 
 /// `GET /v1/organizations/{id}/domains/{dom}`.
-pub async fn get(State(st): State<AppState>, caller: Caller, Path((id, dom)): Path<(String, String)>, RawQuery(raw): RawQuery) -> ApiResult<Fapi> {
+pub async fn get(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path((id, dom)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Fapi> {
     run(st, caller, raw, no_form(), move |tx, c| {
         let (_, o) = c.in_org(tx, &id, Some("org:sys_domains:read"))?;
         let d = domains::of_org(tx, &o.id, &dom)?;
@@ -59,7 +70,12 @@ pub async fn get(State(st): State<AppState>, caller: Caller, Path((id, dom)): Pa
 }
 
 /// `DELETE /v1/organizations/{id}/domains/{dom}`.
-pub async fn delete(State(st): State<AppState>, caller: Caller, Path((id, dom)): Path<(String, String)>, RawQuery(raw): RawQuery) -> ApiResult<Fapi> {
+pub async fn delete(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path((id, dom)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Fapi> {
     run(st, caller, raw, no_form(), move |tx, c| {
         let (_, o) = c.in_org(tx, &id, Some("org:sys_domains:manage"))?;
         let d = domains::of_org(tx, &o.id, &dom)?;
@@ -144,7 +160,12 @@ pub async fn my_suggestions(State(st): State<AppState>, caller: Caller, RawQuery
 
 /// `POST /v1/me/organization_suggestions/{sug}/accept`: a membership request the
 /// organization's admins accept or reject.
-pub async fn accept_suggestion(State(st): State<AppState>, caller: Caller, Path(sug): Path<String>, RawQuery(raw): RawQuery) -> ApiResult<Fapi> {
+pub async fn accept_suggestion(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(sug): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Fapi> {
     run(st, caller, raw, no_form(), move |tx, c| {
         let s = domains::accept_suggestion(tx, c.user, &sug, c.now())?;
         let o = tx.org(&s.org_id)?.ok_or_else(|| ApiError::not_found("organization"))?;

@@ -35,7 +35,13 @@ fn invite(tx: &mut dyn crate::store::Tx, c: &super::organizations::Call, org_id:
 }
 
 /// `POST /v1/organizations/{id}/invitations` (`inviteMember({emailAddress, role})`).
-pub async fn create(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, RawQuery(raw): RawQuery, body: Form) -> ApiResult<Fapi> {
+pub async fn create(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+    body: Form,
+) -> ApiResult<Fapi> {
     run(st, caller, raw, body, move |tx, c| {
         let email: Vec<String> = c.form.get("email_address").filter(|e| !e.is_empty()).map(str::to_owned).into_iter().collect();
         Ok(invite(tx, c, &id, &email)?.remove(0))
@@ -60,7 +66,12 @@ pub async fn create_bulk(
 }
 
 /// `POST /v1/organizations/{id}/invitations/{inv}/revoke` (`invitation.revoke()`).
-pub async fn revoke(State(st): State<AppState>, caller: Caller, Path((id, inv)): Path<(String, String)>, RawQuery(raw): RawQuery) -> ApiResult<Fapi> {
+pub async fn revoke(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path((id, inv)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Fapi> {
     run(st, caller, raw, no_form(), move |tx, c| {
         let (_, o) = c.in_org(tx, &id, Some("org:sys_memberships:manage"))?;
         let found = invitations::of_org(tx, &o.id, &inv)?;

@@ -45,7 +45,8 @@ fn bad_file(message: &str) -> ApiError {
 
 /// The uploaded bytes: the multipart field `file`, or the whole body.
 async fn upload(req: Request) -> ApiResult<Vec<u8>> {
-    let multipart = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("multipart/form-data"));
+    let multipart =
+        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("multipart/form-data"));
     let too_large = || ApiError::body_too_large(LOGO_LIMIT);
     if !multipart {
         let bytes = axum::body::to_bytes(req.into_body(), LOGO_LIMIT).await.map_err(|_| too_large())?.to_vec();
@@ -54,7 +55,9 @@ async fn upload(req: Request) -> ApiResult<Vec<u8>> {
             && let Some(comma) = rest.iter().position(|b| *b == b',')
             && rest[..comma].ends_with(b";base64")
         {
-            return base64::engine::general_purpose::STANDARD.decode(&rest[comma + 1..]).map_err(|_| bad_file("The data URL is not valid base64"));
+            return base64::engine::general_purpose::STANDARD
+                .decode(&rest[comma + 1..])
+                .map_err(|_| bad_file("The data URL is not valid base64"));
         }
         return Ok(bytes);
     }
@@ -68,7 +71,13 @@ async fn upload(req: Request) -> ApiResult<Vec<u8>> {
 }
 
 /// `PUT /v1/organizations/{id}/logo`.
-pub async fn put_logo(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, RawQuery(raw): RawQuery, req: Request) -> ApiResult<Fapi> {
+pub async fn put_logo(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+    req: Request,
+) -> ApiResult<Fapi> {
     let bytes = upload(req).await?;
     if bytes.is_empty() {
         return Err(ApiError::missing_param("file"));

@@ -68,7 +68,13 @@ pub async fn list(State(st): State<AppState>, caller: Caller, Path(id): Path<Str
 }
 
 /// `POST /v1/organizations/{id}/memberships` (`organization.addMember({userId, role})`).
-pub async fn add(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, RawQuery(raw): RawQuery, body: Form) -> ApiResult<Fapi> {
+pub async fn add(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+    body: Form,
+) -> ApiResult<Fapi> {
     run(st, caller, raw, body, move |tx, c| {
         let (_, o) = c.in_org(tx, &id, Some("org:sys_memberships:manage"))?;
         let user_id = c.form.get("user_id").filter(|u| !u.is_empty()).ok_or_else(|| ApiError::missing_param("user_id"))?;

@@ -306,8 +306,12 @@ async fn destroy(State(st): State<AppState>, caller: Caller, Path(id): Path<Stri
     run(st, caller, raw, no_form(), move |tx, c| {
         let (_, o) = c.in_org(tx, &id, Some("org:sys_profile:delete"))?;
         if !o.admin_delete_enabled {
-            return Err(ApiError::new(StatusCode::FORBIDDEN, "organization_admin_delete_not_enabled", "Deleting this organization is disabled")
-                .long("This organization's admins may not delete it (admin_delete_enabled is false)."));
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "organization_admin_delete_not_enabled",
+                "Deleting this organization is disabled",
+            )
+            .long("This organization's admins may not delete it (admin_delete_enabled is false)."));
         }
         crate::orgs::delete(tx, &o, c.now())?;
         Ok(deleted_json("organization", &o.id))

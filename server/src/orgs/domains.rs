@@ -238,7 +238,8 @@ pub fn sync_user(tx: &mut dyn Tx, user: &User, now: i64) -> ApiResult<()> {
 
 /// Accepting a suggestion asks to join: a pending membership request for an admin to accept.
 pub fn accept_suggestion(tx: &mut dyn Tx, user: &User, id: &str, now: i64) -> ApiResult<Suggestion> {
-    let mut s = orgs::get::<Suggestion>(tx, id)?.filter(|s| s.user_id == user.id).ok_or_else(|| ApiError::not_found("organization suggestion"))?;
+    let mut s =
+        orgs::get::<Suggestion>(tx, id)?.filter(|s| s.user_id == user.id).ok_or_else(|| ApiError::not_found("organization suggestion"))?;
     if s.status != "pending" {
         return Err(ApiError::bad_request("organization_suggestion_already_accepted", "This suggestion was accepted already"));
     }
@@ -264,7 +265,13 @@ pub fn request_of_org(tx: &mut dyn Tx, org_id: &str, id: &str) -> ApiResult<Memb
 }
 
 /// Accepts (the requester becomes an `org:member`) or rejects a pending membership request.
-pub fn decide_request(tx: &mut dyn Tx, org: &Organization, mut r: MembershipRequest, accept: bool, now: i64) -> ApiResult<MembershipRequest> {
+pub fn decide_request(
+    tx: &mut dyn Tx,
+    org: &Organization,
+    mut r: MembershipRequest,
+    accept: bool,
+    now: i64,
+) -> ApiResult<MembershipRequest> {
     if r.status != "pending" {
         // Our name, as for invitations.
         return Err(ApiError::bad_request("organization_membership_request_not_pending", format!("This request is {}", r.status)));

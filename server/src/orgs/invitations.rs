@@ -35,8 +35,9 @@ pub fn invite(
     for e in emails {
         let e = e.trim();
         if !is_plausible_email(e) {
-            return Err(ApiError::unprocessable("form_param_format_invalid", format!("{e} is not a valid email address"))
-                .param("email_address"));
+            return Err(
+                ApiError::unprocessable("form_param_format_invalid", format!("{e} is not a valid email address")).param("email_address")
+            );
         }
         if !wanted.iter().any(|w| w.eq_ignore_ascii_case(e)) {
             wanted.push(e.to_owned());

@@ -82,9 +82,10 @@ pub fn request_json(r: &MembershipRequest, requester: &UserView) -> Value {
 
 /// `pending`: the domain's pending suggestions and invitations.
 pub fn domain_json(d: &Domain, pending: (u64, u64)) -> Value {
-    let verification = d.verification.as_ref().map(|v| {
-        json!({ "status": v.status, "strategy": "email_code", "attempts": v.attempts, "expires_at": v.expire_at })
-    });
+    let verification = d
+        .verification
+        .as_ref()
+        .map(|v| json!({ "status": v.status, "strategy": "email_code", "attempts": v.attempts, "expires_at": v.expire_at }));
     json!({
         "object": "organization_domain",
         "id": d.id,

@@ -86,8 +86,12 @@ pub fn check_can_create(config: &crate::config::Config, tx: &mut dyn Tx, user: &
     if let Some(limit) = config.org_creation_limit {
         let created = tx.memberships_of(&user.id)?.iter().filter(|(_, o)| o.created_by.as_deref() == Some(user.id.as_str())).count();
         if created >= limit as usize {
-            return Err(ApiError::new(StatusCode::FORBIDDEN, "organization_creation_limit_exceeded", "You have reached your limit of organizations")
-                .long(format!("A user may create at most {limit} organizations on this instance.")));
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "organization_creation_limit_exceeded",
+                "You have reached your limit of organizations",
+            )
+            .long(format!("A user may create at most {limit} organizations on this instance.")));
         }
     }
     Ok(())
