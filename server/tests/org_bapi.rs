@@ -176,6 +176,23 @@ async fn memberships_and_invitations_through_the_backend_api() {
     let r = api.get(&format!("{invitations}?status=revoked&limit=10&offset=0")).await;
     assert_eq!(r.body["total_count"], 1);
     assert_eq!(error(&api.get(&format!("{invitations}/orginv_nope")).await).0, 404);
+
+    // Bulk: each with its role, all or none.
+    let bulk = format!("{invitations}/bulk");
+    let r = api
+        .post(&bulk, Some(json!([{"email_address": "j1@example.com", "role": "org:admin"}, {"email_address": "j2@example.com", "role": "org:member"}])))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let roles: Vec<(&str, &str)> =
+        r.body.as_array().unwrap().iter().map(|i| (i["email_address"].as_str().unwrap(), i["role"].as_str().unwrap())).collect();
+    assert_eq!(roles, [("j1@example.com", "org:admin"), ("j2@example.com", "org:member")]);
+    let r = api
+        .post(&bulk, Some(json!([{"email_address": "j3@example.com", "role": "org:member"}, {"email_address": "J3@example.com", "role": "org:member"}])))
+        .await;
+    assert_eq!(error(&r).1, "duplicate_record");
+    assert_eq!(error(&api.post(&bulk, Some(json!([]))).await), (422, "form_param_missing".to_owned(), Some("email_address".to_owned())));
+    let r = api.get(&format!("{invitations}?status=pending")).await;
+    assert_eq!(r.body["total_count"], 2, "j3 was not invited: {:?}", r.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

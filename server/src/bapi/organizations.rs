@@ -32,6 +32,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/organizations/{id}/memberships", get(memberships).post(add_membership))
         .route("/v1/organizations/{id}/memberships/{user_id}", axum::routing::patch(update_membership).delete(delete_membership))
         .route("/v1/organizations/{id}/invitations", get(list_invitations).post(create_invitation))
+        .route("/v1/organizations/{id}/invitations/bulk", post(create_invitations))
         .route("/v1/organizations/{id}/invitations/{inv}", get(get_invitation))
         .route("/v1/organizations/{id}/invitations/{inv}/revoke", post(revoke_invitation))
         .route_layer(middleware::from_fn_with_state(state, super::require_secret_key))
@@ -274,6 +275,33 @@ async fn create_invitation(State(st): State<AppState>, Path(id): Path<String>, I
         };
         let mut made = invitations::invite(st, tx, &o, &email, &role, public, now)?;
         Ok(Done(Json(invitation_json(&made.remove(0), true))))
+    })
+    .await
+}
+
+/// `POST /v1/organizations/{id}/invitations/bulk` (`createOrganizationInvitationBulk`): an array
+/// of invitations, each with its role; all or none. Answers the bare array, as Clerk does.
+async fn create_invitations(State(st): State<AppState>, Path(id): Path<String>, Input(items): Input<Vec<Body>>) -> ApiResult<Json> {
+    let now = st.now();
+    st.db(move |st, tx| {
+        let o = org_by_id(tx, &id)?;
+        if items.is_empty() {
+            return Err(ApiError::missing_param("email_address"));
+        }
+        let mut out = Vec::new();
+        for b in &items {
+            let email: Vec<String> = text(b, "email_address").map(str::to_owned).into_iter().collect();
+            let role = orgs::check_role(text(b, "role"))?;
+            let public = match b.get("public_metadata").filter(|v| !v.is_null()) {
+                Some(v) => orgs::metadata_value(v, "public_metadata")?,
+                None => json!({}),
+            };
+            // One at a time in this transaction: a repeated address is a duplicate of the first.
+            for i in invitations::invite(st, tx, &o, &email, &role, public, now)? {
+                out.push(invitation_json(&i, true));
+            }
+        }
+        Ok(Done(Json(Value::Array(out))))
     })
     .await
 }
