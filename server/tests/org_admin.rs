@@ -339,3 +339,30 @@ async fn roles_list_the_system_permissions() {
     assert_eq!(r.body["response"]["advisory"], Value::Null);
     assert_eq!(r.body["response"]["form"]["name"], "");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_admins_demoted_at_once_leave_one_admin() {
+    let t = TestServer::start().await;
+    let api = t.bapi();
+    let org = t.seeded.org_id.clone();
+    let members = format!("/v1/organizations/{org}/memberships");
+    let (alice, bob) = (t.seeded.alice_id.clone(), t.seeded.bob_id.clone());
+    for round in 0..5 {
+        let r = bapi_send(&api, reqwest::Method::PATCH, &format!("{members}/{bob}"), Some(json!({"role": "org:admin"}))).await;
+        assert_eq!(r.body["role"], "org:admin", "{:?}", r.body);
+        // Both demotions race: each alone would be allowed (another admin remains).
+        let (pa, pb) = (format!("{members}/{alice}"), format!("{members}/{bob}"));
+        let (a, b) = tokio::join!(
+            bapi_send(&api, reqwest::Method::PATCH, &pa, Some(json!({"role": "org:member"}))),
+            bapi_send(&api, reqwest::Method::PATCH, &pb, Some(json!({"role": "org:member"}))),
+        );
+        let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [200, 403], "round {round}: {:?} {:?}", a.body, b.body);
+        let r = api.get(&format!("{members}?role=org:admin")).await;
+        assert_eq!(r.body["total_count"], 1, "round {round}: one admin remains");
+        // Put alice back as the admin for the next round.
+        bapi_send(&api, reqwest::Method::PATCH, &format!("{members}/{alice}"), Some(json!({"role": "org:admin"}))).await;
+        bapi_send(&api, reqwest::Method::PATCH, &format!("{members}/{bob}"), Some(json!({"role": "org:member"}))).await;
+    }
+}

@@ -141,6 +141,7 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Form {
             ApiError::bad_request("malformed_request_body", "Malformed body").long(format!("The request body could not be parsed: {e}"))
         };
         if !is_json {
+            crate::extract::check_urlencoded(&bytes).map_err(|e| malformed(&e))?;
             return serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes).map(Form).map_err(|e| malformed(&e));
         }
         let obj: serde_json::Map<String, Value> = serde_json::from_slice(&bytes).map_err(|e| malformed(&e))?;

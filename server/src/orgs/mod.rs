@@ -213,6 +213,7 @@ pub fn check_quota(tx: &mut dyn Tx, org: &Organization, adding: u64) -> ApiResul
     if org.max_allowed_memberships == 0 {
         return Ok(());
     }
+    serialize_on_org(tx, &org.id)?;
     let used = tx.members_count(&org.id)? + invitations::pending_count(tx, &org.id)?;
     if used + adding > org.max_allowed_memberships {
         return Err(ApiError::new(
@@ -241,6 +242,17 @@ pub fn add_member(tx: &mut dyn Tx, org: &Organization, user_id: &str, role: &str
     put_new_membership(tx, &org.id, &user.id, role, now)
 }
 
+/// Rewrites the organization's row unchanged, so that two transactions checking a rule over its
+/// members (the last admin, the member limit) conflict: on PostgreSQL's snapshot isolation the
+/// later one runs again and sees the first one's change, instead of both passing (write skew).
+/// SQLite runs one transaction at a time anyway.
+fn serialize_on_org(tx: &mut dyn Tx, org_id: &str) -> ApiResult<()> {
+    if let Some(o) = tx.org(org_id)? {
+        tx.put_org(&o)?;
+    }
+    Ok(())
+}
+
 /// An organization keeps at least one admin: Clerk refuses to demote or remove the last one.
 fn last_admin() -> ApiError {
     // Clerk's code (clerk-js's localizations list `organization_minimum_permissions_needed`); the
@@ -257,6 +269,7 @@ fn is_last_admin(tx: &mut dyn Tx, m: &Membership) -> ApiResult<bool> {
     if m.role != "org:admin" {
         return Ok(false);
     }
+    serialize_on_org(tx, &m.org_id)?;
     let (admins, _) = tx.memberships_in_org(&m.org_id, &["org:admin".to_owned()], 2, 0)?;
     Ok(admins.len() < 2)
 }
