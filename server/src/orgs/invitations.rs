@@ -50,6 +50,7 @@ pub fn invite(
             return Err(already_member(e).long(format!("{e} is already a member of the organization.")).param("email_address"));
         }
     }
+    super::serialize_on_org(tx, &org.id)?;
     let lowered: Vec<String> = wanted.iter().map(|e| e.to_lowercase()).collect();
     let duplicates: Vec<String> = orgs::list::<Invitation>(tx, RecordsOf::Subjects(&lowered))?
         .into_iter()

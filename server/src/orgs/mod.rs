@@ -243,10 +243,11 @@ pub fn add_member(tx: &mut dyn Tx, org: &Organization, user_id: &str, role: &str
 }
 
 /// Rewrites the organization's row unchanged, so that two transactions checking a rule over its
-/// members (the last admin, the member limit) conflict: on PostgreSQL's snapshot isolation the
+/// members or invitations (the last admin, the member limit, one pending invitation per
+/// address) conflict: on PostgreSQL's snapshot isolation the
 /// later one runs again and sees the first one's change, instead of both passing (write skew).
 /// SQLite runs one transaction at a time anyway.
-fn serialize_on_org(tx: &mut dyn Tx, org_id: &str) -> ApiResult<()> {
+pub(crate) fn serialize_on_org(tx: &mut dyn Tx, org_id: &str) -> ApiResult<()> {
     if let Some(o) = tx.org(org_id)? {
         tx.put_org(&o)?;
     }

@@ -80,6 +80,7 @@ const MIGRATIONS: &[&str] = &[
                               seq BIGINT GENERATED ALWAYS AS IDENTITY, data TEXT NOT NULL);
     CREATE INDEX org_records_org ON org_records(kind, org_id);
     CREATE INDEX org_records_subject ON org_records(kind, subject);
+    CREATE UNIQUE INDEX org_records_domain_name ON org_records(subject) WHERE kind = 'domain';
     CREATE TABLE images (id TEXT PRIMARY KEY, content_type TEXT NOT NULL, bytes BYTEA NOT NULL);
     CREATE INDEX memberships_org ON memberships(org_id);
     "#,
