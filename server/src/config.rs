@@ -40,6 +40,10 @@ pub struct Config {
     /// The sign-in strategies enabled (`--strategies`); `None` is every one this server knows
     /// (see `strategies::is_enabled`).
     pub strategies: Option<Vec<String>>,
+    /// Organizations are on (Clerk's instance setting); off, `POST /v1/organizations` is refused.
+    pub organizations: bool,
+    /// How many organizations one user may create (`None`: no limit).
+    pub org_creation_limit: Option<u32>,
 }
 
 impl Config {
@@ -60,6 +64,8 @@ impl Config {
             faults: None,
             limits: crate::limits::Limits::default(),
             strategies: None,
+            organizations: true,
+            org_creation_limit: None,
         }
     }
 }

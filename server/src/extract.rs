@@ -75,7 +75,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Input<T> {
 
 /// The form parser is lenient (bad escapes and invalid UTF-8 become U+FFFD); a body that is not
 /// exactly well-formed is rejected instead of being half-understood.
-fn check_urlencoded(body: &[u8]) -> Result<(), String> {
+pub(crate) fn check_urlencoded(body: &[u8]) -> Result<(), String> {
     for pair in body.split(|b| *b == b'&') {
         let mut decoded = Vec::with_capacity(pair.len());
         let mut i = 0;

@@ -15,6 +15,7 @@ pub mod faults;
 pub mod handshake;
 pub mod idp;
 pub mod limits;
+pub mod orgs;
 pub mod passkeys;
 pub mod phone;
 pub mod render;
@@ -166,6 +167,17 @@ impl AppState {
         outbox.entry(to.to_lowercase()).or_default().push(msg);
     }
 
+    /// Like [`AppState::send_email`], for an email that carries a message (an organization
+    /// invitation) rather than a code.
+    pub fn send_email_message(&self, to: &str, subject: &str, body: &str) {
+        if self.config.verbose || self.config.dev {
+            tracing::info!(to, subject, body, "[email] sent (development outbox)");
+        }
+        let msg = serde_json::json!({ "to": to, "subject": subject, "body": body, "sent_at": self.now() });
+        let mut outbox = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
+        outbox.entry(to.to_lowercase()).or_default().push(msg);
+    }
+
     /// Like [`AppState::send_email`], for an email whose content is a one-time link.
     pub fn send_email_link(&self, to: &str, subject: &str, link: &str) {
         if self.config.verbose || self.config.dev {
@@ -305,7 +317,17 @@ pub fn app(
     // Every route: a body declared over the limit is refused before the handler runs, a streamed
     // one fails when read past it (see `extract::Input`). CORS goes outside so that browsers can
     // read the 413.
-    let limited = RequestBodyLimitLayer::new(extract::BODY_LIMIT).layer(tunnelled);
+    // Organization logos may be larger (`fapi::LOGO_LIMIT`); every other body is small.
+    let small = RequestBodyLimitLayer::new(extract::BODY_LIMIT).layer(tunnelled.clone());
+    let large = RequestBodyLimitLayer::new(fapi::LOGO_LIMIT).layer(tunnelled);
+    let limited = tower::service_fn(move |req: Request| {
+        let upload = req.uri().path().starts_with("/v1/organizations/") && req.uri().path().ends_with("/logo");
+        let (small, large) = (small.clone(), large.clone());
+        async move {
+            use tower::ServiceExt;
+            if upload { large.oneshot(req).await } else { small.oneshot(req).await }
+        }
+    });
     let typed = tower::util::MapResponseLayer::new(typed_errors).layer(limited);
     cors.layer(typed)
 }
@@ -362,7 +384,20 @@ fn router(state: AppState) -> Router {
         Some(dir) => app.fallback_service(tower_http::services::ServeDir::new(dir)),
         None => app.fallback(|| async { ApiError::not_found("resource") }),
     };
-    app.with_state(state)
+    // `/v1/organizations…` is a path of both APIs (on Clerk they live on two hosts): a request
+    // with an `Authorization` header is the Backend API's, any other the Frontend API's.
+    let backend_orgs = bapi::organizations::routes(state.clone())
+        .route_layer(middleware::from_fn_with_state(state.clone(), count_requests))
+        .fallback(|| async { ApiError::not_found("resource") })
+        .with_state(state.clone());
+    let app = app.with_state(state);
+    Router::new().fallback_service(tower::service_fn(move |req: Request| {
+        let target = if bapi::organizations::is_backend_call(&req) { backend_orgs.clone() } else { app.clone() };
+        async move {
+            use tower::ServiceExt;
+            target.oneshot(req).await
+        }
+    }))
 }
 
 /// `POST ...?_method=PATCH` is routed as `PATCH` (browsers' clerk-js only sends GET and POST).

@@ -24,6 +24,8 @@ options:
   --production             a production instance: pk_live_ key, production handshake (default: development)
   --strategies LIST        the sign-in strategies enabled, comma-separated (default: all; the
                            oauth_* ones only on development instances)
+  --no-organizations       organizations are off: creating one is refused (403)
+  --org-creation-limit N   how many organizations a user may create (default: no limit)
   --seed                   seed the demo instance before serving
   --faults RATE            with --dev: inject faults into a share RATE (0..1) of Frontend API
                            requests (500, 429, delay, dropped connection, malformed body)
@@ -50,6 +52,11 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             "--seed" => seed = true,
             "--dev" => config.dev = true,
             "--single-session" => config.single_session = true,
+            "--no-organizations" => config.organizations = false,
+            "--org-creation-limit" => {
+                let v = value("--org-creation-limit")?;
+                config.org_creation_limit = Some(v.parse().map_err(|_| format!("--org-creation-limit: bad value `{v}`"))?);
+            }
             "--production" => config.production = true,
             "--db" => config.db_path = PathBuf::from(value("--db")?),
             "--addr" => {

@@ -18,19 +18,30 @@ pub use crate::tokens::role_permissions;
 pub type Tokens = HashMap<String, String>;
 
 pub fn org_json(o: &OrgView) -> Value {
-    let OrgView { org: o, members_count } = o;
+    let OrgView { org: o, members_count, pending_invitations_count } = o;
     json!({
         "object": "organization",
         "id": o.id,
         "name": o.name,
         "slug": o.slug,
-        "image_url": "",
-        "has_image": false,
+        "image_url": o.image_url.clone().unwrap_or_default(),
+        "has_image": o.image_url.is_some(),
         "members_count": members_count,
-        "public_metadata": {},
+        "pending_invitations_count": pending_invitations_count,
+        "max_allowed_memberships": o.max_allowed_memberships,
+        "admin_delete_enabled": o.admin_delete_enabled,
+        "public_metadata": o.public_metadata,
         "created_at": o.created_at,
         "updated_at": o.updated_at,
     })
+}
+
+/// The organization as the Backend API shows it: with its private metadata and creator.
+pub fn org_backend_json(v: &OrgView) -> Value {
+    let mut out = org_json(v);
+    out["private_metadata"] = v.org.private_metadata.clone();
+    out["created_by"] = json!(v.org.created_by.clone().unwrap_or_default());
+    out
 }
 
 fn email_json(e: &EmailAddress) -> Value {

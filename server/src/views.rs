@@ -12,6 +12,7 @@ use crate::store::{Client, EmailAddress, ExternalAccount, Membership, Organizati
 pub struct OrgView {
     pub org: Organization,
     pub members_count: u64,
+    pub pending_invitations_count: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -81,7 +82,11 @@ pub struct ClientView {
 }
 
 pub fn org(tx: &mut dyn Tx, o: &Organization) -> ApiResult<OrgView> {
-    Ok(OrgView { org: o.clone(), members_count: tx.members_count(&o.id)? })
+    Ok(OrgView {
+        org: o.clone(),
+        members_count: tx.members_count(&o.id)?,
+        pending_invitations_count: crate::orgs::invitations::pending_count(tx, &o.id)?,
+    })
 }
 
 /// The user with its email addresses; `with_memberships` also loads its organizations.

@@ -9,7 +9,7 @@ use super::pagination;
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult, Json};
 use crate::extract::{Input, Params};
-use crate::render::{org_json, user_json};
+use crate::render::user_json;
 use crate::store::{Done, EmailAddress, JwtTemplate, Membership, Organization, Tx, User};
 use crate::util::{is_plausible_email, new_id, now_ms};
 use crate::views;
@@ -106,7 +106,7 @@ pub fn create_org(tx: &mut dyn Tx, name: &str, slug: &str) -> ApiResult<Organiza
         return Err(ApiError::unprocessable("form_identifier_exists", "That slug is taken.").param("slug"));
     }
     let now = now_ms();
-    let org = Organization { id: new_id("org"), name: name.to_owned(), slug: slug.to_owned(), created_at: now, updated_at: now };
+    let org = Organization::new(new_id("org"), name.to_owned(), slug.to_owned(), None, now);
     tx.put_org(&org)?;
     Ok(org)
 }
@@ -232,49 +232,6 @@ pub async fn list_templates(State(st): State<AppState>) -> ApiResult<Json> {
         let all = tx.jwt_templates()?;
         let data: Vec<Value> = all.iter().map(template_json).collect();
         Ok(Done(Json(json!({ "data": data, "total_count": all.len() }))))
-    })
-    .await
-}
-
-#[derive(Deserialize, Default)]
-pub struct NewOrg {
-    name: Option<String>,
-    slug: Option<String>,
-    created_by: Option<String>,
-}
-
-pub async fn post_org(State(st): State<AppState>, Input(body): Input<NewOrg>) -> ApiResult<Json> {
-    let name = body.name.filter(|n| !n.trim().is_empty()).ok_or_else(|| ApiError::missing_param("name"))?;
-    let slug = body.slug.unwrap_or_else(|| name.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect());
-    st.db(move |_, tx| {
-        let org = create_org(tx, &name, &slug)?;
-        if let Some(creator) = body.created_by.clone().filter(|c| !c.is_empty()) {
-            add_member(tx, &org.id, &creator, "org:admin")?;
-        }
-        Ok(Done(Json(org_json(&views::org(tx, &org)?))))
-    })
-    .await
-}
-
-#[derive(Deserialize, Default)]
-pub struct NewMembership {
-    user_id: Option<String>,
-    role: Option<String>,
-}
-
-pub async fn post_membership(State(st): State<AppState>, Path(org_id): Path<String>, Input(body): Input<NewMembership>) -> ApiResult<Json> {
-    let user_id = body.user_id.ok_or_else(|| ApiError::missing_param("user_id"))?;
-    let role = body.role.unwrap_or_else(|| "org:member".into());
-    st.db(move |_, tx| {
-        let m = add_member(tx, &org_id, &user_id, &role)?;
-        let org = tx.org(&org_id)?.ok_or_else(|| ApiError::not_found("organization"))?;
-        Ok(Done(Json(json!({
-            "object": "organization_membership", "id": m.id, "role": m.role,
-            "permissions": crate::render::role_permissions(&m.role),
-            "organization": org_json(&views::org(tx, &org)?),
-            "public_user_data": {"user_id": m.user_id},
-            "created_at": m.created_at, "updated_at": m.updated_at,
-        }))))
     })
     .await
 }

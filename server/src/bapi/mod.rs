@@ -3,6 +3,7 @@
 
 mod admin;
 mod clients;
+pub mod organizations;
 mod phone_numbers;
 mod sessions;
 
@@ -34,8 +35,6 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/phone_numbers", post(phone_numbers::post_phone))
         .route("/v1/clients/handshake_payload", get(clients::handshake_payload))
         .route("/v1/jwt_templates", get(admin::list_templates).post(admin::post_template))
-        .route("/v1/organizations", post(admin::post_org))
-        .route("/v1/organizations/{id}/memberships", post(admin::post_membership))
         .route_layer(middleware::from_fn_with_state(state, require_secret_key));
     // The JWKS is public (as on Clerk's Frontend API); a wrong secret key is still a 401.
     protected.route("/v1/jwks", get(jwks)).route("/.well-known/jwks.json", get(jwks))
@@ -53,7 +52,7 @@ fn bearer_ok(st: &AppState, headers: &HeaderMap) -> ApiResult<Option<()>> {
     }
 }
 
-async fn require_secret_key(State(st): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn require_secret_key(State(st): State<AppState>, req: Request, next: Next) -> Response {
     match bearer_ok(&st, req.headers()) {
         Ok(Some(())) => next.run(req).await,
         Ok(None) => ApiError::unauthorized("authorization_header_missing", "Missing secret key")

@@ -48,10 +48,12 @@ pub async fn environment(State(st): State<AppState>) -> Json {
             "social": social,
         },
         "organization_settings": {
-            "enabled": true,
-            "max_allowed_memberships": 100,
+            "enabled": st.config.organizations,
+            "max_allowed_memberships": 0,
             "force_organization_selection": false,
-            "domains": {"enabled": false},
+            "actions": {"admin_delete": true},
+            "domains": {"enabled": true, "enrollment_modes": crate::orgs::domains::ENROLLMENT_MODES, "default_role": "org:member"},
+            "slug": {"disabled": false},
         },
         "maintenance_mode": false,
     }))

@@ -7,6 +7,10 @@ mod client;
 mod email_link;
 mod handshake;
 mod oauth;
+mod org_domains;
+mod org_invitations;
+mod org_logo;
+mod org_members;
 mod organizations;
 mod passkeys;
 mod phone_codes;
@@ -53,14 +57,6 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/client/sessions/{id}/verify/attempt_first_factor", post(verify::attempt_first))
         .route("/v1/client/sessions/{id}/verify/prepare_second_factor", post(verify::prepare_second))
         .route("/v1/client/sessions/{id}/verify/attempt_second_factor", post(verify::attempt_second))
-        .route("/v1/me/organization_memberships", get(organizations::my_memberships))
-        .route("/v1/me/organization_invitations", get(organizations::my_empty_list))
-        .route("/v1/me/organization_suggestions", get(organizations::my_empty_list))
-        .route("/v1/organizations/{id}", get(organizations::get_org))
-        .route("/v1/organizations/{id}/memberships", get(organizations::org_memberships))
-        .route("/v1/organizations/{id}/invitations", get(organizations::org_invitations))
-        .route("/v1/organizations/{id}/membership_requests", get(organizations::org_membership_requests))
-        .route("/v1/organizations/{id}/domains", get(organizations::org_domains))
         .route("/v1/client/sign_ins", post(sign_ins::create))
         .route("/v1/client/sign_ins/{id}", get(sign_ins::get))
         .route("/v1/client/sign_ins/{id}/prepare_first_factor", post(sign_ins::prepare_first))
@@ -79,7 +75,10 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/client/sign_ups/{id}", get(sign_ups::get).patch(sign_ups::update))
         .route("/v1/client/sign_ups/{id}/prepare_verification", post(sign_ups::prepare))
         .route("/v1/client/sign_ups/{id}/attempt_verification", post(sign_ups::attempt))
+        .merge(organizations::routes())
 }
+
+pub use org_logo::LOGO_LIMIT;
 
 /// Failed attempts allowed per sign-in / sign-up / verification before a lockout.
 pub const MAX_FAILED_ATTEMPTS: u32 = 5;

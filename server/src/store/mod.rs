@@ -5,6 +5,7 @@
 //! [`postgres::PostgresStore`] (`--db postgres://...`) for several replicas on one database. Records are stored as JSON documents next to the columns that are queried
 //! (ids, foreign keys, status, unique keys), which keeps both backends small.
 
+pub mod orgs;
 pub mod postgres;
 pub mod sqlite;
 
@@ -99,6 +100,51 @@ pub struct Organization {
     pub slug: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The logo (`store::orgs::Image`) and the absolute URL clerk-server serves it at.
+    #[serde(default)]
+    pub image_id: Option<String>,
+    #[serde(default)]
+    pub image_url: Option<String>,
+    #[serde(default = "empty_object")]
+    pub public_metadata: Value,
+    #[serde(default = "empty_object")]
+    pub private_metadata: Value,
+    /// 0: no limit (members plus pending invitations).
+    #[serde(default)]
+    pub max_allowed_memberships: u64,
+    /// Whether admins may delete the organization from the Frontend API (Clerk's default: yes).
+    #[serde(default = "yes")]
+    pub admin_delete_enabled: bool,
+    #[serde(default)]
+    pub created_by: Option<String>,
+}
+
+fn empty_object() -> Value {
+    Value::Object(Default::default())
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Organization {
+    /// A new organization with Clerk's defaults (no logo, empty metadata, no member limit).
+    pub fn new(id: String, name: String, slug: String, created_by: Option<String>, now: i64) -> Self {
+        Organization {
+            id,
+            name,
+            slug,
+            created_at: now,
+            updated_at: now,
+            image_id: None,
+            image_url: None,
+            public_metadata: empty_object(),
+            private_metadata: empty_object(),
+            max_allowed_memberships: 0,
+            admin_delete_enabled: true,
+            created_by,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -402,6 +448,24 @@ pub trait Tx {
         offset: u32,
     ) -> StoreResult<(Vec<(Membership, User)>, u64)>;
     fn put_membership(&mut self, m: &Membership) -> StoreResult<()>;
+
+    // --- Organization administration (`store::orgs`): listing and deleting organizations and
+    // memberships, the organizations' records (invitations, membership requests, domains,
+    // suggestions) and their logos. ---
+    /// One page of every organization, newest first, whose name or slug contains `query`
+    /// (case-insensitive; empty: all), with the total count.
+    fn orgs(&mut self, query: &str, limit: u32, offset: u32) -> StoreResult<(Vec<Organization>, u64)>;
+    /// Deletes the organization with its memberships, records and logo.
+    fn delete_org(&mut self, id: &str) -> StoreResult<()>;
+    fn delete_membership(&mut self, org_id: &str, user_id: &str) -> StoreResult<()>;
+    fn org_record(&mut self, kind: &str, id: &str) -> StoreResult<Option<orgs::OrgRecord>>;
+    /// Records of `kind`, oldest first: an organization's, or those of some subjects.
+    fn org_records(&mut self, kind: &str, of: orgs::RecordsOf<'_>) -> StoreResult<Vec<orgs::OrgRecord>>;
+    fn put_org_record(&mut self, r: &orgs::OrgRecord) -> StoreResult<()>;
+    fn delete_org_record(&mut self, kind: &str, id: &str) -> StoreResult<()>;
+    fn image(&mut self, id: &str) -> StoreResult<Option<orgs::Image>>;
+    fn put_image(&mut self, i: &orgs::Image) -> StoreResult<()>;
+    fn delete_image(&mut self, id: &str) -> StoreResult<()>;
 
     fn client(&mut self, id: &str) -> StoreResult<Option<Client>>;
     fn client_by_cookie(&mut self, cookie_hash: &str) -> StoreResult<Option<Client>>;

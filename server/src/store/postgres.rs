@@ -72,6 +72,18 @@ const MIGRATIONS: &[&str] = &[
                                     provider_user_id TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (provider, provider_user_id));
     CREATE INDEX external_accounts_user ON external_accounts(user_id);
     "#,
+    // 5: organization administration: invitations, membership requests, domains and
+    // suggestions (`store::orgs`), and logos
+    r#"
+    CREATE TABLE org_records (id TEXT PRIMARY KEY, kind TEXT NOT NULL, org_id TEXT NOT NULL, subject TEXT NOT NULL,
+                              status TEXT NOT NULL, created_at BIGINT NOT NULL,
+                              seq BIGINT GENERATED ALWAYS AS IDENTITY, data TEXT NOT NULL);
+    CREATE INDEX org_records_org ON org_records(kind, org_id);
+    CREATE INDEX org_records_subject ON org_records(kind, subject);
+    CREATE UNIQUE INDEX org_records_domain_name ON org_records(subject) WHERE kind = 'domain';
+    CREATE TABLE images (id TEXT PRIMARY KEY, content_type TEXT NOT NULL, bytes BYTEA NOT NULL);
+    CREATE INDEX memberships_org ON memberships(org_id);
+    "#,
 ];
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
@@ -520,5 +532,87 @@ impl Tx for PgTx<'_> {
 
     fn jwt_templates(&mut self) -> StoreResult<Vec<JwtTemplate>> {
         self.many("SELECT data FROM jwt_templates ORDER BY created_at DESC, id", &[])
+    }
+
+    fn orgs(&mut self, query: &str, limit: u32, offset: u32) -> StoreResult<(Vec<Organization>, u64)> {
+        // strpos on lower(), as the SQLite store's instr: `%` and `_` in the query are literal.
+        let filter = "($1 = '' OR strpos(lower(data::jsonb ->> 'name'), lower($1)) > 0 OR strpos(slug, lower($1)) > 0)";
+        let page = self.many(
+            &format!(
+                "SELECT data FROM organizations WHERE {filter}
+                 ORDER BY (data::jsonb ->> 'created_at')::bigint DESC, id DESC LIMIT $2 OFFSET $3"
+            ),
+            &[&query, &i64::from(limit), &i64::from(offset)],
+        )?;
+        Ok((page, self.count(&format!("SELECT COUNT(*) FROM organizations WHERE {filter}"), &[&query])?))
+    }
+    fn delete_org(&mut self, id: &str) -> StoreResult<()> {
+        if let Some(image) = self.org(id)?.and_then(|o| o.image_id) {
+            self.exec("DELETE FROM images WHERE id = $1", &[&image])?;
+        }
+        self.exec("DELETE FROM memberships WHERE org_id = $1", &[&id])?;
+        self.exec("DELETE FROM org_records WHERE org_id = $1", &[&id])?;
+        self.exec("DELETE FROM organizations WHERE id = $1", &[&id])
+    }
+    fn delete_membership(&mut self, org_id: &str, user_id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2", &[&org_id, &user_id])
+    }
+    fn org_record(&mut self, kind: &str, id: &str) -> StoreResult<Option<orgs::OrgRecord>> {
+        Ok(self.org_record_rows("WHERE kind = $1 AND id = $2", &[&kind, &id])?.pop())
+    }
+    fn org_records(&mut self, kind: &str, of: orgs::RecordsOf<'_>) -> StoreResult<Vec<orgs::OrgRecord>> {
+        match of {
+            orgs::RecordsOf::Org(org_id) => self.org_record_rows("WHERE kind = $1 AND org_id = $2 ORDER BY seq", &[&kind, &org_id]),
+            orgs::RecordsOf::Subjects(subjects) => {
+                let subjects = subjects.to_vec();
+                self.org_record_rows("WHERE kind = $1 AND subject = ANY($2::text[]) ORDER BY seq", &[&kind, &subjects])
+            }
+        }
+    }
+    fn put_org_record(&mut self, r: &orgs::OrgRecord) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO org_records (id, kind, org_id, subject, status, created_at, data) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (id) DO UPDATE SET subject = excluded.subject, status = excluded.status, data = excluded.data",
+            &[&r.id, &r.kind, &r.org_id, &r.subject, &r.status, &r.created_at, &r.data.to_string()],
+        )
+    }
+    fn delete_org_record(&mut self, kind: &str, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM org_records WHERE kind = $1 AND id = $2", &[&kind, &id])
+    }
+    fn image(&mut self, id: &str) -> StoreResult<Option<orgs::Image>> {
+        let row = self.tx.query_opt("SELECT content_type, bytes FROM images WHERE id = $1", &[&id]).map_err(err)?;
+        Ok(row.map(|r| orgs::Image { id: id.to_owned(), content_type: r.get(0), bytes: r.get(1) }))
+    }
+    fn put_image(&mut self, i: &orgs::Image) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO images (id, content_type, bytes) VALUES ($1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET content_type = excluded.content_type, bytes = excluded.bytes",
+            &[&i.id, &i.content_type, &i.bytes],
+        )
+    }
+    fn delete_image(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM images WHERE id = $1", &[&id])
+    }
+}
+
+impl PgTx<'_> {
+    fn org_record_rows(&mut self, clause: &str, p: Params) -> StoreResult<Vec<orgs::OrgRecord>> {
+        let rows = self
+            .tx
+            .query(&format!("SELECT kind, id, org_id, subject, status, created_at, data FROM org_records {clause}"), p)
+            .map_err(err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(orgs::OrgRecord {
+                    kind: r.get(0),
+                    id: r.get(1),
+                    org_id: r.get(2),
+                    subject: r.get(3),
+                    status: r.get(4),
+                    created_at: r.get(5),
+                    data: serde_json::from_str(r.get::<_, &str>(6)).map_err(err)?,
+                })
+            })
+            .collect()
     }
 }

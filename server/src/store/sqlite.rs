@@ -53,6 +53,17 @@ const MIGRATIONS: &[&str] = &[
                                     provider_user_id TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (provider, provider_user_id));
     CREATE INDEX external_accounts_user ON external_accounts(user_id);
     "#,
+    // 5: organization administration: invitations, membership requests, domains and
+    // suggestions (`store::orgs`), and logos
+    r#"
+    CREATE TABLE org_records (id TEXT PRIMARY KEY, kind TEXT NOT NULL, org_id TEXT NOT NULL, subject TEXT NOT NULL,
+                              status TEXT NOT NULL, created_at INTEGER NOT NULL, data TEXT NOT NULL);
+    CREATE INDEX org_records_org ON org_records(kind, org_id);
+    CREATE INDEX org_records_subject ON org_records(kind, subject);
+    CREATE UNIQUE INDEX org_records_domain_name ON org_records(subject) WHERE kind = 'domain';
+    CREATE TABLE images (id TEXT PRIMARY KEY, content_type TEXT NOT NULL, bytes BLOB NOT NULL);
+    CREATE INDEX memberships_org ON memberships(org_id);
+    "#,
 ];
 
 /// The next session `seq`: one past the largest. `MAX(seq)` reads the last entry of the
@@ -441,6 +452,99 @@ impl Tx for SqliteTx<'_> {
 
     fn jwt_templates(&mut self) -> StoreResult<Vec<JwtTemplate>> {
         self.many("SELECT data FROM jwt_templates ORDER BY created_at DESC, id", [])
+    }
+
+    fn orgs(&mut self, query: &str, limit: u32, offset: u32) -> StoreResult<(Vec<Organization>, u64)> {
+        // instr on lower() rather than LIKE, so that `%` and `_` in the query are literal.
+        let filter = "(?1 = '' OR instr(lower(json_extract(data, '$.name')), lower(?1)) > 0 OR instr(slug, lower(?1)) > 0)";
+        let page = self.many(
+            &format!(
+                "SELECT data FROM organizations WHERE {filter}
+                 ORDER BY json_extract(data, '$.created_at') DESC, id DESC LIMIT ?2 OFFSET ?3"
+            ),
+            params![query, limit, offset],
+        )?;
+        Ok((page, self.count(&format!("SELECT COUNT(*) FROM organizations WHERE {filter}"), params![query])?))
+    }
+    fn delete_org(&mut self, id: &str) -> StoreResult<()> {
+        if let Some(image) = self.org(id)?.and_then(|o| o.image_id) {
+            self.exec("DELETE FROM images WHERE id = ?1", params![image])?;
+        }
+        self.exec("DELETE FROM memberships WHERE org_id = ?1", params![id])?;
+        self.exec("DELETE FROM org_records WHERE org_id = ?1", params![id])?;
+        self.exec("DELETE FROM organizations WHERE id = ?1", params![id])
+    }
+    fn delete_membership(&mut self, org_id: &str, user_id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM memberships WHERE org_id = ?1 AND user_id = ?2", params![org_id, user_id])
+    }
+    fn org_record(&mut self, kind: &str, id: &str) -> StoreResult<Option<orgs::OrgRecord>> {
+        Ok(self.org_record_rows("WHERE kind = ?1 AND id = ?2", params![kind, id])?.pop())
+    }
+    fn org_records(&mut self, kind: &str, of: orgs::RecordsOf<'_>) -> StoreResult<Vec<orgs::OrgRecord>> {
+        match of {
+            orgs::RecordsOf::Org(org_id) => self.org_record_rows("WHERE kind = ?1 AND org_id = ?2 ORDER BY rowid", params![kind, org_id]),
+            orgs::RecordsOf::Subjects(subjects) => {
+                let subjects = serde_json::to_string(subjects).map_err(err)?;
+                self.org_record_rows(
+                    "WHERE kind = ?1 AND subject IN (SELECT value FROM json_each(?2)) ORDER BY rowid",
+                    params![kind, subjects],
+                )
+            }
+        }
+    }
+    fn put_org_record(&mut self, r: &orgs::OrgRecord) -> StoreResult<()> {
+        // An upsert keeps the row (and its rowid, the list order).
+        self.exec(
+            "INSERT INTO org_records (id, kind, org_id, subject, status, created_at, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT(id) DO UPDATE SET subject = excluded.subject, status = excluded.status, data = excluded.data",
+            params![r.id, r.kind, r.org_id, r.subject, r.status, r.created_at, r.data.to_string()],
+        )
+    }
+    fn delete_org_record(&mut self, kind: &str, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM org_records WHERE kind = ?1 AND id = ?2", params![kind, id])
+    }
+    fn image(&mut self, id: &str) -> StoreResult<Option<orgs::Image>> {
+        let mut stmt = self.tx.prepare_cached("SELECT content_type, bytes FROM images WHERE id = ?1").map_err(err)?;
+        stmt.query_row(params![id], |r| Ok(orgs::Image { id: id.to_owned(), content_type: r.get(0)?, bytes: r.get(1)? }))
+            .optional()
+            .map_err(err)
+    }
+    fn put_image(&mut self, i: &orgs::Image) -> StoreResult<()> {
+        self.exec("INSERT OR REPLACE INTO images (id, content_type, bytes) VALUES (?1, ?2, ?3)", params![i.id, i.content_type, i.bytes])
+    }
+    fn delete_image(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM images WHERE id = ?1", params![id])
+    }
+}
+
+impl SqliteTx<'_> {
+    fn org_record_rows(&self, clause: &str, p: impl rusqlite::Params) -> StoreResult<Vec<orgs::OrgRecord>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(&format!("SELECT kind, id, org_id, subject, status, created_at, data FROM org_records {clause}"))
+            .map_err(err)?;
+        let rows = stmt
+            .query_map(p, |r| {
+                Ok((
+                    orgs::OrgRecord {
+                        kind: r.get(0)?,
+                        id: r.get(1)?,
+                        org_id: r.get(2)?,
+                        subject: r.get(3)?,
+                        status: r.get(4)?,
+                        created_at: r.get(5)?,
+                        data: Value::Null,
+                    },
+                    r.get::<_, String>(6)?,
+                ))
+            })
+            .map_err(err)?;
+        rows.map(|row| {
+            let (mut rec, data) = row.map_err(err)?;
+            rec.data = serde_json::from_str(&data).map_err(err)?;
+            Ok(rec)
+        })
+        .collect()
     }
 }
 

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod lifecycle;
+pub mod orgs;
 pub mod real_clients;
 
 use std::path::PathBuf;
