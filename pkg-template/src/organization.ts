@@ -4,7 +4,7 @@
 // is the server's to decide (a member's admin-only call is its typed 403).
 
 import type { Core } from './core';
-import { view } from './convert';
+import { date, view } from './convert';
 import { type PageParams, type Paginated, type Raw, Resource, THIS, VOID, define, fileArg, send } from './resource';
 import type { PublicUserData } from './types';
 
@@ -85,12 +85,21 @@ export class OrganizationDomain extends Resource {
   declare name: string;
   declare organizationId: string;
   declare enrollmentMode: string;
-  declare verification: Record<string, unknown> | null;
+  declare verification: { status: string; strategy: string; attempts: number | null; expiresAt: Date | null } | null;
+  declare affiliationVerification: OrganizationDomain['verification'];
   declare affiliationEmailAddress: string | null;
   declare prepareAffiliationVerification: (params: { affiliationEmailAddress: string }) => Promise<this>;
   declare attemptAffiliationVerification: (params: { code: string }) => Promise<this>;
   declare updateEnrollmentMode: (params: { enrollmentMode: string; deletePending?: boolean }) => Promise<this>;
   declare delete: () => Promise<void>;
+
+  override read(raw: Raw | null): this {
+    super.read(raw);
+    // clerk-js's own shape for a domain's verification (or null), the affiliation's first.
+    const v = raw && (raw.affiliation_verification ?? raw.verification);
+    if (raw) this.verification = this.affiliationVerification = v ? { status: v.status, strategy: v.strategy, attempts: v.attempts, expiresAt: date(v.expires_at) } : null;
+    return this;
+  }
 }
 
 /** An invitation to an organization, as its invitee sees it (`user.getOrganizationInvitations()`). */
