@@ -22,9 +22,9 @@ export class EmailAddress extends Resource {
   declare destroy: () => Promise<void>;
 
   /** Emails a verification link; `startEmailLinkFlow` resolves once it is opened. */
-  createEmailLinkFlow() {
+  createEmailLinkFlow(): { startEmailLinkFlow: (params: { redirectUrl: string }) => Promise<EmailAddress>; cancelEmailLinkFlow: () => void } {
     const { startEmailLinkFlow, cancelEmailLinkFlow } = createEmailLinkFlow(this.core(), (p) => this.prepareVerification(p as any), (now) => now.verification?.status === 'verified');
-    return { startEmailLinkFlow: (p: { redirectUrl: string }) => startEmailLinkFlow(p) as Promise<this>, cancelEmailLinkFlow };
+    return { startEmailLinkFlow: (p) => startEmailLinkFlow(p) as Promise<EmailAddress>, cancelEmailLinkFlow };
   }
   toString(): string {
     return this.emailAddress;
