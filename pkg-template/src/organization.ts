@@ -59,7 +59,7 @@ export class OrganizationMembership extends Resource {
   declare createdAt: Date;
   declare updatedAt: Date;
   declare update: (params: { role: string }) => Promise<this>;
-  declare destroy: () => Promise<this>;
+  declare destroy: () => Promise<void>;
   protected override nested() {
     return { organization };
   }
@@ -154,7 +154,7 @@ define(Organization, (self: Organization) => [ORGS, self.id], {
 });
 define(OrganizationMembership, (self: OrganizationMembership) => [ORGS, self.organization.id, 'memberships', String(self.publicUserData?.userId)], {
   update: ['PATCH', '', THIS, (p) => ({ role: p.role })],
-  destroy: ['DELETE', '', THIS],
+  destroy: ['DELETE', '', VOID],
 });
 define(OrganizationInvitation, under('invitations'), { revoke: ['POST', 'revoke', THIS] });
 define(OrganizationMembershipRequest, under('membership_requests'), { accept: ['POST', 'accept', THIS], reject: ['POST', 'reject', THIS] });
