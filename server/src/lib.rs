@@ -1,6 +1,7 @@
 //! clerk-server: a local, persistent, Clerk-compatible Frontend API (what clerk-js and our wasm
 //! library call) and Backend API (what @clerk/backend and `clerk-backend-api` call) on one port.
 
+pub mod account;
 pub mod bapi;
 pub mod checks;
 pub mod client_uat;

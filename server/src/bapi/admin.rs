@@ -79,10 +79,11 @@ pub fn create_user(tx: &mut dyn Tx, new: NewUser, hash_password: &dyn Fn(&str) -
         backup_codes: Vec::new(),
         primary_phone_number_id: None,
         passkeys: Vec::new(),
+        profile: Default::default(),
     };
     let mut addresses = Vec::new();
     for e in emails {
-        addresses.push(EmailAddress { id: new_id("idn"), user_id: user.id.clone(), email: e, verified: true, created_at: now });
+        addresses.push(EmailAddress { id: new_id("idn"), user_id: user.id.clone(), email: e, verified: true, created_at: now, verification: None });
     }
     user.primary_email_address_id = addresses.first().map(|a| a.id.clone());
     tx.put_user(&user)?;

@@ -14,6 +14,7 @@ mod reply;
 mod reset_password;
 
 pub use reply::Reply;
+pub use reset_password::check_new_password;
 mod sessions;
 mod sign_ins;
 mod sign_up_phone;
@@ -174,7 +175,17 @@ pub fn find_client(tx: &mut dyn Tx, caller: &Caller) -> ApiResult<Option<Client>
             detach_client(tx, c, caller.now)?;
             Ok(None)
         }
-        other => Ok(other),
+        Some(mut c) => {
+            // The browser behind the client, for its sessions' `latest_activity`; written only
+            // when it changed, so that most requests write nothing here.
+            let seen = crate::account::activity::of_caller(caller);
+            if c.activity.as_ref() != Some(&seen) {
+                c.activity = Some(seen);
+                tx.put_client(&c)?;
+            }
+            Ok(Some(c))
+        }
+        None => Ok(None),
     }
 }
 
@@ -200,7 +211,8 @@ pub fn ensure_client(tx: &mut dyn Tx, caller: &Caller, now: i64) -> ApiResult<(C
 /// dev browser if it has one.
 pub fn new_client(tx: &mut dyn Tx, caller: &Caller, now: i64) -> ApiResult<(Client, CookieChange)> {
     let cookie = random_string(48);
-    let client = Client::new(new_id("client"), sha256_hex(&cookie), caller.dev_browser_hash.clone(), now);
+    let mut client = Client::new(new_id("client"), sha256_hex(&cookie), caller.dev_browser_hash.clone(), now);
+    client.activity = Some(crate::account::activity::of_caller(caller));
     tx.put_client(&client)?;
     Ok((client, CookieChange::Set(cookie)))
 }

@@ -141,8 +141,9 @@ pub fn create_user(tx: &mut dyn Tx, strategy: &str, i: &Identity, now: i64) -> A
         backup_codes: Vec::new(),
         primary_phone_number_id: None,
         passkeys: Vec::new(),
+        profile: Default::default(),
     };
-    let address = EmailAddress { id: new_id("idn"), user_id: user.id.clone(), email: i.email.clone(), verified: true, created_at: now };
+    let address = EmailAddress { id: new_id("idn"), user_id: user.id.clone(), email: i.email.clone(), verified: true, created_at: now, verification: None };
     user.primary_email_address_id = Some(address.id.clone());
     tx.put_user(&user)?;
     tx.put_email(&address)?;

@@ -72,6 +72,12 @@ const MIGRATIONS: &[&str] = &[
                                     provider_user_id TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (provider, provider_user_id));
     CREATE INDEX external_accounts_user ON external_accounts(user_id);
     "#,
+    // 5: uploaded profile images (the bytes themselves; the user keeps the id and URL)
+    r#"
+    CREATE TABLE images (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, content_type TEXT NOT NULL,
+                         bytes BYTEA NOT NULL, created_at BIGINT NOT NULL);
+    CREATE INDEX images_user ON images(user_id);
+    "#,
 ];
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
@@ -520,5 +526,41 @@ impl Tx for PgTx<'_> {
 
     fn jwt_templates(&mut self) -> StoreResult<Vec<JwtTemplate>> {
         self.many("SELECT data FROM jwt_templates ORDER BY created_at DESC, id", &[])
+    }
+
+    fn email_by_id(&mut self, id: &str) -> StoreResult<Option<EmailAddress>> {
+        self.one("SELECT data FROM email_addresses WHERE id = $1", &[&id])
+    }
+    fn delete_email(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM email_addresses WHERE id = $1", &[&id])
+    }
+    fn phone_by_id(&mut self, id: &str) -> StoreResult<Option<PhoneNumber>> {
+        self.one("SELECT data FROM phone_numbers WHERE id = $1", &[&id])
+    }
+    fn delete_phone(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM phone_numbers WHERE id = $1", &[&id])
+    }
+    fn delete_external_account(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM external_accounts WHERE id = $1", &[&id])
+    }
+    fn delete_user(&mut self, id: &str) -> StoreResult<()> {
+        for table in ["email_addresses", "phone_numbers", "external_accounts", "memberships", "images", "totp_steps"] {
+            self.exec(&format!("DELETE FROM {table} WHERE user_id = $1"), &[&id])?;
+        }
+        self.exec("DELETE FROM users WHERE id = $1", &[&id])
+    }
+    fn image(&mut self, id: &str) -> StoreResult<Option<StoredImage>> {
+        let row = self.tx.query_opt("SELECT user_id, content_type, bytes, created_at FROM images WHERE id = $1", &[&id]).map_err(err)?;
+        Ok(row.map(|r| StoredImage { id: id.to_owned(), user_id: r.get(0), content_type: r.get(1), bytes: r.get(2), created_at: r.get(3) }))
+    }
+    fn put_image(&mut self, i: &StoredImage) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO images (id, user_id, content_type, bytes, created_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (id) DO UPDATE SET content_type = excluded.content_type, bytes = excluded.bytes",
+            &[&i.id, &i.user_id, &i.content_type, &i.bytes, &i.created_at],
+        )
+    }
+    fn delete_image(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM images WHERE id = $1", &[&id])
     }
 }

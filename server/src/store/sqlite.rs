@@ -53,6 +53,12 @@ const MIGRATIONS: &[&str] = &[
                                     provider_user_id TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (provider, provider_user_id));
     CREATE INDEX external_accounts_user ON external_accounts(user_id);
     "#,
+    // 5: uploaded profile images (the bytes themselves; the user keeps the id and URL)
+    r#"
+    CREATE TABLE images (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, content_type TEXT NOT NULL,
+                         bytes BLOB NOT NULL, created_at INTEGER NOT NULL);
+    CREATE INDEX images_user ON images(user_id);
+    "#,
 ];
 
 /// The next session `seq`: one past the largest. `MAX(seq)` reads the last entry of the
@@ -441,6 +447,45 @@ impl Tx for SqliteTx<'_> {
 
     fn jwt_templates(&mut self) -> StoreResult<Vec<JwtTemplate>> {
         self.many("SELECT data FROM jwt_templates ORDER BY created_at DESC, id", [])
+    }
+
+    fn email_by_id(&mut self, id: &str) -> StoreResult<Option<EmailAddress>> {
+        self.one("SELECT data FROM email_addresses WHERE id = ?1", params![id])
+    }
+    fn delete_email(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM email_addresses WHERE id = ?1", params![id])
+    }
+    fn phone_by_id(&mut self, id: &str) -> StoreResult<Option<PhoneNumber>> {
+        self.one("SELECT data FROM phone_numbers WHERE id = ?1", params![id])
+    }
+    fn delete_phone(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM phone_numbers WHERE id = ?1", params![id])
+    }
+    fn delete_external_account(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM external_accounts WHERE id = ?1", params![id])
+    }
+    fn delete_user(&mut self, id: &str) -> StoreResult<()> {
+        for table in ["email_addresses", "phone_numbers", "external_accounts", "memberships", "images", "totp_steps"] {
+            self.exec(&format!("DELETE FROM {table} WHERE user_id = ?1"), params![id])?;
+        }
+        self.exec("DELETE FROM users WHERE id = ?1", params![id])
+    }
+    fn image(&mut self, id: &str) -> StoreResult<Option<StoredImage>> {
+        let mut stmt = self.tx.prepare_cached("SELECT user_id, content_type, bytes, created_at FROM images WHERE id = ?1").map_err(err)?;
+        stmt.query_row(params![id], |r| {
+            Ok(StoredImage { id: id.to_owned(), user_id: r.get(0)?, content_type: r.get(1)?, bytes: r.get(2)?, created_at: r.get(3)? })
+        })
+        .optional()
+        .map_err(err)
+    }
+    fn put_image(&mut self, i: &StoredImage) -> StoreResult<()> {
+        self.exec(
+            "INSERT OR REPLACE INTO images (id, user_id, content_type, bytes, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![i.id, i.user_id, i.content_type, i.bytes, i.created_at],
+        )
+    }
+    fn delete_image(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM images WHERE id = ?1", params![id])
     }
 }
 
