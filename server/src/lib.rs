@@ -306,7 +306,17 @@ pub fn app(
     // Every route: a body declared over the limit is refused before the handler runs, a streamed
     // one fails when read past it (see `extract::Input`). CORS goes outside so that browsers can
     // read the 413.
-    let limited = RequestBodyLimitLayer::new(extract::BODY_LIMIT).layer(tunnelled);
+    // Profile images are the one upload: their route gets a larger limit (`fapi::UPLOAD_LIMIT`).
+    let small = RequestBodyLimitLayer::new(extract::BODY_LIMIT).layer(tunnelled.clone());
+    let large = RequestBodyLimitLayer::new(fapi::UPLOAD_LIMIT).layer(tunnelled);
+    let limited = tower::service_fn(move |req: Request| {
+        let upload = fapi::is_upload(req.uri().path());
+        let (small, large) = (small.clone(), large.clone());
+        async move {
+            use tower::ServiceExt;
+            if upload { large.oneshot(req).await } else { small.oneshot(req).await }
+        }
+    });
     let typed = tower::util::MapResponseLayer::new(typed_errors).layer(limited);
     cors.layer(typed)
 }

@@ -56,7 +56,7 @@ pub fn phone_json(p: &crate::store::PhoneNumber, default_second_factor: bool) ->
         "default_second_factor": default_second_factor,
         "verification": if p.verified {
             json!({"status": "verified", "strategy": "phone_code", "attempts": null, "expire_at": null})
-        } else { serde_json::Value::Null },
+        } else { p.verification.clone().unwrap_or(serde_json::Value::Null) },
         "linked_to": [],
         "backup_codes": null,
         "created_at": p.created_at,

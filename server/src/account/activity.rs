@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::extract::Caller;
-use crate::store::ClientActivity;
+use crate::store::{ClientActivity, Session};
 
 /// What a request tells of its browser.
 pub fn of_caller(caller: &Caller) -> ClientActivity {
@@ -41,6 +41,25 @@ pub fn session_activity_json(session_id: &str, activity: Option<&ClientActivity>
         "ip_address": activity.and_then(|a| a.ip_address.clone()),
         "city": null,
         "country": null,
+    })
+}
+
+/// A session as `GET /v1/me/sessions/active` lists it (clerk-js's `SessionWithActivities`):
+/// no user, and the device of its client as `latest_activity`.
+pub fn session_with_activity_json(s: &Session, activity: Option<&ClientActivity>, now: i64) -> Value {
+    json!({
+        "object": "session",
+        "id": s.id,
+        "status": s.effective_status(now).as_str(),
+        "expire_at": s.expire_at,
+        "abandon_at": s.abandon_at,
+        "last_active_at": s.last_active_at,
+        "last_active_organization_id": s.last_active_organization_id,
+        "actor": s.actor,
+        "user": null,
+        "latest_activity": session_activity_json(&s.id, activity),
+        "created_at": s.created_at,
+        "updated_at": s.updated_at,
     })
 }
 

@@ -6,14 +6,20 @@ pub mod backup_codes;
 mod client;
 mod email_link;
 mod handshake;
+mod me;
+mod me_external;
+mod me_identifiers;
+mod me_security;
 mod oauth;
 mod organizations;
 mod passkeys;
 mod phone_codes;
+mod profile_image;
 mod reply;
 mod reset_password;
 
 pub use reply::Reply;
+pub use profile_image::{UPLOAD_LIMIT, is_upload};
 pub use reset_password::check_new_password;
 mod sessions;
 mod sign_ins;
@@ -80,6 +86,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/client/sign_ups/{id}", get(sign_ups::get).patch(sign_ups::update))
         .route("/v1/client/sign_ups/{id}/prepare_verification", post(sign_ups::prepare))
         .route("/v1/client/sign_ups/{id}/attempt_verification", post(sign_ups::attempt))
+        .merge(me::routes())
 }
 
 /// Failed attempts allowed per sign-in / sign-up / verification before a lockout.

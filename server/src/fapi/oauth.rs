@@ -266,6 +266,10 @@ fn complete(
     i: &Identity,
     now: i64,
 ) -> ApiResult<Outcome<(), ApiError>> {
+    if owner == super::me_external::OWNER {
+        // Connecting an account to a signed-in user (`user.createExternalAccount`).
+        return super::me_external::link_from_callback(tx, owner_id, strategy, i, now);
+    }
     let (sign_in, sign_up) = if owner == "sign_in" { (tx.sign_in(owner_id)?, None) } else { (None, tx.sign_up(owner_id)?) };
     let client_id = sign_in.as_ref().map(|s| s.client_id.clone()).or(sign_up.as_ref().map(|s| s.client_id.clone())).unwrap_or_default();
     let Some(mut client) = tx.client(&client_id)? else { return Ok(Refused(state_invalid())) };
