@@ -5,11 +5,10 @@ use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::pagination;
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult, Json};
-use crate::extract::{Input, Params};
-use crate::render::{org_json, user_json};
+use crate::extract::Input;
+use crate::render::{bapi_user_json, org_json};
 use crate::store::{Done, EmailAddress, JwtTemplate, Membership, Organization, Tx, User};
 use crate::util::{is_plausible_email, new_id, now_ms};
 use crate::views;
@@ -174,35 +173,7 @@ fn template_json(t: &JwtTemplate) -> Value {
 pub async fn post_user(State(st): State<AppState>, Input(new): Input<NewUser>) -> ApiResult<Json> {
     st.db_checked(move |_, tx, checks| {
         let u = create_user(tx, new.clone(), &|password| checks.hash_password(password))?;
-        Ok(Done(Json(user_json(&views::user(tx, &u, false)?))))
-    })
-    .await
-}
-
-pub async fn list_users(State(st): State<AppState>, Params(q): Params) -> ApiResult<Json> {
-    let (limit, offset) = pagination(&q)?;
-    let email = q.get("email_address").cloned();
-    st.db(move |_, tx| {
-        let users = match email.clone() {
-            Some(e) => match tx.email(&e)? {
-                Some(a) => tx.user(&a.user_id)?.into_iter().collect(),
-                None => vec![],
-            },
-            None => tx.users(limit, offset)?.0,
-        };
-        let mut out = Vec::new();
-        for u in &users {
-            out.push(user_json(&views::user(tx, u, false)?));
-        }
-        Ok(Done(Json(Value::Array(out))))
-    })
-    .await
-}
-
-pub async fn get_user(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Json> {
-    st.db(move |_, tx| {
-        let u = tx.user(&id)?.ok_or_else(|| ApiError::not_found("user"))?;
-        Ok(Done(Json(user_json(&views::user(tx, &u, false)?))))
+        Ok(Done(Json(bapi_user_json(&views::user(tx, &u, false)?))))
     })
     .await
 }
