@@ -39,9 +39,11 @@ pub fn email_json(e: &EmailAddress) -> Value {
         "id": e.id,
         "email_address": e.email,
         // Verified, or the verification in progress of an address added to the account.
-        "verification": if e.verified {
-            json!({"status": "verified", "strategy": "email_code", "attempts": null, "expire_at": null})
-        } else { e.verification.clone().unwrap_or(Value::Null) },
+        "verification": match &e.verification {
+            Some(v) => v.clone(),
+            None if e.verified => json!({"status": "verified", "strategy": "email_code", "attempts": null, "expire_at": null}),
+            None => Value::Null,
+        },
         "linked_to": [],
         "matches_sso_connection": false,
         "reserved": false,

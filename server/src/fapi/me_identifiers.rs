@@ -40,6 +40,11 @@ fn pending(strategy: &str, expire_at: i64) -> Value {
            "expire_at": expire_at, "verified_at_client": null, "error": null})
 }
 
+/// A verification done, kept so that the identifier shows which strategy verified it.
+fn verified(strategy: &str) -> Value {
+    json!({"object": "verification", "status": "verified", "strategy": strategy, "attempts": null, "expire_at": null})
+}
+
 fn already_verified() -> ApiError {
     ApiError::unprocessable("verification_already_verified", "This identifier is already verified")
 }
@@ -155,7 +160,7 @@ pub async fn attempt_email(
             return Ok(Refused(incorrect_code()));
         }
         e.verified = true;
-        e.verification = None;
+        e.verification = Some(verified("email_code"));
         tx.put_email(&e)?;
         touch_user(tx, me)?;
         Ok(Done(render::email_json(&e)))
@@ -173,7 +178,7 @@ pub(super) fn verify_by_link(tx: &mut dyn Tx, id: &str, expired: bool, now: i64)
         e.verification = Some(json!({"object": "verification", "status": "expired", "strategy": "email_link", "attempts": null, "expire_at": null}));
     } else {
         e.verified = true;
-        e.verification = None;
+        e.verification = Some(verified("email_link"));
     }
     tx.put_email(&e)?;
     if let Some(mut u) = tx.user(&e.user_id)? {
@@ -287,7 +292,7 @@ pub async fn attempt_phone(
             return Ok(Refused(incorrect_code()));
         }
         p.verified = true;
-        p.verification = None;
+        p.verification = Some(verified("phone_code"));
         tx.put_phone(&p)?;
         if me.user.primary_phone_number_id.is_none() {
             me.user.primary_phone_number_id = Some(p.id.clone());
@@ -336,6 +341,11 @@ fn update_phone_body(tx: &mut dyn Tx, me: &mut Me, id: &str, form: &IdentifierFo
         p.reserved_for_second_factor = r;
         p.default_second_factor &= r;
     }
+    tx.put_phone(&p)?;
+    // Backup codes stand in for a second factor; with none left they go too.
+    if !crate::factors::has_second_factor(tx, &me.user)? {
+        me.user.backup_codes.clear();
+    }
     if let Some(d) = make_default {
         if !p.reserved_for_second_factor {
             return Err(ApiError::invalid_param("default_second_factor", "Only a number reserved for second factor can be the default"));
@@ -372,6 +382,9 @@ pub async fn delete_phone(State(st): State<AppState>, caller: Caller, Path(id): 
         tx.delete_email_code(&p.id)?;
         if me.user.primary_phone_number_id.as_deref() == Some(p.id.as_str()) {
             me.user.primary_phone_number_id = tx.phones_of(&me.user.id)?.into_iter().find(|o| o.verified).map(|o| o.id);
+        }
+        if !crate::factors::has_second_factor(tx, &me.user)? {
+            me.user.backup_codes.clear();
         }
         touch_user(tx, me)?;
         Ok(Done(account::deleted("phone_number", &p.id)))
