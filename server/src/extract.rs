@@ -150,11 +150,7 @@ impl FromRequestParts<AppState> for Caller {
             ip,
             now: state.clock.now_ms(),
             // Capped: it is stored, and nothing needs more than a few hundred bytes of it.
-            user_agent: parts
-                .headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.chars().take(512).collect()),
+            user_agent: parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|v| v.chars().take(512).collect()),
         })
     }
 }

@@ -5,6 +5,9 @@
 
 mod common;
 
+/// A refused form: its fields, the error code, and the `meta.param_name`.
+type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, Option<&'a str>);
+
 use common::account::{Account, assert_refused, wrong};
 use common::*;
 use serde_json::{Value, json};
@@ -40,7 +43,7 @@ async fn profile_updates_are_checked_and_a_refused_one_changes_nothing() {
 
     let long = "x".repeat(257);
     t.bapi().post("/v1/users", Some(json!({"email_address": ["taken@example.com"], "username": "taken_name", "password": PASSWORD}))).await;
-    let cases: &[(&[(&str, &str)], &str, Option<&str>)] = &[
+    let cases: &[Case] = &[
         (&[("first_name", "Ok"), ("last_name", &long)], "form_param_max_length_exceeded", Some("last_name")),
         (&[("first_name", &long)], "form_param_max_length_exceeded", Some("first_name")),
         (&[("username", "ab")], "form_username_invalid_length", Some("username")),
@@ -57,7 +60,10 @@ async fn profile_updates_are_checked_and_a_refused_one_changes_nothing() {
         assert_refused(&r, 422, code, *param);
     }
     let me = a.me().await;
-    assert_eq!((me["first_name"].as_str(), me["last_name"].as_str(), me["username"].as_str()), (Some("Ada"), Some("Lovelace"), Some("ada_l")));
+    assert_eq!(
+        (me["first_name"].as_str(), me["last_name"].as_str(), me["username"].as_str()),
+        (Some("Ada"), Some("Lovelace"), Some("ada_l"))
+    );
 
     // An unverified address cannot become primary.
     let r = a.send("POST", "/v1/me/email_addresses", &[("email_address", "second@example.com")]).await;
@@ -112,12 +118,16 @@ async fn passwords_are_changed_with_the_current_one_and_can_sign_out_other_devic
     let other = t.browser();
     let other_sid = other.sign_in("pw@example.com").await;
 
-    let cases: &[(&[(&str, &str)], &str, Option<&str>)] = &[
+    let cases: &[Case] = &[
         (&[("current_password", PASSWORD)], "form_param_missing", Some("new_password")),
         (&[("new_password", "new-password-2")], "form_param_missing", Some("current_password")),
         (&[("current_password", PASSWORD), ("new_password", "short")], "form_password_length_too_short", Some("new_password")),
         (&[("current_password", PASSWORD), ("new_password", PASSWORD)], "form_new_password_matches_current", Some("new_password")),
-        (&[("current_password", PASSWORD), ("new_password", "new-password-2"), ("sign_out_of_other_sessions", "maybe")], "form_param_value_invalid", Some("sign_out_of_other_sessions")),
+        (
+            &[("current_password", PASSWORD), ("new_password", "new-password-2"), ("sign_out_of_other_sessions", "maybe")],
+            "form_param_value_invalid",
+            Some("sign_out_of_other_sessions"),
+        ),
     ];
     for (form, code, param) in cases {
         assert_refused(&a.send("POST", "/v1/me/change_password", form).await, 422, code, *param);
@@ -128,7 +138,11 @@ async fn passwords_are_changed_with_the_current_one_and_can_sign_out_other_devic
     t.browser().sign_in("pw@example.com").await;
 
     let r = a
-        .send("POST", "/v1/me/change_password", &[("current_password", PASSWORD), ("new_password", "new-password-2"), ("sign_out_of_other_sessions", "true")])
+        .send(
+            "POST",
+            "/v1/me/change_password",
+            &[("current_password", PASSWORD), ("new_password", "new-password-2"), ("sign_out_of_other_sessions", "true")],
+        )
         .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["response"]["password_enabled"], true);
@@ -177,7 +191,15 @@ async fn deleting_the_account_signs_it_out_everywhere() {
 async fn a_user_the_app_forbids_to_delete_themselves_is_refused() {
     let t = TestServer::start().await;
     let a = Account::new(&t, "keep@example.com").await;
-    let r = t.bapi().http.patch(t.url(&format!("/v1/users/{}", a.user_id))).bearer_auth(t.sk()).json(&json!({"delete_self_enabled": false})).send().await.unwrap();
+    let r = t
+        .bapi()
+        .http
+        .patch(t.url(&format!("/v1/users/{}", a.user_id)))
+        .bearer_auth(t.sk())
+        .json(&json!({"delete_self_enabled": false}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(a.me().await["delete_self_enabled"], false);
     assert_refused(&a.send("DELETE", "/v1/me", &[]).await, 403, "user_delete_self_not_enabled", None);
@@ -209,8 +231,14 @@ async fn the_devices_list_shows_each_session_and_a_revoked_one_mints_nothing() {
     assert_eq!(list.len(), 3, "{list:?}");
     let laptop_entry = list.iter().find(|s| s["id"] == laptop_sid.as_str()).unwrap();
     let act = &laptop_entry["latest_activity"];
-    assert_eq!((act["object"].as_str(), act["browser_name"].as_str(), act["browser_version"].as_str()), (Some("session_activity"), Some("Chrome"), Some("131.0.0.0")));
-    assert_eq!((act["device_type"].as_str(), act["is_mobile"].as_bool(), act["ip_address"].as_str()), (Some("Linux"), Some(false), Some("127.0.0.1")));
+    assert_eq!(
+        (act["object"].as_str(), act["browser_name"].as_str(), act["browser_version"].as_str()),
+        (Some("session_activity"), Some("Chrome"), Some("131.0.0.0"))
+    );
+    assert_eq!(
+        (act["device_type"].as_str(), act["is_mobile"].as_bool(), act["ip_address"].as_str()),
+        (Some("Linux"), Some(false), Some("127.0.0.1"))
+    );
     assert!(act["city"].is_null() && act["country"].is_null() && laptop_entry["user"].is_null());
     assert_eq!(laptop_entry["status"], "active");
 
@@ -252,7 +280,10 @@ async fn an_authenticator_app_is_enrolled_with_a_code_and_then_asked_for_at_sign
     assert_eq!((done["verified"].as_bool(), done["backup_codes"].as_array().map(Vec::len)), (Some(true), Some(10)), "{done}");
     assert!(done.get("secret").is_none());
     let me = &r.body["client"]["sessions"][0]["user"];
-    assert_eq!((me["totp_enabled"].as_bool(), me["two_factor_enabled"].as_bool(), me["backup_code_enabled"].as_bool()), (Some(true), Some(true), Some(true)));
+    assert_eq!(
+        (me["totp_enabled"].as_bool(), me["two_factor_enabled"].as_bool(), me["backup_code_enabled"].as_bool()),
+        (Some(true), Some(true), Some(true))
+    );
     assert_refused(&a.send("POST", "/v1/me/totp", &[]).await, 422, "totp_already_enabled", None);
 
     // A sign-in now asks for the app's code (a code of the next step: this one was used).
@@ -267,7 +298,10 @@ async fn an_authenticator_app_is_enrolled_with_a_code_and_then_asked_for_at_sign
     let r = a.send("DELETE", "/v1/me/totp", &[]).await;
     assert_eq!(r.body["response"], json!({"object": "totp", "deleted": true}), "{:?}", r.body);
     let me = a.me().await;
-    assert_eq!((me["totp_enabled"].as_bool(), me["two_factor_enabled"].as_bool(), me["backup_code_enabled"].as_bool()), (Some(false), Some(false), Some(false)));
+    assert_eq!(
+        (me["totp_enabled"].as_bool(), me["two_factor_enabled"].as_bool(), me["backup_code_enabled"].as_bool()),
+        (Some(false), Some(false), Some(false))
+    );
     assert_refused(&a.send("DELETE", "/v1/me/totp", &[]).await, 404, "resource_not_found", None);
     let r = t.browser().post("/v1/client/sign_ins", &[("identifier", "totp@example.com"), ("password", PASSWORD)]).await;
     assert_eq!(r.body["response"]["status"], "complete", "{:?}", r.body);
@@ -292,7 +326,9 @@ fn png(extra: usize) -> Vec<u8> {
 async fn upload(a: &Account, bytes: Vec<u8>, mime: &str) -> Resp {
     // multipart/form-data as a browser's FormData sends it, with one `file` part.
     let boundary = "----clerk-server-test-boundary";
-    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"me.png\"\r\nContent-Type: {mime}\r\n\r\n").into_bytes();
+    let mut body =
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"me.png\"\r\nContent-Type: {mime}\r\n\r\n")
+            .into_bytes();
     body.extend_from_slice(&bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     a.browser.post_raw(&a.path("/v1/me/profile_image", "POST"), &format!("multipart/form-data; boundary={boundary}"), body).await
@@ -332,7 +368,10 @@ async fn profile_images_are_checked_stored_served_and_removed() {
 
     let r = a.send("DELETE", "/v1/me/profile_image", &[]).await;
     assert_eq!((r.status.as_u16(), r.body["response"]["deleted"].as_bool()), (200, Some(true)), "{:?}", r.body);
-    assert_eq!((r.body["client"]["sessions"][0]["user"]["has_image"].as_bool(), r.body["client"]["sessions"][0]["user"]["image_url"].as_str()), (Some(false), Some("")));
+    assert_eq!(
+        (r.body["client"]["sessions"][0]["user"]["has_image"].as_bool(), r.body["client"]["sessions"][0]["user"]["image_url"].as_str()),
+        (Some(false), Some(""))
+    );
     assert_eq!(reqwest::get(&second).await.unwrap().status(), 404);
     assert_refused(&a.send("DELETE", "/v1/me/profile_image", &[]).await, 404, "image_not_found", None);
     // Other routes keep the small body limit.

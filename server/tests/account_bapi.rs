@@ -28,11 +28,20 @@ async fn update_user_checks_every_field_and_a_refusal_changes_nothing() {
     let t = TestServer::start().await;
     let a = Account::new(&t, "managed@example.com").await;
     let path = format!("/v1/users/{}", a.user_id);
-    let r = send(&t, reqwest::Method::PATCH, &path, json!({"first_name": "Grace", "last_name": "Hopper", "username": "grace_h",
-        "public_metadata": {"plan": "pro"}, "private_metadata": {"stripe": "cus_1"}, "create_organizations_limit": 3})).await;
+    let r = send(
+        &t,
+        reqwest::Method::PATCH,
+        &path,
+        json!({"first_name": "Grace", "last_name": "Hopper", "username": "grace_h",
+        "public_metadata": {"plan": "pro"}, "private_metadata": {"stripe": "cus_1"}, "create_organizations_limit": 3}),
+    )
+    .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!((r.body["first_name"].as_str(), r.body["username"].as_str()), (Some("Grace"), Some("grace_h")));
-    assert_eq!((r.body["public_metadata"].clone(), r.body["private_metadata"].clone()), (json!({"plan": "pro"}), json!({"stripe": "cus_1"})));
+    assert_eq!(
+        (r.body["public_metadata"].clone(), r.body["private_metadata"].clone()),
+        (json!({"plan": "pro"}), json!({"stripe": "cus_1"}))
+    );
     assert_eq!(r.body["create_organizations_limit"], 3);
     let me = a.me().await;
     assert_eq!((me["first_name"].as_str(), me["public_metadata"].clone()), (Some("Grace"), json!({"plan": "pro"})));
@@ -53,8 +62,16 @@ async fn update_user_checks_every_field_and_a_refusal_changes_nothing() {
         assert_refused(&send(&t, reqwest::Method::PATCH, &path, body).await, status, code, param);
     }
     let now = t.bapi().get(&path).await.body;
-    assert_eq!((now["first_name"].as_str(), now["last_name"].as_str(), now["username"].as_str()), (Some("Grace"), Some("Hopper"), Some("grace_h")));
-    assert_refused(&send(&t, reqwest::Method::PATCH, "/v1/users/user_missing", json!({"first_name": "X"})).await, 404, "resource_not_found", None);
+    assert_eq!(
+        (now["first_name"].as_str(), now["last_name"].as_str(), now["username"].as_str()),
+        (Some("Grace"), Some("Hopper"), Some("grace_h"))
+    );
+    assert_refused(
+        &send(&t, reqwest::Method::PATCH, "/v1/users/user_missing", json!({"first_name": "X"})).await,
+        404,
+        "resource_not_found",
+        None,
+    );
 
     // A new password signs in, and can sign the user out everywhere.
     let r = send(&t, reqwest::Method::PATCH, &path, json!({"password": "brand-new-pass", "sign_out_of_other_sessions": true})).await;
@@ -69,15 +86,31 @@ async fn update_user_checks_every_field_and_a_refusal_changes_nothing() {
 async fn metadata_is_merged_by_patch_and_replaced_by_put() {
     let t = TestServer::start().await;
     let u = new_user(&t, json!({"email_address": ["md@example.com"], "password": PASSWORD})).await;
+    let made =
+        new_user(&t, json!({"email_address": ["made@example.com"], "public_metadata": {"p": 1}, "private_metadata": {"s": 2}})).await;
+    assert_eq!((made["public_metadata"].clone(), made["private_metadata"].clone()), (json!({"p": 1}), json!({"s": 2})));
+    let r = t.bapi().post("/v1/users", Some(json!({"email_address": ["bad-md@example.com"], "unsafe_metadata": "nope"}))).await;
+    assert_refused(&r, 422, "form_param_format_invalid", Some("unsafe_metadata"));
     let path = format!("/v1/users/{}/metadata", u["id"].as_str().unwrap());
-    let r = send(&t, reqwest::Method::PATCH, &path, json!({"public_metadata": {"a": 1, "n": {"x": 1, "y": 2}}, "unsafe_metadata": {"u": true}})).await;
+    let r = send(
+        &t,
+        reqwest::Method::PATCH,
+        &path,
+        json!({"public_metadata": {"a": 1, "n": {"x": 1, "y": 2}}, "unsafe_metadata": {"u": true}}),
+    )
+    .await;
     assert_eq!(r.body["public_metadata"], json!({"a": 1, "n": {"x": 1, "y": 2}}), "{:?}", r.body);
     let r = send(&t, reqwest::Method::PATCH, &path, json!({"public_metadata": {"n": {"x": null, "z": 3}}})).await;
     assert_eq!(r.body["public_metadata"], json!({"a": 1, "n": {"y": 2, "z": 3}}));
     assert_eq!(r.body["unsafe_metadata"], json!({"u": true}), "objects not given are left alone");
     let r = send(&t, reqwest::Method::PUT, &path, json!({"public_metadata": {"only": "this"}})).await;
     assert_eq!((r.body["public_metadata"].clone(), r.body["unsafe_metadata"].clone()), (json!({"only": "this"}), json!({"u": true})));
-    assert_refused(&send(&t, reqwest::Method::PATCH, &path, json!({"private_metadata": "text"})).await, 422, "form_param_format_invalid", Some("private_metadata"));
+    assert_refused(
+        &send(&t, reqwest::Method::PATCH, &path, json!({"private_metadata": "text"})).await,
+        422,
+        "form_param_format_invalid",
+        Some("private_metadata"),
+    );
     assert_refused(&send(&t, reqwest::Method::PUT, "/v1/users/user_missing/metadata", json!({})).await, 404, "resource_not_found", None);
     t.server.stop().await;
 }
@@ -100,13 +133,20 @@ async fn the_user_list_filters_orders_pages_and_counts() {
         ("adam@example.com", "adam_a", "Adam", "+12015550102"),
         ("mia@example.org", "mia_m", "Mia", "+12015550103"),
     ] {
-        new_user(&t, json!({"email_address": [email], "username": username, "first_name": first, "phone_number": [phone], "password": PASSWORD})).await;
+        new_user(
+            &t,
+            json!({"email_address": [email], "username": username, "first_name": first, "phone_number": [phone], "password": PASSWORD}),
+        )
+        .await;
     }
     // The seed's alice and bob come first in creation order; these three are newest.
     assert_eq!(ids(&list(&t, "limit=3").await), vec!["mia_m", "adam_a", "zoe_z"]);
     assert_eq!(ids(&list(&t, "order_by=%2Busername&limit=2&offset=1").await), vec!["alice", "bob"]);
     assert_eq!(ids(&list(&t, "order_by=-first_name&limit=2").await), vec!["zoe_z", "mia_m"]);
-    assert_eq!(ids(&list(&t, "email_address=ADAM%40example.com&email_address=mia%40example.org&order_by=%2Bcreated_at").await), vec!["adam_a", "mia_m"]);
+    assert_eq!(
+        ids(&list(&t, "email_address=ADAM%40example.com&email_address=mia%40example.org&order_by=%2Bcreated_at").await),
+        vec!["adam_a", "mia_m"]
+    );
     assert_eq!(ids(&list(&t, "username=zoe_z").await), vec!["zoe_z"]);
     assert_eq!(ids(&list(&t, "phone_number=%2B1%20201%20555%200102").await), vec!["adam_a"]);
     assert_eq!(ids(&list(&t, "query=example.org").await), vec!["mia_m"]);

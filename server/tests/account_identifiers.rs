@@ -34,7 +34,12 @@ async fn email_addresses_are_added_verified_by_code_made_primary_and_deleted() {
     let t = TestServer::start().await;
     let a = Account::new(&t, "first@example.com").await;
     assert_refused(&a.send("POST", "/v1/me/email_addresses/", &[]).await, 422, "form_param_missing", Some("email_address"));
-    assert_refused(&a.send("POST", "/v1/me/email_addresses/", &[("email_address", "not-an-email")]).await, 422, "form_param_format_invalid", Some("email_address"));
+    assert_refused(
+        &a.send("POST", "/v1/me/email_addresses/", &[("email_address", "not-an-email")]).await,
+        422,
+        "form_param_format_invalid",
+        Some("email_address"),
+    );
     let r = a.send("POST", "/v1/me/email_addresses/", &[("email_address", "BOB@example.com")]).await;
     assert_refused(&r, 422, "form_identifier_exists", Some("email_address"));
     assert_eq!(emails(&a.me().await).len(), 1, "refusals add nothing");
@@ -45,12 +50,27 @@ async fn email_addresses_are_added_verified_by_code_made_primary_and_deleted() {
     assert_eq!((e["object"].as_str(), e["email_address"].as_str()), (Some("email_address"), Some("second@example.com")));
     assert!(e["verification"].is_null(), "{e}");
     let id = e["id"].as_str().unwrap().to_owned();
-    assert_eq!(emails(&r.body["client"]["sessions"][0]["user"]), vec![("first@example.com".into(), "verified".into()), ("second@example.com".into(), "none".into())]);
+    assert_eq!(
+        emails(&r.body["client"]["sessions"][0]["user"]),
+        vec![("first@example.com".into(), "verified".into()), ("second@example.com".into(), "none".into())]
+    );
     let path = |action: &str| format!("/v1/me/email_addresses/{id}{action}");
+    // Not the user's until verified: it signs nobody in, and offers no sign-in code.
+    let r = t.browser().post("/v1/client/sign_ins", &[("identifier", "second@example.com")]).await;
+    assert_refused(&r, 422, "form_identifier_not_found", Some("identifier"));
+    let r = t.browser().post("/v1/client/sign_ins", &[("identifier", "first@example.com")]).await;
+    let offered: Vec<&str> =
+        r.body["response"]["supported_first_factors"].as_array().unwrap().iter().filter_map(|f| f["safe_identifier"].as_str()).collect();
+    assert!(!offered.contains(&"second@example.com"), "{offered:?}");
 
     assert_refused(&a.send("POST", &path("/attempt_verification"), &[("code", "123456")]).await, 422, "verification_missing", Some("code"));
     assert_refused(&a.send("POST", &path("/prepare_verification"), &[]).await, 422, "form_param_missing", Some("strategy"));
-    assert_refused(&a.send("POST", &path("/prepare_verification"), &[("strategy", "phone_code")]).await, 422, "form_param_value_invalid", Some("strategy"));
+    assert_refused(
+        &a.send("POST", &path("/prepare_verification"), &[("strategy", "phone_code")]).await,
+        422,
+        "form_param_value_invalid",
+        Some("strategy"),
+    );
     let r = a.send("POST", &path("/prepare_verification"), &[("strategy", "email_code")]).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let v = &r.body["response"]["verification"];
@@ -61,7 +81,12 @@ async fn email_addresses_are_added_verified_by_code_made_primary_and_deleted() {
     assert_eq!(a.get(&path("")).await.body["response"]["verification"]["attempts"], 1, "the failed attempt is counted");
     let r = a.send("POST", &path("/attempt_verification"), &[("code", &code)]).await;
     assert_eq!(r.body["response"]["verification"]["status"], "verified", "{:?}", r.body);
-    assert_refused(&a.send("POST", &path("/attempt_verification"), &[("code", &code)]).await, 422, "verification_already_verified", Some("code"));
+    assert_refused(
+        &a.send("POST", &path("/attempt_verification"), &[("code", &code)]).await,
+        422,
+        "verification_already_verified",
+        Some("code"),
+    );
 
     // The new address signs in, becomes primary, and the old one can go.
     let r = a.send("PATCH", "/v1/me", &[("primary_email_address_id", &id)]).await;
@@ -127,15 +152,30 @@ async fn an_email_link_verifies_an_added_address_once() {
 async fn phone_numbers_are_verified_by_sms_and_become_a_second_factor() {
     let t = TestServer::start().await;
     let a = Account::new(&t, "phone@example.com").await;
-    assert_refused(&a.send("POST", "/v1/me/phone_numbers/", &[("phone_number", "2015550123")]).await, 422, "form_param_format_invalid", Some("phone_number"));
-    assert_refused(&a.send("POST", "/v1/me/phone_numbers/", &[("phone_number", "+1 555")]).await, 422, "form_param_format_invalid", Some("phone_number"));
+    assert_refused(
+        &a.send("POST", "/v1/me/phone_numbers/", &[("phone_number", "2015550123")]).await,
+        422,
+        "form_param_format_invalid",
+        Some("phone_number"),
+    );
+    assert_refused(
+        &a.send("POST", "/v1/me/phone_numbers/", &[("phone_number", "+1 555")]).await,
+        422,
+        "form_param_format_invalid",
+        Some("phone_number"),
+    );
     let r = a.send("POST", "/v1/me/phone_numbers/", &[("phone_number", "+1 (201) 555-0142")]).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let p = r.body["response"].clone();
     assert_eq!((p["phone_number"].as_str(), p["reserved_for_second_factor"].as_bool()), (Some("+12015550142"), Some(false)));
     let id = p["id"].as_str().unwrap().to_owned();
     let other = Account::new(&t, "other-phone@example.com").await;
-    assert_refused(&other.send("POST", "/v1/me/phone_numbers", &[("phone_number", "+12015550142")]).await, 422, "form_identifier_exists", Some("phone_number"));
+    assert_refused(
+        &other.send("POST", "/v1/me/phone_numbers", &[("phone_number", "+12015550142")]).await,
+        422,
+        "form_identifier_exists",
+        Some("phone_number"),
+    );
     assert_refused(&other.get(&format!("/v1/me/phone_numbers/{id}")).await, 404, "resource_not_found", None);
 
     let path = |action: &str| format!("/v1/me/phone_numbers/{id}{action}");
@@ -144,12 +184,22 @@ async fn phone_numbers_are_verified_by_sms_and_become_a_second_factor() {
     let r = a.send("POST", &path("/prepare_verification"), &[("strategy", "phone_code")]).await;
     assert_eq!(r.body["response"]["verification"]["strategy"], "phone_code", "{:?}", r.body);
     let code = latest_sms(&t, "+12015550142").await;
-    assert_refused(&a.send("POST", &path("/attempt_verification"), &[("code", &wrong(&code))]).await, 422, "form_code_incorrect", Some("code"));
+    assert_refused(
+        &a.send("POST", &path("/attempt_verification"), &[("code", &wrong(&code))]).await,
+        422,
+        "form_code_incorrect",
+        Some("code"),
+    );
     let r = a.send("POST", &path("/attempt_verification"), &[("code", &code)]).await;
     assert_eq!(r.body["response"]["verification"]["status"], "verified", "{:?}", r.body);
     assert_eq!(r.body["client"]["sessions"][0]["user"]["primary_phone_number_id"], id.as_str(), "the first verified number is primary");
 
-    assert_refused(&a.send("PATCH", &path(""), &[("reserved_for_second_factor", "yes")]).await, 422, "form_param_value_invalid", Some("reserved_for_second_factor"));
+    assert_refused(
+        &a.send("PATCH", &path(""), &[("reserved_for_second_factor", "yes")]).await,
+        422,
+        "form_param_value_invalid",
+        Some("reserved_for_second_factor"),
+    );
     let r = a.send("PATCH", &path(""), &[("reserved_for_second_factor", "true")]).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let p = &r.body["response"];
@@ -188,9 +238,24 @@ async fn connect(t: &TestServer, authorize_url: &str, email: &str) -> String {
 async fn external_accounts_are_connected_through_the_provider_and_disconnected() {
     let t = TestServer::start().await;
     let a = Account::new(&t, "social@example.com").await;
-    assert_refused(&a.send("POST", "/v1/me/external_accounts", &[("redirect_url", REDIRECT)]).await, 422, "form_param_missing", Some("strategy"));
-    assert_refused(&a.send("POST", "/v1/me/external_accounts", &[("strategy", "oauth_myspace"), ("redirect_url", REDIRECT)]).await, 422, "form_param_value_invalid", Some("strategy"));
-    assert_refused(&a.send("POST", "/v1/me/external_accounts", &[("strategy", "oauth_google")]).await, 422, "form_param_missing", Some("redirect_url"));
+    assert_refused(
+        &a.send("POST", "/v1/me/external_accounts", &[("redirect_url", REDIRECT)]).await,
+        422,
+        "form_param_missing",
+        Some("strategy"),
+    );
+    assert_refused(
+        &a.send("POST", "/v1/me/external_accounts", &[("strategy", "oauth_myspace"), ("redirect_url", REDIRECT)]).await,
+        422,
+        "form_param_value_invalid",
+        Some("strategy"),
+    );
+    assert_refused(
+        &a.send("POST", "/v1/me/external_accounts", &[("strategy", "oauth_google")]).await,
+        422,
+        "form_param_missing",
+        Some("redirect_url"),
+    );
     let r = a.send("POST", "/v1/me/external_accounts", &[("strategy", "oauth_google"), ("redirect_url", REDIRECT)]).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let v = &r.body["response"]["verification"];
@@ -202,7 +267,10 @@ async fn external_accounts_are_connected_through_the_provider_and_disconnected()
     let accounts = me["external_accounts"].as_array().unwrap();
     assert_eq!(accounts.len(), 1);
     let acct = &accounts[0];
-    assert_eq!((acct["provider"].as_str(), acct["email_address"].as_str(), acct["verification"]["status"].as_str()), (Some("google"), Some("social.google@example.com"), Some("verified")));
+    assert_eq!(
+        (acct["provider"].as_str(), acct["email_address"].as_str(), acct["verification"]["status"].as_str()),
+        (Some("google"), Some("social.google@example.com"), Some("verified"))
+    );
     let acct_id = acct["id"].as_str().unwrap().to_owned();
 
     // The same identity cannot be connected to another user.

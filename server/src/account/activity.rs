@@ -23,12 +23,7 @@ pub fn session_activity_json(session_id: &str, activity: Option<&ClientActivity>
     let ua = activity.and_then(|a| a.user_agent.as_deref()).unwrap_or_default();
     let parsed = woothee::parser::Parser::new().parse(ua);
     let (browser_name, browser_version, device_type, is_mobile) = match &parsed {
-        Some(r) => (
-            known(r.name),
-            known(r.version),
-            known(r.os),
-            matches!(r.category, "smartphone" | "mobilephone"),
-        ),
+        Some(r) => (known(r.name), known(r.version), known(r.os), matches!(r.category, "smartphone" | "mobilephone")),
         None => (None, None, None, false),
     };
     json!({
@@ -70,7 +65,9 @@ mod tests {
     #[test]
     fn a_desktop_chrome_and_a_phone_are_told_apart() {
         let desktop = ClientActivity {
-            user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36".into()),
+            user_agent: Some(
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36".into(),
+            ),
             ip_address: Some("127.0.0.1".into()),
         };
         let v = session_activity_json("sess_abc", Some(&desktop));

@@ -17,9 +17,12 @@ pub const USERNAME_CHARS: std::ops::RangeInclusive<usize> = 4..=64;
 pub fn name(value: &str, param: &str) -> ApiResult<Option<String>> {
     let v = value.trim();
     if v.chars().count() > NAME_MAX_CHARS {
-        return Err(ApiError::unprocessable("form_param_max_length_exceeded", format!("{param} must be at most {NAME_MAX_CHARS} characters"))
-            .long(format!("`{param}` must be at most {NAME_MAX_CHARS} characters long."))
-            .param(param));
+        return Err(ApiError::unprocessable(
+            "form_param_max_length_exceeded",
+            format!("{param} must be at most {NAME_MAX_CHARS} characters"),
+        )
+        .long(format!("`{param}` must be at most {NAME_MAX_CHARS} characters long."))
+        .param(param));
     }
     Ok(Some(v.to_owned()).filter(|v| !v.is_empty()))
 }
@@ -33,16 +36,22 @@ pub fn username(tx: &mut dyn Tx, user_id: &str, value: &str) -> ApiResult<Option
     }
     let (min, max) = (*USERNAME_CHARS.start(), *USERNAME_CHARS.end());
     if !USERNAME_CHARS.contains(&v.chars().count()) {
-        return Err(ApiError::unprocessable("form_username_invalid_length", format!("Usernames must be between {min} and {max} characters long."))
-            .meta(serde_json::json!({"param_name": "username", "min_length": min, "max_length": max})));
+        return Err(ApiError::unprocessable(
+            "form_username_invalid_length",
+            format!("Usernames must be between {min} and {max} characters long."),
+        )
+        .meta(serde_json::json!({"param_name": "username", "min_length": min, "max_length": max})));
     }
     if !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
         return Err(ApiError::unprocessable("form_username_invalid_character", "Usernames may contain only letters, digits, - and _.")
             .param("username"));
     }
     if v.chars().all(|c| c.is_ascii_digit()) {
-        return Err(ApiError::unprocessable("form_username_needs_non_number_char", "Usernames must contain at least one non-numeric character.")
-            .param("username"));
+        return Err(ApiError::unprocessable(
+            "form_username_needs_non_number_char",
+            "Usernames must contain at least one non-numeric character.",
+        )
+        .param("username"));
     }
     if tx.user_by_username(v)?.is_some_and(|u| u.id != user_id) {
         return Err(ApiError::unprocessable("form_identifier_exists", "That username is taken. Please try another.").param("username"));
@@ -149,8 +158,9 @@ pub fn new_email(tx: &mut dyn Tx, value: Option<&str>) -> ApiResult<String> {
         );
     }
     if tx.email(email)?.is_some() {
-        return Err(ApiError::unprocessable("form_identifier_exists", "That email address is taken. Please try another.")
-            .param("email_address"));
+        return Err(
+            ApiError::unprocessable("form_identifier_exists", "That email address is taken. Please try another.").param("email_address")
+        );
     }
     Ok(email.to_owned())
 }
@@ -160,8 +170,9 @@ pub fn new_phone(tx: &mut dyn Tx, value: Option<&str>) -> ApiResult<String> {
     let raw = value.map(str::trim).filter(|p| !p.is_empty()).ok_or_else(|| ApiError::missing_param("phone_number"))?;
     let phone = crate::phone::normalize(raw, "phone_number")?;
     if tx.phone(&phone)?.is_some() {
-        return Err(ApiError::unprocessable("form_identifier_exists", "That phone number is taken. Please try another.")
-            .param("phone_number"));
+        return Err(
+            ApiError::unprocessable("form_identifier_exists", "That phone number is taken. Please try another.").param("phone_number")
+        );
     }
     Ok(phone)
 }
@@ -170,11 +181,8 @@ pub fn new_phone(tx: &mut dyn Tx, value: Option<&str>) -> ApiResult<String> {
 /// (Clerk's `last_required_identification_deletion_failed`).
 pub fn can_delete_email(tx: &mut dyn Tx, user: &User, e: &EmailAddress) -> ApiResult<()> {
     if e.verified && !tx.emails_of(&user.id)?.iter().any(|o| o.id != e.id && o.verified) {
-        return Err(ApiError::unprocessable(
-            "last_required_identification_deletion_failed",
-            "You cannot delete your last email address",
-        )
-        .long("An email address is required on this instance: add and verify another one before deleting this one."));
+        return Err(ApiError::unprocessable("last_required_identification_deletion_failed", "You cannot delete your last email address")
+            .long("An email address is required on this instance: add and verify another one before deleting this one."));
     }
     Ok(())
 }

@@ -32,6 +32,12 @@ pub struct NewUser {
     pub totp_secret: Option<String>,
     /// Verified phone numbers (any spelling with the country code; stored in E.164).
     pub phone_number: Option<OneOrMany>,
+    #[serde(default)]
+    pub public_metadata: Option<Value>,
+    #[serde(default)]
+    pub private_metadata: Option<Value>,
+    #[serde(default)]
+    pub unsafe_metadata: Option<Value>,
 }
 
 /// `hash_password` gives the argon2 hash of the password: through [`crate::checks::Checks`] in a
@@ -80,9 +86,25 @@ pub fn create_user(tx: &mut dyn Tx, new: NewUser, hash_password: &dyn Fn(&str) -
         passkeys: Vec::new(),
         profile: Default::default(),
     };
+    for (value, slot, param) in [
+        (new.public_metadata, &mut user.profile.public_metadata, "public_metadata"),
+        (new.private_metadata, &mut user.profile.private_metadata, "private_metadata"),
+        (new.unsafe_metadata, &mut user.profile.unsafe_metadata, "unsafe_metadata"),
+    ] {
+        if let Some(v) = value {
+            *slot = crate::account::rules::metadata_value(v, param)?;
+        }
+    }
     let mut addresses = Vec::new();
     for e in emails {
-        addresses.push(EmailAddress { id: new_id("idn"), user_id: user.id.clone(), email: e, verified: true, created_at: now, verification: None });
+        addresses.push(EmailAddress {
+            id: new_id("idn"),
+            user_id: user.id.clone(),
+            email: e,
+            verified: true,
+            created_at: now,
+            verification: None,
+        });
     }
     user.primary_email_address_id = addresses.first().map(|a| a.id.clone());
     tx.put_user(&user)?;

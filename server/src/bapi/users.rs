@@ -60,7 +60,12 @@ impl Filters {
         let username = u.username.as_deref().map(str::to_lowercase);
         let any = |wanted: &[String], has: &dyn Fn(&String) -> bool| wanted.is_empty() || wanted.iter().any(has);
         let query_ok = self.query.as_deref().is_none_or(|q| {
-            let fields = [Some(u.id.to_lowercase()), username.clone(), u.first_name.as_deref().map(str::to_lowercase), u.last_name.as_deref().map(str::to_lowercase)];
+            let fields = [
+                Some(u.id.to_lowercase()),
+                username.clone(),
+                u.first_name.as_deref().map(str::to_lowercase),
+                u.last_name.as_deref().map(str::to_lowercase),
+            ];
             fields.iter().flatten().any(|f| f.contains(q)) || emails.iter().any(|e| e.contains(q)) || phones.iter().any(|p| p.contains(q))
         });
         any(&self.email_address, &|e| emails.contains(e))
@@ -92,7 +97,17 @@ fn sort(users: &mut [UserView], order_by: Option<&str>) -> ApiResult<()> {
             _ => (v.phones.first().map(|p| p.phone.clone()), 0),
         }
     };
-    let known = ["created_at", "updated_at", "last_sign_in_at", "last_active_at", "first_name", "last_name", "username", "email_address", "phone_number"];
+    let known = [
+        "created_at",
+        "updated_at",
+        "last_sign_in_at",
+        "last_active_at",
+        "first_name",
+        "last_name",
+        "username",
+        "email_address",
+        "phone_number",
+    ];
     if !known.contains(&field) {
         return Err(ApiError::invalid_param("order_by", format!("`{spec}` is not a field users can be ordered by")));
     }
@@ -245,7 +260,11 @@ async fn metadata(st: AppState, id: String, body: MetadataBody, merge: bool) -> 
             (&body.unsafe_metadata, &mut u.profile.unsafe_metadata, "unsafe_metadata"),
         ] {
             let Some(v) = value else { continue };
-            *slot = if merge { rules::merge_metadata(slot, &rules::metadata_value(v.clone(), param)?, param)? } else { rules::metadata_value(v.clone(), param)? };
+            *slot = if merge {
+                rules::merge_metadata(slot, &rules::metadata_value(v.clone(), param)?, param)?
+            } else {
+                rules::metadata_value(v.clone(), param)?
+            };
         }
         u.updated_at = now;
         tx.put_user(&u)?;

@@ -31,10 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/me/metadata", patch(update_metadata))
         .route("/v1/me/change_password", post(change_password))
         .route("/v1/me/remove_password", post(remove_password))
-        .route(
-            "/v1/me/profile_image",
-            post(img::upload).delete(img::remove).layer(axum::extract::DefaultBodyLimit::max(img::UPLOAD_LIMIT)),
-        )
+        .route("/v1/me/profile_image", post(img::upload).delete(img::remove).layer(axum::extract::DefaultBodyLimit::max(img::UPLOAD_LIMIT)))
         .route("/v1/images/{id}", get(img::serve))
         // clerk-js creates identifiers at `/me/email_addresses/` (its path root ends in `/`).
         .route("/v1/me/email_addresses", post(ids::create_email))
@@ -222,8 +219,11 @@ pub async fn change_password(
                 return Ok(Refused(refused));
             }
             if form.current_password.as_deref() == Some(new.as_str()) {
-                return Err(ApiError::unprocessable("form_new_password_matches_current", "New password cannot be the same as the current password.")
-                    .param("new_password"));
+                return Err(ApiError::unprocessable(
+                    "form_new_password_matches_current",
+                    "New password cannot be the same as the current password.",
+                )
+                .param("new_password"));
             }
         }
         me.user.password_hash = Some(checks.hash_password(&new)?);

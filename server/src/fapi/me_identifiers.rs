@@ -96,10 +96,22 @@ fn check_code(st: &AppState, tx: &mut dyn Tx, me: &Me, owner_id: &str, code: Opt
 // Email addresses.
 
 /// `POST /v1/me/email_addresses` (`user.createEmailAddress({email})`).
-pub async fn create_email(State(st): State<AppState>, caller: Caller, RawQuery(q): RawQuery, Input(form): Input<IdentifierForm>) -> ApiResult<Fapi> {
+pub async fn create_email(
+    State(st): State<AppState>,
+    caller: Caller,
+    RawQuery(q): RawQuery,
+    Input(form): Input<IdentifierForm>,
+) -> ApiResult<Fapi> {
     with_me(st, caller, q, move |_, tx, _, me| {
         let email = rules::new_email(tx, form.email_address.as_deref())?;
-        let e = EmailAddress { id: new_id("idn"), user_id: me.user.id.clone(), email, verified: false, created_at: me.caller.now, verification: None };
+        let e = EmailAddress {
+            id: new_id("idn"),
+            user_id: me.user.id.clone(),
+            email,
+            verified: false,
+            created_at: me.caller.now,
+            verification: None,
+        };
         tx.put_email(&e)?;
         touch_user(tx, me)?;
         Ok(Done(render::email_json(&e)))
@@ -175,7 +187,8 @@ pub(super) fn verify_by_link(tx: &mut dyn Tx, id: &str, expired: bool, now: i64)
         return Ok(false);
     }
     if expired {
-        e.verification = Some(json!({"object": "verification", "status": "expired", "strategy": "email_link", "attempts": null, "expire_at": null}));
+        e.verification =
+            Some(json!({"object": "verification", "status": "expired", "strategy": "email_link", "attempts": null, "expire_at": null}));
     } else {
         e.verified = true;
         e.verification = Some(verified("email_link"));
@@ -208,7 +221,12 @@ pub async fn delete_email(State(st): State<AppState>, caller: Caller, Path(id): 
 // Phone numbers.
 
 /// `POST /v1/me/phone_numbers` (`user.createPhoneNumber({phoneNumber})`), stored in E.164.
-pub async fn create_phone(State(st): State<AppState>, caller: Caller, RawQuery(q): RawQuery, Input(form): Input<IdentifierForm>) -> ApiResult<Fapi> {
+pub async fn create_phone(
+    State(st): State<AppState>,
+    caller: Caller,
+    RawQuery(q): RawQuery,
+    Input(form): Input<IdentifierForm>,
+) -> ApiResult<Fapi> {
     with_me(st, caller, q, move |_, tx, _, me| {
         let phone = rules::new_phone(tx, form.phone_number.as_deref())?;
         let p = PhoneNumber {
@@ -351,8 +369,11 @@ fn update_phone_body(tx: &mut dyn Tx, me: &mut Me, id: &str, form: &IdentifierFo
             return Err(ApiError::invalid_param("default_second_factor", "Only a number reserved for second factor can be the default"));
         }
         if !d {
-            return Err(ApiError::unprocessable("form_disable_default_second_factor_not_allowed", "Make another second factor the default instead")
-                .param("default_second_factor"));
+            return Err(ApiError::unprocessable(
+                "form_disable_default_second_factor_not_allowed",
+                "Make another second factor the default instead",
+            )
+            .param("default_second_factor"));
         }
         for mut other in tx.phones_of(&me.user.id)?.into_iter().filter(|o| o.id != p.id && o.default_second_factor) {
             other.default_second_factor = false;

@@ -25,7 +25,15 @@ fn otpauth_uri(secret: &str, account: &str) -> String {
     format!("otpauth://totp/{label}?secret={secret}&issuer=clerk-server&algorithm=SHA1&digits=6&period=30")
 }
 
-fn totp_json(id: &str, secret: Option<&str>, uri: Option<&str>, verified: bool, codes: Option<&[String]>, created_at: i64, now: i64) -> Value {
+fn totp_json(
+    id: &str,
+    secret: Option<&str>,
+    uri: Option<&str>,
+    verified: bool,
+    codes: Option<&[String]>,
+    created_at: i64,
+    now: i64,
+) -> Value {
     let mut v = json!({"object": "totp", "id": id, "verified": verified, "created_at": created_at, "updated_at": now});
     if let Some(s) = secret {
         v["secret"] = json!(s);
@@ -70,7 +78,12 @@ pub struct CodeForm {
 
 /// `POST /v1/me/totp/attempt_verification` with the app's `code`: the app becomes the user's
 /// second factor; a user without backup codes gets a set, shown once as `backup_codes`.
-pub async fn verify_totp(State(st): State<AppState>, caller: Caller, RawQuery(q): RawQuery, Input(form): Input<CodeForm>) -> ApiResult<Fapi> {
+pub async fn verify_totp(
+    State(st): State<AppState>,
+    caller: Caller,
+    RawQuery(q): RawQuery,
+    Input(form): Input<CodeForm>,
+) -> ApiResult<Fapi> {
     let code = form.code.filter(|c| !c.trim().is_empty()).ok_or_else(|| ApiError::missing_param("code"))?;
     with_me(st, caller, q, move |st, tx, checks, me| {
         let Some(pending) = me.user.profile.pending_totp.clone() else {

@@ -18,8 +18,8 @@ mod profile_image;
 mod reply;
 mod reset_password;
 
-pub use reply::Reply;
 pub use profile_image::{UPLOAD_LIMIT, is_upload};
+pub use reply::Reply;
 pub use reset_password::check_new_password;
 mod sessions;
 mod sign_ins;

@@ -103,7 +103,8 @@ fn user_for(tx: &mut dyn Tx, strategy: &str, i: &Identity, now: i64) -> ApiResul
     if let Some(a) = tx.external_account(provider(strategy), &i.sub)? {
         return Ok(tx.user(&a.user_id)?);
     }
-    let Some(e) = tx.email(&i.email)? else { return Ok(None) };
+    // A verified address only: one added to an account and not proven is not the user's.
+    let Some(e) = tx.email(&i.email)?.filter(|e| e.verified) else { return Ok(None) };
     link(tx, &e.user_id, strategy, i, now)?;
     Ok(tx.user(&e.user_id)?)
 }
@@ -143,7 +144,14 @@ pub fn create_user(tx: &mut dyn Tx, strategy: &str, i: &Identity, now: i64) -> A
         passkeys: Vec::new(),
         profile: Default::default(),
     };
-    let address = EmailAddress { id: new_id("idn"), user_id: user.id.clone(), email: i.email.clone(), verified: true, created_at: now, verification: None };
+    let address = EmailAddress {
+        id: new_id("idn"),
+        user_id: user.id.clone(),
+        email: i.email.clone(),
+        verified: true,
+        created_at: now,
+        verification: None,
+    };
     user.primary_email_address_id = Some(address.id.clone());
     tx.put_user(&user)?;
     tx.put_email(&address)?;

@@ -42,7 +42,10 @@ async fn read_upload(req: Request) -> ApiResult<(Vec<u8>, Option<String>)> {
         while let Some(field) = form.next_field().await.map_err(unreadable)? {
             if field.name() == Some("file") {
                 let name = field.file_name().map(str::to_owned);
-                let bytes = field.bytes().await.map_err(|e| if e.status() == StatusCode::PAYLOAD_TOO_LARGE { images::too_large() } else { unreadable(e) })?;
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| if e.status() == StatusCode::PAYLOAD_TOO_LARGE { images::too_large() } else { unreadable(e) })?;
                 return Ok((bytes.to_vec(), name));
             }
         }
@@ -73,7 +76,13 @@ pub async fn upload(State(st): State<AppState>, caller: Caller, RawQuery(q): Raw
         if let Some(old) = me.user.profile.image.take() {
             tx.delete_image(&old.id)?;
         }
-        let image = StoredImage { id: id.clone(), user_id: me.user.id.clone(), content_type: content_type.to_owned(), bytes: bytes.clone(), created_at: now };
+        let image = StoredImage {
+            id: id.clone(),
+            user_id: me.user.id.clone(),
+            content_type: content_type.to_owned(),
+            bytes: bytes.clone(),
+            created_at: now,
+        };
         tx.put_image(&image)?;
         me.user.profile.image = Some(ProfileImage { id: id.clone(), url: url.clone() });
         save_user(tx, &mut me.user, now)?;
@@ -85,9 +94,12 @@ pub async fn upload(State(st): State<AppState>, caller: Caller, RawQuery(q): Raw
 /// `DELETE /v1/me/profile_image`.
 pub async fn remove(State(st): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> ApiResult<Fapi> {
     with_me(st, caller, q, |_, tx, _, me| {
-        let old = me.user.profile.image.take().ok_or_else(|| {
-            ApiError::new(StatusCode::NOT_FOUND, "image_not_found", "This user has no profile image")
-        })?;
+        let old = me
+            .user
+            .profile
+            .image
+            .take()
+            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "image_not_found", "This user has no profile image"))?;
         tx.delete_image(&old.id)?;
         save_user(tx, &mut me.user, me.caller.now)?;
         Ok(Done(account::deleted("image", &old.id)))

@@ -54,7 +54,8 @@ pub fn assert_refused(r: &Resp, status: u16, code: &str, param: Option<&str>) {
 }
 
 pub async fn latest_sms(t: &TestServer, phone: &str) -> String {
-    let v: Value = reqwest::get(t.url(&format!("/__dev/sms?to={}", super::lifecycle::urlencode(phone)))).await.unwrap().json().await.unwrap();
+    let v: Value =
+        reqwest::get(t.url(&format!("/__dev/sms?to={}", super::lifecycle::urlencode(phone)))).await.unwrap().json().await.unwrap();
     v["latest_code"].as_str().expect("an SMS code was sent").to_owned()
 }
 
