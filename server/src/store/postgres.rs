@@ -265,7 +265,11 @@ impl Tx for PgTx<'_> {
         self.one("SELECT data FROM email_addresses WHERE lower(email) = lower($1)", &[&address])
     }
     fn emails_of(&mut self, user_id: &str) -> StoreResult<Vec<EmailAddress>> {
-        self.many("SELECT data FROM email_addresses WHERE user_id = $1 ORDER BY id", &[&user_id])
+        self.many(
+            // Oldest first, as Clerk lists a user's identifiers.
+            "SELECT data FROM email_addresses WHERE user_id = $1 ORDER BY (data::json->>'created_at')::bigint, id",
+            &[&user_id],
+        )
     }
     fn put_email(&mut self, e: &EmailAddress) -> StoreResult<()> {
         self.exec(
@@ -279,7 +283,11 @@ impl Tx for PgTx<'_> {
         self.one("SELECT data FROM phone_numbers WHERE phone = $1", &[&number])
     }
     fn phones_of(&mut self, user_id: &str) -> StoreResult<Vec<PhoneNumber>> {
-        self.many("SELECT data FROM phone_numbers WHERE user_id = $1 ORDER BY id", &[&user_id])
+        self.many(
+            // Oldest first, as Clerk lists a user's identifiers.
+            "SELECT data FROM phone_numbers WHERE user_id = $1 ORDER BY (data::json->>'created_at')::bigint, id",
+            &[&user_id],
+        )
     }
     fn put_phone(&mut self, p: &PhoneNumber) -> StoreResult<()> {
         self.exec(

@@ -203,7 +203,11 @@ impl Tx for SqliteTx<'_> {
         self.one("SELECT data FROM email_addresses WHERE email = ?1", params![address])
     }
     fn emails_of(&mut self, user_id: &str) -> StoreResult<Vec<EmailAddress>> {
-        self.many("SELECT data FROM email_addresses WHERE user_id = ?1 ORDER BY id", params![user_id])
+        self.many(
+            // Oldest first, as Clerk lists a user's identifiers (insertion order breaks ties).
+            "SELECT data FROM email_addresses WHERE user_id = ?1 ORDER BY json_extract(data, '$.created_at'), rowid",
+            params![user_id],
+        )
     }
     fn put_email(&mut self, e: &EmailAddress) -> StoreResult<()> {
         self.exec(
@@ -216,7 +220,11 @@ impl Tx for SqliteTx<'_> {
         self.one("SELECT data FROM phone_numbers WHERE phone = ?1", params![number])
     }
     fn phones_of(&mut self, user_id: &str) -> StoreResult<Vec<PhoneNumber>> {
-        self.many("SELECT data FROM phone_numbers WHERE user_id = ?1 ORDER BY id", params![user_id])
+        self.many(
+            // Oldest first, as Clerk lists a user's identifiers (insertion order breaks ties).
+            "SELECT data FROM phone_numbers WHERE user_id = ?1 ORDER BY json_extract(data, '$.created_at'), rowid",
+            params![user_id],
+        )
     }
     fn put_phone(&mut self, p: &PhoneNumber) -> StoreResult<()> {
         self.exec(
