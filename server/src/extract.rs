@@ -120,6 +120,8 @@ pub struct Caller {
     pub ip: Option<std::net::IpAddr>,
     /// The server clock when the request arrived (see [`crate::clock`]), in ms.
     pub now: i64,
+    /// The browser's User-Agent, kept on its client for the sessions' `latest_activity`.
+    pub user_agent: Option<String>,
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -147,6 +149,8 @@ impl FromRequestParts<AppState> for Caller {
             origin,
             ip,
             now: state.clock.now_ms(),
+            // Capped: it is stored, and nothing needs more than a few hundred bytes of it.
+            user_agent: parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|v| v.chars().take(512).collect()),
         })
     }
 }

@@ -31,7 +31,7 @@ pub fn first_factors(config: &Config, v: &UserView) -> Vec<Value> {
     if u.password_hash.is_some() && on("password") {
         f.push(json!({"strategy": "password"}));
     }
-    for e in &v.emails {
+    for e in v.emails.iter().filter(|e| e.verified) {
         for strategy in ["email_code", "email_link"].into_iter().filter(|s| on(s)) {
             f.push(json!({
                 "strategy": strategy,
@@ -68,7 +68,7 @@ pub fn sign_in_first_factors(config: &Config, v: &UserView) -> Vec<Value> {
         }));
     }
     if u.password_hash.is_some() && on("reset_password_email_code") {
-        for e in &v.emails {
+        for e in v.emails.iter().filter(|e| e.verified) {
             f.push(json!({
                 "strategy": "reset_password_email_code",
                 "safe_identifier": e.email,

@@ -1,6 +1,7 @@
 //! clerk-server: a local, persistent, Clerk-compatible Frontend API (what clerk-js and our wasm
 //! library call) and Backend API (what @clerk/backend and `clerk-backend-api` call) on one port.
 
+pub mod account;
 pub mod bapi;
 pub mod checks;
 pub mod client_uat;
@@ -14,6 +15,7 @@ pub mod fapi;
 pub mod faults;
 pub mod handshake;
 pub mod idp;
+pub mod images;
 pub mod limits;
 pub mod orgs;
 pub mod passkeys;
@@ -317,11 +319,12 @@ pub fn app(
     // Every route: a body declared over the limit is refused before the handler runs, a streamed
     // one fails when read past it (see `extract::Input`). CORS goes outside so that browsers can
     // read the 413.
-    // Organization logos may be larger (`fapi::LOGO_LIMIT`); every other body is small.
+    // Uploads (profile images, organization logos) may be larger (`images::UPLOAD_LIMIT`); every
+    // other body is small.
     let small = RequestBodyLimitLayer::new(extract::BODY_LIMIT).layer(tunnelled.clone());
-    let large = RequestBodyLimitLayer::new(fapi::LOGO_LIMIT).layer(tunnelled);
+    let large = RequestBodyLimitLayer::new(images::UPLOAD_LIMIT).layer(tunnelled);
     let limited = tower::service_fn(move |req: Request| {
-        let upload = req.uri().path().starts_with("/v1/organizations/") && req.uri().path().ends_with("/logo");
+        let upload = images::is_upload(req.uri().path());
         let (small, large) = (small.clone(), large.clone());
         async move {
             use tower::ServiceExt;

@@ -54,9 +54,11 @@ pub fn phone_json(p: &crate::store::PhoneNumber, default_second_factor: bool) ->
         "phone_number": p.phone,
         "reserved_for_second_factor": p.reserved_for_second_factor,
         "default_second_factor": default_second_factor,
-        "verification": if p.verified {
-            json!({"status": "verified", "strategy": "phone_code", "attempts": null, "expire_at": null})
-        } else { serde_json::Value::Null },
+        "verification": match &p.verification {
+            Some(v) => v.clone(),
+            None if p.verified => json!({"status": "verified", "strategy": "phone_code", "attempts": null, "expire_at": null}),
+            None => serde_json::Value::Null,
+        },
         "linked_to": [],
         "backup_codes": null,
         "created_at": p.created_at,

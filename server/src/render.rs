@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use crate::store::{EmailAddress, Session, SignUp};
+use crate::store::{EmailAddress, ExternalAccount, Session, SignUp};
 use crate::tokens;
 use crate::views::{ClientView, MembershipView, OrgView, SessionView, SignInView, UserView};
 
@@ -44,18 +44,34 @@ pub fn org_backend_json(v: &OrgView) -> Value {
     out
 }
 
-fn email_json(e: &EmailAddress) -> Value {
+pub fn email_json(e: &EmailAddress) -> Value {
     json!({
         "object": "email_address",
         "id": e.id,
         "email_address": e.email,
-        "verification": if e.verified {
-            json!({"status": "verified", "strategy": "email_code", "attempts": null, "expire_at": null})
-        } else { Value::Null },
+        // Verified, or the verification in progress of an address added to the account.
+        "verification": match &e.verification {
+            Some(v) => v.clone(),
+            None if e.verified => json!({"status": "verified", "strategy": "email_code", "attempts": null, "expire_at": null}),
+            None => Value::Null,
+        },
         "linked_to": [],
+        "matches_sso_connection": false,
         "reserved": false,
         "created_at": e.created_at,
         "updated_at": e.created_at,
+    })
+}
+
+/// A user's account at an OAuth provider (clerk-js's `ExternalAccount`), linked and verified.
+pub fn external_account_json(a: &ExternalAccount) -> Value {
+    json!({
+        "object": "external_account", "id": a.id, "provider": a.provider, "identification_id": a.id,
+        "provider_user_id": a.provider_user_id, "approved_scopes": "openid email profile",
+        "email_address": a.email_address, "first_name": a.first_name, "last_name": a.last_name,
+        "image_url": "", "username": null, "phone_number": null, "public_metadata": {}, "label": null,
+        "verification": {"status": "verified", "strategy": format!("oauth_{}", a.provider), "attempts": null, "expire_at": null},
+        "created_at": a.created_at, "updated_at": a.created_at,
     })
 }
 
@@ -63,31 +79,23 @@ fn email_json(e: &EmailAddress) -> Value {
 pub fn user_json(v: &UserView) -> Value {
     let u = &v.user;
     let second_phone = v.second_factor_phone().map(|p| p.id.as_str());
-    let phones: Vec<Value> =
-        v.phones.iter().map(|p| crate::phone::phone_json(p, u.totp_secret.is_none() && second_phone == Some(p.id.as_str()))).collect();
+    // The one chosen with `makeDefaultSecondFactor()`, else the first reserved number when
+    // there is no authenticator app.
+    let chosen = v.phones.iter().find(|p| p.verified && p.reserved_for_second_factor && p.default_second_factor).map(|p| p.id.as_str());
+    let default_phone = chosen.or(second_phone.filter(|_| u.totp_secret.is_none()));
+    let phones: Vec<Value> = v.phones.iter().map(|p| crate::phone::phone_json(p, default_phone == Some(p.id.as_str()))).collect();
     let two_factor = u.totp_secret.is_some() || second_phone.is_some();
-    let external_accounts: Vec<Value> = v
-        .external_accounts
-        .iter()
-        .map(|a| {
-            json!({
-                "object": "external_account", "id": a.id, "provider": a.provider, "identification_id": a.id,
-                "provider_user_id": a.provider_user_id, "approved_scopes": "openid email profile",
-                "email_address": a.email_address, "first_name": a.first_name, "last_name": a.last_name,
-                "image_url": "", "username": null, "public_metadata": {}, "label": null,
-                "verification": {"status": "verified", "strategy": format!("oauth_{}", a.provider), "attempts": null, "expire_at": null},
-                "created_at": a.created_at, "updated_at": a.created_at,
-            })
-        })
-        .collect();
+    let external_accounts: Vec<Value> = v.external_accounts.iter().map(external_account_json).collect();
     let mut out = json!({
         "object": "user",
         "id": u.id,
         "username": u.username,
         "first_name": u.first_name,
         "last_name": u.last_name,
-        "image_url": "",
-        "has_image": false,
+        "external_id": null,
+        "image_url": u.profile.image.as_ref().map_or("", |i| i.url.as_str()),
+        "has_image": u.profile.image.is_some(),
+        "profile_image_id": u.profile.image.as_ref().map(|i| i.id.as_str()),
         "primary_email_address_id": u.primary_email_address_id,
         "primary_phone_number_id": u.primary_phone_number_id,
         "primary_web3_wallet_id": null,
@@ -100,9 +108,13 @@ pub fn user_json(v: &UserView) -> Value {
         "two_factor_enabled": two_factor,
         "totp_enabled": u.totp_secret.is_some(),
         "backup_code_enabled": !u.backup_codes.is_empty(),
-        "public_metadata": {},
-        "private_metadata": {},
-        "unsafe_metadata": {},
+        "enterprise_accounts": [],
+        "public_metadata": u.profile.public_metadata,
+        "unsafe_metadata": u.profile.unsafe_metadata,
+        "create_organization_enabled": u.profile.create_organization_enabled.unwrap_or(true),
+        "create_organizations_limit": u.profile.create_organizations_limit,
+        "delete_self_enabled": crate::account::delete_self_enabled(u),
+        "legal_accepted_at": null,
         "last_sign_in_at": u.last_sign_in_at,
         "created_at": u.created_at,
         "updated_at": u.updated_at,
@@ -110,6 +122,13 @@ pub fn user_json(v: &UserView) -> Value {
     if let Some(memberships) = &v.memberships {
         out["organization_memberships"] = memberships.iter().map(membership_json).collect();
     }
+    out
+}
+
+/// The Backend API's user: the Frontend API's, plus what only the app may read.
+pub fn bapi_user_json(v: &UserView) -> Value {
+    let mut out = user_json(v);
+    out["private_metadata"] = v.user.profile.private_metadata.clone();
     out
 }
 
@@ -140,8 +159,8 @@ pub fn public_user_data(v: &UserView) -> Value {
     json!({
         "first_name": u.first_name,
         "last_name": u.last_name,
-        "image_url": "",
-        "has_image": false,
+        "image_url": u.profile.image.as_ref().map_or("", |i| i.url.as_str()),
+        "has_image": u.profile.image.is_some(),
         "identifier": v.primary_email().map(str::to_owned).or_else(|| u.username.clone()).unwrap_or_default(),
         "user_id": u.id,
     })

@@ -34,6 +34,7 @@ fn user(tx: &mut dyn Tx, email: &str, first: &str, last: &str, username: &str, t
             username: Some(username.to_owned()),
             totp_secret: totp.map(str::to_owned),
             phone_number: None,
+            ..NewUser::default()
         },
         &|password| Ok(crate::util::hash_password(password)),
     )

@@ -293,7 +293,8 @@ async fn logos_are_stored_served_replaced_and_removed() {
     let mut huge = PNG.to_vec();
     huge.resize(10 * 1024 * 1024 + 1, 0);
     let r = b.post_raw(&logo, "application/octet-stream", huge).await;
-    assert_eq!(error(&r), (413, "request_body_too_large".to_owned(), None));
+    // The same answer as for a profile image (`clerk_server::images`).
+    assert_eq!(error(&r), (413, "image_too_large".to_owned(), Some("file".to_owned())));
     // A logo of 100 KiB (over the other routes' 64 KiB) is fine.
     let mut big = PNG.to_vec();
     big.resize(100 * 1024, 0);

@@ -203,6 +203,7 @@ async fn only_a_verified_address_accepts() {
                 email: "dave@initech.com".into(),
                 verified: false,
                 created_at: 0,
+                verification: None,
             })?;
             Ok(clerk_server::store::Done(()))
         })

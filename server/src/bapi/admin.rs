@@ -1,15 +1,14 @@
 //! Users, organizations and JWT templates: enough of the Backend API to seed an instance.
 //! The `create_*` functions are shared with `clerk-server seed`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::pagination;
 use crate::AppState;
 use crate::errors::{ApiError, ApiResult, Json};
-use crate::extract::{Input, Params};
-use crate::render::user_json;
+use crate::extract::Input;
+use crate::render::bapi_user_json;
 use crate::store::{Done, EmailAddress, JwtTemplate, Membership, Organization, Tx, User};
 use crate::util::{is_plausible_email, new_id, now_ms};
 use crate::views;
@@ -33,6 +32,12 @@ pub struct NewUser {
     pub totp_secret: Option<String>,
     /// Verified phone numbers (any spelling with the country code; stored in E.164).
     pub phone_number: Option<OneOrMany>,
+    #[serde(default)]
+    pub public_metadata: Option<Value>,
+    #[serde(default)]
+    pub private_metadata: Option<Value>,
+    #[serde(default)]
+    pub unsafe_metadata: Option<Value>,
 }
 
 /// `hash_password` gives the argon2 hash of the password: through [`crate::checks::Checks`] in a
@@ -79,10 +84,27 @@ pub fn create_user(tx: &mut dyn Tx, new: NewUser, hash_password: &dyn Fn(&str) -
         backup_codes: Vec::new(),
         primary_phone_number_id: None,
         passkeys: Vec::new(),
+        profile: Default::default(),
     };
+    for (value, slot, param) in [
+        (new.public_metadata, &mut user.profile.public_metadata, "public_metadata"),
+        (new.private_metadata, &mut user.profile.private_metadata, "private_metadata"),
+        (new.unsafe_metadata, &mut user.profile.unsafe_metadata, "unsafe_metadata"),
+    ] {
+        if let Some(v) = value {
+            *slot = crate::account::rules::metadata_value(v, param)?;
+        }
+    }
     let mut addresses = Vec::new();
     for e in emails {
-        addresses.push(EmailAddress { id: new_id("idn"), user_id: user.id.clone(), email: e, verified: true, created_at: now });
+        addresses.push(EmailAddress {
+            id: new_id("idn"),
+            user_id: user.id.clone(),
+            email: e,
+            verified: true,
+            created_at: now,
+            verification: None,
+        });
     }
     user.primary_email_address_id = addresses.first().map(|a| a.id.clone());
     tx.put_user(&user)?;
@@ -173,35 +195,7 @@ fn template_json(t: &JwtTemplate) -> Value {
 pub async fn post_user(State(st): State<AppState>, Input(new): Input<NewUser>) -> ApiResult<Json> {
     st.db_checked(move |_, tx, checks| {
         let u = create_user(tx, new.clone(), &|password| checks.hash_password(password))?;
-        Ok(Done(Json(user_json(&views::user(tx, &u, false)?))))
-    })
-    .await
-}
-
-pub async fn list_users(State(st): State<AppState>, Params(q): Params) -> ApiResult<Json> {
-    let (limit, offset) = pagination(&q)?;
-    let email = q.get("email_address").cloned();
-    st.db(move |_, tx| {
-        let users = match email.clone() {
-            Some(e) => match tx.email(&e)? {
-                Some(a) => tx.user(&a.user_id)?.into_iter().collect(),
-                None => vec![],
-            },
-            None => tx.users(limit, offset)?.0,
-        };
-        let mut out = Vec::new();
-        for u in &users {
-            out.push(user_json(&views::user(tx, u, false)?));
-        }
-        Ok(Done(Json(Value::Array(out))))
-    })
-    .await
-}
-
-pub async fn get_user(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Json> {
-    st.db(move |_, tx| {
-        let u = tx.user(&id)?.ok_or_else(|| ApiError::not_found("user"))?;
-        Ok(Done(Json(user_json(&views::user(tx, &u, false)?))))
+        Ok(Done(Json(bapi_user_json(&views::user(tx, &u, false)?))))
     })
     .await
 }

@@ -6,6 +6,7 @@ mod clients;
 pub mod organizations;
 mod phone_numbers;
 mod sessions;
+mod users;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -30,8 +31,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/sessions/{id}/verify", post(sessions::verify))
         .route("/v1/sessions/{id}/tokens", post(sessions::token))
         .route("/v1/sessions/{id}/tokens/{template}", post(sessions::template_token))
-        .route("/v1/users", get(admin::list_users).post(admin::post_user))
-        .route("/v1/users/{id}", get(admin::get_user))
+        .route("/v1/users", get(users::list).post(admin::post_user))
+        .route("/v1/users/count", get(users::count))
+        .route("/v1/users/{id}", get(users::get).patch(users::update).delete(users::delete))
+        .route("/v1/users/{id}/metadata", axum::routing::patch(users::merge_metadata).put(users::replace_metadata))
         .route("/v1/phone_numbers", post(phone_numbers::post_phone))
         .route("/v1/clients/handshake_payload", get(clients::handshake_payload))
         .route("/v1/jwt_templates", get(admin::list_templates).post(admin::post_template))

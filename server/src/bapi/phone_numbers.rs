@@ -44,6 +44,8 @@ pub fn add_phone(
         verified,
         reserved_for_second_factor: second_factor,
         created_at: now,
+        verification: None,
+        default_second_factor: false,
     };
     tx.put_phone(&p)?;
     if primary || user.primary_phone_number_id.is_none() {

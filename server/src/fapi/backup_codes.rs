@@ -88,6 +88,7 @@ mod tests {
             backup_codes: Vec::new(),
             primary_phone_number_id: None,
             passkeys: Vec::new(),
+            profile: Default::default(),
         }
     }
 

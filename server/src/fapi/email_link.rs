@@ -95,6 +95,14 @@ enum Outcome {
 /// Verifies (or expires) the link's sign-in or sign-up. One that moved on since (completed,
 /// or a newer verification prepared) is `Failed`.
 fn complete(tx: &mut dyn Tx, owner: &str, owner_id: &str, expired: bool, now: i64) -> ApiResult<Outcome> {
+    if owner == "email_address" {
+        // An address added to an account (`emailAddress.prepareVerification({strategy: 'email_link'})`).
+        return Ok(match super::me_identifiers::verify_by_link(tx, owner_id, expired, now)? {
+            false => Outcome::Failed,
+            true if expired => Outcome::Expired,
+            true => Outcome::Verified(None),
+        });
+    }
     let pending = |v: &Option<Value>| v.as_ref().is_some_and(|v| v["strategy"] == "email_link" && v["status"] == "unverified");
     if owner == "sign_in" {
         let Some(mut si) = tx.sign_in(owner_id)? else { return Ok(Outcome::Failed) };

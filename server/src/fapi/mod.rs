@@ -6,6 +6,10 @@ pub mod backup_codes;
 mod client;
 mod email_link;
 mod handshake;
+mod me;
+mod me_external;
+mod me_identifiers;
+mod me_security;
 mod oauth;
 mod org_domains;
 mod org_invitations;
@@ -14,10 +18,12 @@ mod org_members;
 mod organizations;
 mod passkeys;
 mod phone_codes;
+mod profile_image;
 mod reply;
 mod reset_password;
 
 pub use reply::Reply;
+pub use reset_password::check_new_password;
 mod sessions;
 mod sign_ins;
 mod sign_up_phone;
@@ -76,9 +82,9 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/client/sign_ups/{id}/prepare_verification", post(sign_ups::prepare))
         .route("/v1/client/sign_ups/{id}/attempt_verification", post(sign_ups::attempt))
         .merge(organizations::routes())
+        .merge(me::routes())
+        .route("/v1/images/{id}", get(crate::images::serve))
 }
-
-pub use org_logo::LOGO_LIMIT;
 
 /// Failed attempts allowed per sign-in / sign-up / verification before a lockout.
 pub const MAX_FAILED_ATTEMPTS: u32 = 5;
@@ -173,7 +179,17 @@ pub fn find_client(tx: &mut dyn Tx, caller: &Caller) -> ApiResult<Option<Client>
             detach_client(tx, c, caller.now)?;
             Ok(None)
         }
-        other => Ok(other),
+        Some(mut c) => {
+            // The browser behind the client, for its sessions' `latest_activity`; written only
+            // when it changed, so that most requests write nothing here.
+            let seen = crate::account::activity::of_caller(caller);
+            if c.activity.as_ref() != Some(&seen) {
+                c.activity = Some(seen);
+                tx.put_client(&c)?;
+            }
+            Ok(Some(c))
+        }
+        None => Ok(None),
     }
 }
 
@@ -199,7 +215,8 @@ pub fn ensure_client(tx: &mut dyn Tx, caller: &Caller, now: i64) -> ApiResult<(C
 /// dev browser if it has one.
 pub fn new_client(tx: &mut dyn Tx, caller: &Caller, now: i64) -> ApiResult<(Client, CookieChange)> {
     let cookie = random_string(48);
-    let client = Client::new(new_id("client"), sha256_hex(&cookie), caller.dev_browser_hash.clone(), now);
+    let mut client = Client::new(new_id("client"), sha256_hex(&cookie), caller.dev_browser_hash.clone(), now);
+    client.activity = Some(crate::account::activity::of_caller(caller));
     tx.put_client(&client)?;
     Ok((client, CookieChange::Set(cookie)))
 }

@@ -103,7 +103,8 @@ fn user_for(tx: &mut dyn Tx, strategy: &str, i: &Identity, now: i64) -> ApiResul
     if let Some(a) = tx.external_account(provider(strategy), &i.sub)? {
         return Ok(tx.user(&a.user_id)?);
     }
-    let Some(e) = tx.email(&i.email)? else { return Ok(None) };
+    // A verified address only: one added to an account and not proven is not the user's.
+    let Some(e) = tx.email(&i.email)?.filter(|e| e.verified) else { return Ok(None) };
     link(tx, &e.user_id, strategy, i, now)?;
     Ok(tx.user(&e.user_id)?)
 }
@@ -141,8 +142,16 @@ pub fn create_user(tx: &mut dyn Tx, strategy: &str, i: &Identity, now: i64) -> A
         backup_codes: Vec::new(),
         primary_phone_number_id: None,
         passkeys: Vec::new(),
+        profile: Default::default(),
     };
-    let address = EmailAddress { id: new_id("idn"), user_id: user.id.clone(), email: i.email.clone(), verified: true, created_at: now };
+    let address = EmailAddress {
+        id: new_id("idn"),
+        user_id: user.id.clone(),
+        email: i.email.clone(),
+        verified: true,
+        created_at: now,
+        verification: None,
+    };
     user.primary_email_address_id = Some(address.id.clone());
     tx.put_user(&user)?;
     tx.put_email(&address)?;
@@ -265,6 +274,10 @@ fn complete(
     i: &Identity,
     now: i64,
 ) -> ApiResult<Outcome<(), ApiError>> {
+    if owner == super::me_external::OWNER {
+        // Connecting an account to a signed-in user (`user.createExternalAccount`).
+        return super::me_external::link_from_callback(tx, owner_id, strategy, i, now);
+    }
     let (sign_in, sign_up) = if owner == "sign_in" { (tx.sign_in(owner_id)?, None) } else { (None, tx.sign_up(owner_id)?) };
     let client_id = sign_in.as_ref().map(|s| s.client_id.clone()).or(sign_up.as_ref().map(|s| s.client_id.clone())).unwrap_or_default();
     let Some(mut client) = tx.client(&client_id)? else { return Ok(Refused(state_invalid())) };

@@ -32,9 +32,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/organizations/{id}", get(get_org).patch(update).delete(destroy))
         .route(
             "/v1/organizations/{id}/logo",
-            put(org_logo::put_logo).delete(org_logo::delete_logo).layer(DefaultBodyLimit::max(org_logo::LOGO_LIMIT)),
+            put(org_logo::put_logo).delete(org_logo::delete_logo).layer(DefaultBodyLimit::max(crate::images::UPLOAD_LIMIT)),
         )
-        .route("/v1/images/{id}", get(org_logo::get_image))
         .route("/v1/organizations/{id}/roles", get(roles))
         .route("/v1/organizations/{id}/memberships", get(org_members::list).post(org_members::add))
         .route("/v1/organizations/{id}/memberships/{user_id}", axum::routing::patch(org_members::update).delete(org_members::remove))

@@ -40,13 +40,15 @@ fn user_by_identifier(tx: &mut dyn Tx, identifier: &str) -> ApiResult<Option<Use
     let identifier = identifier.trim();
     if crate::phone::looks_like_phone(identifier) {
         let number = crate::phone::normalize(identifier, "identifier")?;
-        return Ok(match tx.phone(&number)? {
+        // Only verified identifiers sign in (an address added to an account and not verified
+        // yet is not the user's until it is).
+        return Ok(match tx.phone(&number)?.filter(|p| p.verified) {
             Some(p) => tx.user(&p.user_id)?,
             None => None,
         });
     }
     if let Some(e) = tx.email(identifier)? {
-        return Ok(tx.user(&e.user_id)?);
+        return Ok(if e.verified { tx.user(&e.user_id)? } else { None });
     }
     Ok(tx.user_by_username(identifier)?)
 }
@@ -88,7 +90,7 @@ fn send_sign_in_code(
     let email = tx
         .emails_of(&user_id)?
         .into_iter()
-        .find(|e| Some(&e.id) == wanted.as_ref())
+        .find(|e| e.verified && Some(&e.id) == wanted.as_ref())
         .ok_or_else(|| ApiError::invalid_param("email_address_id", "Unknown email address"))?;
     let expire_at = issue_email_code(st, tx, &si.id, &email.email, now)?;
     si.first_factor_verification = Some(verification("unverified", strategy, Some(expire_at)));
@@ -111,7 +113,7 @@ fn send_sign_in_link(st: &AppState, tx: &mut dyn Tx, si: &mut SignIn, form: &Sig
     let email = tx
         .emails_of(&user_id)?
         .into_iter()
-        .find(|e| Some(&e.id) == wanted.as_ref())
+        .find(|e| e.verified && Some(&e.id) == wanted.as_ref())
         .ok_or_else(|| ApiError::invalid_param("email_address_id", "Unknown email address"))?;
     let v = super::email_link::issue(st, tx, "sign_in", &si.id, &email.email, form.redirect_url.as_deref(), now)?;
     si.first_factor_verification = Some(v);

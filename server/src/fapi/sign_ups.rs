@@ -316,8 +316,9 @@ pub(super) fn finish_sign_up(tx: &mut dyn Tx, client: &mut Client, su: &mut Sign
         backup_codes: Vec::new(),
         primary_phone_number_id: None,
         passkeys: Vec::new(),
+        profile: Default::default(),
     };
-    let address = EmailAddress { id: new_id("idn"), user_id: user.id.clone(), email, verified: true, created_at: now };
+    let address = EmailAddress { id: new_id("idn"), user_id: user.id.clone(), email, verified: true, created_at: now, verification: None };
     user.primary_email_address_id = Some(address.id.clone());
     tx.put_user(&user)?;
     tx.put_email(&address)?;

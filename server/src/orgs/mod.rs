@@ -76,14 +76,20 @@ fn slug_taken() -> ApiError {
     ApiError::unprocessable("form_identifier_exists", "This slug is already taken. Please try another.").param("slug")
 }
 
-/// 403 unless organizations are on and `user` is under the creation limit (the organizations
-/// the user created and still belongs to). Both codes are our names.
+/// 403 unless organizations are on, the user may create them (`create_organization_enabled`,
+/// which the Backend API's `updateUser` sets) and `user` is under the creation limit (theirs,
+/// else the instance's: the organizations the user created and still belongs to). Both codes
+/// are our names.
 pub fn check_can_create(config: &crate::config::Config, tx: &mut dyn Tx, user: &User) -> ApiResult<()> {
     if !config.organizations {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "organizations_disabled", "Organizations are not enabled for this instance")
             .long("This instance has organizations turned off (clerk-server --no-organizations)."));
     }
-    if let Some(limit) = config.org_creation_limit {
+    if user.profile.create_organization_enabled == Some(false) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "organization_creation_not_allowed", "You may not create organizations")
+            .long("This user's create_organization_enabled is false (the Backend API's updateUser sets it)."));
+    }
+    if let Some(limit) = user.profile.create_organizations_limit.or(config.org_creation_limit) {
         let created = tx.memberships_of(&user.id)?.iter().filter(|(_, o)| o.created_by.as_deref() == Some(user.id.as_str())).count();
         if created >= limit as usize {
             return Err(ApiError::new(

@@ -57,6 +57,84 @@ pub struct User {
     /// WebAuthn credentials (`crate::passkeys`), verified or waiting for their attestation.
     #[serde(default)]
     pub passkeys: Vec<StoredPasskey>,
+    /// Metadata, profile image, TOTP enrolment and what the user may do (`crate::account`).
+    #[serde(default)]
+    pub profile: UserProfile,
+}
+
+fn empty_object() -> Value {
+    Value::Object(serde_json::Map::new())
+}
+
+/// The parts of a user that the account pages change (clerk-js's `user.update`,
+/// `setProfileImage`, `createTOTP`, and the Backend API's `updateUser`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserProfile {
+    /// Readable everywhere, set by the Backend API only.
+    #[serde(default = "empty_object")]
+    pub public_metadata: Value,
+    /// Backend API only, never shown on the Frontend API.
+    #[serde(default = "empty_object")]
+    pub private_metadata: Value,
+    /// Readable and writable by the user (Frontend API).
+    #[serde(default = "empty_object")]
+    pub unsafe_metadata: Value,
+    /// The uploaded profile image (bytes in the `images` table).
+    #[serde(default)]
+    pub image: Option<ProfileImage>,
+    /// An authenticator app being enrolled (`POST /v1/me/totp`), until a code proves it.
+    #[serde(default)]
+    pub pending_totp: Option<PendingTotp>,
+    /// `None`: the instance default (the user may delete themselves).
+    #[serde(default)]
+    pub delete_self_enabled: Option<bool>,
+    /// `None`: the instance default (organizations are enabled, so yes).
+    #[serde(default)]
+    pub create_organization_enabled: Option<bool>,
+    #[serde(default)]
+    pub create_organizations_limit: Option<u32>,
+}
+
+impl Default for UserProfile {
+    fn default() -> Self {
+        UserProfile {
+            public_metadata: empty_object(),
+            private_metadata: empty_object(),
+            unsafe_metadata: empty_object(),
+            image: None,
+            pending_totp: None,
+            delete_self_enabled: None,
+            create_organization_enabled: None,
+            create_organizations_limit: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProfileImage {
+    pub id: String,
+    /// Where clerk-server serves it (`GET /v1/images/{id}`), absolute, as `image_url` shows it.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingTotp {
+    pub id: String,
+    /// Base32.
+    pub secret: String,
+    pub created_at: i64,
+}
+
+/// The bytes of an uploaded image, checked to be one (`crate::images::kind`): a user's profile
+/// image or an organization's logo.
+#[derive(Debug, Clone)]
+pub struct StoredImage {
+    pub id: String,
+    /// The user or organization it belongs to.
+    pub owner_id: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    pub created_at: i64,
 }
 
 /// A passkey of a user. `credential` (webauthn-rs's `Passkey`, public key and counter) is set
@@ -79,6 +157,10 @@ pub struct EmailAddress {
     pub email: String,
     pub verified: bool,
     pub created_at: i64,
+    /// The verification in progress of an address added to an account (as on the wire:
+    /// status, strategy, attempts, expire_at); `None` before it is prepared and once verified.
+    #[serde(default)]
+    pub verification: Option<Value>,
 }
 
 /// A user's phone number, always E.164 (`crate::phone::normalize`).
@@ -91,6 +173,13 @@ pub struct PhoneNumber {
     /// The user's `phone_code` second factor (Clerk's `reserved_for_second_factor`).
     pub reserved_for_second_factor: bool,
     pub created_at: i64,
+    /// As for [`EmailAddress::verification`].
+    #[serde(default)]
+    pub verification: Option<Value>,
+    /// Chosen with clerk-js's `makeDefaultSecondFactor()`; otherwise the first reserved number
+    /// is the default.
+    #[serde(default)]
+    pub default_second_factor: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -100,7 +189,7 @@ pub struct Organization {
     pub slug: String,
     pub created_at: i64,
     pub updated_at: i64,
-    /// The logo (`store::orgs::Image`) and the absolute URL clerk-server serves it at.
+    /// The logo (a [`StoredImage`]) and the absolute URL clerk-server serves it at.
     #[serde(default)]
     pub image_id: Option<String>,
     #[serde(default)]
@@ -117,10 +206,6 @@ pub struct Organization {
     pub admin_delete_enabled: bool,
     #[serde(default)]
     pub created_by: Option<String>,
-}
-
-fn empty_object() -> Value {
-    Value::Object(Default::default())
 }
 
 fn yes() -> bool {
@@ -175,6 +260,16 @@ pub struct Client {
     /// written before this field existed count from `created_at`.
     #[serde(default)]
     pub expire_at: Option<i64>,
+    /// The browser last seen using this client (User-Agent and IP address), which its sessions
+    /// show as their `latest_activity` (`GET /v1/me/sessions/active`).
+    #[serde(default)]
+    pub activity: Option<ClientActivity>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientActivity {
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
 }
 
 impl Client {
@@ -197,6 +292,7 @@ impl Client {
             last_authentication_strategy: None,
             created_at: now,
             updated_at: now,
+            activity: None,
         }
     }
 
@@ -463,9 +559,6 @@ pub trait Tx {
     fn org_records(&mut self, kind: &str, of: orgs::RecordsOf<'_>) -> StoreResult<Vec<orgs::OrgRecord>>;
     fn put_org_record(&mut self, r: &orgs::OrgRecord) -> StoreResult<()>;
     fn delete_org_record(&mut self, kind: &str, id: &str) -> StoreResult<()>;
-    fn image(&mut self, id: &str) -> StoreResult<Option<orgs::Image>>;
-    fn put_image(&mut self, i: &orgs::Image) -> StoreResult<()>;
-    fn delete_image(&mut self, id: &str) -> StoreResult<()>;
 
     fn client(&mut self, id: &str) -> StoreResult<Option<Client>>;
     fn client_by_cookie(&mut self, cookie_hash: &str) -> StoreResult<Option<Client>>;
@@ -513,6 +606,20 @@ pub trait Tx {
     /// TOTP replay guard: records that `user_id` used the code of time `step`. `false` if that
     /// code was used already (a code is good once). Steps older than `forget_before` are dropped.
     fn use_totp_step(&mut self, user_id: &str, step: i64, forget_before: i64) -> StoreResult<bool>;
+
+    // The account (`crate::account`): identifiers by id, deletions, profile images.
+    fn email_by_id(&mut self, id: &str) -> StoreResult<Option<EmailAddress>>;
+    fn delete_email(&mut self, id: &str) -> StoreResult<()>;
+    fn phone_by_id(&mut self, id: &str) -> StoreResult<Option<PhoneNumber>>;
+    fn delete_phone(&mut self, id: &str) -> StoreResult<()>;
+    fn delete_external_account(&mut self, id: &str) -> StoreResult<()>;
+    /// Deletes the user and everything that is theirs alone: email addresses, phone numbers,
+    /// external accounts, organization memberships, images, TOTP replay steps. Sessions stay
+    /// (ended by the caller), as the Backend API still answers for them.
+    fn delete_user(&mut self, id: &str) -> StoreResult<()>;
+    fn image(&mut self, id: &str) -> StoreResult<Option<StoredImage>>;
+    fn put_image(&mut self, image: &StoredImage) -> StoreResult<()>;
+    fn delete_image(&mut self, id: &str) -> StoreResult<()>;
 }
 
 /// Opens the store `--db` names: a `postgres://` URL, or else a SQLite file (the default).

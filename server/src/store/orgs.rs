@@ -34,14 +34,6 @@ pub enum RecordsOf<'a> {
     Subjects(&'a [String]),
 }
 
-/// An organization's logo, as uploaded (its type checked by its magic bytes).
-#[derive(Debug, Clone)]
-pub struct Image {
-    pub id: String,
-    pub content_type: String,
-    pub bytes: Vec<u8>,
-}
-
 /// A typed kind of [`OrgRecord`].
 pub trait Record: Serialize + DeserializeOwned {
     const KIND: &'static str;

@@ -73,7 +73,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX external_accounts_user ON external_accounts(user_id);
     "#,
     // 5: organization administration: invitations, membership requests, domains and
-    // suggestions (`store::orgs`), and logos
+    // suggestions (`store::orgs`); uploaded images (profile images and logos: the bytes, the
+    // owner keeps the id and URL)
     r#"
     CREATE TABLE org_records (id TEXT PRIMARY KEY, kind TEXT NOT NULL, org_id TEXT NOT NULL, subject TEXT NOT NULL,
                               status TEXT NOT NULL, created_at BIGINT NOT NULL,
@@ -81,7 +82,9 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX org_records_org ON org_records(kind, org_id);
     CREATE INDEX org_records_subject ON org_records(kind, subject);
     CREATE UNIQUE INDEX org_records_domain_name ON org_records(subject) WHERE kind = 'domain';
-    CREATE TABLE images (id TEXT PRIMARY KEY, content_type TEXT NOT NULL, bytes BYTEA NOT NULL);
+    CREATE TABLE images (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, content_type TEXT NOT NULL,
+                         bytes BYTEA NOT NULL, created_at BIGINT NOT NULL);
+    CREATE INDEX images_owner ON images(owner_id);
     CREATE INDEX memberships_org ON memberships(org_id);
     "#,
 ];
@@ -271,7 +274,11 @@ impl Tx for PgTx<'_> {
         self.one("SELECT data FROM email_addresses WHERE lower(email) = lower($1)", &[&address])
     }
     fn emails_of(&mut self, user_id: &str) -> StoreResult<Vec<EmailAddress>> {
-        self.many("SELECT data FROM email_addresses WHERE user_id = $1 ORDER BY id", &[&user_id])
+        self.many(
+            // Oldest first, as Clerk lists a user's identifiers.
+            "SELECT data FROM email_addresses WHERE user_id = $1 ORDER BY (data::json->>'created_at')::bigint, id",
+            &[&user_id],
+        )
     }
     fn put_email(&mut self, e: &EmailAddress) -> StoreResult<()> {
         self.exec(
@@ -285,7 +292,11 @@ impl Tx for PgTx<'_> {
         self.one("SELECT data FROM phone_numbers WHERE phone = $1", &[&number])
     }
     fn phones_of(&mut self, user_id: &str) -> StoreResult<Vec<PhoneNumber>> {
-        self.many("SELECT data FROM phone_numbers WHERE user_id = $1 ORDER BY id", &[&user_id])
+        self.many(
+            // Oldest first, as Clerk lists a user's identifiers.
+            "SELECT data FROM phone_numbers WHERE user_id = $1 ORDER BY (data::json->>'created_at')::bigint, id",
+            &[&user_id],
+        )
     }
     fn put_phone(&mut self, p: &PhoneNumber) -> StoreResult<()> {
         self.exec(
@@ -579,15 +590,43 @@ impl Tx for PgTx<'_> {
     fn delete_org_record(&mut self, kind: &str, id: &str) -> StoreResult<()> {
         self.exec("DELETE FROM org_records WHERE kind = $1 AND id = $2", &[&kind, &id])
     }
-    fn image(&mut self, id: &str) -> StoreResult<Option<orgs::Image>> {
-        let row = self.tx.query_opt("SELECT content_type, bytes FROM images WHERE id = $1", &[&id]).map_err(err)?;
-        Ok(row.map(|r| orgs::Image { id: id.to_owned(), content_type: r.get(0), bytes: r.get(1) }))
+    fn email_by_id(&mut self, id: &str) -> StoreResult<Option<EmailAddress>> {
+        self.one("SELECT data FROM email_addresses WHERE id = $1", &[&id])
     }
-    fn put_image(&mut self, i: &orgs::Image) -> StoreResult<()> {
+    fn delete_email(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM email_addresses WHERE id = $1", &[&id])
+    }
+    fn phone_by_id(&mut self, id: &str) -> StoreResult<Option<PhoneNumber>> {
+        self.one("SELECT data FROM phone_numbers WHERE id = $1", &[&id])
+    }
+    fn delete_phone(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM phone_numbers WHERE id = $1", &[&id])
+    }
+    fn delete_external_account(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM external_accounts WHERE id = $1", &[&id])
+    }
+    fn delete_user(&mut self, id: &str) -> StoreResult<()> {
+        for table in ["email_addresses", "phone_numbers", "external_accounts", "memberships", "totp_steps"] {
+            self.exec(&format!("DELETE FROM {table} WHERE user_id = $1"), &[&id])?;
+        }
+        self.exec("DELETE FROM images WHERE owner_id = $1", &[&id])?;
+        self.exec("DELETE FROM users WHERE id = $1", &[&id])
+    }
+    fn image(&mut self, id: &str) -> StoreResult<Option<StoredImage>> {
+        let row = self.tx.query_opt("SELECT owner_id, content_type, bytes, created_at FROM images WHERE id = $1", &[&id]).map_err(err)?;
+        Ok(row.map(|r| StoredImage {
+            id: id.to_owned(),
+            owner_id: r.get(0),
+            content_type: r.get(1),
+            bytes: r.get(2),
+            created_at: r.get(3),
+        }))
+    }
+    fn put_image(&mut self, i: &StoredImage) -> StoreResult<()> {
         self.exec(
-            "INSERT INTO images (id, content_type, bytes) VALUES ($1, $2, $3)
+            "INSERT INTO images (id, owner_id, content_type, bytes, created_at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (id) DO UPDATE SET content_type = excluded.content_type, bytes = excluded.bytes",
-            &[&i.id, &i.content_type, &i.bytes],
+            &[&i.id, &i.owner_id, &i.content_type, &i.bytes, &i.created_at],
         )
     }
     fn delete_image(&mut self, id: &str) -> StoreResult<()> {

@@ -54,14 +54,17 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX external_accounts_user ON external_accounts(user_id);
     "#,
     // 5: organization administration: invitations, membership requests, domains and
-    // suggestions (`store::orgs`), and logos
+    // suggestions (`store::orgs`); uploaded images (profile images and logos: the bytes, the
+    // owner keeps the id and URL)
     r#"
     CREATE TABLE org_records (id TEXT PRIMARY KEY, kind TEXT NOT NULL, org_id TEXT NOT NULL, subject TEXT NOT NULL,
                               status TEXT NOT NULL, created_at INTEGER NOT NULL, data TEXT NOT NULL);
     CREATE INDEX org_records_org ON org_records(kind, org_id);
     CREATE INDEX org_records_subject ON org_records(kind, subject);
     CREATE UNIQUE INDEX org_records_domain_name ON org_records(subject) WHERE kind = 'domain';
-    CREATE TABLE images (id TEXT PRIMARY KEY, content_type TEXT NOT NULL, bytes BLOB NOT NULL);
+    CREATE TABLE images (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, content_type TEXT NOT NULL,
+                         bytes BLOB NOT NULL, created_at INTEGER NOT NULL);
+    CREATE INDEX images_owner ON images(owner_id);
     CREATE INDEX memberships_org ON memberships(org_id);
     "#,
 ];
@@ -208,7 +211,11 @@ impl Tx for SqliteTx<'_> {
         self.one("SELECT data FROM email_addresses WHERE email = ?1", params![address])
     }
     fn emails_of(&mut self, user_id: &str) -> StoreResult<Vec<EmailAddress>> {
-        self.many("SELECT data FROM email_addresses WHERE user_id = ?1 ORDER BY id", params![user_id])
+        self.many(
+            // Oldest first, as Clerk lists a user's identifiers (insertion order breaks ties).
+            "SELECT data FROM email_addresses WHERE user_id = ?1 ORDER BY json_extract(data, '$.created_at'), rowid",
+            params![user_id],
+        )
     }
     fn put_email(&mut self, e: &EmailAddress) -> StoreResult<()> {
         self.exec(
@@ -221,7 +228,11 @@ impl Tx for SqliteTx<'_> {
         self.one("SELECT data FROM phone_numbers WHERE phone = ?1", params![number])
     }
     fn phones_of(&mut self, user_id: &str) -> StoreResult<Vec<PhoneNumber>> {
-        self.many("SELECT data FROM phone_numbers WHERE user_id = ?1 ORDER BY id", params![user_id])
+        self.many(
+            // Oldest first, as Clerk lists a user's identifiers (insertion order breaks ties).
+            "SELECT data FROM phone_numbers WHERE user_id = ?1 ORDER BY json_extract(data, '$.created_at'), rowid",
+            params![user_id],
+        )
     }
     fn put_phone(&mut self, p: &PhoneNumber) -> StoreResult<()> {
         self.exec(
@@ -503,14 +514,41 @@ impl Tx for SqliteTx<'_> {
     fn delete_org_record(&mut self, kind: &str, id: &str) -> StoreResult<()> {
         self.exec("DELETE FROM org_records WHERE kind = ?1 AND id = ?2", params![kind, id])
     }
-    fn image(&mut self, id: &str) -> StoreResult<Option<orgs::Image>> {
-        let mut stmt = self.tx.prepare_cached("SELECT content_type, bytes FROM images WHERE id = ?1").map_err(err)?;
-        stmt.query_row(params![id], |r| Ok(orgs::Image { id: id.to_owned(), content_type: r.get(0)?, bytes: r.get(1)? }))
-            .optional()
-            .map_err(err)
+    fn email_by_id(&mut self, id: &str) -> StoreResult<Option<EmailAddress>> {
+        self.one("SELECT data FROM email_addresses WHERE id = ?1", params![id])
     }
-    fn put_image(&mut self, i: &orgs::Image) -> StoreResult<()> {
-        self.exec("INSERT OR REPLACE INTO images (id, content_type, bytes) VALUES (?1, ?2, ?3)", params![i.id, i.content_type, i.bytes])
+    fn delete_email(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM email_addresses WHERE id = ?1", params![id])
+    }
+    fn phone_by_id(&mut self, id: &str) -> StoreResult<Option<PhoneNumber>> {
+        self.one("SELECT data FROM phone_numbers WHERE id = ?1", params![id])
+    }
+    fn delete_phone(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM phone_numbers WHERE id = ?1", params![id])
+    }
+    fn delete_external_account(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM external_accounts WHERE id = ?1", params![id])
+    }
+    fn delete_user(&mut self, id: &str) -> StoreResult<()> {
+        for table in ["email_addresses", "phone_numbers", "external_accounts", "memberships", "totp_steps"] {
+            self.exec(&format!("DELETE FROM {table} WHERE user_id = ?1"), params![id])?;
+        }
+        self.exec("DELETE FROM images WHERE owner_id = ?1", params![id])?;
+        self.exec("DELETE FROM users WHERE id = ?1", params![id])
+    }
+    fn image(&mut self, id: &str) -> StoreResult<Option<StoredImage>> {
+        let mut stmt = self.tx.prepare_cached("SELECT owner_id, content_type, bytes, created_at FROM images WHERE id = ?1").map_err(err)?;
+        stmt.query_row(params![id], |r| {
+            Ok(StoredImage { id: id.to_owned(), owner_id: r.get(0)?, content_type: r.get(1)?, bytes: r.get(2)?, created_at: r.get(3)? })
+        })
+        .optional()
+        .map_err(err)
+    }
+    fn put_image(&mut self, i: &StoredImage) -> StoreResult<()> {
+        self.exec(
+            "INSERT OR REPLACE INTO images (id, owner_id, content_type, bytes, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![i.id, i.owner_id, i.content_type, i.bytes, i.created_at],
+        )
     }
     fn delete_image(&mut self, id: &str) -> StoreResult<()> {
         self.exec("DELETE FROM images WHERE id = ?1", params![id])

@@ -1,6 +1,7 @@
 //! Test harness: a real server on 127.0.0.1:0 with a temporary database, and small HTTP helpers.
 #![allow(dead_code)]
 
+pub mod account;
 pub mod lifecycle;
 pub mod orgs;
 pub mod real_clients;
