@@ -119,6 +119,11 @@ export class Clerk {
   get proxyUrl(): string | undefined {
     return this.#info.proxy_url ?? undefined;
   }
+  /** The `domain` option without its scheme (`clerk.`-prefixed on production instances), as clerk-js shows it; `''` without one. */
+  get domain(): string {
+    const domain = String(this.#options.domain ?? '').replace(/^https?:\/\//, '');
+    return domain && this.instanceType === 'production' ? 'clerk.' + domain.replace(/^(clerk\.)+/, '') : domain;
+  }
   get instanceType(): InstanceType {
     return this.#info.instance_type;
   }

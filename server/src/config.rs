@@ -11,6 +11,11 @@ pub struct Config {
     pub addr: SocketAddr,
     /// Static folder served at `/` (demo app, wasm package).
     pub www: Option<PathBuf>,
+    /// The clerk-rs package folder (`clerk.browser.js`, `clerk_bg.wasm`) served at
+    /// `/npm/@clerk/clerk-js@6/dist/` for Clerk's framework SDKs (see `library`).
+    pub library: Option<PathBuf>,
+    /// An installed `@clerk/ui`'s `dist/` folder, served at `/npm/@clerk/ui@1/dist/`.
+    pub ui_library: Option<PathBuf>,
     /// Session-token lifetime in seconds (Clerk: 60).
     pub token_ttl: i64,
     /// Development mode: `/__dev/*` endpoints and CORS for any loopback origin.
@@ -49,6 +54,8 @@ impl Config {
             db_path: db_path.into(),
             addr,
             www: None,
+            library: None,
+            ui_library: None,
             token_ttl: 60,
             dev: false,
             allowed_origins: Vec::new(),
