@@ -9,6 +9,7 @@ import type { Session } from './session';
 import type { ClerkOptions, InstanceType, Organization, User } from './types';
 import { type ComponentMethods, installComponents } from './components';
 import * as flows from './flows';
+import { keepRaw } from './convert';
 
 export interface Resources {
   client: Client | undefined;
@@ -62,6 +63,11 @@ interface Info {
   version: string;
 }
 
+const BOUND = [
+  'load', 'addListener', 'navigate', 'setActive', 'signOut', 'handleRedirectCallback', 'handleEmailLinkVerification',
+  '__internal_attemptToEnableEnvironmentSetting',
+] as const;
+
 // The UI-component methods are installed on the prototype at run time (components.ts).
 export interface Clerk extends ComponentMethods {}
 
@@ -88,6 +94,9 @@ export class Clerk {
     this.#core = new Core(engine);
     this.#info = this.#core.query(Query.Info);
     this.#options = { ...options };
+    // clerk-js's methods are arrow-function properties, and SDKs hand them on unbound
+    // (@clerk/vue's useSignIn returns `clerk.setActive` as `setActive`): bound the same way.
+    for (const name of BOUND) (this as any)[name] = this[name].bind(this);
     // First of all listeners, so the others (React's hooks) read the resources they are told
     // of. Built when read, not here: an app without such readers pays no snapshot per change.
     const self = new WeakRef(this);
@@ -330,6 +339,8 @@ function safely<T>(listener: (value: T) => void, value: T): void {
     console.error(e);
   }
 }
+
+keepRaw(Clerk);
 
 // `using clerk = new Clerk(…)` disposes it, where the engine has `Symbol.dispose`. Set outside the
 // class so the published types do not require TypeScript's esnext.disposable lib of every app.

@@ -4,7 +4,7 @@
 
 import { Call, Query } from './engine';
 import type { Core, RawSession } from './core';
-import { date, view } from './convert';
+import { date, keepRaw, view } from './convert';
 import { withUserMethods } from './passkeys';
 import { userView } from './organizations';
 import type { CheckAuthorizationParams, GetTokenOptions, PublicUserData, SessionStatus, SessionVerification, User } from './types';
@@ -137,4 +137,5 @@ export class Session {
     this.#core.query(Query.ClearCache);
   }
 }
-
+keepRaw(Token);
+keepRaw(Session);
