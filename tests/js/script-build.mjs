@@ -23,7 +23,10 @@ function check(name, ok, detail) {
 }
 
 const { dir } = prepareSite(NAME);
-const server = await startClerkServer({ db: join(dir, 'clerk.db'), library: join(root, 'pkg') });
+// @clerk/ui's browser build, when .ci/setup installed it (optional): served beside ours.
+const uiDist = join(root, 'server/ui/node_modules/@clerk/ui/dist');
+const withUi = fs.existsSync(join(uiDist, 'ui.browser.js'));
+const server = await startClerkServer({ db: join(dir, 'clerk.db'), library: join(root, 'pkg'), extraArgs: withUi ? ['--ui', uiDist] : [] });
 const version = JSON.parse(fs.readFileSync(join(root, 'pkg/package.json'), 'utf8')).version;
 let pages;
 const { browser, context } = await launch();
@@ -39,6 +42,7 @@ try {
       data-clerk-publishable-key="${pk}" data-clerk-proxy-url="${server.base}" data-clerk-domain="https://example.com"></script>`,
     '/globals.html': `<script>window.__clerk_publishable_key = ${JSON.stringify(pk)}; window.__clerk_proxy_url = '/__clerk';</script>
       <script async crossorigin="anonymous" src="/__clerk/npm/@clerk/clerk-js@6/dist/clerk.browser.js"></script>`,
+    '/ui.html': `<script async crossorigin="anonymous" src="${server.base}/npm/@clerk/ui@1/dist/ui.browser.js"></script>`,
     '/octet.html': `<script async src="/octet/clerk.browser.js" data-clerk-publishable-key="${pk}" data-clerk-proxy-url="${server.base}"></script>`,
   };
   pages = http.createServer((req, res) => {
@@ -120,6 +124,19 @@ try {
   check('… after the glue\'s fallback warning', c.warnings.some((w) => w.includes('application/wasm')), c.warnings);
   check('wrong wasm Content-Type: no uncaught error', c.errors.length === 0, c.errors);
   await c.page.close();
+
+  // 4. The pinned @clerk/ui browser build, served unchanged: it sets its constructor global.
+  if (withUi) {
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${origin}/ui.html`);
+    const ctor = await page.waitForFunction(() => typeof window.__internal_ClerkUICtor === 'function', null, { timeout: 15_000 }).then(() => true, () => false);
+    check('@clerk/ui: ui.browser.js from clerk-server sets window.__internal_ClerkUICtor', ctor && errors.length === 0, errors);
+    await page.close();
+  } else {
+    console.log(`note ${NAME}: @clerk/ui is not installed (server/ui, .ci/setup): its check skipped`);
+  }
 } catch (e) {
   check('the script ran to the end', false, String(e?.stack ?? e));
 } finally {
