@@ -16,6 +16,10 @@ pub struct Config {
     pub library: Option<PathBuf>,
     /// An installed `@clerk/ui`'s `dist/` folder, served at `/npm/@clerk/ui@1/dist/`.
     pub ui_library: Option<PathBuf>,
+    /// The handshake also hands a signed-in app a `__refresh` cookie, which `@clerk/backend`
+    /// then trades at `POST /v1/sessions/{id}/refresh` for a fresh token instead of another
+    /// handshake (`--refresh-cookie`; off by default: clerk-js's own flow never has one).
+    pub refresh_cookie: bool,
     /// Session-token lifetime in seconds (Clerk: 60).
     pub token_ttl: i64,
     /// Development mode: `/__dev/*` endpoints and CORS for any loopback origin.
@@ -56,6 +60,7 @@ impl Config {
             www: None,
             library: None,
             ui_library: None,
+            refresh_cookie: false,
             token_ttl: 60,
             dev: false,
             allowed_origins: Vec::new(),

@@ -21,6 +21,8 @@ options:
                            has clerk.browser.js; `--library none` serves none)
   --ui DIR                 an installed @clerk/ui's dist/, served at /npm/@clerk/ui@1/dist/ (default:
                            the repository's server/ui/node_modules/@clerk/ui/dist when installed)
+  --refresh-cookie         the handshake also sets `__refresh`, which server SDKs trade at
+                           POST /v1/sessions/{id}/refresh instead of the next handshake
   --token-ttl SECS         session-token lifetime (default: 60)
   --dev                    development endpoints (/__dev/*) and CORS for any loopback origin
   --allowed-origin ORIGIN  allow ORIGIN for CORS and as a redirect target (repeatable)
@@ -56,6 +58,7 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             "--seed" => seed = true,
             "--dev" => config.dev = true,
             "--single-session" => config.single_session = true,
+            "--refresh-cookie" => config.refresh_cookie = true,
             "--production" => config.production = true,
             "--db" => config.db_path = PathBuf::from(value("--db")?),
             "--addr" => {

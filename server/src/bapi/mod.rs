@@ -4,6 +4,7 @@
 mod admin;
 mod clients;
 mod phone_numbers;
+mod refresh;
 mod sessions;
 
 use axum::Router;
@@ -27,6 +28,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/sessions/{id}", get(sessions::get))
         .route("/v1/sessions/{id}/revoke", post(sessions::revoke))
         .route("/v1/sessions/{id}/verify", post(sessions::verify))
+        .route("/v1/sessions/{id}/refresh", post(refresh::refresh))
         .route("/v1/sessions/{id}/tokens", post(sessions::token))
         .route("/v1/sessions/{id}/tokens/{template}", post(sessions::template_token))
         .route("/v1/users", get(admin::list_users).post(admin::post_user))
