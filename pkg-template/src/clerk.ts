@@ -95,8 +95,9 @@ export class Clerk {
     this.#info = this.#core.query(Query.Info);
     this.#options = { ...options };
     // clerk-js's methods are arrow-function properties, and SDKs hand them on unbound
-    // (@clerk/vue's useSignIn returns `clerk.setActive` as `setActive`): bound the same way.
-    for (const name of BOUND) (this as any)[name] = this[name].bind(this);
+    // (@clerk/vue's useSignIn returns `clerk.setActive` as `setActive`): bound the same way
+    // (not enumerable: they are no state of the instance).
+    for (const name of BOUND) Object.defineProperty(this, name, { value: this[name].bind(this), configurable: true, writable: true });
     // First of all listeners, so the others (React's hooks) read the resources they are told
     // of. Built when read, not here: an app without such readers pays no snapshot per change.
     const self = new WeakRef(this);
