@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/tests/js/node_modules/.bin:$(PATH)
 
-.PHONY: demo test setup package bench size fuzz load load-postgres react-example
+.PHONY: demo test setup package bench size fuzz load load-postgres react-example next-example vue-example
 
 demo: setup
 	@.ci/demo
@@ -22,6 +22,16 @@ package: setup
 react-example: package
 	@cargo build -q --release -p clerk-server
 	@node www/react/run.mjs
+
+# Clerk's Next.js quickstart (www/next) on clerk-rs's script build, served by clerk-server, at http://localhost:3000/.
+next-example: package
+	@cargo build -q --release -p clerk-server
+	@node www/next/run.mjs
+
+# @clerk/vue's plugin (www/vue) on clerk-rs's script build, behind the app's /__clerk proxy, at http://localhost:3000/.
+vue-example: package
+	@cargo build -q --release -p clerk-server
+	@node www/vue/run.mjs
 
 bench: package
 	@node tests/js/bench/run.mjs

@@ -298,3 +298,24 @@ fn invalid_publishable_keys_and_proxy_urls_are_typed_errors() {
     let clerk = Clerk::new(PK_DEV, ClerkOptions::default(), fake.platform()).unwrap();
     assert_eq!(clerk.fapi_base_url(), "https://clerk.example.accounts.dev/v1");
 }
+
+/// A relative `proxyUrl` (`/__clerk`, as the framework SDKs pass through the script build) is on
+/// the page's own origin, as clerk-js's `proxyUrlToAbsoluteURL` resolves it; without a page (no
+/// origin to resolve against) it is refused like any other non-absolute URL.
+#[test]
+fn a_relative_proxy_url_is_resolved_against_the_page_origin() {
+    let fake = FakeFapi::two_sessions();
+    let relative = |proxy: &str, origin: Option<&str>| ClerkOptions { proxy_url: Some(proxy.into()), page_origin: origin.map(Into::into) };
+    let clerk = Clerk::new(PK_DEV, relative("/__clerk", Some("http://localhost:3000")), fake.platform()).unwrap();
+    assert_eq!(clerk.proxy_url(), Some("http://localhost:3000/__clerk"));
+    assert_eq!(clerk.fapi_base_url(), "http://localhost:3000/__clerk/v1");
+    // A trailing slash on either side makes no double slash.
+    let clerk = Clerk::new(PK_DEV, relative("/api/clerk/", Some("https://app.example.com/")), fake.platform()).unwrap();
+    assert_eq!(clerk.fapi_base_url(), "https://app.example.com/api/clerk/v1");
+    // An absolute one is kept as it is, whatever the page.
+    let clerk = Clerk::new(PK_DEV, relative("http://127.0.0.1:4000", Some("http://localhost:3000")), fake.platform()).unwrap();
+    assert_eq!(clerk.fapi_base_url(), "http://127.0.0.1:4000/v1");
+    let err = Clerk::new(PK_DEV, relative("/__clerk", None), fake.platform()).err().unwrap();
+    assert_eq!(err.code, "invalid_argument");
+    assert!(err.message.contains("/__clerk"), "{}", err.message);
+}

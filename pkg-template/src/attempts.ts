@@ -4,7 +4,7 @@
 
 import { Call, Query } from './engine';
 import type { Core } from './core';
-import { view } from './convert';
+import { keepRaw, view } from './convert';
 import type { Verification } from './types';
 import { assertion } from './passkeys';
 import { authenticateWithRedirect, createEmailLinkFlow, type AuthenticateWithRedirectParams } from './flows';
@@ -234,3 +234,4 @@ export class SignUp extends Attempt {
     return this.#step('attempt_phone_number_verification', params);
   }
 }
+keepRaw(Attempt);

@@ -11,6 +11,7 @@ import type { User } from './user';
 import { createOrganization, getOrganization, type Organization } from './organization';
 import { type ComponentMethods, installComponents } from './components';
 import * as flows from './flows';
+import { keepRaw } from './convert';
 
 export interface Resources {
   client: Client | undefined;
@@ -64,6 +65,11 @@ interface Info {
   version: string;
 }
 
+const BOUND = [
+  'load', 'addListener', 'navigate', 'setActive', 'signOut', 'handleRedirectCallback', 'handleEmailLinkVerification',
+  '__internal_attemptToEnableEnvironmentSetting', 'createOrganization', 'getOrganization',
+] as const;
+
 // The UI-component methods are installed on the prototype at run time (components.ts).
 export interface Clerk extends ComponentMethods {}
 
@@ -90,6 +96,10 @@ export class Clerk {
     this.#core = new Core(engine);
     this.#info = this.#core.query(Query.Info);
     this.#options = { ...options };
+    // clerk-js's methods are arrow-function properties, and SDKs hand them on unbound
+    // (@clerk/vue's useSignIn returns `clerk.setActive` as `setActive`): bound the same way
+    // (not enumerable: they are no state of the instance).
+    for (const name of BOUND) Object.defineProperty(this, name, { value: this[name].bind(this), configurable: true, writable: true });
     // First of all listeners, so the others (React's hooks) read the resources they are told
     // of. Built when read, not here: an app without such readers pays no snapshot per change.
     const self = new WeakRef(this);
@@ -120,6 +130,11 @@ export class Clerk {
   }
   get proxyUrl(): string | undefined {
     return this.#info.proxy_url ?? undefined;
+  }
+  /** The `domain` option without its scheme (`clerk.`-prefixed on production instances), as clerk-js shows it; `''` without one. */
+  get domain(): string {
+    const domain = String(this.#options.domain ?? '').replace(/^https?:\/\//, '');
+    return domain && this.instanceType === 'production' ? 'clerk.' + domain.replace(/^(clerk\.)+/, '') : domain;
   }
   get instanceType(): InstanceType {
     return this.#info.instance_type;
@@ -336,6 +351,8 @@ function safely<T>(listener: (value: T) => void, value: T): void {
     console.error(e);
   }
 }
+
+keepRaw(Clerk);
 
 // `using clerk = new Clerk(…)` disposes it, where the engine has `Symbol.dispose`. Set outside the
 // class so the published types do not require TypeScript's esnext.disposable lib of every app.

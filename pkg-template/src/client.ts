@@ -2,7 +2,7 @@
 
 import { Call, Query } from './engine';
 import type { Core, RawClient } from './core';
-import { date } from './convert';
+import { date, keepRaw } from './convert';
 import { SignIn, SignUp } from './attempts';
 import type { Session } from './session';
 
@@ -102,4 +102,4 @@ export class Client {
     this.#core.query(Query.ResetSignUp);
   }
 }
-
+keepRaw(Client);

@@ -47,3 +47,13 @@ export function verification(raw: any): any {
     verifiedAtClient: v.verified_at_client ?? null,
   };
 }
+
+/**
+ * Vue's reactive() (and @clerk/vue's resources, which are reactive) wraps the objects it is given
+ * in Proxies, and a getter reached through a Proxy cannot read its class's #private fields (clerk-js
+ * has none, so it never met this). A prototype marked `__v_skip` (what Vue's markRaw sets) is left
+ * unwrapped, and the app reads the objects themselves.
+ */
+export function keepRaw(of: abstract new (...args: never[]) => object): void {
+  Object.defineProperty(of.prototype, '__v_skip', { value: true });
+}

@@ -6,7 +6,7 @@
 
 import { Call } from './engine';
 import type { Core } from './core';
-import { camel, verification, view } from './convert';
+import { camel, keepRaw, verification, view } from './convert';
 
 export type Raw = Record<string, any>;
 type Verb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -160,3 +160,6 @@ export abstract class Resource {
     return this.#core();
   }
 }
+
+// Vue's reactive Proxies cannot reach #private fields: every resource is left unwrapped.
+keepRaw(Resource);

@@ -4,7 +4,7 @@
 
 import { Call, Query } from './engine';
 import type { Core, RawSession } from './core';
-import { date, view } from './convert';
+import { date, keepRaw, view } from './convert';
 import { once } from './resource';
 import { User } from './user';
 import type { CheckAuthorizationParams, GetTokenOptions, PublicUserData, SessionStatus, SessionVerification } from './types';
@@ -138,4 +138,5 @@ export class Session {
     this.#core.query(Query.ClearCache);
   }
 }
-
+keepRaw(Token);
+keepRaw(Session);

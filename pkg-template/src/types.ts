@@ -7,6 +7,10 @@ export type InstanceType = 'development' | 'production';
 export interface ClerkOptions {
   /** Where Frontend API requests go instead of `https://<key host>`; relative paths are on the page's origin. */
   proxyUrl?: string;
+  /** The app's domain for a satellite or multi-domain setup (`clerk.domain`); kept, as clerk-js keeps it. */
+  domain?: string;
+  /** The Content-Security-Policy nonce for what the app's UI injects (`__internal_getOption('nonce')`). */
+  nonce?: string;
 }
 
 export interface Verification {

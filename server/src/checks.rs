@@ -172,6 +172,7 @@ mod tests {
             faults: faults::Faults::new(None),
             clock: crate::clock::Clock::default(),
             handshakes: crate::handshake::Nonces::default(),
+            libraries: Default::default(),
             signers: crate::workers::Workers::start("signer", 2),
             transactions: crate::workers::Workers::start("db", 1),
         }))

@@ -11,6 +11,15 @@ pub struct Config {
     pub addr: SocketAddr,
     /// Static folder served at `/` (demo app, wasm package).
     pub www: Option<PathBuf>,
+    /// The clerk-rs package folder (`clerk.browser.js`, `clerk_bg.wasm`) served at
+    /// `/npm/@clerk/clerk-js@6/dist/` for Clerk's framework SDKs (see `library`).
+    pub library: Option<PathBuf>,
+    /// An installed `@clerk/ui`'s `dist/` folder, served at `/npm/@clerk/ui@1/dist/`.
+    pub ui_library: Option<PathBuf>,
+    /// The handshake also hands a signed-in app a `__refresh` cookie, which `@clerk/backend`
+    /// then trades at `POST /v1/sessions/{id}/refresh` for a fresh token instead of another
+    /// handshake (`--refresh-cookie`; off by default: clerk-js's own flow never has one).
+    pub refresh_cookie: bool,
     /// Session-token lifetime in seconds (Clerk: 60).
     pub token_ttl: i64,
     /// Development mode: `/__dev/*` endpoints and CORS for any loopback origin.
@@ -53,6 +62,9 @@ impl Config {
             db_path: db_path.into(),
             addr,
             www: None,
+            library: None,
+            ui_library: None,
+            refresh_cookie: false,
             token_ttl: 60,
             dev: false,
             allowed_origins: Vec::new(),

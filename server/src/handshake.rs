@@ -25,6 +25,9 @@ const YEAR_SECS: i64 = 365 * 24 * 3600;
 pub const SESSION_COOKIE: &str = "__session";
 pub const CLIENT_UAT_COOKIE: &str = "__client_uat";
 pub const DEV_BROWSER_COOKIE: &str = "__clerk_db_jwt";
+/// What `@clerk/backend` sends to `POST /v1/sessions/{id}/refresh` instead of running a
+/// handshake, when a GET's `__session` has expired (see `bapi::refresh`).
+pub const REFRESH_COOKIE: &str = "__refresh";
 /// Query parameter (development) or cookie (production) that carries the nonce back to the app.
 pub const NONCE_PARAM: &str = "__clerk_handshake_nonce";
 /// Query parameter (development) or cookie (production) that carries a handshake token
@@ -119,6 +122,18 @@ pub fn client_uat_cookies(value: &str, target: &CookieTarget, production: bool) 
     let same_site = if production { "Lax" } else { "Strict" };
     let domain = target.uat_domain.as_ref().map(|d| format!("; Domain={d}")).unwrap_or_default();
     target.both(CLIENT_UAT_COOKIE, value, &format!("Path=/; Max-Age={YEAR_SECS}{domain}; SameSite={same_site}"))
+}
+
+/// The refresh token of a session: derived from the instance's secret key and the session id,
+/// so that nothing is stored and it cannot be guessed; good while the session is signed in.
+pub fn refresh_token(secret_key: &str, session_id: &str) -> String {
+    let digest = sha2::Sha256::digest(["clerk-server refresh token\0", secret_key, "\0", session_id].concat().as_bytes());
+    ["rt_", &base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)].concat()
+}
+
+/// The `__refresh` directives (HttpOnly: only the app's server reads it) for a signed-in handshake.
+pub fn refresh_cookies(token: &str, target: &CookieTarget) -> Vec<String> {
+    target.both(REFRESH_COOKIE, token, &format!("Path=/; Max-Age={YEAR_SECS}; HttpOnly; SameSite=Lax"))
 }
 
 /// Directives waiting for the app's server to fetch them by nonce. In memory: a nonce lives

@@ -16,6 +16,7 @@ pub mod faults;
 pub mod handshake;
 pub mod idp;
 pub mod images;
+pub mod library;
 pub mod limits;
 pub mod orgs;
 pub mod passkeys;
@@ -76,6 +77,8 @@ pub struct Inner {
     pub clock: clock::Clock,
     /// Handshake directives waiting for the app's server to fetch them by nonce.
     pub handshakes: handshake::Nonces,
+    /// The script builds served under `/npm/@clerk/` (see [`library`]).
+    pub libraries: library::Libraries,
     /// One RSA signing thread per core (see [`AppState::sign`]).
     pub signers: workers::Workers,
     /// One thread per transaction the store can run at once (see [`AppState::db`]).
@@ -265,6 +268,7 @@ pub async fn start(config: Config) -> Result<Server, Box<dyn std::error::Error +
         faults: faults::Faults::new(config.faults.clone().filter(|_| config.dev)),
         clock: clock::Clock::default(),
         handshakes: handshake::Nonces::default(),
+        libraries: library::Libraries::open(config.library.as_deref(), config.ui_library.as_deref()),
         signers,
         transactions,
         config,
@@ -377,7 +381,7 @@ fn router(state: AppState) -> Router {
     if state.config.production {
         fapi = fapi.route_layer(middleware::from_fn_with_state(state.clone(), client_uat::set_client_uat));
     }
-    let mut app = Router::new().merge(fapi).merge(bapi::routes(state.clone())).merge(idp::routes());
+    let mut app = Router::new().merge(fapi).merge(bapi::routes(state.clone())).merge(idp::routes()).merge(library::routes());
     if state.config.dev {
         app = app.merge(dev::routes());
     }

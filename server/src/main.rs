@@ -16,6 +16,13 @@ options:
                            or a PostgreSQL URL (postgres://user@host/db) for several replicas
   --addr HOST:PORT         listen address (default: 127.0.0.1:4000)
   --www DIR                serve DIR at / from the same origin (demo app, wasm package)
+  --library DIR            the clerk-rs package served at /npm/@clerk/clerk-js@6/dist/ for Clerk's
+                           framework SDKs (default: ./pkg, else the repository's pkg/, when it
+                           has clerk.browser.js; `--library none` serves none)
+  --ui DIR                 an installed @clerk/ui's dist/, served at /npm/@clerk/ui@1/dist/ (default:
+                           the repository's server/ui/node_modules/@clerk/ui/dist when installed)
+  --refresh-cookie         the handshake also sets `__refresh`, which server SDKs trade at
+                           POST /v1/sessions/{id}/refresh instead of the next handshake
   --token-ttl SECS         session-token lifetime (default: 60)
   --dev                    development endpoints (/__dev/*) and CORS for any loopback origin
   --allowed-origin ORIGIN  allow ORIGIN for CORS and as a redirect target (repeatable)
@@ -44,6 +51,7 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     config.verbose = true;
     let (mut seed_only, mut seed) = (false, false);
     let (mut faults, mut fault_flags) = (FaultSettings::default(), false);
+    let (mut library, mut ui) = (None::<String>, None::<String>);
     while let Some(arg) = argv.next() {
         let mut value = |name: &str| argv.next().ok_or_else(|| format!("{name} needs a value"));
         match arg.as_str() {
@@ -57,6 +65,7 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
                 let v = value("--org-creation-limit")?;
                 config.org_creation_limit = Some(v.parse().map_err(|_| format!("--org-creation-limit: bad value `{v}`"))?);
             }
+            "--refresh-cookie" => config.refresh_cookie = true,
             "--production" => config.production = true,
             "--db" => config.db_path = PathBuf::from(value("--db")?),
             "--addr" => {
@@ -64,6 +73,8 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
                 config.addr = v.parse().map_err(|_| format!("--addr: `{v}` is not HOST:PORT"))?;
             }
             "--www" => config.www = Some(PathBuf::from(value("--www")?)),
+            "--library" => library = Some(value("--library")?),
+            "--ui" => ui = Some(value("--ui")?),
             "--token-ttl" => {
                 let v = value("--token-ttl")?;
                 config.token_ttl = v.parse().ok().filter(|n| *n > 0).ok_or(format!("--token-ttl: bad value `{v}`"))?;
@@ -96,6 +107,9 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
+    // `none` turns a default off; a folder named explicitly must hold what is served from it.
+    config.library = folder(library, clerk_server::library::default_library, "--library", "clerk.browser.js")?;
+    config.ui_library = folder(ui, clerk_server::library::default_ui, "--ui", "ui.browser.js")?;
     if fault_flags {
         // Faults are a development feature: refuse rather than silently ignore them.
         if !config.dev {
@@ -104,6 +118,15 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         config.faults = Some(faults);
     }
     Ok(Args { config, seed_only, seed })
+}
+
+fn folder(given: Option<String>, default: fn() -> Option<PathBuf>, flag: &str, entry: &str) -> Result<Option<PathBuf>, String> {
+    match given.as_deref() {
+        None => Ok(default()),
+        Some("none") => Ok(None),
+        Some(dir) if PathBuf::from(dir).join(entry).is_file() => Ok(Some(PathBuf::from(dir))),
+        Some(dir) => Err(format!("{flag}: `{dir}` has no {entry}")),
+    }
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -159,6 +182,13 @@ async fn main() -> ExitCode {
     println!("publishable key: {}", st.publishable_key);
     println!("secret key:      {}", st.secret_key);
     println!("jwks:            {}/v1/jwks (kid {})", server.url(), st.key.kid());
+    match &st.libraries.clerk_js {
+        Some(l) => println!("script build:    {}/npm/@clerk/clerk-js@6/dist/clerk.browser.js (from {})", server.url(), l.dir.display()),
+        None => println!("script build:    none (build it with .ci/build-package, or pass --library DIR)"),
+    }
+    if let Some(l) = &st.libraries.ui {
+        println!("@clerk/ui:       {}/npm/@clerk/ui@1/dist/ui.browser.js (from {})", server.url(), l.dir.display());
+    }
     println!("{}", st.public_key_pem.trim_end());
     if st.config.dev {
         println!("development endpoints: /__dev/emails?to=ADDRESS, /__dev/requests, /__dev/faults, /__dev/clock");

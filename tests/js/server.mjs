@@ -37,12 +37,16 @@ export function prepareSite(name, { withDemo = false } = {}) {
 
 /**
  * `profile` is the cargo build to run ('debug' or 'release'); the caller builds it first.
- * `extraArgs` go to clerk-server as they are (e.g. `--strategies`).
+ * `extraArgs` go to clerk-server as they are (e.g. `--strategies`); `port` is a free one unless
+ * given (a restart on the same address keeps the publishable key's host).
  * Resolves once the server listens, exits, or `timeoutMs` passes; `started` tells which.
  */
-export async function startClerkServer({ db, www, ttl, profile = 'debug', timeoutMs = 60_000, extraArgs = [] }) {
-  const port = await freePort();
-  const args = ['--db', db, '--addr', `127.0.0.1:${port}`, '--www', www, '--dev', '--seed', ...extraArgs];
+export async function startClerkServer({ db, www, ttl, profile = 'debug', timeoutMs = 60_000, extraArgs = [], port, library }) {
+  port ??= await freePort();
+  const args = ['--db', db, '--addr', `127.0.0.1:${port}`, '--dev', '--seed', ...extraArgs];
+  if (www !== undefined) args.push('--www', www);
+  // The script build served at /npm/@clerk/clerk-js@6/dist/ (a folder, or 'none').
+  if (library !== undefined) args.push('--library', library);
   if (ttl !== undefined) args.push('--token-ttl', String(ttl));
   const proc = spawn(join(root, `target/${profile}/clerk-server`), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -56,6 +60,7 @@ export async function startClerkServer({ db, www, ttl, profile = 'debug', timeou
   }
   return {
     base: `http://127.0.0.1:${port}`,
+    port,
     process: proc,
     started: out.includes('listening'),
     log: () => out,

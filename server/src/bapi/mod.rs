@@ -5,6 +5,7 @@ mod admin;
 mod clients;
 pub mod organizations;
 mod phone_numbers;
+mod refresh;
 mod sessions;
 mod users;
 
@@ -29,6 +30,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/sessions/{id}", get(sessions::get))
         .route("/v1/sessions/{id}/revoke", post(sessions::revoke))
         .route("/v1/sessions/{id}/verify", post(sessions::verify))
+        .route("/v1/sessions/{id}/refresh", post(refresh::refresh))
         .route("/v1/sessions/{id}/tokens", post(sessions::token))
         .route("/v1/sessions/{id}/tokens/{template}", post(sessions::template_token))
         .route("/v1/users", get(users::list).post(admin::post_user))

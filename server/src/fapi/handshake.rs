@@ -69,6 +69,8 @@ impl HandshakeQuery {
 struct Found {
     claims: Option<(serde_json::Value, i64)>,
     dev_browser: Option<String>,
+    /// The signed-in session the claims are for.
+    session_id: Option<String>,
 }
 
 /// The client this handshake is for, and (development) the dev-browser token to hand back:
@@ -134,6 +136,7 @@ pub async fn handshake(State(st): State<AppState>, caller: Caller, RawQuery(raw)
                 Some(id) => tx.session(&id)?.filter(|s| s.effective_status(now).is_signed_in()),
                 None => None,
             };
+            let session_id = session.as_ref().map(|s| s.id.clone());
             let claims = match (&client, session) {
                 (Some(c), Some(s)) => {
                     let claims =
@@ -142,7 +145,7 @@ pub async fn handshake(State(st): State<AppState>, caller: Caller, RawQuery(raw)
                 }
                 _ => None,
             };
-            Ok(Done((q.clone(), Found { claims, dev_browser })))
+            Ok(Done((q.clone(), Found { claims, dev_browser, session_id })))
         })
         .await?;
     let state = match found.claims {
@@ -154,7 +157,12 @@ pub async fn handshake(State(st): State<AppState>, caller: Caller, RawQuery(raw)
     // (@clerk/backend's `usesSuffixedCookies` compares them). clerk-js writes both too.
     let suffix = Some(handshake::cookie_suffix(&st.publishable_key));
     let target = CookieTarget::new(&q.redirect, suffix);
-    let directives = handshake::directives(&state, &target, found.dev_browser.as_deref(), production);
+    let mut directives = handshake::directives(&state, &target, found.dev_browser.as_deref(), production);
+    if st.config.refresh_cookie
+        && let Some(sid) = found.session_id.as_deref()
+    {
+        directives.extend(handshake::refresh_cookies(&handshake::refresh_token(&st.secret_key, sid), &target));
+    }
 
     let now = st.now();
     let (name, value) = if q.nonce_format {
