@@ -2,7 +2,7 @@
 // contents of metadata fields belong to the app and keep their keys.
 
 const OPAQUE = ['public_metadata', 'private_metadata', 'unsafe_metadata', 'meta'];
-const camel = (key: string) => key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+export const camel = (key: string) => key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 function convert(value: unknown, rename: boolean): unknown {
   if (Array.isArray(value)) return value.map((v) => convert(v, rename));
