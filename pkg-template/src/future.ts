@@ -330,7 +330,7 @@ export function createState(core: Core, clerk: Clerk): State {
   const follow = (kind: 'signIn' | 'signUp') => {
     const slot = state[kind];
     const raw = kind === 'signIn' ? core.state.client?.sign_in : core.state.client?.sign_up;
-    const id: string = raw?.id ?? '';
+    const id = (raw?.id as string | undefined) ?? '';
     const previous = shown[kind];
     // clerk-js's shouldIgnoreNullUpdate: a finished attempt stays until it may be discarded.
     if (!id && previous?.id && !previous.canBeDiscarded) return;

@@ -70,6 +70,33 @@ function page(h: Host, key: 'signInUrl' | 'signUpUrl', opts: Raw = {}): string {
 
 const display = (h: Host, key: string) => (h.environment?.displayConfig ? h.buildUrlWithAuth(h.environment.displayConfig[key]) : '');
 
+/** What installNavigation adds to Clerk, for the declarations (clerk.ts). */
+export interface NavigationMethods {
+  buildUrlWithAuth(to: string): string;
+  buildSignInUrl(options?: Raw): string;
+  buildSignUpUrl(options?: Raw): string;
+  buildUserProfileUrl(): string;
+  buildHomeUrl(): string;
+  buildCreateOrganizationUrl(): string;
+  buildOrganizationProfileUrl(): string;
+  buildAfterSignInUrl(options?: { params?: URLSearchParams }): string;
+  buildAfterSignUpUrl(options?: { params?: URLSearchParams }): string;
+  buildAfterSignOutUrl(): string;
+  buildAfterMultiSessionSingleSignOutUrl(): string;
+  buildWaitlistUrl(options?: { initialValues?: Record<string, string> }): string;
+  redirectWithAuth(to: string): Promise<unknown>;
+  redirectToSignIn(options?: Raw): Promise<unknown>;
+  redirectToSignUp(options?: Raw): Promise<unknown>;
+  redirectToUserProfile(): Promise<unknown>;
+  redirectToCreateOrganization(): Promise<unknown>;
+  redirectToOrganizationProfile(): Promise<unknown>;
+  redirectToAfterSignIn(): Promise<unknown>;
+  redirectToAfterSignUp(): Promise<unknown>;
+  redirectToAfterSignOut(): Promise<unknown>;
+  redirectToWaitlist(): Promise<unknown>;
+  handleUnauthenticated(): Promise<unknown>;
+}
+
 export function installNavigation(prototype: object, coreOf: (clerk: object) => Core): void {
   const methods: Record<string, (this: Host, ...args: any[]) => unknown> = {
     /** On a development instance, a URL of another origin carries the dev-browser token. */

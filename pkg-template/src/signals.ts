@@ -146,13 +146,14 @@ export interface Slot<R> {
   value: () => unknown;
 }
 
-function slot<R>(kind: Kind, future: (resource: R) => unknown): Slot<R> {
+/** The resource shown is the future itself (clerk-js shows `resource.__internal_future`). */
+function slot<R>(kind: Kind): Slot<R> {
   const resource = signal<{ resource: R | null }>({ resource: null });
   const error = signal<{ error: ClerkError | null }>({ error: null });
   const fetch = signal<Fetch>({ status: 'idle' });
   const value = computed(() => {
     const r = resource().resource;
-    return { errors: parseErrors(kind, error().error), fetchStatus: fetch().status, [kind]: r ? future(r) : null };
+    return { errors: parseErrors(kind, error().error), fetchStatus: fetch().status, [kind]: r };
   });
   return { resource, error, fetch, value };
 }
@@ -161,17 +162,16 @@ function slot<R>(kind: Kind, future: (resource: R) => unknown): Slot<R> {
 export class State {
   readonly __internal_effect = effect;
   readonly __internal_computed = computed;
-  readonly signIn: Slot<{ __internal_future: unknown }>;
-  readonly signUp: Slot<{ __internal_future: unknown }>;
-  readonly waitlist: Slot<unknown>;
+  readonly signIn: Slot<any>;
+  readonly signUp: Slot<any>;
+  readonly waitlist: Slot<any>;
   [member: string]: unknown;
 
   /** Made by the library; apps get it as `clerk.__internal_state`. */
   constructor() {
-    const future = (r: { __internal_future: unknown }) => r.__internal_future;
-    this.signIn = slot('signIn', future);
-    this.signUp = slot('signUp', future);
-    this.waitlist = slot('waitlist', (r) => r);
+    this.signIn = slot('signIn');
+    this.signUp = slot('signUp');
+    this.waitlist = slot('waitlist');
     for (const kind of ['signIn', 'signUp', 'waitlist'] as const) {
       const s = this[kind];
       this[kind + 'ResourceSignal'] = s.resource;
