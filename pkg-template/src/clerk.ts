@@ -13,7 +13,7 @@ import type { State } from './signals';
 import { createState } from './future';
 import { type Environment, environmentOf } from './environment';
 import { installNavigation, type NavigationMethods } from './navigation';
-import { installUIHost, type UIHostMembers } from './ui-host';
+import { bindMethods, installUIHost, type UIHostMembers } from './ui-host';
 
 export interface Resources {
   client: Client | undefined;
@@ -96,6 +96,7 @@ export class Clerk {
       }
     }
     this.#core = new Core(engine);
+    bindMethods(this);
     this.#info = this.#core.query(Query.Info);
     this.#options = { ...options };
     // First of all listeners, so the others (React's hooks) read the resources they are told

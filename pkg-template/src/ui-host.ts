@@ -43,6 +43,20 @@ const windowNavigate = (to: URL | string) => {
   if (url.protocol === 'http:' || url.protocol === 'https:') location.href = url.href;
 };
 
+/**
+ * Every method of `clerk`, bound to it as an own (not enumerable) property: clerk-js's are arrow
+ * properties, and Clerk's UI and SDKs call them unbound (`const { setActive } = clerk`).
+ */
+export function bindMethods(clerk: object): void {
+  for (let p = Object.getPrototypeOf(clerk); p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    for (const [name, d] of Object.entries(Object.getOwnPropertyDescriptors(p))) {
+      if (typeof d.value === 'function' && name !== 'constructor' && !Object.hasOwn(clerk, name)) {
+        Object.defineProperty(clerk, name, { value: d.value.bind(clerk), configurable: true, writable: true });
+      }
+    }
+  }
+}
+
 /** What installUIHost adds to Clerk, for the declarations (clerk.ts). */
 export interface UIHostMembers {
   __internal_windowNavigate(to: URL | string): void;

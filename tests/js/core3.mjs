@@ -64,7 +64,7 @@ async function open(base, engine, ui = '') {
   const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
   const page = await context.newPage();
   const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('pageerror', (e) => errors.push(e.stack ?? e.message));
   await page.goto(`${base}/core3/index.html?engine=${engine}&ui=${ui}`);
   await page.waitForFunction(() => window.clerk?.loaded && window.hooks?.signIn?.signIn, null, { timeout: 30000 });
   return { page, errors, close: () => context.close() };
@@ -201,10 +201,105 @@ async function hookFlows(engine) {
   return out;
 }
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Waits for `selector` in the component; false after `timeout`. */
+const shows = (page, selector, timeout = 15000) => page.locator(selector).first().waitFor({ timeout }).then(() => true, () => false);
+const signedInAs = (page, email, timeout = 15000) =>
+  page.waitForFunction((e) => window.clerk?.user?.primaryEmailAddress?.emailAddress === e, email, { timeout }).then(() => true, () => false);
+
+/** Types into the UI's one-time-code field (input-otp: one input for all digits). */
+async function typeCode(page, code) {
+  const input = page.locator('input[autocomplete="one-time-code"], input[name="codeInput-0"]').first();
+  await input.waitFor({ timeout: 15000 });
+  await input.click();
+  await page.keyboard.type(code, { delay: 30 });
+}
+const continueButton = (page) => page.locator('.cl-formButtonPrimary').first();
+
+/** The prebuilt components on one engine, driven through their DOM. */
+async function prebuiltUI(engine) {
+  const tag = (name) => `[${engine}] ui: ${name}`;
+  // <SignIn/> with a password; its screenshot first.
+  {
+    const { page, errors, close } = await open(server.base, engine, 'SignIn');
+    const form = await shows(page, 'input[name="identifier"]');
+    check(tag('<SignIn/> renders its identifier field'), form);
+    await sleep(500);
+    await page.locator('[data-testid=ui]').screenshot({ path: join(artifacts, `core3-signin-${engine}.png`) });
+    await page.locator('input[name="identifier"]').fill('bob@example.com');
+    await continueButton(page).click();
+    check(tag('<SignIn/> asks for the password'), await shows(page, 'input[name="password"]'));
+    await page.locator('input[name="password"]').fill('wrong-password-1');
+    await continueButton(page).click();
+    check(tag('<SignIn/> shows the wrong password under its field'), await shows(page, '#error-password, .cl-formFieldErrorText'));
+    await page.locator('input[name="password"]').fill(PASSWORD);
+    await continueButton(page).click();
+    check(tag('<SignIn/> signs bob in with his password'), await signedInAs(page, 'bob@example.com'));
+    check(tag('no page error (<SignIn/> password)'), errors.length === 0, errors);
+    await close();
+  }
+  // <SignIn/> with an email code.
+  {
+    const { page, errors, close } = await open(server.base, engine, 'SignIn');
+    await shows(page, 'input[name="identifier"]');
+    await page.locator('input[name="identifier"]').fill('bob@example.com');
+    await continueButton(page).click();
+    await shows(page, 'input[name="password"]');
+    const before = (await outbox(server.base, 'bob@example.com')).emails.length;
+    await page.locator('.cl-footerActionLink:has-text("Use another method")').first().click();
+    const choice = page.locator('button:has-text("Email code to")').first();
+    if (!(await shows(page, 'button:has-text("Email code to")'))) console.log(await page.locator('[data-testid=ui]').innerText());
+    await choice.click();
+    const code = await codeFor(server.base, 'bob@example.com', before).catch(async (e) => {
+      console.log(errors, await page.locator('[data-testid=ui]').innerText());
+      throw e;
+    });
+    await typeCode(page, code);
+    check(tag('<SignIn/> signs bob in with an email code'), await signedInAs(page, 'bob@example.com'));
+    check(tag('no page error (<SignIn/> email code)'), errors.length === 0, errors);
+    await close();
+  }
+  // <SignIn/> with a password and TOTP.
+  {
+    const { page, errors, close } = await open(server.base, engine, 'SignIn');
+    await shows(page, 'input[name="identifier"]');
+    await page.locator('input[name="identifier"]').fill('alice@example.com');
+    await continueButton(page).click();
+    await shows(page, 'input[name="password"]');
+    await page.locator('input[name="password"]').fill(PASSWORD);
+    await continueButton(page).click();
+    await typeCode(page, await unusedTotp(ALICE_TOTP));
+    check(tag('<SignIn/> signs alice in with TOTP'), await signedInAs(page, 'alice@example.com'));
+    check(tag('no page error (<SignIn/> TOTP)'), errors.length === 0, errors);
+    await close();
+  }
+  // <SignUp/> with email verification.
+  {
+    // On the instance with email codes only (the other one verifies sign-ups by link).
+    const { page, errors, close } = await open(restricted.base, engine, 'SignUp');
+    const email = `ui-${engine}-${Date.now()}@example.com`;
+    check(tag('<SignUp/> renders its email field'), await shows(page, 'input[name="emailAddress"]'));
+    await page.locator('input[name="emailAddress"]').fill(email);
+    await page.locator('input[name="password"]').fill('a-long-new-password-9');
+    await continueButton(page).click();
+    const code = await codeFor(restricted.base, email, 0).catch(() => null);
+    if (!code) console.log(await page.locator('[data-testid=ui]').innerText());
+    if (code) await typeCode(page, code);
+    check(tag('<SignUp/> signs the new user up after the email code'), !!code && (await signedInAs(page, email)));
+    check(tag('no page error (<SignUp/>)'), errors.length === 0, errors);
+    await close();
+  }
+}
+
 try {
   if (!server.started || !restricted.started) throw new Error(`clerk-server did not start: ${server.log()} ${restricted.log()}`);
-  const control = await hookFlows('js');
-  const ours = await hookFlows('rs');
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+  if (only !== 'hooks') {
+    await prebuiltUI('js');
+    await prebuiltUI('rs');
+  }
+  const control = only === 'ui' ? {} : await hookFlows('js');
+  const ours = only === 'ui' ? {} : await hookFlows('rs');
   // The same steps give the same errors, statuses and fetch states on both.
   for (const flow of Object.keys(control)) {
     for (const step of Object.keys(control[flow])) {

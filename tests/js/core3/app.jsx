@@ -26,9 +26,11 @@ function Hooks() {
   return <pre data-testid="hooks">{String(signIn.signIn?.status ?? 'none')}</pre>;
 }
 
+// After signing in or up the components go to this page again, marked `done`.
+const back = `${location.pathname}?engine=${q.get('engine')}&done=1`;
 const COMPONENTS = {
-  SignIn: () => <SignIn routing="hash" />,
-  SignUp: () => <SignUp routing="hash" />,
+  SignIn: () => <SignIn routing="hash" forceRedirectUrl={back} signUpForceRedirectUrl={back} />,
+  SignUp: () => <SignUp routing="hash" forceRedirectUrl={back} signInForceRedirectUrl={back} />,
   UserButton: () => <UserButton />,
   UserProfile: () => <UserProfile routing="hash" />,
   OrganizationSwitcher: () => <OrganizationSwitcher />,
