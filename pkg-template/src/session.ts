@@ -6,6 +6,7 @@ import { Call, Query } from './engine';
 import type { Core, RawSession } from './core';
 import { date, view } from './convert';
 import { withUserMethods } from './passkeys';
+import { bindMethods } from './ui-host';
 import { userView } from './organizations';
 import type { CheckAuthorizationParams, GetTokenOptions, PublicUserData, SessionStatus, SessionVerification, User } from './types';
 
@@ -41,6 +42,8 @@ export class Session {
     this.#core = core;
     this.id = id;
     this.#fallback = raw;
+    // clerk-js's are arrow properties; Clerk's UI calls them unbound (`checkAuthorization`).
+    bindMethods(this);
   }
 
   get #raw(): RawSession {

@@ -69,12 +69,15 @@ export interface UIHostMembers {
   __internal_updateProps(props: Raw): Promise<unknown> | undefined;
   __internal_openReverification(props?: Raw): void;
   __internal_closeReverification(): void;
+  __experimental_prefetchOrganizationSwitcher(): void;
   readonly uiVersion: string | undefined;
   sdkMetadata: { name: string; version: string; environment?: string };
   readonly telemetry: { isEnabled: boolean; isDebug: boolean; record(event: unknown): void; recordLog(entry: unknown): void } | undefined;
   readonly isSatellite: boolean;
   readonly domain: string;
   readonly isStandardBrowser: boolean;
+  readonly billing: Record<string, (params?: unknown) => Promise<{ data: unknown[]; total_count: number }>>;
+  readonly apiKeys: Record<string, (params?: unknown) => Promise<{ data: unknown[]; total_count: number }>>;
 }
 
 export function installUIHost(prototype: any): void {
@@ -117,6 +120,7 @@ export function installUIHost(prototype: any): void {
     },
     __internal_openReverification: { value(props?: Raw) { void controls(this)?.then((c) => c.openModal('userVerification', props ?? {})); } },
     __internal_closeReverification: { value() { void controls(this)?.then((c) => c.closeModal('userVerification')); } },
+    __experimental_prefetchOrganizationSwitcher: { value() { void controls(this)?.then((c) => c.prefetch('organizationSwitcher')); } },
     /** The version of the hosted @clerk/ui (its constructor's), when one was given. */
     uiVersion: {
       get() {
@@ -152,6 +156,10 @@ export function installUIHost(prototype: any): void {
       },
     },
     isStandardBrowser: { get() { return !!this.__internal_getOption('standardBrowser'); } },
+    // Billing and API keys are not served: the UI's hooks find their namespaces, and every
+    // list is empty (they only show when the environment enables them).
+    billing: { get: () => NONE },
+    apiKeys: { get: () => NONE },
     navigate: {
       value(this: any, to: string | undefined, options?: Raw) {
         for (const listener of [...(listeners.get(this) ?? [])]) listener();
@@ -178,4 +186,5 @@ export function installUIHost(prototype: any): void {
   for (const [name, d] of Object.entries(members)) Object.defineProperty(prototype, name, { configurable: true, ...d, ...('value' in d ? { writable: true } : {}) });
 }
 
+const NONE = new Proxy({}, { get: () => async () => ({ data: [], total_count: 0 }) });
 const TELEMETRY = Object.freeze({ isEnabled: false, isDebug: false, record() {}, recordLog() {} });

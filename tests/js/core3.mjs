@@ -291,15 +291,91 @@ async function prebuiltUI(engine) {
   }
 }
 
+// <UserProfile/> reads the account resources (user.verifiedExternalAccounts, getSessions, …)
+// that another branch adds to the object layer (the lead's merge). Until then a failure of these
+// steps on clerk-rs is reported as pending and not counted; on clerk-js each counts as usual.
+// Set to false once the account resources are merged: every step then counts.
+const PENDING_ACCOUNT = true;
+function account(engine, name, ok, detail) {
+  if (!ok && engine === 'rs' && PENDING_ACCOUNT) console.log(`pending ${name} (needs the account resources) — ${JSON.stringify(detail).slice(0, 400)}`);
+  else check(name, ok, detail);
+}
+
+/** Signs `email` in through the legacy API (a second factor by TOTP when asked) and makes it active. */
+async function apiSignIn(page, email, totp) {
+  return page.evaluate(async ({ email, password, totp }) => {
+    let si = await window.clerk.client.signIn.create({ identifier: email, password });
+    if (si.status === 'needs_second_factor') si = await si.attemptSecondFactor({ strategy: 'totp', code: totp });
+    await window.clerk.setActive({ session: si.createdSessionId });
+    return window.clerk.session.id;
+  }, { email, password: PASSWORD, totp });
+}
+
+/** <UserButton/>: its popover, "Manage account", switching to a second session, sign-out; then <UserProfile/> and <OrganizationSwitcher/> render. */
+async function accountUI(engine) {
+  const tag = (name) => `[${engine}] ui: ${name}`;
+  const { page, errors, close } = await open(server.base, engine, 'UserButton');
+  const bob = await apiSignIn(page, 'bob@example.com');
+  const trigger = page.locator('.cl-userButtonTrigger').first();
+  check(tag('<UserButton/> renders for bob'), await shows(page, '.cl-userButtonTrigger'));
+  await trigger.click();
+  await shows(page, '.cl-userButtonPopoverCard');
+  await sleep(500);
+  check(tag('<UserButton/> opens its popover with bob in it'), await shows(page, '.cl-userButtonPopoverCard') && (await page.locator('.cl-userButtonPopoverCard').innerText()).includes('Bob Example'));
+  await page.keyboard.press('Escape');
+  const alice = await apiSignIn(page, 'alice@example.com', await unusedTotp(ALICE_TOTP));
+  check(tag('a second session (alice) is active'), typeof alice === 'string' && alice !== bob && (await signedInAs(page, 'alice@example.com')));
+  await trigger.click();
+  const other = page.locator('.cl-userButtonPopoverCard button:has-text("Bob Example")').first();
+  check(tag('the popover lists bob\'s session'), await shows(page, '.cl-userButtonPopoverCard button:has-text("Bob Example")'));
+  await other.click();
+  check(tag('switching to bob\'s session from the popover'), await page.waitForFunction((id) => window.clerk?.session?.id === id, bob, { timeout: 15000 }).then(() => true, () => false));
+  await trigger.click();
+  await page.locator('.cl-userButtonPopoverActionButton__signOut').first().click();
+  // The page may load again (afterMultiSessionSingleSignOutUrl): bob's session is gone from the client.
+  const ended = await page.waitForFunction((id) => window.clerk?.loaded && window.clerk.session?.id !== id && !window.clerk.client.signedInSessions.some((s) => s.id === id), bob, { timeout: 15000 }).then(() => true, () => false);
+  check(tag('"Sign out" from the popover ends bob\'s session'), ended);
+  check(tag('no page error (<UserButton/>)'), errors.length === 0, errors);
+  await close();
+  // "Manage account": the profile opens (it reads the account resources; see PENDING_ACCOUNT).
+  {
+    const { page, errors, close } = await open(server.base, engine, 'UserButton');
+    await apiSignIn(page, 'bob@example.com');
+    await page.locator('.cl-userButtonTrigger').first().click();
+    await page.locator('.cl-userButtonPopoverActionButton__manageAccount').first().click();
+    const opened = await shows(page, '.cl-userProfile-root .cl-navbar, .cl-modalContent .cl-navbar') && errors.length === 0;
+    account(engine, tag('"Manage account" opens the profile, without a page error'), opened, errors);
+    await close();
+  }
+  // What the account and organization resources (the other open issue) drive: rendered only.
+  for (const [ui, selector] of [['UserProfile', '.cl-userProfile-root'], ['OrganizationSwitcher', '.cl-organizationSwitcherTrigger']]) {
+    const { page, errors, close } = await open(server.base, engine);
+    await apiSignIn(page, 'bob@example.com');
+    // Mounted signed in (a new page load: the session is the client's).
+    await page.goto(`${server.base}/core3/index.html?engine=${engine}&ui=${ui}`);
+    await page.waitForFunction(() => window.clerk?.loaded && window.clerk.user, null, { timeout: 30000 });
+    const rendered = await shows(page, selector);
+    const result = ui === 'UserProfile' ? account : (e, ...a) => check(...a);
+    result(engine, tag(`<${ui}/> renders for bob`), rendered, rendered || (await page.locator('body').innerHTML()).slice(0, 1500));
+    result(engine, tag(`no page error (<${ui}/>)`), errors.length === 0, errors);
+    await close();
+  }
+}
+
 try {
   if (!server.started || !restricted.started) throw new Error(`clerk-server did not start: ${server.log()} ${restricted.log()}`);
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
-  if (only !== 'hooks') {
+  if (only !== 'hooks' && only !== 'account') {
     await prebuiltUI('js');
     await prebuiltUI('rs');
   }
-  const control = only === 'ui' ? {} : await hookFlows('js');
-  const ours = only === 'ui' ? {} : await hookFlows('rs');
+  if (only !== 'hooks' && only !== 'ui') {
+    await accountUI('js');
+    await accountUI('rs');
+  }
+  const skipHooks = only === 'ui' || only === 'account';
+  const control = skipHooks ? {} : await hookFlows('js');
+  const ours = skipHooks ? {} : await hookFlows('rs');
   // The same steps give the same errors, statuses and fetch states on both.
   for (const flow of Object.keys(control)) {
     for (const step of Object.keys(control[flow])) {

@@ -53,7 +53,7 @@ await script('/ui/ui.browser.js');
 const ClerkUI = window.__internal_ClerkUICtor;
 const Component = COMPONENTS[q.get('ui')] ?? (() => null);
 createRoot(document.getElementById('root')).render(
-  <ClerkProvider Clerk={clerk} publishableKey={publishableKey} ui={{ ClerkUI }}>
+  <ClerkProvider Clerk={clerk} publishableKey={publishableKey} ui={{ ClerkUI }} afterSignOutUrl={back} afterMultiSessionSingleSignOutUrl={back}>
     <Hooks />
     <div data-testid="ui"><Component /></div>
   </ClerkProvider>,
