@@ -17,11 +17,12 @@ const clamp = (s: Raw | undefined, min: number, max: number) =>
 class UserSettings {
   [key: string]: any;
   constructor(u: Raw) {
+    // The server's attributes (in its order), else clerk-js's defaults.
     const attributes: Raw = {};
-    for (const name of ['email_address', 'phone_number', 'username', 'web3_wallet', 'first_name', 'last_name', 'password', 'authenticator_app', 'backup_code', 'passkey']) {
-      attributes[name] = { ...DISABLED, name };
-    }
-    for (const [name, a] of Object.entries(u.attributes ?? {})) attributes[name] = { ...(a as Raw), name };
+    const given = u.attributes ?? Object.fromEntries(
+      'email_address phone_number username web3_wallet first_name last_name password authenticator_app backup_code passkey'.split(' ').map((n) => [n, DISABLED]),
+    );
+    for (const [name, a] of Object.entries(given)) attributes[name] = { ...(a as Raw), name };
     Object.assign(this, {
       id: undefined,
       attributes,

@@ -59,13 +59,17 @@ function page(h: Host, key: 'signInUrl' | 'signUpUrl', opts: Raw = {}): string {
   merged.redirectUrl = p.redirectUrl;
   if (merged.signUpForceRedirectUrl) delete merged.signUpFallbackRedirectUrl;
   if (merged.signInForceRedirectUrl) delete merged.signInFallbackRedirectUrl;
-  const search = new URLSearchParams(opts.initialValues ?? {});
-  for (const [k, v] of Object.entries(merged)) if (v) search.set(snake(k), v);
-  const url = new URL(base, location.origin);
-  const path = combined && key === 'signUpUrl' ? '/create' : '';
+  return h.buildUrlWithAuth(withHash(base, combined && key === 'signUpUrl' ? '/create' : '/', { ...opts.initialValues, ...merged }));
+}
+
+/** clerk-js's buildURL: `base` (relative to the page) with `path` and the snake_case `params` in its hash. */
+function withHash(base: string, path: string, params: Raw): string {
+  const url = new URL(base, location.href);
+  const search = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v) search.set(snake(k), v);
   const query = search.toString();
-  if (path || query) url.hash = path + (query ? '?' + query : '');
-  return h.buildUrlWithAuth(url.href);
+  if (query || path !== '/') url.hash = path + (query ? '?' + query : '');
+  return url.href;
 }
 
 const display = (h: Host, key: string) => (h.environment?.displayConfig ? h.buildUrlWithAuth(h.environment.displayConfig[key]) : '');
@@ -140,10 +144,7 @@ export function installNavigation(prototype: object, coreOf: (clerk: object) => 
     },
     buildWaitlistUrl(o?: { initialValues?: Record<string, string> }) {
       if (!this.environment?.displayConfig) return '';
-      const url = new URL(this.__internal_getOption('waitlistUrl') || this.environment.displayConfig.waitlistUrl, location.origin);
-      const query = new URLSearchParams(o?.initialValues ?? {}).toString();
-      if (query) url.hash = '?' + query;
-      return url.href;
+      return withHash(this.__internal_getOption('waitlistUrl') || this.environment.displayConfig.waitlistUrl, '/', o?.initialValues ?? {});
     },
     redirectWithAuth(to: string) {
       return this.navigate(this.buildUrlWithAuth(to));

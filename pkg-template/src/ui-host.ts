@@ -155,7 +155,8 @@ export function installUIHost(prototype: any): void {
         return this.instanceType === 'production' && value && !value.startsWith('clerk.') ? 'clerk.' + value : value;
       },
     },
-    isStandardBrowser: { get() { return !!this.__internal_getOption('standardBrowser'); } },
+    // clerk-js's options default it to true.
+    isStandardBrowser: { get() { return this.__internal_getOption('standardBrowser') !== false; } },
     // Billing and API keys are not served: the UI's hooks find their namespaces, and every
     // list is empty (they only show when the environment enables them).
     billing: { get: () => NONE },

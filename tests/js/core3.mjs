@@ -362,18 +362,93 @@ async function accountUI(engine) {
   }
 }
 
+/** The navigation helpers, the getters and getToken({skipCache}) on one engine, signed in as bob. */
+async function parity(engine) {
+  const { page, errors, close } = await open(server.base, engine);
+  await apiSignIn(page, 'bob@example.com');
+  const r = await page.evaluate(async () => {
+    const c = window.clerk;
+    const urls = {
+      signIn: c.buildSignInUrl(),
+      signInWith: c.buildSignInUrl({ redirectUrl: '/after', signInForceRedirectUrl: '/forced', initialValues: { emailAddress: 'a@b.c' } }),
+      signUp: c.buildSignUpUrl({ signUpFallbackRedirectUrl: '/fallback' }),
+      afterSignIn: c.buildAfterSignInUrl(),
+      afterSignInParams: c.buildAfterSignInUrl({ params: new URLSearchParams({ redirect_url: '/from-query' }) }),
+      afterSignUp: c.buildAfterSignUpUrl(),
+      afterSignOut: c.buildAfterSignOutUrl(),
+      afterMulti: c.buildAfterMultiSessionSingleSignOutUrl(),
+      userProfile: c.buildUserProfileUrl(),
+      home: c.buildHomeUrl(),
+      createOrganization: c.buildCreateOrganizationUrl(),
+      organizationProfile: c.buildOrganizationProfileUrl(),
+      waitlist: c.buildWaitlistUrl({ initialValues: { emailAddress: 'a@b.c' } }),
+      sameOrigin: c.buildUrlWithAuth('/p?x=1'),
+      otherOrigin: (() => {
+        try {
+          return c.buildUrlWithAuth('https://accounts.other.test/sign-in');
+        } catch (e) {
+          return `threw ${e.message}`;
+        }
+      })(),
+      redirects: ['redirectToSignIn', 'redirectToSignUp', 'redirectToUserProfile', 'redirectToAfterSignIn', 'redirectToAfterSignOut', 'redirectWithAuth', 'handleUnauthenticated']
+        .map((m) => typeof c[m]),
+    };
+    const getters = {
+      domain: c.domain, isSatellite: c.isSatellite, isStandardBrowser: c.isStandardBrowser, uiVersion: c.uiVersion,
+      versionMajor: c.version.split('.')[0], telemetry: typeof c.telemetry?.record,
+      env: {
+        identifiers: c.environment.userSettings.enabledFirstFactorIdentifiers,
+        social: c.environment.userSettings.authenticatableSocialStrategies,
+        passwordBased: c.environment.userSettings.instanceIsPasswordBased,
+        devOrStaging: (0, c.environment.isDevelopmentOrStaging)(),
+        signInUrl: c.environment.displayConfig.signInUrl,
+        applicationName: c.environment.displayConfig.applicationName,
+      },
+    };
+    const before = c.session.lastActiveToken?.getRawString() ?? null;
+    const seen = [];
+    const off = c.addListener((res) => seen.push(res.session?.lastActiveToken?.getRawString() ?? null), { skipInitialEmit: true });
+    const forced = await c.session.getToken({ skipCache: true });
+    await new Promise((r) => setTimeout(r, 300));
+    off();
+    return { urls, getters, token: { emitted: seen.includes(forced), shown: c.session.lastActiveToken?.getRawString() === forced, renewed: forced !== before, emissions: seen.length } };
+  });
+  check(`[${engine}] getToken({skipCache: true}) emits the session with the new lastActiveToken`, r.token.emitted && r.token.shown, r.token);
+  check(`[${engine}] no page error (parity)`, errors.length === 0, errors);
+  await close();
+  return r;
+}
+
 try {
   if (!server.started || !restricted.started) throw new Error(`clerk-server did not start: ${server.log()} ${restricted.log()}`);
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
-  if (only !== 'hooks' && only !== 'account') {
+  if (!only || only === 'ui') {
     await prebuiltUI('js');
     await prebuiltUI('rs');
   }
-  if (only !== 'hooks' && only !== 'ui') {
+  if (!only || only === 'account') {
     await accountUI('js');
     await accountUI('rs');
   }
-  const skipHooks = only === 'ui' || only === 'account';
+  if (!only || only === 'parity') {
+    const [a, b] = [await parity('js'), await parity('rs')];
+    // The page's own URL names its engine.
+    const own = (v) => (typeof v === 'string' ? v.replace(/engine(=|%3D)rs/g, 'engine$1js') : v);
+    for (const k of Object.keys(b.urls)) b.urls[k] = own(b.urls[k]);
+    for (const [k, v] of Object.entries(a.urls)) {
+      // A finding, reported: with the Frontend API on the page's origin there is no dev browser,
+      // and clerk-js throws "Missing dev browser" for a URL of another origin; clerk-rs gives it
+      // unchanged (the engine's url_with_auth test covers the token when there is one).
+      if (k === 'otherOrigin' && String(v).startsWith('threw')) {
+        console.log(`note navigation: buildUrlWithAuth(other origin) without a dev browser: clerk-js ${v}; clerk-rs ${b.urls[k]}`);
+        check('navigation: buildUrlWithAuth(other origin) on clerk-rs gives the URL', b.urls[k] === 'https://accounts.other.test/sign-in', b.urls[k]);
+        continue;
+      }
+      check(`navigation: ${k} on clerk-rs as on clerk-js`, same(v, b.urls[k]), { js: v, rs: b.urls[k] });
+    }
+    for (const [k, v] of Object.entries(a.getters)) check(`getter: ${k} on clerk-rs as on clerk-js`, same(v, b.getters[k]), { js: v, rs: b.getters[k] });
+  }
+  const skipHooks = only && only !== 'hooks';
   const control = skipHooks ? {} : await hookFlows('js');
   const ours = skipHooks ? {} : await hookFlows('rs');
   // The same steps give the same errors, statuses and fetch states on both.
