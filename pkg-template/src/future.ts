@@ -340,6 +340,19 @@ export function createState(core: Core, clerk: Clerk): State {
     else shown[kind] = future = kind === 'signIn' ? new SignInFuture(clerk, slot, attempt as SignIn) : new SignUpFuture(clerk, slot, attempt as SignUp);
     slot.resource({ resource: future });
   };
+  // The waitlist resource, as clerk-js's before a join. Joining is a Frontend API request
+  // (`POST /v1/waitlist`) that neither the engine nor clerk-server has yet: it resolves to a
+  // typed error (a code named here: clerk-js has none for it).
+  state.waitlist.resource({
+    resource: {
+      id: '',
+      createdAt: null,
+      updatedAt: null,
+      join: () => task(state.waitlist, async () => {
+        throw fail('waitlist_unavailable', 'Joining the waitlist is not supported by clerk-rs yet');
+      }),
+    },
+  });
   let seen = '';
   const update = () => {
     if (!core.state.loaded) return;

@@ -5,7 +5,7 @@
 import { Call, Query } from './engine';
 import type { Core, RawSession } from './core';
 import { date, view } from './convert';
-import { withUserMethods } from './passkeys';
+import { assertion, withUserMethods } from './passkeys';
 import { bindMethods } from './ui-host';
 import { userView } from './organizations';
 import type { CheckAuthorizationParams, GetTokenOptions, PublicUserData, SessionStatus, SessionVerification, User } from './types';
@@ -81,8 +81,17 @@ export class Session {
   get actor(): Record<string, unknown> | null {
     return view(this.#raw.actor);
   }
+  /** The actor when it is an agent (clerk-js's `agent`), else null. */
+  get agent(): Record<string, unknown> | null {
+    const actor = this.actor;
+    return actor?.type === 'agent' ? actor : null;
+  }
   get tasks(): Array<Record<string, unknown>> | null {
     return view(this.#raw.tasks);
+  }
+  /** The first task the session must finish, if any. */
+  get currentTask(): Record<string, unknown> | undefined {
+    return this.tasks?.[0];
   }
   get user(): User | null {
     return withUserMethods(userView(this.#core, view(this.#raw.user)), this.#core);
@@ -133,6 +142,18 @@ export class Session {
   }
   attemptSecondFactorVerification(params: { strategy?: 'totp' | string; code: string }): Promise<SessionVerification> {
     return this.#verify('attempt_second_factor', params);
+  }
+
+  /** Reverifies with a passkey: prepares the factor, lets the authenticator sign, attempts it. */
+  async verifyWithPasskey(): Promise<SessionVerification> {
+    const prepared = await this.prepareFirstFactorVerification({ strategy: 'passkey' });
+    const publicKeyCredential = await assertion(prepared.firstFactorVerification?.nonce);
+    return this.#verify('attempt_first_factor', { strategy: 'passkey', publicKeyCredential });
+  }
+
+  /** This session as the server has it now (the client is fetched again). */
+  reload(): Promise<Session> {
+    return this.#core.call(Call.ReloadClient, {}).then(() => this.#core.session(this.id, this.#fallback) as Session);
   }
 
   /** Forgets this client's cached tokens. */

@@ -5,6 +5,8 @@
 // the UI reads that are not part of Clerk's public API (`__internal_*`), the no-op telemetry
 // collector and the few getters clerk-js has besides.
 
+import type { Environment } from './environment';
+
 type Raw = Record<string, any>;
 type Controls = Record<string, (...args: any[]) => unknown>;
 interface UI {
@@ -62,8 +64,9 @@ export interface UIHostMembers {
   __internal_windowNavigate(to: URL | string): void;
   readonly __internal_country: string | null;
   __internal_setActiveInProgress: boolean;
-  readonly __internal_environment: unknown;
-  __internal_last_error: unknown;
+  readonly __internal_environment: Environment | null;
+  /** The error `__internal_navigateWithError` left for the page it went to; read once. */
+  __internal_last_error: Record<string, unknown> | null;
   __internal_navigateWithError(to: string, error: unknown): Promise<unknown>;
   __internal_addNavigationListener(listener: () => void): () => void;
   __internal_updateProps(props: Raw): Promise<unknown> | undefined;
@@ -86,7 +89,7 @@ export function installUIHost(prototype: any): void {
   const { navigate, setActive, load } = prototype;
   const members: Record<string, PropertyDescriptor & ThisType<any>> = {
     __internal_windowNavigate: { value: windowNavigate },
-    __internal_country: { value: null },
+    __internal_country: { get: () => null },
     __internal_setActiveInProgress: { value: false, writable: true },
     __internal_environment: { get() { return this.environment; } },
     __internal_last_error: {
