@@ -24,7 +24,8 @@ function linkVerification(clerk: Clerk) {
   const verifiedFromTheSameClient = status === 'verified' && !!clerk.client?.sessions.some((s) => s.id === createdSessionId);
   return { status, createdSessionId, verifiedFromTheSameClient };
 }
-const notFound = (what: string) => fail('factor_not_found', what + ' factor not found');
+/** clerk-js's ClerkRuntimeError `factor_not_found`, naming the strategy. */
+const notFound = (strategy: string) => fail('factor_not_found', 'No ' + strategy + ' factor on this sign-in');
 
 abstract class Future<A extends SignIn | SignUp> {
   /** The attempt this future shows: the client's, or a step's answer once the client dropped it. */
@@ -188,7 +189,7 @@ export class SignInFuture extends Future<SignIn> {
     return this.run(async (a) => {
       const flow = params?.flow;
       if (flow === 'autofill' || flow === 'discoverable') await super.make({ strategy: 'passkey' });
-      else if (!a.supportedFirstFactors?.some((f) => f.strategy === 'passkey')) throw notFound('Passkey');
+      else if (!a.supportedFirstFactors?.some((f) => f.strategy === 'passkey')) throw notFound('passkey');
       else await this.step('prepareFirstFactor', { strategy: 'passkey' });
       const publicKeyCredential = await assertion(this.a.firstFactorVerification?.nonce);
       await this.step('attemptFirstFactor', { strategy: 'passkey', publicKeyCredential });
@@ -199,9 +200,8 @@ export class SignInFuture extends Future<SignIn> {
   #send(strategy: string, p: Raw = {}): Result {
     const id = p.emailAddressId ?? p.phoneNumberId;
     const identifier = p.emailAddress ?? p.phoneNumber;
-    const name = 'signIn.' + (strategy === 'email_link' ? 'emailLink.sendLink' : strategy === 'email_code' ? 'emailCode.sendCode' : 'phoneCode.sendCode') + '()';
-    if (!this.a.id && id) throw new Error(name + ' cannot be called with an id if an existing signIn does not exist.');
-    if (!this.a.id && !identifier) throw new Error(name + ' cannot be called without an identifier if an existing signIn does not exist.');
+    // As clerk-js: without a sign-in, an identifier is needed and an id cannot be used.
+    if (!this.a.id && (id || !identifier)) throw new Error('Sending a ' + strategy + ' needs an identifier (emailAddress or phoneNumber) when no sign-in exists');
     return this.run(async () => {
       if (identifier) await super.make({ identifier });
       const factors = this.a.supportedFirstFactors ?? [];
@@ -210,7 +210,7 @@ export class SignInFuture extends Future<SignIn> {
         (id && factors.find((f) => same(f) && (f.emailAddressId === id || f.phoneNumberId === id))) ||
         factors.find((f) => same(f) && f.safeIdentifier === this.a.identifier) ||
         factors.find(same);
-      if (!factor) throw notFound(strategy === 'phone_code' ? 'Phone code' : strategy === 'email_link' ? 'Email link' : 'Email code');
+      if (!factor) throw notFound(strategy);
       const extra =
         strategy === 'email_link' ? { redirectUrl: absolute(p.verificationUrl) } : strategy === 'phone_code' ? { channel: p.channel ?? 'sms' } : {};
       await this.step('prepareFirstFactor', { strategy, emailAddressId: factor.emailAddressId, phoneNumberId: factor.phoneNumberId, ...extra });
@@ -225,7 +225,7 @@ export class SignInFuture extends Future<SignIn> {
   #sendSecond(strategy: string): Result {
     return this.run(async (a) => {
       const factor = a.supportedSecondFactors?.find((f) => f.strategy === strategy);
-      if (!factor) throw notFound(strategy === 'phone_code' ? 'Phone code' : 'Email code');
+      if (!factor) throw notFound(strategy);
       await this.step('prepareSecondFactor', { strategy, phoneNumberId: factor.phoneNumberId, emailAddressId: factor.emailAddressId });
     });
   }
@@ -236,7 +236,7 @@ export class SignInFuture extends Future<SignIn> {
         return this.run(async () => {
           if (p.phoneNumber) await super.make({ identifier: p.phoneNumber });
           const factor = this.a.supportedFirstFactors?.find((f) => f.strategy === strategy);
-          if (!factor) throw notFound('Reset password ' + strategy.slice(15).replace('_', ' '));
+          if (!factor) throw notFound(strategy);
           await this.step('prepareFirstFactor', { strategy, emailAddressId: factor.emailAddressId, phoneNumberId: factor.phoneNumberId });
         });
       },
