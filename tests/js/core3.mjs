@@ -187,6 +187,59 @@ async function hookFlows(engine) {
     out.signUp = { taken, created, sent, wrong, right, fin };
     check(tag('no page error (sign-up)'), errors.length === 0, errors);
     await close();
+    // The new user resets the password by an email code.
+    {
+      const { page, errors, close } = await open(server.base, engine);
+      await hookStep(page, 'signIn', (h, c, email) => h.signIn.signIn.create({ identifier: email }), email);
+      const before = (await outbox(server.base, email)).emails.length;
+      const sent = await hookStep(page, 'signIn', (h) => h.signIn.signIn.resetPasswordEmailCode.sendCode());
+      const code = await codeFor(server.base, email, before);
+      const verified = await hookStep(page, 'signIn', (h, c, code) => h.signIn.signIn.resetPasswordEmailCode.verifyCode({ code }), code);
+      check(tag('resetPasswordEmailCode: needs_new_password after the code'), sent.error === null && verified.error === null && verified.status === 'needs_new_password', { sent, verified });
+      const short = await hookStep(page, 'signIn', (h) => h.signIn.signIn.resetPasswordEmailCode.submitPassword({ password: 'short' }));
+      check(tag('a too short new password: an error on password'), short.fields.password !== null && typeof short.fields.password?.code === 'string', short);
+      const reset = await hookStep(page, 'signIn', (h) => h.signIn.signIn.resetPasswordEmailCode.submitPassword({ password: 'another-long-password-7' }));
+      const fin = await hookStep(page, 'signIn', (h) => h.signIn.signIn.finalize());
+      check(tag('submitPassword: complete; finalize() signs the user in'), reset.status === 'complete' && fin.sessionUser === email, { reset, fin });
+      out.reset = { sent, verified, short, reset, fin };
+      check(tag('no page error (password reset)'), errors.length === 0, errors);
+      await close();
+    }
+  }
+  // A backup code as the second factor, and a sign-up's update.
+  {
+    const { page, errors, close } = await open(server.base, engine);
+    const { codes } = await (await fetch(`${server.base}/__dev/backup_codes?identifier=alice@example.com`, { method: 'POST' })).json();
+    await hookStep(page, 'signIn', (h) => h.signIn.signIn.password({ identifier: 'alice@example.com', password: 'demo-password-1' }));
+    const wrong = await hookStep(page, 'signIn', (h) => h.signIn.signIn.mfa.verifyBackupCode({ code: 'not-a-code' }));
+    check(tag('a wrong backup code: an error on code'), wrong.fields.code !== null && wrong.status === 'needs_second_factor', wrong);
+    const right = await hookStep(page, 'signIn', (h, c, code) => h.signIn.signIn.mfa.verifyBackupCode({ code }), codes[0]);
+    check(tag('mfa.verifyBackupCode: complete'), right.error === null && right.status === 'complete', right);
+    const fin = await hookStep(page, 'signIn', (h) => h.signIn.signIn.finalize());
+    check(tag('backup code: finalize() signs alice in'), fin.sessionUser === 'alice@example.com', fin);
+    const created = await hookStep(page, 'signUp', (h) => h.signUp.signUp.create({ emailAddress: `upd-${Date.now()}@example.com` }));
+    const updated = await hookStep(page, 'signUp', (h) => h.signUp.signUp.update({ firstName: 'Core', lastName: 'Three' }));
+    const names = await page.evaluate(() => [window.hooks.signUp.signUp.firstName, window.hooks.signUp.signUp.lastName]);
+    check(tag('signUp.update sets the names'), created.error === null && updated.error === null && names[0] === 'Core' && names[1] === 'Three', { created, updated, names });
+    const reset = await hookStep(page, 'signUp', (h) => h.signUp.signUp.reset());
+    const afterReset = await page.evaluate(() => [window.hooks.signUp.signUp.status, window.hooks.signUp.signUp.id ?? null]);
+    check(tag('signUp.reset() starts over'), reset.error === null && afterReset[0] === 'missing_requirements' && afterReset[1] === null, { reset, afterReset });
+    out.backup = { wrong, right, fin, created, updated };
+    check(tag('no page error (backup code, update)'), errors.length === 0, errors);
+    await close();
+  }
+  // SSO: off to the provider (the development identity provider) with the routes.
+  {
+    const { page, errors, close } = await open(server.base, engine);
+    await Promise.all([
+      page.waitForURL(/\/oauth\/dev\/authorize/, { timeout: 15000 }),
+      page.evaluate(() => {
+        void window.hooks.signIn.signIn.sso({ strategy: 'oauth_github', redirectUrl: '/core3/index.html?sso=done', redirectCallbackUrl: '/core3/index.html?sso=callback' });
+      }),
+    ]).then(() => check(tag('signIn.sso() goes to the provider'), true), (e) => check(tag('signIn.sso() goes to the provider'), false, String(e)));
+    check(tag('for the strategy asked'), new URL(page.url()).searchParams.get('provider') === 'oauth_github', page.url());
+    check(tag('no page error (sso)'), errors.length === 0, errors);
+    await close();
   }
   // A disabled strategy: email links are not enabled on the restricted instance.
   {
