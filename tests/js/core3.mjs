@@ -408,6 +408,10 @@ async function accountUI(engine) {
     await page.goto(`${server.base}/core3/index.html?engine=${engine}&ui=${ui}`);
     await page.waitForFunction(() => window.clerk?.loaded && window.clerk.user, null, { timeout: 30000 });
     const rendered = await shows(page, selector);
+    if (rendered && ui === 'UserProfile') {
+      await sleep(500);
+      await page.locator('[data-testid=ui]').screenshot({ path: join(artifacts, `core3-userprofile-${engine}.png`) });
+    }
     const result = ui === 'UserProfile' ? account : (e, ...a) => check(...a);
     result(engine, tag(`<${ui}/> renders for bob`), rendered, rendered || (await page.locator('body').innerHTML()).slice(0, 1500));
     result(engine, tag(`no page error (<${ui}/>)`), errors.length === 0, errors);
