@@ -8,6 +8,7 @@ import { view } from './convert';
 import type { Verification } from './types';
 import { assertion } from './passkeys';
 import { authenticateWithRedirect, createEmailLinkFlow, type AuthenticateWithRedirectParams } from './flows';
+import type { FutureMember, SignInFuture, SignUpFuture } from './future';
 
 type Raw = Record<string, unknown>;
 
@@ -52,6 +53,10 @@ const noVerification = (): Verification => ({ status: null, strategy: null, nonc
 
 const signIn = (core: Core, answer: Raw) => new SignIn(core, answer);
 const signUp = (core: Core, answer: Raw) => new SignUp(core, answer);
+
+// `__internal_future`, the Core 3 API over each attempt, is installed by future.ts.
+export interface SignIn extends FutureMember<SignInFuture> {}
+export interface SignUp extends FutureMember<SignUpFuture> {}
 
 export type SignInStatus = 'needs_identifier' | 'needs_first_factor' | 'needs_second_factor' | 'needs_new_password' | 'complete';
 

@@ -10,7 +10,7 @@ import type { ClerkOptions, InstanceType, Organization, User } from './types';
 import { type ComponentMethods, installComponents } from './components';
 import * as flows from './flows';
 import type { State } from './signals';
-import { createState } from './future';
+import { createState, ownCore } from './future';
 import { type Environment, environmentOf } from './environment';
 import { installNavigation, type NavigationMethods } from './navigation';
 import { bindMethods, installUIHost, type UIHostMembers } from './ui-host';
@@ -96,6 +96,7 @@ export class Clerk {
       }
     }
     this.#core = new Core(engine);
+    ownCore(this.#core, this);
     bindMethods(this);
     this.#info = this.#core.query(Query.Info);
     this.#options = { ...options };

@@ -371,3 +371,29 @@ export function createState(core: Core, clerk: Clerk): State {
   core.engine.listen(() => (ref.deref() as any)?.__follow());
   return state;
 }
+
+const clerks = new WeakMap<Core, Clerk>();
+/** Called by each Clerk: its attempts find it (and its signal state) through their engine link. */
+export const ownCore = (core: Core, clerk: Clerk) => clerks.set(core, clerk);
+
+/** The `__internal_future` members the legacy attempts get (declared in attempts.ts). */
+export interface FutureMember<F> {
+  /** This attempt's future (clerk-js's): the one the signal state shows when it is the same attempt. */
+  readonly __internal_future: F | null;
+}
+
+// `client.signIn.__internal_future` / `client.signUp.__internal_future`, as clerk-js has them.
+for (const [Class, kind] of [[SignIn, 'signIn'], [SignUp, 'signUp']] as const) {
+  Object.defineProperty(Class.prototype, '__internal_future', {
+    configurable: true,
+    get(this: SignIn | SignUp) {
+      const core = (this as any).coreLink() as Core;
+      const clerk = clerks.get(core);
+      if (!clerk) return null;
+      const state = clerk.__internal_state;
+      const shown = state[kind].resource().resource as Future<any> | null;
+      if (shown && (shown.id ?? null) === this.id) return shown;
+      return kind === 'signIn' ? new SignInFuture(clerk, state.signIn, this as SignIn) : new SignUpFuture(clerk, state.signUp, this as SignUp);
+    },
+  });
+}

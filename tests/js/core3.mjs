@@ -463,6 +463,8 @@ async function parity(engine) {
       },
     };
     const before = c.session.lastActiveToken?.getRawString() ?? null;
+    // The legacy attempts carry the same futures the hooks show.
+    getters.legacyFuture = [typeof c.client.signIn.__internal_future?.password, typeof c.client.signUp.__internal_future?.verifications?.sendEmailCode];
     const seen = [];
     const off = c.addListener((res) => seen.push(res.session?.lastActiveToken?.getRawString() ?? null), { skipInitialEmit: true });
     const forced = await c.session.getToken({ skipCache: true });
