@@ -31,6 +31,26 @@ fn touch_url_carries_the_redirect_and_dev_browser() {
 }
 
 #[test]
+fn urls_of_other_origins_carry_the_dev_browser_token() {
+    let fake = FakeFapi::two_sessions();
+    let clerk = fake.clerk();
+    block_on(clerk.load()).unwrap();
+    assert_eq!(clerk.url_with_auth("https://accounts.test/sign-in"), "https://accounts.test/sign-in?__clerk_db_jwt=dvb_test");
+    assert_eq!(
+        clerk.url_with_auth("https://accounts.test/sign-in?a=1#/factor-one?b=2"),
+        "https://accounts.test/sign-in?a=1&__clerk_db_jwt=dvb_test#/factor-one?b=2"
+    );
+    assert_eq!(clerk.url_with_auth("https://accounts.test/?"), "https://accounts.test/?__clerk_db_jwt=dvb_test");
+    // One the URL already carries is kept (clerk-js's setDevBrowserInURL).
+    assert_eq!(clerk.url_with_auth("https://x.test/?__clerk_db_jwt=other"), "https://x.test/?__clerk_db_jwt=other");
+    // Through the operation: the page's own origin gets none.
+    let same = clerk.query(Query::UrlWithAuth, r#"{"url":"http://app.test/p","raw":"/p","sameOrigin":true}"#).unwrap();
+    assert_eq!(same, r#""http://app.test/p""#);
+    let other = clerk.query(Query::UrlWithAuth, r#"{"url":"http://b.test/p","raw":"http://b.test/p","sameOrigin":false}"#).unwrap();
+    assert_eq!(other, r#""http://b.test/p?__clerk_db_jwt=dvb_test""#);
+}
+
+#[test]
 fn reset_sign_in_and_reload() {
     let fake = FakeFapi::two_sessions();
     fake.client.borrow_mut()["sign_in"] = json!({"object": "sign_in", "id": "sia_1", "status": "needs_first_factor"});

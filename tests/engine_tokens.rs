@@ -6,6 +6,7 @@ mod support;
 use clerk_rs::engine::*;
 use futures::executor::LocalPool;
 use futures::task::LocalSpawnExt;
+use std::cell::RefCell;
 use std::rc::Rc;
 use support::*;
 
@@ -122,6 +123,43 @@ fn skip_cache_forces_a_request_and_refreshes_the_entry() {
     assert_ne!(forced, first);
     assert_eq!(plain(&clerk, "sess_a"), forced);
     assert_eq!(fake.count("/sess_a/tokens"), 2);
+}
+
+/// As clerk-js: a forced token reaches listeners, once, on the session's `lastActiveToken`.
+#[test]
+fn a_forced_token_is_emitted_with_the_session() {
+    let fake = FakeFapi::two_sessions();
+    let clerk = loaded(&fake);
+    plain(&clerk, "sess_a");
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let sink = seen.clone();
+    clerk.add_listener(Rc::new(move |r: &Resources| {
+        let jwt = r.session.value().and_then(|s| s.last_active_token.as_ref()?.jwt.clone());
+        sink.borrow_mut().push(jwt);
+        Ok(())
+    }));
+    let forced = token(&clerk, "sess_a", GetTokenOptions { skip_cache: true, ..Default::default() }).unwrap();
+    let seen = seen.borrow();
+    assert_eq!(seen.len(), 2, "the initial call and one emission for the forced token: {seen:?}");
+    assert_eq!(seen[1].as_deref(), Some(forced.as_str()));
+    assert_eq!(clerk.session("sess_a").unwrap().last_active_token.unwrap().jwt.as_deref(), Some(forced.as_str()));
+}
+
+/// The server may send the same token again (minted within the same second): a forced one is
+/// emitted all the same, as clerk-js emits every `getToken()`'s token; a cached one is not.
+#[test]
+fn a_forced_token_the_server_sent_unchanged_is_emitted_again() {
+    let fake = FakeFapi::two_sessions();
+    let clerk = loaded(&fake);
+    let first = plain(&clerk, "sess_a");
+    let log = recorder(&clerk);
+    let before = log.borrow().len();
+    fake.respond_once("/sess_a/tokens", 200, &[r#"{"object":"token","jwt":""#, &first, r#""}"#].concat());
+    let forced = token(&clerk, "sess_a", GetTokenOptions { skip_cache: true, ..Default::default() }).unwrap();
+    assert_eq!(forced, first);
+    assert_eq!(log.borrow().len(), before + 1, "one emission for the forced token");
+    plain(&clerk, "sess_a");
+    assert_eq!(log.borrow().len(), before + 1, "a cached token emits nothing");
 }
 
 #[test]

@@ -8,6 +8,7 @@ import { keepRaw, view } from './convert';
 import type { Verification } from './types';
 import { assertion } from './passkeys';
 import { authenticateWithRedirect, createEmailLinkFlow, type AuthenticateWithRedirectParams } from './flows';
+import type { FutureMember, SignInFuture, SignUpFuture } from './future';
 
 type Raw = Record<string, unknown>;
 
@@ -47,8 +48,15 @@ abstract class Attempt {
   }
 }
 
+/** What clerk-js shows for a verification the server has not started (its Verification of null): Clerk's UI reads them without checking. */
+const noVerification = (): Verification => ({ status: null, strategy: null, nonce: null, message: null, externalVerificationRedirectUrl: null, attempts: null, expireAt: null, error: null });
+
 const signIn = (core: Core, answer: Raw) => new SignIn(core, answer);
 const signUp = (core: Core, answer: Raw) => new SignUp(core, answer);
+
+// `__internal_future`, the Core 3 API over each attempt, is installed by future.ts.
+export interface SignIn extends FutureMember<SignInFuture> {}
+export interface SignUp extends FutureMember<SignUpFuture> {}
 
 export type SignInStatus = 'needs_identifier' | 'needs_first_factor' | 'needs_second_factor' | 'needs_new_password' | 'complete';
 
@@ -75,17 +83,17 @@ export class SignIn extends Attempt {
   get supportedSecondFactors(): Array<{ strategy: string; [key: string]: unknown }> | null {
     return this.field('supportedSecondFactors');
   }
-  get firstFactorVerification(): Verification | null {
-    return this.field('firstFactorVerification');
+  get firstFactorVerification(): Verification {
+    return this.field('firstFactorVerification') ?? noVerification();
   }
-  get secondFactorVerification(): Verification | null {
-    return this.field('secondFactorVerification');
+  get secondFactorVerification(): Verification {
+    return this.field('secondFactorVerification') ?? noVerification();
   }
   get createdSessionId(): string | null {
     return this.field('createdSessionId');
   }
-  get userData(): Record<string, unknown> | null {
-    return this.field('userData');
+  get userData(): Record<string, unknown> {
+    return this.field('userData') ?? {};
   }
 
   #step(step: string, params: unknown, extra?: object): Promise<SignIn> {
@@ -184,8 +192,11 @@ export class SignUp extends Attempt {
   get unverifiedFields(): string[] | null {
     return this.field('unverifiedFields');
   }
-  get verifications(): Record<string, Verification | null> | null {
-    return this.field('verifications');
+  get verifications(): Record<string, Verification> {
+    const v = this.field('verifications') ?? {};
+    const out: Record<string, Verification> = {};
+    for (const k of ['emailAddress', 'phoneNumber', 'web3Wallet', 'externalAccount', ...Object.keys(v)]) out[k] = v[k] ?? noVerification();
+    return out;
   }
   get createdSessionId(): string | null {
     return this.field('createdSessionId');

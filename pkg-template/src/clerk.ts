@@ -11,7 +11,12 @@ import type { User } from './user';
 import { createOrganization, getOrganization, type Organization } from './organization';
 import { type ComponentMethods, installComponents } from './components';
 import * as flows from './flows';
-import { keepRaw } from './convert';
+import { bindMethods, keepRaw } from './convert';
+import type { State } from './signals';
+import { createState, ownCore } from './future';
+import { type Environment, environmentOf } from './environment';
+import { installNavigation, type NavigationMethods } from './navigation';
+import { installUIHost, type UIHostMembers } from './ui-host';
 
 export interface Resources {
   client: Client | undefined;
@@ -56,6 +61,8 @@ export interface LoadOptions {
 }
 
 let injected: Engine | undefined;
+/** The clerk-js release whose API this object layer follows. */
+const CLERK_JS_VERSION = '6.40.0';
 
 interface Info {
   publishable_key: string;
@@ -65,13 +72,9 @@ interface Info {
   version: string;
 }
 
-const BOUND = [
-  'load', 'addListener', 'navigate', 'setActive', 'signOut', 'handleRedirectCallback', 'handleEmailLinkVerification',
-  '__internal_attemptToEnableEnvironmentSetting', 'createOrganization', 'getOrganization',
-] as const;
-
-// The UI-component methods are installed on the prototype at run time (components.ts).
-export interface Clerk extends ComponentMethods {}
+// The UI-component methods, the navigation helpers and the UI host's members are installed on
+// the prototype at run time (components.ts, navigation.ts, ui-host.ts).
+export interface Clerk extends ComponentMethods, NavigationMethods, UIHostMembers {}
 
 export class Clerk {
   readonly #core: Core;
@@ -83,6 +86,8 @@ export class Clerk {
   #lastEmitted?: Resources;
   /** An emission since `#lastEmitted` was built: it is rebuilt when next read. */
   #emitted = false;
+  #state?: State;
+  #environment?: Environment | null;
 
   constructor(publishableKey: string, options?: ClerkOptions) {
     let engine = injected;
@@ -94,12 +99,10 @@ export class Clerk {
       }
     }
     this.#core = new Core(engine);
+    ownCore(this.#core, this);
+    bindMethods(this);
     this.#info = this.#core.query(Query.Info);
     this.#options = { ...options };
-    // clerk-js's methods are arrow-function properties, and SDKs hand them on unbound
-    // (@clerk/vue's useSignIn returns `clerk.setActive` as `setActive`): bound the same way
-    // (not enumerable: they are no state of the instance).
-    for (const name of BOUND) Object.defineProperty(this, name, { value: this[name].bind(this), configurable: true, writable: true });
     // First of all listeners, so the others (React's hooks) read the resources they are told
     // of. Built when read, not here: an app without such readers pays no snapshot per change.
     const self = new WeakRef(this);
@@ -119,8 +122,12 @@ export class Clerk {
     }
   }
 
+  /**
+   * The clerk-js version whose API this mirrors, with this library's own as build metadata
+   * (`6.40.0+clerk-rs.0.1.0`): Clerk's UI and SDKs check for clerk-js 6.
+   */
   get version(): string {
-    return this.#info.version;
+    return CLERK_JS_VERSION + '+clerk-rs.' + this.#info.version;
   }
   get publishableKey(): string {
     return this.#info.publishable_key;
@@ -160,6 +167,15 @@ export class Clerk {
   }
   get status(): Status {
     return this.#status;
+  }
+  /** The environment `load()` fetched, shaped as clerk-js's (its getters included); null before. */
+  get environment(): Environment | null {
+    if (!this.loaded) return null;
+    return (this.#environment ??= environmentOf(this.#core.query(Query.Environment)));
+  }
+  /** clerk-js's signal state, which @clerk/react 6's `useSignIn()` / `useSignUp()` read. */
+  get __internal_state(): State {
+    return (this.#state ??= createState(this.#core, this));
   }
   /**
    * The resources last passed to listeners, once loaded (what Clerk's React hooks read): the
@@ -203,8 +219,12 @@ export class Clerk {
   }
 
   /** A `load()` (or constructor) option, as given. */
-  __internal_getOption(key: string): unknown {
+  __internal_getOption(key: string): any {
     return this.#options[key];
+  }
+  /** @internal Every option, as given (the UI host passes them on). */
+  __internal_getOptions(): LoadOptions {
+    return this.#options;
   }
 
   /** Whether `organizations` is enabled for the instance (React's organization hooks ask). */
@@ -313,7 +333,10 @@ export class Clerk {
   }
 
   static {
-    installComponents(Clerk.prototype, (clerk) => (clerk as Clerk).#core);
+    const coreOf = (clerk: object) => (clerk as Clerk).#core;
+    installComponents(Clerk.prototype, coreOf);
+    installNavigation(Clerk.prototype, coreOf);
+    installUIHost(Clerk.prototype);
   }
 
   /** On the page an OAuth provider came back to: completes the sign-in or sign-up (or the

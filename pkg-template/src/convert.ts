@@ -57,3 +57,18 @@ export function verification(raw: any): any {
 export function keepRaw(of: abstract new (...args: never[]) => object): void {
   Object.defineProperty(of.prototype, '__v_skip', { value: true });
 }
+
+/**
+ * Every method of `object` (its class's and their parents'), bound to it as an own (not
+ * enumerable) property: clerk-js's are arrow properties, and Clerk's UI and SDKs call them
+ * unbound (`const { setActive } = clerk`, `user.getSessions`).
+ */
+export function bindMethods(object: object): void {
+  for (let p = Object.getPrototypeOf(object); p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    for (const [name, d] of Object.entries(Object.getOwnPropertyDescriptors(p))) {
+      if (typeof d.value === 'function' && name !== 'constructor' && !Object.hasOwn(object, name)) {
+        Object.defineProperty(object, name, { value: d.value.bind(object), configurable: true, writable: true });
+      }
+    }
+  }
+}

@@ -21,7 +21,7 @@ export const enum Call {
 
 export const enum Query {
   Snapshot, CheckAuthorization, BuildTouchUrl, IsEligibleForTouch, IsNew, ResetSignIn, ResetSignUp,
-  ClearCache, Info, TokenClaims, Attempt, SettingEnabled, Component, Environment,
+  ClearCache, Info, TokenClaims, Attempt, SettingEnabled, Component, Environment, UrlWithAuth,
 }
 
 let engineClass: EngineClass | undefined;

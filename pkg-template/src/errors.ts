@@ -1,6 +1,8 @@
 // Errors as clerk-js throws them: `Error`s with `clerkError`, `code`, `longMessage`, `meta`,
-// `status` and `errors[]`. The engine decides every field; this only builds the object, with
-// `meta`'s keys in camelCase (`paramName`) as clerk-js's ClerkAPIError shows them.
+// `status` and `errors[]`. The engine decides every field; this only builds the object. An error
+// the server answered is a `ClerkAPIResponseError` (its constructor's `kind` is what
+// @clerk/shared's `isClerkAPIResponseError` checks across bundles), and `meta` keys are
+// camelCase (`paramName`), as clerk-js's ClerkAPIError shows them.
 
 import { camel } from './convert';
 
@@ -11,7 +13,7 @@ export interface ClerkAPIError {
   meta: Record<string, unknown>;
 }
 
-interface ErrorJson {
+export interface ErrorJson {
   code: string;
   message: string;
   long_message: string | null;
@@ -24,6 +26,7 @@ interface ErrorJson {
 const metaOf = (meta: Record<string, unknown>) => Object.fromEntries(Object.entries(meta ?? {}).map(([k, v]) => [camel(k), v]));
 
 export class ClerkError extends Error {
+  static kind = 'ClerkError';
   override name: 'ClerkAPIResponseError' | 'ClerkError';
   readonly clerkError = true as const;
   readonly code: string;
@@ -52,7 +55,15 @@ export class ClerkError extends Error {
   }
 }
 
+/** An error the server answered (it has a `status`). */
+export class ClerkAPIResponseError extends ClerkError {
+  static override kind = 'ClerkAPIResponseError';
+}
+
+/** The error for `json`: an API response error when the server answered. */
+export const makeError = (json: ErrorJson) => new (json.status === null ? ClerkError : ClerkAPIResponseError)(json);
+
 /** What the engine threw or rejected with (its error JSON) as a ClerkError; anything else as is. */
 export function toError(thrown: unknown): unknown {
-  return typeof thrown === 'string' && thrown.startsWith('{') ? new ClerkError(JSON.parse(thrown)) : thrown;
+  return typeof thrown === 'string' && thrown.startsWith('{') ? makeError(JSON.parse(thrown)) : thrown;
 }

@@ -42,7 +42,7 @@ export interface HandleEmailLinkVerificationParams {
 const KEY = 'clerk-rs:redirect-complete';
 
 /** A ClerkError made here (no request was made: no status), shaped as the engine's. */
-const fail = (code: string, message: string, meta: Raw = {}) =>
+export const fail = (code: string, message: string, meta: Raw = {}) =>
   new ClerkError({ code, message, long_message: message, meta, status: null, retry_after: null, errors: [{ code, message, long_message: message, meta }] });
 
 /** Refuses, without asking the server, a strategy the environment does not enable: the error

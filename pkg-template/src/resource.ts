@@ -6,7 +6,7 @@
 
 import { Call } from './engine';
 import type { Core } from './core';
-import { camel, keepRaw, verification, view } from './convert';
+import { bindMethods, camel, keepRaw, verification, view } from './convert';
 
 export type Raw = Record<string, any>;
 type Verb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -120,14 +120,7 @@ export abstract class Resource {
   constructor(core: Core, raw: Raw) {
     this.#core = weakCore(core);
     // Bound once, not enumerable: the object still reads as its fields.
-    for (let proto = Object.getPrototypeOf(this); proto !== Resource.prototype; proto = Object.getPrototypeOf(proto)) {
-      for (const name of Object.getOwnPropertyNames(proto)) {
-        const d = Object.getOwnPropertyDescriptor(proto, name)!;
-        if (name !== 'constructor' && typeof d.value === 'function' && !Object.hasOwn(this, name)) {
-          Object.defineProperty(this, name, { value: d.value.bind(this), configurable: true, writable: true });
-        }
-      }
-    }
+    bindMethods(this);
     this.read(raw);
   }
 

@@ -4,7 +4,8 @@
 
 import { Call, Query } from './engine';
 import type { Core, RawSession } from './core';
-import { date, keepRaw, view } from './convert';
+import { bindMethods, date, keepRaw, view } from './convert';
+import { assertion } from './passkeys';
 import { once } from './resource';
 import { User } from './user';
 import type { CheckAuthorizationParams, GetTokenOptions, PublicUserData, SessionStatus, SessionVerification } from './types';
@@ -41,6 +42,8 @@ export class Session {
     this.#core = core;
     this.id = id;
     this.#fallback = raw;
+    // clerk-js's are arrow properties; Clerk's UI calls them unbound (`checkAuthorization`).
+    bindMethods(this);
   }
 
   get #raw(): RawSession {
@@ -78,8 +81,17 @@ export class Session {
   get actor(): Record<string, unknown> | null {
     return view(this.#raw.actor);
   }
+  /** The actor when it is an agent (clerk-js's `agent`), else null. */
+  get agent(): Record<string, unknown> | null {
+    const actor = this.actor;
+    return actor?.type === 'agent' ? actor : null;
+  }
   get tasks(): Array<Record<string, unknown>> | null {
     return view(this.#raw.tasks);
+  }
+  /** The first task the session must finish, if any. */
+  get currentTask(): Record<string, unknown> | undefined {
+    return this.tasks?.[0];
   }
   get user(): User | null {
     const raw = this.#raw.user;
@@ -131,6 +143,18 @@ export class Session {
   }
   attemptSecondFactorVerification(params: { strategy?: 'totp' | string; code: string }): Promise<SessionVerification> {
     return this.#verify('attempt_second_factor', params);
+  }
+
+  /** Reverifies with a passkey: prepares the factor, lets the authenticator sign, attempts it. */
+  async verifyWithPasskey(): Promise<SessionVerification> {
+    const prepared = await this.prepareFirstFactorVerification({ strategy: 'passkey' });
+    const publicKeyCredential = await assertion(prepared.firstFactorVerification?.nonce);
+    return this.#verify('attempt_first_factor', { strategy: 'passkey', publicKeyCredential });
+  }
+
+  /** This session as the server has it now (the client is fetched again). */
+  reload(): Promise<Session> {
+    return this.#core.call(Call.ReloadClient, {}).then(() => this.#core.session(this.id, this.#fallback) as Session);
   }
 
   /** Forgets this client's cached tokens. */

@@ -316,11 +316,17 @@ impl Clerk {
     /// is what they saw last, the refresh follows the active token, and other tabs are told.
     pub(super) fn emit(&self) {
         self.0.view.changed();
-        if self.0.listeners.notify(&self.resources()) {
+        if self.0.listeners.notify(&self.resources(), false) {
             self.schedule_refresh();
             self.post_state();
         }
         self.sync_cookies();
+    }
+
+    /// Listeners hear the same state again (a forced token the server sent unchanged): nothing
+    /// else follows, since nothing changed.
+    pub(super) fn emit_again(&self) {
+        self.0.listeners.notify(&self.resources(), true);
     }
 
     /// Tells the other tabs about this tab's settled state, once per change.

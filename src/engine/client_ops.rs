@@ -150,6 +150,31 @@ impl Clerk {
         self.0.fapi.url("/client/touch", Verb::Get, &[("redirect_url", redirect_url)])
     }
 
+    /// clerk-js's `decorateUrlWithDevBrowserToken`: `url` (absolute, of another origin) with the
+    /// dev-browser token as `__clerk_db_jwt` in its query, so that origin (an Account Portal, a
+    /// satellite) knows this browser; a token the URL already carries is kept. Unchanged
+    /// without a dev browser (production, or a Frontend API on the page's own origin).
+    pub fn url_with_auth(&self, url: &str) -> String {
+        const KEY: &str = "__clerk_db_jwt=";
+        let Some(token) = self.dev_browser_token() else { return url.to_owned() };
+        let (head, hash) = url.split_once('#').map_or((url, None), |(h, f)| (h, Some(f)));
+        let query = head.split_once('?').map(|(_, q)| q);
+        if query.is_some_and(|q| q.split('&').any(|p| p.starts_with(KEY))) {
+            return url.to_owned();
+        }
+        let separator = match query {
+            None => "?",
+            Some("") => "",
+            Some(_) => "&",
+        };
+        let mut out = [head, separator, KEY, &token].concat();
+        if let Some(hash) = hash {
+            out.push('#');
+            out.push_str(hash);
+        }
+        out
+    }
+
     // ---- sessions -----------------------------------------------------------------------------
 
     /// POST `/client/sessions/{id}/{action}`; returns the session from the answer.

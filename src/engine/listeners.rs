@@ -38,22 +38,25 @@ impl Listeners {
         std::mem::take(&mut *self.errors.borrow_mut())
     }
 
-    /// Calls every listener with `resources` unless it is what they saw last; returns whether
-    /// it was news.
-    pub(super) fn notify(&self, resources: &Resources) -> bool {
-        {
-            let mut last = self.last_emitted.borrow_mut();
-            if last.as_ref() == Some(resources) {
-                return false;
-            }
-            *last = Some(resources.clone());
+    /// Calls every listener with `resources` unless it is what they saw last (or `again`);
+    /// returns whether it was news.
+    pub(super) fn notify(&self, resources: &Resources, again: bool) -> bool {
+        let news = self.last_emitted.borrow().as_ref() != Some(resources);
+        if news {
+            *self.last_emitted.borrow_mut() = Some(resources.clone());
         }
+        if news || again {
+            self.call_all(resources);
+        }
+        news
+    }
+
+    fn call_all(&self, resources: &Resources) {
         // A copy: listeners may add or remove listeners while being called.
         let listeners: Vec<Listener> = self.list.borrow().iter().map(|(_, l)| l.clone()).collect();
         for listener in &listeners {
             self.call(listener, resources);
         }
-        true
     }
 
     fn call(&self, listener: &Listener, resources: &Resources) {

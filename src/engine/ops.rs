@@ -94,11 +94,15 @@ pub enum Query {
     Component,
     /// → the environment `load()` fetched, as the server sent it, or `null` before.
     Environment,
+    /// `{url, raw, sameOrigin}` → clerk-js's `buildUrlWithAuth(raw)`: `raw` as given on a
+    /// production instance, else `url` (absolute), with the dev-browser token when it is of
+    /// another origin than the page's.
+    UrlWithAuth,
 }
 
 impl Query {
     pub fn from_code(code: u32) -> Option<Query> {
-        const ALL: [Query; 14] = [
+        const ALL: [Query; 15] = [
             Query::Snapshot,
             Query::CheckAuthorization,
             Query::BuildTouchUrl,
@@ -113,6 +117,7 @@ impl Query {
             Query::SettingEnabled,
             Query::Component,
             Query::Environment,
+            Query::UrlWithAuth,
         ];
         ALL.get(code as usize).copied()
     }
@@ -317,6 +322,15 @@ impl Clerk {
             }
             Query::Info => Ok(self.info().to_text()),
             Query::Environment => Ok(self.environment().map_or_else(|| NULL.into(), |e| e.to_text())),
+            Query::UrlWithAuth => {
+                let same_origin = args.get("sameOrigin") == Some(&Json::Bool(true));
+                let url = match self.instance_type() {
+                    clerk_token::InstanceType::Production => required_string(&args, "raw")?,
+                    _ if same_origin => required_string(&args, "url")?,
+                    _ => self.url_with_auth(&required_string(&args, "url")?),
+                };
+                Ok(Json::String(url).to_text())
+            }
             Query::Attempt => {
                 let kind = match optional_string(&args, "kind")?.as_deref() {
                     Some("sign_in") => AttemptKind::SignIn,
@@ -367,10 +381,11 @@ mod tests {
         }
         assert_eq!(Call::from_code(14), Some(Call::Resource));
         assert_eq!(Call::from_code(15), None);
-        for code in 0..14 {
+        for code in 0..15 {
             assert!(Query::from_code(code).is_some());
         }
-        assert_eq!(Query::from_code(14), None);
+        assert_eq!(Query::from_code(14), Some(Query::UrlWithAuth));
+        assert_eq!(Query::from_code(15), None);
     }
 
     #[test]

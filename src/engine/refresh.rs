@@ -76,7 +76,7 @@ impl Clerk {
                         clerk.0.tokens.clear_session(&key.session_id);
                     }
                     clerk.schedule_refresh();
-                    clerk.token_arrived(&key, &token.jwt);
+                    clerk.token_arrived(&key, &token.jwt, false);
                 }
             }
             .boxed_local(),

@@ -61,14 +61,16 @@ impl Clerk {
         // The session may have ended while the request was under way.
         self.require_signed_in(session_id)?;
         self.schedule_refresh();
-        self.token_arrived(&key_for_view, &token.jwt);
+        self.token_arrived(&key_for_view, &token.jwt, skip_cache);
         Ok(String::from(&*token.jwt))
     }
 
     /// A token for `key` was handed out. When it is the active session's default token, the
     /// session shows it (listeners hear of a new one) and the page's cookies follow, as after
-    /// clerk-js's `TokenUpdate`, which every such `getToken()` emits, cached or not.
-    pub(super) fn token_arrived(&self, key: &TokenKey, jwt: &std::rc::Rc<str>) {
+    /// clerk-js's `TokenUpdate`, which every such `getToken()` emits, cached or not. A `forced`
+    /// one (`skipCache`) is emitted even when the server sent the same token again (within the
+    /// same second), as clerk-js emits it.
+    pub(super) fn token_arrived(&self, key: &TokenKey, jwt: &std::rc::Rc<str>, forced: bool) {
         if key.template.is_some() || self.active_token_key().as_ref() != Some(key) {
             return;
         }
@@ -79,6 +81,9 @@ impl Clerk {
         };
         if shown {
             self.sync_cookies();
+            if forced {
+                self.emit_again();
+            }
         } else {
             self.apply(super::state::Change::TokenMinted { session_id: key.session_id.clone(), jwt: jwt.clone() });
         }

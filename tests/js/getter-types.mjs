@@ -64,6 +64,20 @@ for (const source of sources) {
     declared.set(node.name.text, getters);
   });
 }
+// Members installed on a class's prototype are declared by interfaces the class's own interface
+// extends (`interface Clerk extends NavigationMethods, UIHostMembers {}`): their properties count.
+const interfaces = new Map();
+for (const source of sources) source.forEachChild((node) => { if (ts.isInterfaceDeclaration(node)) interfaces.set(node.name.text, node); });
+for (const [name, node] of interfaces) {
+  if (!CLASSES.includes(name) || !declared.has(name)) continue;
+  for (const clause of node.heritageClauses ?? []) {
+    for (const t of clause.types) {
+      for (const member of interfaces.get(t.expression.getText())?.members ?? []) {
+        if (ts.isPropertySignature(member) && member.type) declared.get(name).set(member.name.getText(), new Set(kindsOf(member.type, aliases)));
+      }
+    }
+  }
+}
 check(`the declarations name all ${CLASSES.length} classes`, CLASSES.every((c) => declared.has(c)), [...declared.keys()]);
 check('Session declares lastActiveOrganizationId as string | null',
   [...(declared.get('Session')?.get('lastActiveOrganizationId') ?? [])].sort().join() === 'null,string');
