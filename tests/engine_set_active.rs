@@ -221,17 +221,25 @@ fn organization_by_id_or_slug_and_null_for_personal() {
     assert_eq!(describe(&clerk.resources()), "sess_a:org_2");
     block_on(clerk.set_active(Selection::Keep, Selection::Clear, None)).unwrap();
     assert_eq!(describe(&clerk.resources()), "sess_a:null");
-    // A slug no membership has is refused before any request.
-    let err = block_on(clerk.set_active(Selection::Keep, Selection::Id("no-such-slug".into()), None)).unwrap_err();
+    // An organization the client's memberships do not show is looked for on a fresh client
+    // (one GET /client), then refused without a touch.
+    let (touches, reloads) = (fake.count("/touch"), fake.count("/client"));
+    let err = block_on(clerk.set_active(Selection::Keep, Selection::Id("org_9".into()), None)).unwrap_err();
     assert_eq!(err.code, "organization_not_found");
+    assert_eq!((fake.count("/touch"), fake.count("/client")), (touches, reloads + 1));
     let intents: Vec<String> =
         fake.requests.borrow().iter().filter(|r| r.path.ends_with("/touch")).map(|r| r.form["intent"].clone()).collect();
     assert_eq!(intents, ["select_org", "select_org", "select_org"], "an organization-only switch, as clerk-js says it");
-    // An id the client's memberships do not show yet goes to the server, which decides.
-    fake.respond_once("/touch", 403, r#"{"errors":[{"code":"not_a_member_in_organization","message":"not a member"}]}"#);
-    let err = block_on(clerk.set_active(Selection::Keep, Selection::Id("org_9".into()), None)).unwrap_err();
-    assert_eq!((err.code.as_str(), err.status), ("not_a_member_in_organization", Some(403)));
-    assert_eq!(fake.requests.borrow().last().unwrap().form["active_organization_id"], "org_9");
+    // One the fresh client shows (an admin added the user meanwhile) is set active.
+    let org_3 = "org_3";
+    fake.client.borrow_mut()["sessions"][0]["user"]["organization_memberships"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"object": "organization_membership", "id": "orgmem_3", "role": "org:member", "permissions": [],
+            "organization": {"object": "organization", "id": org_3, "name": "Three", "slug": "three"}}));
+    block_on(clerk.set_active(Selection::Keep, Selection::Id(org_3.into()), None)).unwrap();
+    assert_eq!(describe(&clerk.resources()), ["sess_a:", org_3].concat());
+    block_on(clerk.set_active(Selection::Keep, Selection::Clear, None)).unwrap();
     assert_eq!(describe(&clerk.resources()), "sess_a:null", "a refused switch changes nothing");
     block_on(clerk.set_active(Selection::Id("sess_b".into()), Selection::Keep, None)).unwrap();
     assert_eq!(fake.requests.borrow().last().unwrap().form["intent"], "select_session");

@@ -373,10 +373,6 @@ pub(super) fn resolve_organization(session: &Session, id_or_slug: &str) -> Resul
         .find(|o| str_field(o, "id") == Some(id_or_slug) || str_field(o, "slug") == Some(id_or_slug));
     match found.and_then(|o| str_field(o, "id")) {
         Some(id) => Ok(id.to_owned()),
-        // The client's memberships may be older than the server's (an admin added the user, an
-        // invitation was accepted elsewhere): an organization id goes to the server, which
-        // refuses one the user does not belong to, as clerk-js leaves it to decide.
-        None if id_or_slug.starts_with("org_") => Ok(id_or_slug.to_owned()),
         None => Err(ClerkError::new(
             codes::ORGANIZATION_NOT_FOUND,
             ["The user of session ", &session.id, " is not a member of organization \"", id_or_slug, "\""].concat(),

@@ -9,19 +9,11 @@ use super::state::Change;
 impl Clerk {
     // ---- setActive ----------------------------------------------------------------------------
 
-    /// Makes `session` (and `organization`) active, in three steps that listeners observe:
-    /// 1. session, user and organization become `undefined`;
-    /// 2. `before_emit` runs and is awaited;
-    /// 3. the new session, its user and organization are set and emitted.
-    ///
-    /// The session is touched on the server first; if that fails nothing changes. A later call
-    /// supersedes this one: once it has started, this call never emits its session. If
-    /// `before_emit` fails, the switch is still completed (the server already made the session
-    /// active, so undoing it locally would disagree with the server) and then the error is returned.
-    pub async fn set_active(&self, session: Selection, organization: Selection, before_emit: Option<BeforeEmit>) -> Result<()> {
-        self.require_loaded()?;
+    /// The session and organization a `setActive` selects, as the client shows them now.
+    #[allow(clippy::type_complexity)]
+    fn selection(&self, session: &Selection, organization: &Selection) -> Result<(Option<Session>, Option<Option<String>>)> {
         let client = self.client().unwrap_or_default();
-        let target: Option<Session> = match &session {
+        let target: Option<Session> = match session {
             Selection::Keep => self.resources().session.value().cloned().or_else(|| {
                 let id = self.0.state.borrow().active_session_id.clone()?;
                 client.signed_in_session(&id).cloned()
@@ -37,13 +29,37 @@ impl Clerk {
                 )
             })?),
         };
-        let organization_id: Option<Option<String>> = match (&organization, &target) {
+        let organization_id: Option<Option<String>> = match (organization, &target) {
             (Selection::Keep, _) => None,
             (Selection::Clear, _) => Some(None),
             (Selection::Id(_), None) => {
                 return Err(ClerkError::invalid_argument("An organization can only be set active together with a session"));
             }
             (Selection::Id(id_or_slug), Some(session)) => Some(Some(resolve_organization(session, id_or_slug)?)),
+        };
+        Ok((target, organization_id))
+    }
+
+    /// Makes `session` (and `organization`) active, in three steps that listeners observe:
+    /// 1. session, user and organization become `undefined`;
+    /// 2. `before_emit` runs and is awaited;
+    /// 3. the new session, its user and organization are set and emitted.
+    ///
+    /// The session is touched on the server first; if that fails nothing changes. A later call
+    /// supersedes this one: once it has started, this call never emits its session. If
+    /// `before_emit` fails, the switch is still completed (the server already made the session
+    /// active, so undoing it locally would disagree with the server) and then the error is returned.
+    pub async fn set_active(&self, session: Selection, organization: Selection, before_emit: Option<BeforeEmit>) -> Result<()> {
+        self.require_loaded()?;
+        let (target, organization_id) = match self.selection(&session, &organization) {
+            // The client's memberships may be older than the server's (an admin added the user,
+            // an invitation was accepted in another tab): read the client again, once, and decide
+            // on that. If the read fails, the organization is as unknown as it was.
+            Err(e) if e.code == codes::ORGANIZATION_NOT_FOUND => match self.client_reload().await {
+                Ok(()) => self.selection(&session, &organization)?,
+                Err(_) => return Err(e),
+            },
+            other => other?,
         };
 
         let generation = self.0.set_active_generation.get() + 1;
