@@ -1,6 +1,6 @@
 // Clerk Core 3 on clerk-rs (issue 21), each step on clerk-js 6.40 (the control) and on the release
 // package (pkg/) in the same run, against clerk-server, in Chromium, with @clerk/react 6 and
-// @clerk/ui 1.36 from the registry (pinned in server/tests/js): the signal hooks (`useSignIn()`,
+// @clerk/ui 1.36 from the registry (pinned in server/ui, fetched by .ci/setup): the signal hooks (`useSignIn()`,
 // `useSignUp()`: every flow with its failure paths, `errors` and `fetchStatus`, then
 // `finalize()`), Clerk's prebuilt UI driven by its DOM as a person would (`<SignIn/>` with a
 // password, an email code and TOTP; `<SignUp/>` with email verification; `<UserButton/>`), and
@@ -31,7 +31,8 @@ const { dir, site } = prepareSite(NAME);
 mkdirSync(join(site, 'clerk'));
 cpSync(join(clerkPackages, '@clerk/clerk-js/dist/clerk.browser.js'), join(site, 'clerk/clerk.browser.js'));
 mkdirSync(join(site, 'ui'));
-const uiDist = join(clerkPackages, '@clerk/ui/dist');
+// The pinned browser build .ci/setup fetches for clerk-server to serve (server/ui/package.json).
+const uiDist = join(root, 'server/ui/node_modules/@clerk/ui/dist');
 for (const f of readdirSync(uiDist)) if (f.endsWith('.js')) cpSync(join(uiDist, f), join(site, 'ui', f));
 const esbuild = createRequire(import.meta.url)('esbuild');
 await esbuild.build({
