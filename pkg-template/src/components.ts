@@ -46,19 +46,19 @@ export function installComponents(prototype: object, coreOf: (clerk: object) => 
     const drawer = DRAWERS.includes(component);
     define(`mount${component}`, function (node?: unknown, props?: unknown) {
       const ui = controls(this, component);
-      if (ui) void ui.then((c) => c.mountComponent({ name: component, appearanceKey: key, node, props }));
+      if (ui) void ui.then((c) => (c ? c.mountComponent({ name: component, appearanceKey: key, node, props }) : report(componentError(coreOf(this), component))));
       else report(componentError(coreOf(this), component));
     });
     define(`open${component}`, function (props?: unknown) {
       const ui = controls(this);
       if (!ui) throw componentError(coreOf(this), component);
-      void ui.then((c) => c[drawer ? 'openDrawer' : 'openModal'](key, props ?? {}));
+      void ui.then((c) => (c ? c[drawer ? 'openDrawer' : 'openModal'](key, props ?? {}) : report(componentError(coreOf(this), component))));
     });
     define(`unmount${component}`, function (node?: unknown) {
-      void controls(this)?.then((c) => c.unmountComponent({ node }));
+      void controls(this)?.then((c) => c?.unmountComponent({ node }));
     });
     define(`close${component}`, function () {
-      void controls(this)?.then((c) => c[drawer ? 'closeDrawer' : 'closeModal'](key));
+      void controls(this)?.then((c) => c?.[drawer ? 'closeDrawer' : 'closeModal'](key));
     });
   }
 }

@@ -47,6 +47,8 @@ const registry = typeof FinalizationRegistry === 'function' ? new FinalizationRe
 
 export class Core {
   readonly engine: Engine;
+  /** The Clerk this link belongs to, weakly (the Clerk holds this; see future.ts's ownCore). */
+  owner?: WeakRef<object>;
   #state?: State;
   #disposed = false;
 

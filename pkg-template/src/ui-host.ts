@@ -13,7 +13,7 @@ interface UI {
   ensureMounted(opts?: { preloadHint?: string }): Promise<Controls>;
 }
 
-const hosted = new WeakMap<object, Promise<UI>>();
+const hosted = new WeakMap<object, Promise<UI | undefined>>();
 
 /** The UI constructor the options name, if any (a constructor or a promise of one). */
 const ctorOf = (o: Raw) => o.ui?.ClerkUI ?? o.clerkUICtor ?? o.clerkUiCtor;
@@ -26,12 +26,15 @@ const moduleManager = { import: (_name: string) => Promise.resolve(undefined) };
 export function hostUI(clerk: object, options: Raw): void {
   const ctor = ctorOf(options);
   if (!ctor || hosted.has(clerk)) return;
-  hosted.set(clerk, Promise.resolve(ctor).then((C: any) => new C(() => clerk, () => (clerk as any).environment, options, moduleManager)));
+  // A `ui` whose ClerkUI turns out to be nothing (@clerk/vue passes a Promise of undefined when
+  // it prefetches no UI) hosts none: mounts then report ui_components_unavailable (clerk-js
+  // throws "e is not a constructor" from load() there).
+  hosted.set(clerk, Promise.resolve(ctor).then((C: any) => (typeof C === 'function' ? new C(() => clerk, () => (clerk as any).environment, options, moduleManager) : undefined)));
 }
 
 /** The hosted UI's controls, or undefined when there is no UI (components.ts reports then). */
-export function controls(clerk: object, preloadHint?: string): Promise<Controls> | undefined {
-  return hosted.get(clerk)?.then((ui) => ui.ensureMounted(preloadHint ? { preloadHint } : undefined));
+export function controls(clerk: object, preloadHint?: string): Promise<Controls | undefined> | undefined {
+  return hosted.get(clerk)?.then((ui) => ui?.ensureMounted(preloadHint ? { preloadHint } : undefined));
 }
 
 /** The appearance key / modal name clerk-js uses for a component. */
@@ -104,12 +107,12 @@ export function installUIHost(prototype: any): void {
     },
     __internal_updateProps: {
       value(props: Raw) {
-        return controls(this)?.then((c) => c.updateProps({ ...props, options: { ...this.__internal_getOptions(), ...props?.options } }));
+        return controls(this)?.then((c) => c?.updateProps({ ...props, options: { ...this.__internal_getOptions(), ...props?.options } }));
       },
     },
-    __internal_openReverification: { value(props?: Raw) { void controls(this)?.then((c) => c.openModal('userVerification', props ?? {})); } },
-    __internal_closeReverification: { value() { void controls(this)?.then((c) => c.closeModal('userVerification')); } },
-    __experimental_prefetchOrganizationSwitcher: { value() { void controls(this)?.then((c) => c.prefetch('organizationSwitcher')); } },
+    __internal_openReverification: { value(props?: Raw) { void controls(this)?.then((c) => c?.openModal('userVerification', props ?? {})); } },
+    __internal_closeReverification: { value() { void controls(this)?.then((c) => c?.closeModal('userVerification')); } },
+    __experimental_prefetchOrganizationSwitcher: { value() { void controls(this)?.then((c) => c?.prefetch('organizationSwitcher')); } },
     /** The version of the hosted @clerk/ui (its constructor's), when one was given. */
     uiVersion: {
       get() {

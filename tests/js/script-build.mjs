@@ -79,7 +79,7 @@ try {
   check('data attributes: window.Clerk appears (well within the SDKs\' 15 s)', a.appeared);
   const seen = await describe(a.page);
   check('data attributes: an unloaded instance with the attributes\' options', seen.isClerk && seen.loaded === false
-    && seen.version === version && seen.publishableKey === pk && seen.proxyUrl === server.base
+    && seen.version === `6.40.0+clerk-rs.${version}` && seen.publishableKey === pk && seen.proxyUrl === server.base
     && seen.domain === 'example.com' && seen.nonce === 'n0nce', seen);
   const signedIn = await a.page.evaluate(async () => {
     await window.Clerk.load();
