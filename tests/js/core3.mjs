@@ -498,10 +498,10 @@ try {
     for (let i = 0; i < 100 && !/secret key:\s+sk_/.test(profileSrv.log()); i++) await sleep(50);
     const bapi = createClerkClient({ secretKey: profileSrv.log().match(/secret key:\s+(sk_\S+)/)[1], apiUrl: profileSrv.base });
     const toolkit = { open, check, shows, typeCode, codeFor, outbox, apiSignIn, sleep, bapi, artifacts, password: PASSWORD };
-    for (const engine of ['js', 'rs']) {
+    for (const engine of (process.env.CORE3_ENGINES ?? 'js,rs').split(',')) {
       await userProfileFlows(toolkit, profileSrv.base, engine).catch((e) => check(`[${engine}] ui: <UserProfile/> flows ran through`, false, String(e?.stack ?? e)));
     }
-    for (const engine of ['js', 'rs']) {
+    for (const engine of (process.env.CORE3_ENGINES ?? 'js,rs').split(',')) {
       await organizationFlows(toolkit, profileSrv.base, engine).catch((e) => check(`[${engine}] ui: organization flows ran through`, false, String(e?.stack ?? e)));
     }
   }

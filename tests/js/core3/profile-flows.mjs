@@ -49,6 +49,7 @@ export async function userProfileFlows(t, base, engine) {
   const otherSession = await t.apiSignIn(other.page, email);
   const { page, errors, close } = await t.open(base, engine);
   const step = stepper(t, engine, errors);
+  page.setDefaultTimeout(15000);
   try {
     await t.apiSignIn(page, email);
     await page.goto(`${base}/core3/index.html?engine=${engine}&ui=UserProfile`);
@@ -81,8 +82,9 @@ export async function userProfileFlows(t, base, engine) {
 
     // TOTP through the "Authenticator application" flow.
     await inUi(page, '.cl-navbarButton__security').first().click();
-    await inUi(page, '.cl-profileSectionPrimaryButton__mfa').first().click();
-    await inUi(page, 'button:has-text("Authenticator application")').first().click();
+    // "Add two-step verification" is a menu of the methods.
+    await inUi(page, '.cl-profileSection__mfa button:has-text("Add two-step verification")').first().click();
+    await page.locator('[role=menuitem]:has-text("Authenticator application"), button:has-text("Authenticator application")').first().click();
     await inUi(page, 'button:has-text("scan QR code?")').first().click();
     await t.shows(page, '[data-testid=ui] input[readonly]');
     const secret = await page.evaluate(() => [...document.querySelectorAll('[data-testid=ui] input')].map((i) => i.value).find((v) => /^[A-Z2-7]{16,}=*$/.test(v)) ?? null);
@@ -91,7 +93,8 @@ export async function userProfileFlows(t, base, engine) {
       await inUi(page, '.cl-formButtonPrimary:has-text("Continue")').first().click();
       await t.typeCode(page, totpCode(secret));
       const enabled = await waitFor(page, () => window.clerk.user?.totpEnabled === true && window.clerk.user.twoFactorEnabled === true);
-      step('<UserProfile/> enables TOTP with the computed code', enabled);
+      const backendTotp = (await t.bapi.users.getUser(user.id)).totpEnabled;
+      step('<UserProfile/> enables TOTP with the computed code (clerk.user and the Backend API)', enabled && backendTotp === true, { enabled, backendTotp });
       // The backup codes come next; "Finish" closes the flow and the section lists the app.
       const finish = inUi(page, '.cl-formButtonPrimary:has-text("Finish")').first();
       if (await finish.waitFor({ timeout: 10000 }).then(() => true, () => false)) await finish.click();
@@ -108,11 +111,11 @@ export async function userProfileFlows(t, base, engine) {
       const gone = await waitFor(page, async (id) => !(await window.clerk.user.getSessions()).some((s) => s.id === id), otherSession);
       const status = (await t.bapi.sessions.getSession(otherSession)).status;
       step('"Sign out of device" revokes the other device\'s session', gone && status === 'revoked', { gone, status });
-      const otherSignedOut = await other.page.evaluate(async () => {
-        await window.clerk.client?.reload?.().catch(() => null);
-        return window.clerk.session?.status ?? null;
-      }).catch((e) => `threw ${e.message}`);
-      step('the other device is signed out', otherSignedOut === null || otherSignedOut === 'revoked', otherSignedOut);
+      // The other device, loaded again, has no session.
+      await other.page.reload();
+      await other.page.waitForFunction(() => window.clerk?.loaded, null, { timeout: 30000 });
+      const otherSignedOut = await other.page.evaluate(() => (window.clerk.session === null ? null : window.clerk.session?.status));
+      step('the other device is signed out', otherSignedOut === null, otherSignedOut);
     }
     await page.locator('[data-testid=ui]').screenshot({ path: join(t.artifacts, `core3-userprofile-security-${engine}.png`) });
     step('no page error (<UserProfile/> flows)', true);
@@ -126,6 +129,7 @@ export async function userProfileFlows(t, base, engine) {
 export async function organizationFlows(t, base, engine) {
   const { page, errors, close } = await t.open(base, engine);
   const step = stepper(t, engine, errors);
+  page.setDefaultTimeout(15000);
   try {
     await t.apiSignIn(page, 'bob@example.com');
     await page.goto(`${base}/core3/index.html?engine=${engine}&ui=OrganizationSwitcher`);
@@ -162,6 +166,7 @@ export async function organizationFlows(t, base, engine) {
     await page.goto(`${base}/core3/index.html?engine=${engine}&ui=OrganizationProfile`);
     await page.waitForFunction(() => window.clerk?.loaded && window.clerk.organization, null, { timeout: 30000 });
     step('<OrganizationProfile/> renders for the active organization', await t.shows(page, '[data-testid=ui] .cl-organizationProfile-root'));
+    await inUi(page, '.cl-navbarButton__members').first().click();
     const invite = inUi(page, 'button:has-text("Invite")').first();
     await invite.click();
     const invitee = `invitee-${engine}-${Date.now()}@example.com`;
