@@ -3,8 +3,11 @@
 // @clerk/ui 1.36 from the registry (pinned in server/tests/js): the signal hooks (`useSignIn()`,
 // `useSignUp()`: every flow with its failure paths, `errors` and `fetchStatus`, then
 // `finalize()`), Clerk's prebuilt UI driven by its DOM as a person would (`<SignIn/>` with a
-// password, an email code and TOTP; `<SignUp/>` with email verification; `<UserButton/>`), and
-// screenshots of `<SignIn/>` on both (target/artifacts/). A page error fails its step.
+// password, an email code and TOTP; `<SignUp/>` with email verification; `<UserButton/>`;
+// `<UserProfile/>`, `<CreateOrganization/>` from `<OrganizationSwitcher/>` and
+// `<OrganizationProfile/>`: core3/profile-flows.mjs), and screenshots of `<SignIn/>` and
+// `<UserProfile/>` on both (target/artifacts/). A page error fails its step.
+// `--only=ui|account|profile|parity|hooks` runs one part; CORE3_ENGINES=rs the profile part on one engine.
 // Run after .ci/build-package.
 import { chromium } from 'playwright-core';
 import { createClerkClient } from '@clerk/backend';
