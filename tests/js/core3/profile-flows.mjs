@@ -6,7 +6,7 @@
 //   flow: the secret read from the "Can't scan QR code?" view), revoke another device's session
 //   (the same user signed in from a second browser context);
 // - <OrganizationSwitcher/> and its <CreateOrganization/>: create an organization, then switch to
-//   the personal account and back to it;
+//   the personal account and back to it; <CreateOrganization/> mounted on its own: a second one;
 // - <OrganizationProfile/>: invite a member by email.
 // Every step fails on a page error thrown out of the UI while it ran.
 import { createHmac } from 'node:crypto';
@@ -196,6 +196,18 @@ export async function organizationFlows(t, base, engine) {
     const listed = await waitFor(page, async (e) => (await window.clerk.organization.getInvitations()).data.some((i) => i.emailAddress === e && i.status === 'pending'), invitee);
     const mailed = (await t.outbox(base, invitee)).emails.length;
     step('<OrganizationProfile/> invites a member (getInvitations() lists it, the outbox has the email)', listed && mailed > 0, { listed, mailed });
+
+    // <CreateOrganization/> mounted on its own: a second organization, made active.
+    await page.goto(`${base}/core3/index.html?engine=${engine}&ui=CreateOrganization`);
+    await page.waitForFunction(() => window.clerk?.loaded && window.clerk.user, null, { timeout: 30000 });
+    const second = `UI Org 2 ${engine} ${Date.now()}`;
+    const field = inUi(page, '.cl-createOrganization-root input[name="name"]').first();
+    step('<CreateOrganization/> renders its form', await field.waitFor({ timeout: 15000 }).then(() => true, () => false));
+    await field.fill(second);
+    await inUi(page, '.cl-createOrganization-root .cl-formButtonPrimary').first().click();
+    const made = await waitFor(page, (n) => window.clerk.organization?.name === n, second);
+    const ids = await page.evaluate(async () => (await window.clerk.user.getOrganizationMemberships()).data.map((m) => m.organization.id));
+    step('<CreateOrganization/> creates a second organization and makes it active', made && ids.length >= 2 && ids.includes(created.id), { made, ids });
     step('no page error (organization flows)', true);
   } finally {
     await close();
