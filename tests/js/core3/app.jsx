@@ -5,7 +5,7 @@
 // component named by `?ui=`.
 import { createRoot } from 'react-dom/client';
 import {
-  ClerkProvider, OrganizationSwitcher, SignIn, SignUp, UserButton, UserProfile, useSignIn, useSignUp,
+  ClerkProvider, CreateOrganization, OrganizationProfile, OrganizationSwitcher, SignIn, SignUp, UserButton, UserProfile, useSignIn, useSignUp,
 } from '@clerk/react';
 
 const q = new URLSearchParams(location.search);
@@ -34,6 +34,8 @@ const COMPONENTS = {
   UserButton: () => <UserButton />,
   UserProfile: () => <UserProfile routing="hash" />,
   OrganizationSwitcher: () => <OrganizationSwitcher />,
+  OrganizationProfile: () => <OrganizationProfile routing="hash" />,
+  CreateOrganization: () => <CreateOrganization routing="hash" />,
 };
 
 window.renders = [];
