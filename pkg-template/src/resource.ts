@@ -69,11 +69,19 @@ export async function page<T>(core: Core, path: string[], make: (core: Core, raw
 
 const made = new WeakMap<object, unknown>();
 
-function getter(object: object, name: string): boolean {
-  for (let proto = Object.getPrototypeOf(object); proto !== Resource.prototype; proto = Object.getPrototypeOf(proto)) {
-    if (Object.getOwnPropertyDescriptor(proto, name)?.get) return true;
+const getterNames = new WeakMap<object, Set<string>>();
+
+/** The names a resource's class computes (getters such as `fullName`), found once per class. */
+function getters(object: object): Set<string> {
+  const own = Object.getPrototypeOf(object);
+  let names = getterNames.get(own);
+  if (!names) {
+    getterNames.set(own, (names = new Set()));
+    for (let proto = own; proto !== Resource.prototype; proto = Object.getPrototypeOf(proto)) {
+      for (const [name, d] of Object.entries(Object.getOwnPropertyDescriptors(proto))) if (d.get) names.add(name);
+    }
   }
-  return false;
+  return names;
 }
 
 /** The object for a snapshot's JSON, made once per snapshot (so reads are stable within a state). */
@@ -138,11 +146,12 @@ export abstract class Resource {
     const nested = this.nested();
     const core = this.core();
     const converted = view(raw) as Raw;
+    const computed = getters(this);
     for (const [key, value] of Object.entries(raw)) {
       const make = nested[key];
       const name = camel(key);
       // What the class computes (a getter such as `fullName`) stays computed.
-      if (getter(this, name)) continue;
+      if (computed.has(name)) continue;
       (this as Raw)[name] = key === 'verification' ? verification(value) : make && value ? (Array.isArray(value) ? value.map((r: Raw) => make(core, r)) : make(core, value)) : converted[name];
     }
     return this;
