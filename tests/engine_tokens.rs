@@ -391,3 +391,39 @@ fn token_requests_tell_the_tab_state_and_a_forced_one_says_skip_cache() {
     assert_eq!(tokens[2].form.get("tab_state"), None);
     assert_eq!(tokens[2].query.get("debug"), None);
 }
+
+#[test]
+fn a_401_for_a_session_ended_elsewhere_reads_the_client_again_and_signs_it_out_here() {
+    // As clerk-js's handleUnauthenticated: the server removed sess_a (another tab, another
+    // device, or a sign-out whose answer was lost), and the next request for it answers 401.
+    let fake = FakeFapi::two_sessions();
+    let clerk = loaded(&fake);
+    let heard = recorder(&clerk);
+    fake.set_session_status("sess_a", "removed");
+    let before = fake.count("/v1/client");
+    let err = token(&clerk, "sess_a", GetTokenOptions::default()).unwrap_err();
+    assert_eq!((err.code.as_str(), err.status), ("authentication_invalid", Some(401)), "the caller still gets the 401");
+    assert_eq!(fake.count("/v1/client"), before + 1, "one GET /client");
+    assert_eq!(describe(&clerk.resources()), "null:null");
+    assert_eq!(heard.borrow().last().map(String::as_str), Some("null:null"), "listeners heard it");
+    // throwOnError: false hides the error, not the recheck; and nothing is rechecked once no
+    // session is active.
+    let quiet = GetTokenOptions { throw_on_error: false, ..Default::default() };
+    assert_eq!(token(&clerk, "sess_a", quiet), Ok(String::new()));
+    assert_eq!(fake.count("/v1/client"), before + 1);
+}
+
+#[test]
+fn a_401_through_call_rechecks_but_a_captcha_demand_or_a_still_signed_in_session_changes_nothing() {
+    let fake = FakeFapi::two_sessions();
+    let clerk = loaded(&fake);
+    let before = fake.count("/v1/client");
+    let touch = |clerk: &Clerk| block_on(clerk.call(Call::TouchSession, r#"{"session":"sess_a"}"#, None));
+    fake.respond_once("/sess_a/touch", 401, r#"{"errors":[{"code":"requires_captcha","message":"captcha"}]}"#);
+    assert_eq!(touch(&clerk).unwrap_err().code, "requires_captcha");
+    assert_eq!(fake.count("/v1/client"), before, "a captcha demand is not a sign-out");
+    fake.respond_once("/sess_a/touch", 401, r#"{"errors":[{"code":"authentication_invalid","message":"Unauthorized"}]}"#);
+    assert_eq!(touch(&clerk).unwrap_err().status, Some(401));
+    assert_eq!(fake.count("/v1/client"), before + 1, "rechecked");
+    assert_eq!(describe(&clerk.resources()), "sess_a:null", "the server still has sess_a: it stays active");
+}

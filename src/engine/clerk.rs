@@ -164,7 +164,7 @@ impl Clerk {
             && fapi::needs_dev_browser(&key.frontend_api, &base_url, options.page_origin.as_deref());
         let refresh = RefreshSchedule::new(platform.clock.now_ms());
         let fapi = FrontendApi::new(base_url, uses_dev_browser, platform.transport, platform.clock.clone(), platform.storage);
-        Ok(Clerk(Rc::new(Instance {
+        let clerk = Clerk(Rc::new(Instance {
             identity: Identity { publishable_key: publishable_key.to_owned(), key, proxy_url },
             fapi,
             clock: platform.clock,
@@ -178,7 +178,9 @@ impl Clerk {
             view: ObjectView::default(),
             cookies: super::cookies::PageCookies::new(platform.cookies, publishable_key),
             disposed: Cell::new(false),
-        })))
+        }));
+        let _ = clerk.0.fapi.observer.set(Box::new(Rc::downgrade(&clerk.0)));
+        Ok(clerk)
     }
 
     pub fn downgrade(&self) -> WeakClerk {

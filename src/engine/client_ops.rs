@@ -237,3 +237,17 @@ impl Clerk {
         self.session_request(session_id, &action, form, Emit::Now).await
     }
 }
+
+/// The instance hears of the client its Frontend API read again after a 401.
+impl super::fapi::SignedInObserver for std::rc::Weak<Instance> {
+    fn signed_in(&self) -> bool {
+        self.upgrade().is_some_and(|i| i.state.borrow().active_session_id.is_some() && !i.disposed.get())
+    }
+
+    fn client_read(&self, body: Json) {
+        let Some(instance) = self.upgrade() else { return };
+        if let Ok(client) = client_from_body(&body) {
+            Clerk(instance).replace_client(client.unwrap_or_default());
+        }
+    }
+}

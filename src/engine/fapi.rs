@@ -87,6 +87,14 @@ pub enum Retry {
     Once,
 }
 
+/// Who hears of a client read again after a 401 (the instance; see [`FrontendApi::send`]).
+pub(crate) trait SignedInObserver {
+    /// Whether a session is active, so a 401 may mean it ended elsewhere.
+    fn signed_in(&self) -> bool;
+    /// The `GET /client` answer read after the 401.
+    fn client_read(&self, body: Json);
+}
+
 pub struct FrontendApi {
     /// `<origin>[/prefix]/v1`, without a trailing slash.
     base_url: String,
@@ -99,6 +107,8 @@ pub struct FrontendApi {
     clock: Rc<dyn Clock>,
     storage: Rc<dyn Storage>,
     jitter_seed: Cell<u64>,
+    /// Set once, right after the instance exists (it holds this).
+    pub(crate) observer: std::cell::OnceCell<Box<dyn SignedInObserver>>,
 }
 
 impl FrontendApi {
@@ -121,6 +131,7 @@ impl FrontendApi {
             clock,
             storage,
             jitter_seed: Cell::new(seed),
+            observer: std::cell::OnceCell::new(),
         }
     }
 
@@ -205,6 +216,17 @@ impl FrontendApi {
             let response = self.send_with_retries(build(self), retry).await?;
             return parse_success(&response);
         }
+        let observer = self.observer.get().filter(|o| o.signed_in());
+        if let Some(observer) = observer.filter(|_| path != "/client" && is_signed_out(&response)) {
+            // clerk-js's handleUnauthenticated: the session may have ended elsewhere (another tab
+            // or device, or a sign-out whose answer was lost after the server had done it). Read
+            // the client again before the caller hears of the 401, so a session the server no
+            // longer has is no longer active by then. A failed read changes nothing.
+            let read = HttpRequest { method: Method::Get, url: self.url("/client", Verb::Get, &[]), body: None };
+            if let Ok(body) = self.send_with_retries(read, Retry::Idempotent).await.and_then(|r| parse_success(&r)) {
+                observer.client_read(body);
+            }
+        }
         parse_success(&response)
     }
 
@@ -250,13 +272,21 @@ impl FrontendApi {
     }
 }
 
+/// The first error code of a 401, or `None` for any other answer.
+fn unauthenticated_code(response: &HttpResponse) -> Option<String> {
+    let body = Json::parse(&response.body).ok().filter(|_| response.status == 401)?;
+    let code = body.get("errors").and_then(|e| e.at(0)).and_then(|e| e.get("code")).and_then(Json::as_str);
+    Some(code.unwrap_or_default().to_owned())
+}
+
 /// A 401 that means "this dev-browser token is unknown here" rather than "signed out".
 fn is_dev_browser_unauthenticated(response: &HttpResponse) -> bool {
-    response.status == 401
-        && Json::parse(&response.body).is_ok_and(|body| {
-            let code = body.get("errors").and_then(|e| e.at(0)).and_then(|e| e.get("code"));
-            code.and_then(Json::as_str) == Some(DEV_BROWSER_UNAUTHENTICATED)
-        })
+    unauthenticated_code(response).as_deref() == Some(DEV_BROWSER_UNAUTHENTICATED)
+}
+
+/// A 401 that may mean "signed out": not a dev-browser one, nor a captcha demand.
+fn is_signed_out(response: &HttpResponse) -> bool {
+    unauthenticated_code(response).is_some_and(|code| code != DEV_BROWSER_UNAUTHENTICATED && code != "requires_captcha")
 }
 
 /// The JSON body of a 2xx response, or the typed error the response stands for.

@@ -293,6 +293,12 @@ H.verifySignUp = async (code) => {
   return { status: r.status, createdSessionId: r.createdSessionId };
 };
 H.activate = (sid) => H.current.clerk.setActive({ session: sid });
+/** The active session's next request, however it ends (the library learns from its answer). */
+H.nextRequest = async () => {
+  const s = H.current?.clerk.session;
+  const r = s ? await attempt(() => s.getToken({ skipCache: true })) : null;
+  return { token: r, state: H.state() };
+};
 
 const signedIn = (c, id) => c.client?.signedInSessions.find((s) => s.id === id);
 
@@ -695,7 +701,21 @@ try {
     const out = await runStep(step);
     if (out?.after) { model.session = out.after.session ?? null; model.loaded = out.after.loaded; }
     const entry = removing && sessions.find((s) => s.id === removing);
-    if (entry && out?.result?.ok) {
+    // drop and malformed strike after the handler: a setActive({session: null}) that failed
+    // may still have removed the session on the server. The library cannot know until its next
+    // request for the session answers 401 and, as clerk-js's handleUnauthenticated, it reads the
+    // client again.
+    const removedAnyway = entry && !out?.result?.ok && out?.result?.error?.code !== 'clerk_not_loaded'
+      && (await bapi(`/v1/sessions/${removing}`))?.status === 'removed';
+    if (removedAnyway) {
+      await setFaults('rate=0');
+      const next = await page.evaluate(() => window.H.nextRequest());
+      check(`step ${i}: setActive({session: null}) failed (${out.result.error?.code}) but the server removed ${removing}; the next request's 401 signs it out here`,
+        next?.token?.ok === false && next.token.error?.status === 401 && next.state?.session === null
+          && next.state.signedIn.every((s) => s.id !== removing) && next.state.problems.length === 0, next);
+      if (next?.state) { model.session = next.state.session; model.loaded = next.state.loaded; }
+    }
+    if (entry && (out?.result?.ok || removedAnyway)) {
       // The session was removed on the server: sign its user in again (faults off meanwhile).
       await setFaults('rate=0');
       const again = await page.evaluate(([e, p]) => window.H.signIn(e, p), [entry.email, entry.password]);
