@@ -418,12 +418,12 @@ fn a_401_through_call_rechecks_but_a_captcha_demand_or_a_still_signed_in_session
     let fake = FakeFapi::two_sessions();
     let clerk = loaded(&fake);
     let before = fake.count("/v1/client");
-    let touch = |clerk: &Clerk| block_on(clerk.call(Call::TouchSession, r#"{"session":"sess_a"}"#, None));
+    let touch = |clerk: &Clerk| block_on(clerk.call(Call::TouchSession, r#"{"session":"sess_a"}"#, None)).unwrap_err();
     fake.respond_once("/sess_a/touch", 401, r#"{"errors":[{"code":"requires_captcha","message":"captcha"}]}"#);
-    assert_eq!(touch(&clerk).unwrap_err().code, "requires_captcha");
+    assert_eq!(touch(&clerk).code, "requires_captcha");
     assert_eq!(fake.count("/v1/client"), before, "a captcha demand is not a sign-out");
     fake.respond_once("/sess_a/touch", 401, r#"{"errors":[{"code":"authentication_invalid","message":"Unauthorized"}]}"#);
-    assert_eq!(touch(&clerk).unwrap_err().status, Some(401));
+    assert_eq!(touch(&clerk).status, Some(401));
     assert_eq!(fake.count("/v1/client"), before + 1, "rechecked");
     assert_eq!(describe(&clerk.resources()), "sess_a:null", "the server still has sess_a: it stays active");
 }

@@ -283,7 +283,7 @@ export async function serverErrors(clerk, server, secretKey) {
   const revoke = await fetch(`${server}/v1/sessions/${bob}/revoke`, { method: 'POST', headers: { Authorization: `Bearer ${secretKey}` } });
   out.revokedByBackend = revoke.status;
   try { await fresh.session.getToken({ skipCache: true }); out.revoked = 'no error'; } catch (e) {
-    out.revoked = [e.status, e.code, fresh.session?.id === bob];
+    out.revoked = [e.status, e.code, fresh.session === null];
   }
   await fresh.client.reload();
   out.afterReload = [fresh.session, fresh.client.signedInSessions.some((s) => s.id === bob)];
@@ -412,8 +412,10 @@ async fn server_errors_arrive_typed_and_leave_state_consistent() {
     assert_eq!(out["touch500"], json!([500, "injected_failure", true, null]), "a failed switch changes nothing: {out}");
     assert_eq!(out["revokedByBackend"], 200);
     let revoked = &out["revoked"];
-    assert!(revoked[0] == 401 || revoked[0] == 404 || revoked[0] == 422, "{out}");
-    assert_eq!(revoked[2], true, "an error alone does not sign the user out locally");
+    assert_eq!(revoked[0], 401, "{out}");
+    // As clerk-js's handleUnauthenticated: the 401 read the client again before the promise
+    // rejected, and the revoked session is no longer active here.
+    assert_eq!(revoked[2], true, "the 401 signs the revoked session out locally: {out}");
     assert_eq!(out["afterReload"], json!([null, false]), "after a reload the revoked session is gone");
     assert_eq!(out["revokedServer"], "revoked");
 }
