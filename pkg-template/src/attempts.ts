@@ -6,8 +6,8 @@ import { Call, Query } from './engine';
 import type { Core } from './core';
 import { keepRaw, view } from './convert';
 import type { Verification } from './types';
-import { assertion } from './passkeys';
-import { authenticateWithRedirect, createEmailLinkFlow, type AuthenticateWithRedirectParams } from './flows';
+import { assertion, createEmailLinkFlow, flows } from './lazy';
+import type { AuthenticateWithRedirectParams } from './flows';
 import type { FutureMember, SignInFuture, SignUpFuture } from './future';
 
 type Raw = Record<string, unknown>;
@@ -133,7 +133,7 @@ export class SignIn extends Attempt {
   }
   /** Signs in with an OAuth provider: off to the provider, back at `redirectUrl`. */
   authenticateWithRedirect(params: AuthenticateWithRedirectParams): Promise<void> {
-    return authenticateWithRedirect(this.coreLink(), this, params);
+    return flows().then((f) => f.authenticateWithRedirect(this.coreLink(), this, params));
   }
   /** Emails a sign-in link; `startEmailLinkFlow` resolves once it is opened or expired. */
   createEmailLinkFlow() {
@@ -214,7 +214,7 @@ export class SignUp extends Attempt {
   }
   /** Signs up with an OAuth provider: off to the provider, back at `redirectUrl`. */
   authenticateWithRedirect(params: AuthenticateWithRedirectParams): Promise<void> {
-    return authenticateWithRedirect(this.coreLink(), this, params);
+    return flows().then((f) => f.authenticateWithRedirect(this.coreLink(), this, params));
   }
   /** Emails a verification link; `startEmailLinkFlow` resolves once it is opened or expired. */
   createEmailLinkFlow() {

@@ -10,7 +10,8 @@ import type { ClerkOptions, InstanceType } from './types';
 import type { User } from './user';
 import { createOrganization, getOrganization, type Organization } from './organization';
 import { type ComponentMethods, installComponents } from './components';
-import * as flows from './flows';
+import type * as flows from './flows';
+import { flows as loadFlows } from './lazy';
 import { bindMethods, keepRaw } from './convert';
 import type { State } from './signals';
 import { createState, ownCore } from './future';
@@ -343,12 +344,12 @@ export class Clerk {
    * transfer between them), sets the session active and goes on (`navigate` instead of
    * `location.assign`). */
   handleRedirectCallback(params?: flows.HandleRedirectCallbackParams, navigate?: flows.Navigate): Promise<void> {
-    return flows.handleRedirectCallback(this.#core, (session) => this.setActive({ session }), params, navigate);
+    return loadFlows().then((f) => f.handleRedirectCallback(this.#core, (session) => this.setActive({ session }), params, navigate));
   }
 
   /** On an email link's page: signs in here when the link made a session for this browser. */
   handleEmailLinkVerification(params?: flows.HandleEmailLinkVerificationParams, navigate?: flows.Navigate): Promise<void> {
-    return flows.handleEmailLinkVerification(this.#core, (session) => this.setActive({ session }), params, navigate);
+    return loadFlows().then((f) => f.handleEmailLinkVerification(this.#core, (session) => this.setActive({ session }), params, navigate));
   }
 
   /** Creates an organization; the signed-in user becomes its admin. */

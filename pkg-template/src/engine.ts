@@ -14,15 +14,7 @@ export interface Engine {
 
 export type EngineClass = new (publishableKey: string, proxyUrl?: string) => Engine;
 
-export const enum Call {
-  Load, SetActive, SignOut, GetToken, EndSession, RemoveSession, TouchSession, VerifySession,
-  CreateClient, DestroyClient, ReloadClient, RemoveSessions, SignIn, SignUp, Resource,
-}
-
-export const enum Query {
-  Snapshot, CheckAuthorization, BuildTouchUrl, IsEligibleForTouch, IsNew, ResetSignIn, ResetSignUp,
-  ClearCache, Info, TokenClaims, Attempt, SettingEnabled, Component, Environment, UrlWithAuth,
-}
+export { Call, Query } from './ops';
 
 let engineClass: EngineClass | undefined;
 

@@ -67,3 +67,9 @@ export const makeError = (json: ErrorJson) => new (json.status === null ? ClerkE
 export function toError(thrown: unknown): unknown {
   return typeof thrown === 'string' && thrown.startsWith('{') ? makeError(JSON.parse(thrown)) : thrown;
 }
+
+export type Fail = typeof fail;
+
+/** A ClerkError made in the object layer (no request was made: no status), shaped as the engine's. */
+export const fail = (code: string, message: string, meta: Record<string, unknown> = {}) =>
+  new ClerkError({ code, message, long_message: message, meta, status: null, retry_after: null, errors: [{ code, message, long_message: message, meta }] });

@@ -5,9 +5,9 @@
 // `load()` fetched says which strategies may be tried at all. Written for size: every byte here
 // ships in the package (.ci/size-budget).
 
-import { Call, Query } from './engine';
+import { Call, Query } from './ops';
 import type { Core } from './core';
-import { ClerkError } from './errors';
+import type { Fail } from './errors';
 import type { SignIn, SignUp } from './attempts';
 
 type Raw = Record<string, any>;
@@ -41,9 +41,11 @@ export interface HandleEmailLinkVerificationParams {
 
 const KEY = 'clerk-rs:redirect-complete';
 
-/** A ClerkError made here (no request was made: no status), shaped as the engine's. */
-export const fail = (code: string, message: string, meta: Raw = {}) =>
-  new ClerkError({ code, message, long_message: message, meta, status: null, retry_after: null, errors: [{ code, message, long_message: message, meta }] });
+// Given by lazy.ts when this chunk loads: importing errors.ts here would make esbuild split it
+// (and what it imports) into a third file that index.js then fetches before load().
+let fail: Fail;
+export const init = (f: Fail) => void (fail = f);
+
 
 /** Refuses, without asking the server, a strategy the environment does not enable: the error
  * the server would answer. An environment that says nothing allows everything, as in clerk-js. */

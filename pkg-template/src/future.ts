@@ -7,8 +7,8 @@
 import type { Clerk } from './clerk';
 import type { Core } from './core';
 import { SignIn, SignUp } from './attempts';
-import { fail } from './flows';
-import { assertion } from './passkeys';
+import { fail } from './errors';
+import { assertion } from './lazy';
 import { State, type Slot, task } from './signals';
 
 type Raw = Record<string, any>;

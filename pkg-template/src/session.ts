@@ -5,7 +5,7 @@
 import { Call, Query } from './engine';
 import type { Core, RawSession } from './core';
 import { bindMethods, date, keepRaw, view } from './convert';
-import { assertion } from './passkeys';
+import { assertion } from './lazy';
 import { once } from './resource';
 import { User } from './user';
 import type { CheckAuthorizationParams, GetTokenOptions, PublicUserData, SessionStatus, SessionVerification } from './types';
@@ -119,7 +119,13 @@ export class Session {
 
   /** A session token, cached for its lifetime; concurrent callers share one request. */
   getToken(options?: GetTokenOptions): Promise<string> {
-    return this.#core.call(Call.GetToken, { session: this.id, options: options ?? {} });
+    const args = { session: this.id, options: options ?? {} };
+    // The engine answers a cache hit at once; anything else (a request, an error) is the call's.
+    let cached: string | null = null;
+    try {
+      cached = this.#core.query(Query.CachedToken, args);
+    } catch {} // options JSON cannot carry (a BigInt): the call rejects with it
+    return cached === null ? this.#core.call(Call.GetToken, args) : Promise.resolve(cached);
   }
 
   checkAuthorization(params: CheckAuthorizationParams): boolean {

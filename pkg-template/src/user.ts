@@ -3,8 +3,7 @@
 // requests (`define`); the engine sends each, applies the client it answers with and emits.
 
 import type { Core } from './core';
-import { credential } from './passkeys';
-import { createEmailLinkFlow } from './flows';
+import { createEmailLinkFlow, credential } from './lazy';
 import { DATA, type DeletedObject, type PageParams, type Paginated, type Raw, Resource, type Spec, THIS, VOID, define, fileArg, send } from './resource';
 import { OrganizationMembership, OrganizationSuggestion, UserOrganizationInvitation } from './organization';
 import type { Verification } from './types';

@@ -99,6 +99,13 @@ try {
         r.ok && r.signInStatus === 'complete' && r.email === 'bob@example.com' && r.sessionId?.startsWith('sess_') && r.tokenSid === r.sessionId, r);
       check(`${name}: wasm fetched from ${wasmLabel}`, requested.some((p) => wasmFrom.test(p)), requested);
       if (name === 'Vite app') check('Vite app: nothing requested from /pkg/ (bundled)', !requested.some((p) => p.startsWith('/pkg/')), requested);
+      // The lazy chunks (lazy.ts): loading, signing in and reading a token fetch none of them;
+      // the first redirect-flow call fetches the flows chunk, and its errors are typed.
+      const chunks = (list) => (list ?? []).filter((p) => /\/(chunk-[^/]*|[^/]*(flows|passkeys)[^/]*)\.js$/.test(p));
+      check(`${name}: load, sign-in and getToken fetch no lazy chunk`, Array.isArray(r.fetchedBeforeFlows) && chunks(r.fetchedBeforeFlows).length === 0, r.fetchedBeforeFlows);
+      check(`${name}: handleEmailLinkVerification() fetches the flows chunk, then rejects with code 'failed'`,
+        chunks(r.fetchedAfterFlows).length === 1 && /flows/.test(chunks(r.fetchedAfterFlows)[0]) && r.flowError?.isError === true
+          && r.flowError.clerkError === true && r.flowError.name === 'ClerkError' && r.flowError.code === 'failed', { after: r.fetchedAfterFlows, error: r.flowError });
       check(`${name}: no uncaught errors`, errors.length === 0, errors);
     } finally {
       await browser.close();

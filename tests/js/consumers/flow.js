@@ -17,6 +17,13 @@ export async function run(Clerk) {
     result.email = clerk.user?.primaryEmailAddress?.emailAddress;
     const jwt = await clerk.session.getToken();
     result.tokenSid = JSON.parse(atob(jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).sid;
+    const fetched = () => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname);
+    result.fetchedBeforeFlows = fetched();
+    // A redirect flow's code is loaded on first use: on a page the email link did not open, the
+    // verification rejects with clerk-js's EmailLinkError code.
+    const refused = await clerk.handleEmailLinkVerification({}).then(() => null, (e) => e);
+    result.flowError = { isError: refused instanceof Error, clerkError: refused?.clerkError, name: refused?.name, code: refused?.code };
+    result.fetchedAfterFlows = fetched();
     result.ok = true;
   } catch (err) {
     result.ok = false;
