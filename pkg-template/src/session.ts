@@ -119,13 +119,7 @@ export class Session {
 
   /** A session token, cached for its lifetime; concurrent callers share one request. */
   getToken(options?: GetTokenOptions): Promise<string> {
-    const args = { session: this.id, options: options ?? {} };
-    // The engine answers a cache hit at once; anything else (a request, an error) is the call's.
-    let cached: string | null = null;
-    try {
-      cached = this.#core.query(Query.CachedToken, args);
-    } catch {} // options JSON cannot carry (a BigInt): the call rejects with it
-    return cached === null ? this.#core.call(Call.GetToken, args) : Promise.resolve(cached);
+    return this.#core.call(Call.GetToken, { session: this.id, options: options ?? {} });
   }
 
   checkAuthorization(params: CheckAuthorizationParams): boolean {

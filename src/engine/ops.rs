@@ -98,14 +98,11 @@ pub enum Query {
     /// production instance, else `url` (absolute), with the dev-browser token when it is of
     /// another origin than the page's.
     UrlWithAuth,
-    /// `{session, options}` (as [`Call::GetToken`]) → the token when the cache answers at once
-    /// ([`Clerk::cached_token`]), else `null`: the object layer then makes the call.
-    CachedToken,
 }
 
 impl Query {
     pub fn from_code(code: u32) -> Option<Query> {
-        const ALL: [Query; 16] = [
+        const ALL: [Query; 15] = [
             Query::Snapshot,
             Query::CheckAuthorization,
             Query::BuildTouchUrl,
@@ -121,7 +118,6 @@ impl Query {
             Query::Component,
             Query::Environment,
             Query::UrlWithAuth,
-            Query::CachedToken,
         ];
         ALL.get(code as usize).copied()
     }
@@ -345,11 +341,6 @@ impl Clerk {
             }
             Query::SettingEnabled => Ok(boolean(self.setting_enabled(&required_string(&args, "setting")?)?)),
             Query::Component => Err(component_unavailable(&required_string(&args, "component")?)),
-            Query::CachedToken => {
-                let options = params::token_options(args.get("options").unwrap_or(&Json::Null)).ok();
-                let token = options.and_then(|o| self.cached_token(&required_string(&args, "session").ok()?, &o));
-                Ok(token.map_or_else(|| NULL.into(), |t| Json::String(t).to_text()))
-            }
             Query::TokenClaims => {
                 let jwt = required_string(&args, "jwt")?;
                 Ok(clerk_token::payload_json(&jwt)

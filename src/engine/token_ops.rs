@@ -24,39 +24,6 @@ impl Clerk {
     }
 
     async fn get_token_or_error(&self, session_id: &str, options: &GetTokenOptions) -> Result<String> {
-        let (key, leeway) = self.token_request(session_id, options)?;
-        let key_for_view = key.clone();
-        let this = self.clone();
-        let fetch_key = key.clone();
-        let skip_cache = options.skip_cache;
-        let token = self
-            .0
-            .tokens
-            .get_or_fetch(key, self.now_ms(), leeway, options.skip_cache, move || {
-                async move { this.mint_token(&fetch_key, skip_cache).await }.boxed_local()
-            })
-            .await?;
-        self.token_handed_out(session_id, &key_for_view, &token.jwt, skip_cache)
-    }
-
-    /// `getToken()` answered at once from the cache: the token when a fresh one is cached for
-    /// what the options ask and handing it out shows nothing new to listeners, else `None` (the
-    /// call then goes the asynchronous way, which also gives every error). The hot path of
-    /// every authenticated fetch: no future, no executor, no promise made in the wasm.
-    pub fn cached_token(&self, session_id: &str, options: &GetTokenOptions) -> Option<String> {
-        if options.skip_cache {
-            return None;
-        }
-        let (key, leeway) = self.token_request(session_id, options).ok()?;
-        let token = self.0.tokens.fresh(&key, self.now_ms(), leeway)?;
-        if key.template.is_none() && self.active_token_key().as_ref() == Some(&key) && !self.shows_token(&key, &token.jwt) {
-            return None; // a TokenMinted emission: leave it to the asynchronous path's timing
-        }
-        self.token_handed_out(session_id, &key, &token.jwt, false).ok()
-    }
-
-    /// What a getToken() call asks for: its cache key and leeway, after checking the options.
-    fn token_request(&self, session_id: &str, options: &GetTokenOptions) -> Result<(TokenKey, Leeway)> {
         self.require_loaded()?;
         let active_organization = self.require_signed_in(session_id)?;
         if let Some(leeway_secs) = options.leeway_secs.filter(|l| *l >= MAX_LEEWAY_SECS && options.template.is_none()) {
@@ -79,16 +46,23 @@ impl Clerk {
             Selection::Clear => None,
             Selection::Id(id) => Some(id.clone()),
         };
-        Ok((TokenKey { session_id: session_id.to_owned(), template: options.template.clone(), organization_id }, leeway))
-    }
-
-    /// After a token was found or fetched for `key`.
-    fn token_handed_out(&self, session_id: &str, key: &TokenKey, jwt: &std::rc::Rc<str>, forced: bool) -> Result<String> {
+        let key = TokenKey { session_id: session_id.to_owned(), template: options.template.clone(), organization_id };
+        let key_for_view = key.clone();
+        let this = self.clone();
+        let fetch_key = key.clone();
+        let skip_cache = options.skip_cache;
+        let token = self
+            .0
+            .tokens
+            .get_or_fetch(key, self.now_ms(), leeway, options.skip_cache, move || {
+                async move { this.mint_token(&fetch_key, skip_cache).await }.boxed_local()
+            })
+            .await?;
         // The session may have ended while the request was under way.
         self.require_signed_in(session_id)?;
         self.schedule_refresh();
-        self.token_arrived(key, jwt, forced);
-        Ok(String::from(&**jwt))
+        self.token_arrived(&key_for_view, &token.jwt, skip_cache);
+        Ok(String::from(&*token.jwt))
     }
 
     /// A token for `key` was handed out. When it is the active session's default token, the
@@ -100,7 +74,12 @@ impl Clerk {
         if key.template.is_some() || self.active_token_key().as_ref() != Some(key) {
             return;
         }
-        if self.shows_token(key, jwt) {
+        let shown = {
+            let state = self.0.state.borrow();
+            let session = state.client.as_ref().and_then(|c| c.session(&key.session_id));
+            session.and_then(|s| s.last_active_token.as_ref()?.jwt.as_deref()) == Some(&**jwt)
+        };
+        if shown {
             self.sync_cookies();
             if forced {
                 self.emit_again();
@@ -108,13 +87,6 @@ impl Clerk {
         } else {
             self.apply(super::state::Change::TokenMinted { session_id: key.session_id.clone(), jwt: jwt.clone() });
         }
-    }
-
-    /// Whether the session of `key` already shows `jwt` as its last active token.
-    fn shows_token(&self, key: &TokenKey, jwt: &str) -> bool {
-        let state = self.0.state.borrow();
-        let session = state.client.as_ref().and_then(|c| c.session(&key.session_id));
-        session.and_then(|s| s.last_active_token.as_ref()?.jwt.as_deref()) == Some(jwt)
     }
 
     /// The cache key of the token `getToken()` gives by default: the active session's, for

