@@ -46,7 +46,6 @@ const KEY = 'clerk-rs:redirect-complete';
 let fail: Fail;
 export const init = (f: Fail) => void (fail = f);
 
-
 /** Refuses, without asking the server, a strategy the environment does not enable: the error
  * the server would answer. An environment that says nothing allows everything, as in clerk-js. */
 function gate(core: Core, strategy: string): void {
