@@ -53,7 +53,10 @@ const restricted = await startClerkServer({ db: join(dir, 'restricted.db'), www:
 // The profile flows' instance: emails verified by code (the default instance verifies them by
 // link), TOTP and backup codes.
 const profileSrv = await startClerkServer({ db: join(dir, 'profile.db'), www: site, extraArgs: ['--strategies', 'password,email_code,totp,backup_code'] });
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const launchBrowser = () => chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+let browser = await launchBrowser();
+/** `promise`, or a rejection after `ms`. */
+const within = (promise, ms, what) => Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms).unref())]);
 const artifacts = join(root, 'target/artifacts');
 mkdirSync(artifacts, { recursive: true });
 
@@ -70,8 +73,21 @@ async function codeFor(base, to, before) {
 
 /** A fresh page of the probe app on `engine`, loaded; page errors are collected in `errors`. */
 async function open(base, engine, ui = '') {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
-  const page = await context.newPage();
+  // Debian's Chromium once stopped answering here for good (newPage after a context closed,
+  // once in three runs on this machine): after 30 s the run gets a new browser, once, instead of
+  // hanging until CI's limit.
+  let context, page;
+  for (let attempt = 1; !page; attempt++) {
+    try {
+      context = await within(browser.newContext({ viewport: { width: 1000, height: 900 } }), 30000, 'newContext');
+      page = await within(context.newPage(), 30000, 'newPage');
+    } catch (e) {
+      if (attempt > 1) throw e;
+      console.log(`note core3: Chromium stuck (${e.message}); a new browser`);
+      await within(browser.close(), 10000, 'close').catch(() => {});
+      browser = await launchBrowser();
+    }
+  }
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.stack ?? e.message));
   await page.goto(`${base}/core3/index.html?engine=${engine}&ui=${ui}`);
@@ -543,6 +559,9 @@ try {
   }
 } catch (e) {
   check('the run completed', false, String(e?.stack ?? e));
+  for (const [name, s] of [['server', server], ['restricted', restricted], ['profile', profileSrv]]) {
+    if (s.process.exitCode !== null || s.process.signalCode !== null) console.log(`note core3: the ${name} clerk-server exited (${s.process.exitCode ?? s.process.signalCode}); its log ends:\n${s.log().slice(-3000)}`);
+  }
 } finally {
   await browser.close();
   server.stop();
