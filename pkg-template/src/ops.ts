@@ -8,5 +8,5 @@ export const enum Call {
 
 export const enum Query {
   Snapshot, CheckAuthorization, BuildTouchUrl, IsEligibleForTouch, IsNew, ResetSignIn, ResetSignUp,
-  ClearCache, Info, TokenClaims, Attempt, SettingEnabled, Component, Environment, UrlWithAuth, CachedToken,
+  ClearCache, Info, TokenClaims, Attempt, SettingEnabled, Component, Environment, UrlWithAuth,
 }

@@ -216,8 +216,8 @@ impl FrontendApi {
             let response = self.send_with_retries(build(self), retry).await?;
             return parse_success(&response);
         }
-        let observer = self.observer.get().filter(|o| o.signed_in());
-        if let Some(observer) = observer.filter(|_| path != "/client" && is_signed_out(&response)) {
+        let signed_in_observer = || self.observer.get().filter(|o| o.signed_in());
+        if let Some(observer) = (path != "/client" && is_signed_out(&response)).then(signed_in_observer).flatten() {
             // clerk-js's handleUnauthenticated: the session may have ended elsewhere (another tab
             // or device, or a sign-out whose answer was lost after the server had done it). Read
             // the client again before the caller hears of the 401, so a session the server no
@@ -274,7 +274,10 @@ impl FrontendApi {
 
 /// The first error code of a 401, or `None` for any other answer.
 fn unauthenticated_code(response: &HttpResponse) -> Option<String> {
-    let body = Json::parse(&response.body).ok().filter(|_| response.status == 401)?;
+    if response.status != 401 {
+        return None; // every other answer's body, a client perhaps, is not parsed here
+    }
+    let body = Json::parse(&response.body).ok()?;
     let code = body.get("errors").and_then(|e| e.at(0)).and_then(|e| e.get("code")).and_then(Json::as_str);
     Some(code.unwrap_or_default().to_owned())
 }
