@@ -5,7 +5,7 @@
 
 mod support;
 
-use clerk_rs::engine::ClerkOptions;
+use clerk_rs::engine::{Body, HttpRequest, Method, Transport};
 use clerk_rs::wasm::Engine;
 use std::rc::Rc;
 use support::*;
@@ -18,7 +18,31 @@ wasm_bindgen_test_configure!(run_in_browser);
 extern "C" {
     /// The object layer (pkg-template/src, bundled by .ci/test) over an engine made here.
     #[wasm_bindgen(js_name = clerkFromEngine)]
-    fn clerk_from_engine(engine: Engine) -> JsValue;
+    fn clerk_from_engine(engine: Engine, publishable_key: &str, fetch: &JsValue) -> JsValue;
+}
+
+#[wasm_bindgen(inline_js = r#"
+// A host with no page: no origin, nothing in storage, no cookies (the scripted Frontend API is
+// the only state, so each test starts from it alone).
+export function inertHost() {
+  return { get origin() { return undefined; }, readStorage: () => undefined, readCookies: () => undefined, writeCookie() {}, page: () => undefined };
+}
+
+// `fetch` over the scripted Frontend API: `send(method, url, body)` resolves to
+// [status, body, clerkDbJwt, retryAfter] or rejects with the transport error's text.
+export function fakeFetch(send) {
+  return async (url, init) => {
+    const [status, body, dbJwt, retryAfter] = await send(init.method, url, typeof init.body === 'string' ? init.body : undefined);
+    const headers = { get: (name) => (name === 'clerk-db-jwt' ? dbJwt : name === 'retry-after' ? retryAfter : null) ?? null };
+    return { status, text: async () => body, headers };
+  };
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = inertHost)]
+    fn inert_host() -> clerk_rs::wasm::host::Host;
+    #[wasm_bindgen(js_name = fakeFetch)]
+    fn fake_fetch(send: &JsValue) -> JsValue;
 }
 
 #[wasm_bindgen(inline_js = r#"
@@ -161,13 +185,28 @@ extern "C" {
     async fn session_end_and_destroy(clerk: JsValue) -> Result<JsValue, JsValue>;
 }
 
+/// The object layer over an engine whose `fetch` is the scripted Frontend API. The engine's time
+/// is the page's (`Date.now()`), so the fake mints its tokens at that time too.
 fn js_clerk(fake: &Rc<FakeFapi>) -> JsValue {
-    js_clerk_on(fake.platform())
-}
-
-fn js_clerk_on(platform: clerk_rs::engine::Platform) -> JsValue {
-    let engine = Engine::with_platform(PK_DEV, ClerkOptions { proxy_url: Some(PROXY.into()), ..Default::default() }, platform).unwrap();
-    clerk_from_engine(engine)
+    fake.clock.now.set(js_sys::Date::now() as u64);
+    let transport = fake.clone();
+    let send = Closure::<dyn FnMut(String, String, Option<String>) -> js_sys::Promise>::new(
+        move |method: String, url: String, body: Option<String>| {
+            let method = if method == "POST" { Method::Post } else { Method::Get };
+            let sent = transport.send(HttpRequest { method, url, body: body.map(Body::Form) });
+            wasm_bindgen_futures::future_to_promise(async move {
+                let response = sent.await.map_err(|e| JsValue::from_str(&e.0))?;
+                let answer = js_sys::Array::new();
+                answer.push(&response.status.into());
+                answer.push(&response.body.into());
+                answer.push(&response.dev_browser_jwt.map_or(JsValue::NULL, Into::into));
+                answer.push(&response.retry_after.map_or(JsValue::NULL, |s| s.to_string().into()));
+                Ok(answer.into())
+            })
+        },
+    );
+    let engine = Engine::new(PK_DEV, Some(PROXY.into()), inert_host(), js_sys::Date::now()).unwrap();
+    clerk_from_engine(engine, PK_DEV, &fake_fetch(&send.into_js_value()))
 }
 
 /// The scenario's result as JSON, for plain assertions.
@@ -296,10 +335,8 @@ async fn sign_in_and_fresh_tokens_carry_clerk_js_hints() {
     let sign_in = r#"{"response":{"object":"sign_in","id":"sia_1","status":"needs_first_factor"},"client":null}"#;
     fake.respond_once("/client/sign_ins", 200, sign_in);
     fake.respond_once("/client/sign_ins", 200, sign_in);
-    // The browser's own tab (document focus and visibility), with the scripted Frontend API.
-    let tab = clerk_rs::wasm::platform::TabChannel::open("clerk-rs:test-hints");
-    let platform = clerk_rs::engine::Platform { broadcast: Rc::new(tab), ..fake.platform() };
-    let out = json(wire_details(js_clerk_on(platform)).await.unwrap());
+    // The driver reports the browser's own tab (document focus and visibility).
+    let out = json(wire_details(js_clerk(&fake)).await.unwrap());
     let requests = fake.requests.borrow();
     let sign_ins: Vec<_> = requests.iter().filter(|r| r.path.ends_with("/sign_ins")).collect();
     assert_eq!(sign_ins.len(), 2);

@@ -14,7 +14,10 @@ wasm_bindgen_test_configure!(run_in_browser);
 extern "C" {
     /// The object layer (pkg-template/src, bundled by .ci/test) over an engine made here.
     #[wasm_bindgen(js_name = clerkFromEngine)]
-    fn clerk_from_engine(engine: Engine) -> JsValue;
+    fn clerk_from_engine(engine: Engine, publishable_key: &str) -> JsValue;
+    /// The page's own host (location, storage, cookies), as `new Clerk` uses it.
+    #[wasm_bindgen(js_name = pageHost)]
+    fn page_host() -> clerk_rs::wasm::host::Host;
 }
 
 fn env(value: Option<&'static str>, name: &str) -> &'static str {
@@ -121,7 +124,7 @@ async fn documented_behaviour_holds_with_strict_checks() {
     let server = env(option_env!("CLERK_E2E_URL"), "CLERK_E2E_URL");
     let secret_key = env(option_env!("CLERK_E2E_SECRET_KEY"), "CLERK_E2E_SECRET_KEY");
     let key = publishable_key(server).await.expect("clerk-server is not reachable").as_string().unwrap();
-    let clerk = clerk_from_engine(Engine::new(&key, Some(server.into())).expect("new Clerk"));
+    let clerk = clerk_from_engine(Engine::new(&key, Some(server.into()), page_host(), js_sys::Date::now()).expect("new Clerk"), &key);
     let out = conformance(clerk, server, secret_key).await.unwrap_or_else(|e| {
         let stack = js_sys::Reflect::get(&e, &"stack".into()).ok().and_then(|s| s.as_string()).unwrap_or_default();
         panic!("the scenario threw: {stack}")

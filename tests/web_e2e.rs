@@ -16,7 +16,10 @@ wasm_bindgen_test_configure!(run_in_browser);
 extern "C" {
     /// The object layer (pkg-template/src, bundled by .ci/test) over an engine made here.
     #[wasm_bindgen(js_name = clerkFromEngine)]
-    fn clerk_from_engine(engine: Engine) -> JsValue;
+    fn clerk_from_engine(engine: Engine, publishable_key: &str) -> JsValue;
+    /// The page's own host (location, storage, cookies), as `new Clerk` uses it.
+    #[wasm_bindgen(js_name = pageHost)]
+    fn page_host() -> clerk_rs::wasm::host::Host;
 }
 
 fn env(value: Option<&'static str>, name: &str) -> &'static str {
@@ -311,7 +314,7 @@ extern "C" {
 
 async fn clerk() -> JsValue {
     let key = publishable_key(server()).await.expect("clerk-server is not reachable").as_string().unwrap();
-    clerk_from_engine(Engine::new(&key, Some(server().into())).expect("new Clerk"))
+    clerk_from_engine(Engine::new(&key, Some(server().into()), page_host(), js_sys::Date::now()).expect("new Clerk"), &key)
 }
 
 /// A scenario's result as JSON; a JS exception fails the test with its message and stack.

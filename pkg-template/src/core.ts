@@ -74,7 +74,7 @@ export class Core {
 
   async call(op: Call, args: unknown, beforeEmit?: (sessionId: string | null) => unknown): Promise<any> {
     try {
-      return JSON.parse(await this.engine.call(op, JSON.stringify(args) ?? 'null', beforeEmit));
+      return await this.engine.call(op, JSON.stringify(args) ?? 'null', beforeEmit);
     } catch (e) {
       throw toError(e);
     }

@@ -1,9 +1,12 @@
 // The wasm boundary as the object layer sees it: one Engine per Clerk, operations by number,
-// arguments and results as JSON text. The numbers are the engine's `Call` and `Query` enums
-// (src/engine/ops.rs); every rule lives behind them.
+// arguments as JSON text, results as parsed JSON. The numbers are the engine's `Call` and `Query`
+// enums (src/engine/ops.rs); every rule lives behind them. The wasm's own class takes inputs and
+// returns commands; the driver (driver.ts) performs them, so this interface stays as it was.
+
+import { Driver, pageHost, type RawEngine } from './driver';
 
 export interface Engine {
-  call(op: number, args: string, beforeEmit?: (sessionId: string | null) => unknown): Promise<string>;
+  call(op: number, args: string, beforeEmit?: (sessionId: string | null) => unknown): Promise<any>;
   query(op: number, args: string): string;
   listen(listener: () => void): number;
   unlisten(id: number): void;
@@ -12,7 +15,7 @@ export interface Engine {
   free(): void;
 }
 
-export type EngineClass = new (publishableKey: string, proxyUrl?: string) => Engine;
+export type EngineClass = new (publishableKey: string, proxyUrl: string | undefined, host: typeof pageHost, now: number) => RawEngine;
 
 export { Call, Query } from './ops';
 
@@ -25,5 +28,5 @@ export function bindEngine(engine: EngineClass): void {
 
 export function newEngine(publishableKey: string, proxyUrl?: string): Engine {
   if (!engineClass) throw new Error('clerk-rs: the WebAssembly module is not instantiated yet');
-  return new engineClass(publishableKey, proxyUrl);
+  return new Driver(new engineClass(publishableKey, proxyUrl, pageHost, Date.now()), publishableKey);
 }

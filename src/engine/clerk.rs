@@ -338,7 +338,7 @@ impl Clerk {
         }
     }
 
-    pub(crate) fn transitioning(&self) -> bool {
+    pub fn transitioning(&self) -> bool {
         self.0.state.borrow().transitioning
     }
 

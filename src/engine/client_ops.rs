@@ -50,7 +50,7 @@ impl Clerk {
         Ok(envelope.response)
     }
 
-    pub(super) fn require_live(&self) -> Result<()> {
+    pub(crate) fn require_live(&self) -> Result<()> {
         if self.is_disposed() {
             return Err(ClerkError::new(codes::DISPOSED, "This Clerk instance was disposed")
                 .with_long_message("dispose() stopped it for good; create a new Clerk instance."));

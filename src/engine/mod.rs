@@ -14,9 +14,11 @@ pub mod fapi;
 mod form;
 pub mod json;
 mod listeners;
+pub mod machine;
 pub mod ops;
 pub mod params;
 pub mod platform;
+pub mod port;
 mod refresh;
 pub mod resource;
 pub mod resources;
@@ -37,10 +39,12 @@ pub use clerk::{BeforeEmit, Clerk, ClerkOptions, GetTokenOptions, Listener, Plat
 pub use cookies::{CookieJar, NoCookies, PageLocation};
 pub use error::{ApiErrorItem, ClerkError, Result};
 pub use fapi::Verb;
+pub use machine::Machine;
 pub use ops::{Call, Query};
 pub use platform::{
     Body, Broadcast, Clock, HttpRequest, HttpResponse, MemoryStorage, Method, NoBroadcast, Spawner, Storage, Transport, TransportError,
 };
+pub use port::Command;
 pub use resources::{Client, Json, Session};
 
 /// Runs every decoder the core applies to bytes it does not control (Frontend API bodies, error

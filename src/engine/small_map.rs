@@ -20,6 +20,14 @@ impl<K: PartialEq, V> SmallMap<K, V> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
+    pub fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        K: PartialEq<Q>,
+        Q: ?Sized,
+    {
+        self.0.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
     /// Inserts or replaces; returns the value replaced.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         match self.0.iter_mut().find(|(k, _)| *k == key) {

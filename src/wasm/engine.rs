@@ -1,127 +1,136 @@
-//! `Engine`: the only class the wasm exports. Arguments and results cross as JSON text (one
-//! `JSON.parse` on the JS side, no per-field shims), operations are numbers
+//! `Engine`: the only class the wasm exports, a [`Machine`] behind a few entry points. Each input
+//! (`call`, `response`, `failure`, `timer`, `beforeEmitSettled`, `tabMessage`) carries the time
+//! and the tab's state and returns the commands it produced as one JSON text, which the object
+//! layer's driver performs (`pkg-template/src/driver.ts`). Operations are numbers
 //! ([`crate::engine::Call`], [`crate::engine::Query`]), and errors are the JSON of
 //! [`ClerkError::to_json`], which the object layer turns into clerk-js's error classes.
 
+use super::host::{Host, HostCookies, console_error_with, thrown_message};
 use super::install_panic_hook;
-use super::platform::{BrowserClock, DocumentCookies, FetchTransport, LocalSpawner, LocalStorage, TabChannel, thrown_message};
-use crate::engine::error::codes;
-use crate::engine::{self, BeforeEmit, Call, ClerkError, ClerkOptions, Platform, Query, Session};
-use futures::FutureExt;
+use crate::engine::{Call, ClerkError, ClerkOptions, HttpResponse, Machine, Query};
 use std::rc::Rc;
-use std::task::{Context, Poll};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen]
 pub struct Engine {
-    clerk: engine::Clerk,
+    machine: Machine,
 }
 
 fn error_js(error: &ClerkError) -> JsValue {
     JsValue::from_str(&error.to_json().to_text())
 }
 
-impl Engine {
-    /// An engine over any platform: how tests give it a scripted Frontend API.
-    pub fn with_platform(publishable_key: &str, options: ClerkOptions, platform: Platform) -> Result<Engine, JsValue> {
-        install_panic_hook();
-        let clerk = engine::Clerk::new(publishable_key, options, platform).map_err(|e| error_js(&e))?;
-        Ok(Engine { clerk })
-    }
-
-    pub fn clerk(&self) -> &engine::Clerk {
-        &self.clerk
+/// The tab as the driver reports it: 1 focused, 2 visible, 3 hidden, 0 no page.
+fn tab_state(code: u8) -> Option<&'static str> {
+    match code {
+        1 => Some("focused"),
+        2 => Some("visible"),
+        3 => Some("hidden"),
+        _ => None,
     }
 }
 
-/// `beforeEmit` as the engine calls it: with the new session's id (or `null`), awaited when it
-/// returns a Promise. What it threw stays on the JS side (the object layer rethrows it).
-fn before_emit(callback: js_sys::Function) -> BeforeEmit {
-    Box::new(move |session: Option<Session>| {
-        async move {
-            let arg = session.map_or(JsValue::NULL, |s| JsValue::from_str(&s.id));
-            let outcome = match callback.call1(&JsValue::NULL, &arg) {
-                Ok(value) => JsFuture::from(js_sys::Promise::resolve(&value)).await.map(drop),
-                Err(e) => Err(e),
-            };
-            outcome
-                .map_err(|e| ClerkError::new(codes::BEFORE_EMIT_FAILED, thrown_message(&e).unwrap_or_else(|| "beforeEmit failed".into())))
-        }
-        .boxed_local()
-    })
+impl Engine {
+    pub fn machine(&self) -> &Machine {
+        &self.machine
+    }
+
+    /// Every input starts here: the time and the tab, then the input, then its commands.
+    fn input(&self, now: f64, tab: u8, input: impl FnOnce(&Machine)) -> String {
+        self.machine.at(now as u64, tab_state(tab));
+        input(&self.machine);
+        self.machine.take()
+    }
 }
 
 #[wasm_bindgen]
 impl Engine {
-    /// `new Engine(publishableKey, proxyUrl)`; throws the error JSON for a bad key or proxy URL.
+    /// `new Engine(publishableKey, proxyUrl, host, now)`; throws the error JSON for a bad key
+    /// or proxy URL.
     #[wasm_bindgen(constructor)]
-    pub fn new(publishable_key: &str, proxy_url: Option<String>) -> Result<Engine, JsValue> {
-        let page_origin = web_sys::window().and_then(|w| w.location().origin().ok());
-        let tabs = Rc::new(TabChannel::open(&["clerk-rs:", publishable_key].concat()));
-        let platform = Platform {
-            transport: Rc::new(FetchTransport),
-            clock: Rc::new(BrowserClock),
-            storage: Rc::new(LocalStorage::new()),
-            spawner: Rc::new(LocalSpawner),
-            broadcast: tabs.clone(),
-            cookies: Rc::new(DocumentCookies::default()),
-        };
-        let engine = Self::with_platform(publishable_key, ClerkOptions { proxy_url, page_origin }, platform)?;
-        let weak = engine.clerk.downgrade();
-        tabs.listen(move |message| {
-            if let Some(clerk) = weak.upgrade() {
-                clerk.receive_broadcast(&message);
-            }
-        });
-        Ok(engine)
+    pub fn new(publishable_key: &str, proxy_url: Option<String>, host: Host, now: f64) -> Result<Engine, JsValue> {
+        install_panic_hook();
+        let page_origin = host.origin();
+        let host = Rc::new(host);
+        let storage = host.clone();
+        let cookies = Rc::new(HostCookies::new(host));
+        let options = ClerkOptions { proxy_url, page_origin };
+        let machine = Machine::new(publishable_key, options, now as u64, Box::new(move |key| storage.read_storage(key)), cookies)
+            .map_err(|e| error_js(&e))?;
+        Ok(Engine { machine })
     }
 
-    /// `onChange()` is called after every change of what the snapshot shows (the object
-    /// layer re-reads it lazily).
-    pub fn observe(&self, on_change: js_sys::Function) {
-        self.clerk.set_on_change(Rc::new(move || {
-            let _ = on_change.call0(&JsValue::NULL);
-        }));
+    /// Starts operation `op` as call `id`; it settles by a Resolve or Reject command.
+    pub fn call(&self, now: f64, tab: u8, id: u32, op: u32, args: &str, has_before_emit: bool) -> String {
+        self.input(now, tab, |machine| match Call::from_code(op) {
+            Some(op) => machine.call(id, op, args, has_before_emit),
+            None => machine.refuse(id, ClerkError::invalid_argument("Unknown operation")),
+        })
     }
 
-    /// Runs an operation that may wait on the network: resolves to its JSON text, rejects
-    /// with the error JSON.
-    pub fn call(&self, op: u32, args: &str, callback: Option<js_sys::Function>) -> js_sys::Promise {
-        let Some(op) = Call::from_code(op) else {
-            return js_sys::Promise::reject(&error_js(&ClerkError::invalid_argument("Unknown operation")));
-        };
-        let (clerk, args) = (self.clerk.clone(), args.to_owned());
-        let mut call = Box::pin(async move {
-            match clerk.call(op, &args, callback.map(before_emit)).await {
-                Ok(text) => Ok(JsValue::from_str(&text)),
-                Err(e) => Err(error_js(&e)),
-            }
-        });
-        // A getToken the cache answers is done at its first poll: answered here, it costs no
-        // executor turn (the hot path of every authenticated fetch; 1.5x the calls per second).
-        // Anything else goes on from where that poll left it, with the executor's waker.
-        if op == Call::GetToken
-            && let Poll::Ready(outcome) = call.as_mut().poll(&mut Context::from_waker(futures::task::noop_waker_ref()))
-        {
-            return outcome.map_or_else(|e| js_sys::Promise::reject(&e), |v| js_sys::Promise::resolve(&v));
-        }
-        wasm_bindgen_futures::future_to_promise(call)
+    /// The answer to request `id`: its status, body and the two headers the engine reads. Flat
+    /// arguments, as every input: nothing but numbers and strings crosses the boundary.
+    #[allow(clippy::too_many_arguments)]
+    pub fn response(
+        &self,
+        now: f64,
+        tab: u8,
+        id: u32,
+        status: u16,
+        body: String,
+        dev_browser_jwt: Option<String>,
+        retry_after: Option<String>,
+    ) -> String {
+        let retry_after = retry_after.and_then(|v| v.trim().parse().ok());
+        self.input(now, tab, |machine| machine.response(id, HttpResponse { status, body, dev_browser_jwt, retry_after }))
+    }
+
+    /// Request `id` failed below HTTP; `message` is what `fetch` rejected with.
+    pub fn failure(&self, now: f64, tab: u8, id: u32, message: String) -> String {
+        self.input(now, tab, |machine| machine.failure(id, message))
+    }
+
+    pub fn timer(&self, now: f64, tab: u8, id: u32) -> String {
+        self.input(now, tab, |machine| machine.timer_fired(id))
+    }
+
+    /// `beforeEmit` of slot `slot` settled; `error` is the message of what it threw.
+    #[wasm_bindgen(js_name = beforeEmitSettled)]
+    pub fn before_emit_settled(&self, now: f64, tab: u8, slot: u32, error: Option<String>) -> String {
+        self.input(now, tab, |machine| machine.before_emit_settled(slot, error))
+    }
+
+    #[wasm_bindgen(js_name = tabMessage)]
+    pub fn tab_message(&self, now: f64, tab: u8, message: &str) -> String {
+        self.input(now, tab, |machine| machine.tab_message(message))
+    }
+
+    /// Commands produced outside an input (by a listener that called in, say).
+    pub fn take(&self) -> String {
+        self.machine.take()
     }
 
     /// Runs an operation that answers at once; throws the error JSON.
     pub fn query(&self, op: u32, args: &str) -> Result<String, JsValue> {
         let op = Query::from_code(op).ok_or_else(|| error_js(&ClerkError::invalid_argument("Unknown operation")))?;
-        self.clerk.query(op, args).map_err(|e| error_js(&e))
+        self.machine.clerk().query(op, args).map_err(|e| error_js(&e))
+    }
+
+    /// `onChange()` is called after every change of what the snapshot shows (the object
+    /// layer re-reads it lazily).
+    pub fn observe(&self, on_change: js_sys::Function) {
+        self.machine.clerk().set_on_change(Rc::new(move || {
+            let _ = on_change.call0(&JsValue::NULL);
+        }));
     }
 
     /// Calls `listener()` now and whenever the session, user or organization changes; returns
     /// its id for `unlisten`. A listener that throws is reported on the console and does not
     /// stop the others.
     pub fn listen(&self, listener: js_sys::Function) -> u32 {
-        let id = self.clerk.add_listener(Rc::new(move |_| {
+        let id = self.machine.clerk().add_listener(Rc::new(move |_| {
             listener.call0(&JsValue::NULL).map(drop).map_err(|e| {
-                web_sys::console::error_2(&"clerk-rs: a listener threw".into(), &e);
+                console_error_with("clerk-rs: a listener threw", &e);
                 thrown_message(&e).unwrap_or_else(|| "listener threw".into())
             })
         }));
@@ -129,11 +138,13 @@ impl Engine {
     }
 
     pub fn unlisten(&self, id: u32) {
-        self.clerk.remove_listener(u64::from(id));
+        self.machine.clerk().remove_listener(u64::from(id));
     }
 
-    /// Stops everything (see the engine's `dispose`); the instance can then be freed.
-    pub fn dispose(&self) {
-        self.clerk.dispose();
+    /// Stops everything (see [`Machine::dispose`]); returns the last commands (the rejections
+    /// of calls under way, timers to clear). The instance can then be freed.
+    pub fn dispose(&self) -> String {
+        self.machine.dispose();
+        self.machine.take()
     }
 }

@@ -1,10 +1,10 @@
-//! The `wasm-bindgen` boundary: one `Engine` class with a handful of entry points that take and
-//! return JSON text, and the browser's implementations of the engine's platform traits. No
-//! behaviour lives here: the engine (`crate::engine`) decides, and the object layer
-//! (`pkg-template/src`, TypeScript) shapes the clerk-js classes from its snapshots.
+//! The `wasm-bindgen` boundary: one `Engine` class whose inputs take and return JSON text, and
+//! the synchronous reads the page lends it (`host`). No behaviour and no I/O live here: the
+//! engine (`crate::engine`) decides, and the object layer's driver (`pkg-template/src/driver.ts`)
+//! performs the commands and shapes the clerk-js classes from the engine's snapshots.
 
 mod engine;
-pub mod platform;
+pub mod host;
 
 pub use engine::Engine;
 
@@ -18,8 +18,6 @@ pub(crate) fn install_panic_hook() {}
 pub(crate) fn install_panic_hook() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        std::panic::set_hook(Box::new(|info| {
-            web_sys::console::error_1(&wasm_bindgen::JsValue::from_str(&format!("clerk-rs panicked: {info}")));
-        }));
+        std::panic::set_hook(Box::new(|info| host::console_error(&format!("clerk-rs panicked: {info}"))));
     });
 }

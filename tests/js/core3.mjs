@@ -92,7 +92,19 @@ async function open(base, engine, ui = '') {
   page.on('pageerror', (e) => errors.push(e.stack ?? e.message));
   await page.goto(`${base}/core3/index.html?engine=${engine}&ui=${ui}`);
   await page.waitForFunction(() => window.clerk?.loaded && window.hooks?.signIn?.signIn, null, { timeout: 30000 });
-  return { page, errors, close: () => context.close() };
+  return { page, errors, close: () => closeContext(context) };
+}
+
+/** Closes a page's context. Debian's Chromium has also hung in `context.close()` (after the
+ * clerk-js account UI, twice in December 2026): after 30 s the run gets a new browser instead. */
+async function closeContext(context) {
+  try {
+    await within(context.close(), 30000, 'context.close');
+  } catch (e) {
+    console.log(`note core3: Chromium stuck (${e.message}); a new browser`);
+    await within(browser.close(), 10000, 'close').catch(() => {});
+    browser = await launchBrowser();
+  }
 }
 
 /**
