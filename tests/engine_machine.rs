@@ -4,10 +4,22 @@
 
 mod support;
 
-use clerk_rs::engine::{Call, ClerkOptions, Command, HttpRequest, Machine, NoCookies, Transport};
+use clerk_rs::engine::{Call, ClerkOptions, Command, HttpRequest, Machine, NoCookies, PageReads, Transport};
 use futures::FutureExt;
 use std::rc::Rc;
 use support::*;
+
+/// No page: nothing stored, no tab.
+struct NoPage;
+
+impl PageReads for NoPage {
+    fn stored(&self, _key: &str) -> Option<String> {
+        None
+    }
+    fn tab_state(&self) -> Option<&'static str> {
+        None
+    }
+}
 
 struct Driver {
     fake: Rc<FakeFapi>,
@@ -26,12 +38,12 @@ impl Driver {
     fn new(fake: &Rc<FakeFapi>) -> Driver {
         let now = fake.clock.now.get();
         let options = ClerkOptions { proxy_url: Some(PROXY.into()), ..Default::default() };
-        let machine = Machine::new(PK_DEV, options, now, Box::new(|_| None), Rc::new(NoCookies)).unwrap();
+        let machine = Machine::new(PK_DEV, options, now, Rc::new(NoPage), Rc::new(NoCookies)).unwrap();
         Driver { fake: fake.clone(), machine, now, log: vec![], held: vec![], hold: false, timers: vec![], settled: vec![] }
     }
 
     fn call(&mut self, id: u32, op: Call, args: &str) {
-        self.machine.at(self.now, None);
+        self.machine.at(self.now);
         self.machine.call(id, op, args, false);
         self.perform();
     }
@@ -61,7 +73,7 @@ impl Driver {
     fn answer(&mut self, request: u32, http: HttpRequest) {
         self.fake.clock.now.set(self.now);
         let response = self.fake.send(http).now_or_never().expect("the fake answers at once").unwrap();
-        self.machine.at(self.now, None);
+        self.machine.at(self.now);
         self.machine.response(request, response);
     }
 
@@ -80,7 +92,7 @@ impl Driver {
             let Some(&(timer, at)) = self.timers.first().filter(|(_, at)| *at <= now) else { break };
             self.timers.remove(0);
             self.now = at;
-            self.machine.at(self.now, None);
+            self.machine.at(self.now);
             self.machine.timer_fired(timer);
             self.perform();
         }
@@ -123,7 +135,7 @@ fn a_cached_token_is_answered_in_the_same_input_with_no_request() {
     driver.call(2, Call::GetToken, TOKEN);
     let Some(Ok(first)) = driver.outcome(2).cloned() else { panic!("{:?}", driver.outcome(2)) };
     let minted = fake.minted();
-    driver.machine.at(driver.now, None);
+    driver.machine.at(driver.now);
     driver.machine.call(3, Call::GetToken, TOKEN, false);
     assert_eq!(driver.machine.take_commands(), vec![Command::Resolve { call: 3, json: first }]);
     assert_eq!(fake.minted(), minted);
@@ -185,7 +197,7 @@ fn the_refresh_ahead_is_a_timer_that_mints_before_the_token_expires() {
 fn before_emit_is_a_command_and_set_active_waits_for_it() {
     let fake = FakeFapi::two_sessions();
     let mut driver = Driver::loaded(&fake);
-    driver.machine.at(driver.now, None);
+    driver.machine.at(driver.now);
     driver.machine.call(2, Call::SetActive, r#"{"session":"sess_b","beforeEmit":"function"}"#, true);
     driver.perform();
     let slot = driver.log.iter().find_map(|c| match c {

@@ -19,13 +19,15 @@ extern "C" {
     /// The object layer (pkg-template/src, bundled by .ci/test) over an engine made here.
     #[wasm_bindgen(js_name = clerkFromEngine)]
     fn clerk_from_engine(engine: Engine, publishable_key: &str, fetch: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = pageHost)]
+    fn page_host() -> clerk_rs::wasm::host::Host;
 }
 
 #[wasm_bindgen(inline_js = r#"
-// A host with no page: no origin, nothing in storage, no cookies (the scripted Frontend API is
-// the only state, so each test starts from it alone).
-export function inertHost() {
-  return { get origin() { return undefined; }, readStorage: () => undefined, readCookies: () => undefined, writeCookie() {}, page: () => undefined };
+// A host with no origin, nothing in storage and no cookies (the scripted Frontend API is the only
+// state, so each test starts from it alone); the tab is the page's own.
+export function inertHost(page) {
+  return { get origin() { return undefined; }, readStorage: () => undefined, readCookies: () => undefined, writeCookie() {}, page: () => undefined, tabState: () => page.tabState() };
 }
 
 // `fetch` over the scripted Frontend API: `send(method, url, body)` resolves to
@@ -40,7 +42,7 @@ export function fakeFetch(send) {
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = inertHost)]
-    fn inert_host() -> clerk_rs::wasm::host::Host;
+    fn inert_host(page: &clerk_rs::wasm::host::Host) -> clerk_rs::wasm::host::Host;
     #[wasm_bindgen(js_name = fakeFetch)]
     fn fake_fetch(send: &JsValue) -> JsValue;
 }
@@ -205,7 +207,7 @@ fn js_clerk(fake: &Rc<FakeFapi>) -> JsValue {
             })
         },
     );
-    let engine = Engine::new(PK_DEV, Some(PROXY.into()), inert_host(), js_sys::Date::now()).unwrap();
+    let engine = Engine::new(PK_DEV, Some(PROXY.into()), inert_host(&page_host()), js_sys::Date::now()).unwrap();
     clerk_from_engine(engine, PK_DEV, &fake_fetch(&send.into_js_value()))
 }
 

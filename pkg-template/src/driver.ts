@@ -1,6 +1,6 @@
 // The engine's host (issue 23): the wasm decides everything and performs nothing; this file
 // performs what it commands (fetch, timers, localStorage, other tabs, beforeEmit, settling
-// calls) and feeds back what came of it, each input with the time and the tab's state. It holds
+// calls) and feeds back what came of it, each input with the time. It holds
 // no protocol rule: which request, when to retry, what an answer means are the engine's.
 //
 //   call(op) ──▶ raw.call ──▶ commands ──▶ perform ──▶ fetch … ──▶ raw.response ──▶ commands …
@@ -12,12 +12,12 @@ import { Query } from './ops';
 
 /** The wasm export (src/wasm/engine.rs): inputs in, commands out as JSON text ('' for none). */
 export interface RawEngine {
-  call(now: number, tab: number, id: number, op: number, args: string, hasBeforeEmit: boolean): string;
-  response(now: number, tab: number, id: number, status: number, body: string, dbJwt?: string, retryAfter?: string): string;
-  failure(now: number, tab: number, id: number, message: string): string;
-  timer(now: number, tab: number, id: number): string;
-  beforeEmitSettled(now: number, tab: number, slot: number, error?: string): string;
-  tabMessage(now: number, tab: number, message: string): string;
+  call(now: number, id: number, op: number, args: string, hasBeforeEmit: boolean): string;
+  response(now: number, id: number, status: number, body: string, dbJwt?: string, retryAfter?: string): string;
+  failure(now: number, id: number, message: string): string;
+  timer(now: number, id: number): string;
+  beforeEmitSettled(now: number, slot: number, error?: string): string;
+  tabMessage(now: number, message: string): string;
   take(): string;
   query(op: number, args: string): string;
   listen(listener: () => void): number;
@@ -34,6 +34,8 @@ export interface Host {
   readCookies(): string | undefined;
   writeCookie(assignment: string): void;
   page(): string | undefined;
+  /** 1 focused, 2 visible, 3 hidden, 0 without a document (read when a token is requested). */
+  tabState(): number;
 }
 
 const hasDocument = typeof document === 'object';
@@ -60,10 +62,9 @@ export const pageHost: Host = {
     const secure = globalThis.isSecureContext === true && (globalThis as { safari?: unknown }).safari === undefined;
     return JSON.stringify([location.host, location.hostname, location.protocol === 'https:', secure]);
   },
+  // clerk-js's tab state: focused when the document has focus, else its visibility.
+  tabState: () => (!hasDocument ? 0 : document.hasFocus() ? 1 : document.visibilityState === 'visible' ? 2 : 3),
 };
-
-/** clerk-js's tab state: focused when the document has focus, else its visibility. */
-const tab = () => (!hasDocument ? 0 : document.hasFocus() ? 1 : document.visibilityState === 'visible' ? 2 : 3);
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : typeof e === 'string' ? e : '') || undefined;
 
@@ -96,7 +97,7 @@ export class Driver {
     if (typeof BroadcastChannel === 'function') {
       const channel = (this.#channel = new BroadcastChannel(`clerk-rs:${publishableKey}`));
       channel.onmessage = (event) => {
-        if (typeof event.data === 'string') this.#input((r, now, t) => r.tabMessage(now, t, event.data));
+        if (typeof event.data === 'string') this.#input((r, now) => r.tabMessage(now, event.data));
       };
     }
   }
@@ -106,7 +107,7 @@ export class Driver {
     const id = ++this.#nextCall;
     return new Promise((resolve, reject) => {
       this.#calls.set(id, { resolve, reject, beforeEmit });
-      this.#input((r, now, t) => r.call(now, t, id, op, args, beforeEmit !== undefined));
+      this.#input((r, now) => r.call(now, id, op, args, beforeEmit !== undefined));
     });
   }
 
@@ -150,9 +151,9 @@ export class Driver {
     this.#raw.free();
   }
 
-  /** One input, with the time and the tab; then what it commanded. */
-  #input(input: (raw: RawEngine, now: number, tab: number) => string): void {
-    if (!this.#freed) this.#perform(input(this.#raw, Date.now(), tab()));
+  /** One input, with the time; then what it commanded. */
+  #input(input: (raw: RawEngine, now: number) => string): void {
+    if (!this.#freed) this.#perform(input(this.#raw, Date.now()));
   }
 
   #perform(commands: string): void {
@@ -166,7 +167,7 @@ export class Driver {
           const id: number = c[1];
           this.#timers.set(id, setTimeout(() => {
             this.#timers.delete(id);
-            this.#input((r, now, t) => r.timer(now, t, id));
+            this.#input((r, now) => r.timer(now, id));
           }, c[2]));
           break;
         }
@@ -216,9 +217,9 @@ export class Driver {
       .then(
         ({ response, text }) => {
           const header = (name: string) => response.headers.get(name) ?? undefined;
-          this.#input((r, now, t) => r.response(now, t, id, response.status, text, header('clerk-db-jwt'), header('retry-after')));
+          this.#input((r, now) => r.response(now, id, response.status, text, header('clerk-db-jwt'), header('retry-after')));
         },
-        (e) => this.#input((r, now, t) => r.failure(now, t, id, messageOf(e) ?? 'fetch failed')),
+        (e) => this.#input((r, now) => r.failure(now, id, messageOf(e) ?? 'fetch failed')),
       );
   }
 
@@ -231,8 +232,8 @@ export class Driver {
       settled = Promise.reject(e);
     }
     settled.then(
-      () => this.#input((r, now, t) => r.beforeEmitSettled(now, t, slot)),
-      (e) => this.#input((r, now, t) => r.beforeEmitSettled(now, t, slot, messageOf(e) ?? 'beforeEmit failed')),
+      () => this.#input((r, now) => r.beforeEmitSettled(now, slot)),
+      (e) => this.#input((r, now) => r.beforeEmitSettled(now, slot, messageOf(e) ?? 'beforeEmit failed')),
     );
   }
 }

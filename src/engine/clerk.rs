@@ -8,6 +8,8 @@ use super::error::{ClerkError, Result, codes};
 use super::fapi::{self, FrontendApi};
 use super::json::{DecodeError, object};
 use super::listeners::Listeners;
+use super::platform::BoxLocal;
+use super::platform::LocalBoxFuture;
 use super::platform::{Broadcast, Clock, Spawner, Storage, Transport};
 use super::refresh::RefreshSchedule;
 use super::resources::{Client, Json, Session, str_field};
@@ -16,8 +18,6 @@ use super::sync::TabSync;
 use super::tokens::{CachedToken, TokenCache, TokenKey};
 use super::view::ObjectView;
 use clerk_token::{InstanceType, PublishableKey};
-use futures::FutureExt;
-use futures::future::LocalBoxFuture;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 

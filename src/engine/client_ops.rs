@@ -23,10 +23,11 @@ impl Clerk {
             InstanceType::Production => Verb::Get,
         };
         let environment_retry = if environment_verb == Verb::Get { Retry::Idempotent } else { Retry::Once };
-        let (environment, client) = futures::join!(
+        let (environment, client) = super::task::join(
             self.0.fapi.request(environment_verb, "/environment", &[], environment_retry),
             self.0.fapi.request(Verb::Get, "/client", &[], Retry::Idempotent),
-        );
+        )
+        .await;
         let environment = environment?;
         let client = client_from_body(&client?).map_err(unexpected)?;
         self.apply(Change::Loaded { environment, client: client.unwrap_or_default() });

@@ -1,5 +1,5 @@
-//! `Machine`: the engine as inputs in, commands out (issue 23). Every input carries the time
-//! (and how the user sees the tab); what the engine wants done next is in [`Machine::take`].
+//! `Machine`: the engine as inputs in, commands out (issue 23). Every input carries the time;
+//! what the engine wants done next is in [`Machine::take`].
 //!
 //! ```text
 //!  host (the driver, pkg-template/src/driver.ts)        engine (this crate, no I/O)
@@ -15,15 +15,15 @@
 //!  beforeEmit, settle call N                              Resolve, Reject
 //! ```
 //!
-//! The synchronous reads a page lends (its cookies, the dev-browser token in storage at start)
-//! stay calls: a [`CookieJar`] and a [`StorageReads`].
+//! The synchronous reads a page lends (its cookies, the dev-browser token in storage at start,
+//! the tab's state) stay calls: a [`CookieJar`] and [`PageReads`].
 
 use super::clerk::{BeforeEmit, Clerk, ClerkOptions, Platform};
 use super::cookies::CookieJar;
 use super::error::{ClerkError, Result, codes};
 use super::ops::Call;
 use super::platform::{HttpResponse, TransportError};
-use super::port::{Command, Port, Reply, StorageReads};
+use super::port::{Command, PageReads, Port, Reply};
 use super::resources::Session;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -40,10 +40,10 @@ impl Machine {
         publishable_key: &str,
         options: ClerkOptions,
         now_ms: u64,
-        read_storage: StorageReads,
+        page: Rc<dyn PageReads>,
         cookies: Rc<dyn CookieJar>,
     ) -> Result<Machine> {
-        let port = Port::new(now_ms, read_storage);
+        let port = Port::new(now_ms, page);
         let platform = Platform {
             transport: Rc::new(port.clone()),
             clock: Rc::new(port.clone()),
@@ -60,10 +60,9 @@ impl Machine {
         &self.clerk
     }
 
-    /// The time of the input about to be given, and how the user sees the tab (`focused`,
-    /// `visible`, `hidden`, or `None` where there is no page).
-    pub fn at(&self, now_ms: u64, tab_state: Option<&'static str>) {
-        self.port.at(now_ms, tab_state);
+    /// The time of the input about to be given.
+    pub fn at(&self, now_ms: u64) {
+        self.port.at(now_ms);
     }
 
     /// Starts call `id`; it settles with a `Resolve` or `Reject` command, at once when it needs
@@ -82,6 +81,7 @@ impl Machine {
             });
             callback
         });
+        // Listed before it runs: the call leaves the list when it settles, at once or later.
         self.calls.borrow_mut().push(id);
         let (clerk, port, calls, args) = (self.clerk.clone(), self.port.clone(), self.calls.clone(), args.to_owned());
         use super::platform::Spawner;
@@ -90,6 +90,8 @@ impl Machine {
             calls.borrow_mut().retain(|c| *c != id);
             port.push(settle(id, outcome));
         }));
+        // A call the cache answers is done in this first run: its Resolve is in this input's
+        // commands.
         self.port.run();
     }
 

@@ -44,7 +44,7 @@ pub use ops::{Call, Query};
 pub use platform::{
     Body, Broadcast, Clock, HttpRequest, HttpResponse, MemoryStorage, Method, NoBroadcast, Spawner, Storage, Transport, TransportError,
 };
-pub use port::Command;
+pub use port::{Command, PageReads};
 pub use resources::{Client, Json, Session};
 
 /// Runs every decoder the core applies to bytes it does not control (Frontend API bodies, error

@@ -2,7 +2,24 @@
 //! The browser layer implements them over `fetch`, `Date.now`/`setTimeout` and `localStorage`;
 //! tests implement them with fakes they fully control.
 
-use futures::future::LocalBoxFuture;
+use std::future::Future;
+use std::pin::Pin;
+
+/// A boxed future of this thread: the same type as `futures`' `LocalBoxFuture`, which is all of
+/// that crate the library needed besides `join!` (see `task::join`).
+pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// `future.boxed_local()`, as `futures::FutureExt` spells it.
+pub trait BoxLocal: Future + Sized {
+    fn boxed_local<'a>(self) -> LocalBoxFuture<'a, Self::Output>
+    where
+        Self: 'a,
+    {
+        Box::pin(self)
+    }
+}
+
+impl<F: Future> BoxLocal for F {}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {

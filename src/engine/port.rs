@@ -7,10 +7,10 @@
 //! polls only tasks whose waker fired, and every waker fires from an input, so it never spins.
 
 use super::json::write_string;
+use super::platform::LocalBoxFuture;
 use super::platform::{Body, Broadcast, Clock, HttpRequest, HttpResponse, Method, Spawner, Storage, Transport, TransportError};
 use super::small_map::SmallMap;
 use super::text::decimal;
-use futures::future::LocalBoxFuture;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
@@ -172,13 +172,16 @@ struct Task {
     woken: Arc<Woken>,
 }
 
-/// How the host's synchronous storage read is lent to the engine (the dev-browser token, read
-/// once at start).
-pub type StorageReads = Box<dyn Fn(&str) -> Option<String>>;
+/// What the host lends synchronously: the dev-browser token in storage (read once, at start)
+/// and how the user sees the tab (read when a token request is built: clerk-js sends it).
+pub trait PageReads {
+    fn stored(&self, key: &str) -> Option<String>;
+    /// `focused`, `visible` or `hidden`; `None` where there is no page.
+    fn tab_state(&self) -> Option<&'static str>;
+}
 
 pub(crate) struct PortState {
     now: Cell<u64>,
-    tab_state: Cell<Option<&'static str>>,
     next_id: Cell<u32>,
     outbox: RefCell<Vec<Command>>,
     pending: RefCell<SmallMap<u32, Pending>>,
@@ -186,7 +189,7 @@ pub(crate) struct PortState {
     /// by the outermost run, since a listener may call in while a task is polled.
     tasks: RefCell<Vec<Option<Task>>>,
     depth: Cell<u32>,
-    read_storage: StorageReads,
+    page: Rc<dyn PageReads>,
 }
 
 /// The platform of an engine driven by inputs. Cloned into each of the engine's trait objects.
@@ -194,23 +197,21 @@ pub(crate) struct PortState {
 pub struct Port(pub(crate) Rc<PortState>);
 
 impl Port {
-    pub fn new(now_ms: u64, read_storage: StorageReads) -> Port {
+    pub fn new(now_ms: u64, page: Rc<dyn PageReads>) -> Port {
         Port(Rc::new(PortState {
             now: Cell::new(now_ms),
-            tab_state: Cell::new(None),
             next_id: Cell::new(0),
             outbox: RefCell::default(),
             pending: RefCell::default(),
             tasks: RefCell::default(),
             depth: Cell::new(0),
-            read_storage,
+            page,
         }))
     }
 
-    /// Every input brings the time and how the user sees the tab.
-    pub fn at(&self, now_ms: u64, tab_state: Option<&'static str>) {
+    /// Every input brings the time.
+    pub fn at(&self, now_ms: u64) {
         self.0.now.set(now_ms);
-        self.0.tab_state.set(tab_state);
     }
 
     pub fn push(&self, command: Command) {
@@ -367,6 +368,7 @@ impl Clock for Port {
 }
 
 impl Spawner for Port {
+    /// A task, first polled by the next `run`.
     fn spawn(&self, future: LocalBoxFuture<'static, ()>) {
         let woken = Arc::new(Woken(AtomicBool::new(true)));
         self.0.tasks.borrow_mut().push(Some(Task { future, woken }));
@@ -375,7 +377,7 @@ impl Spawner for Port {
 
 impl Storage for Port {
     fn get(&self, key: &str) -> Option<String> {
-        (self.0.read_storage)(key)
+        self.0.page.stored(key)
     }
     fn set(&self, key: &str, value: &str) {
         self.push(Command::Store { key: key.into(), value: Some(value.into()) });
@@ -391,7 +393,7 @@ impl Broadcast for Port {
     }
 
     fn tab_state(&self) -> Option<&'static str> {
-        self.0.tab_state.get()
+        self.0.page.tab_state()
     }
 }
 

@@ -4,9 +4,9 @@
 //! its timer.
 
 use super::clerk::{Clerk, DEFAULT_LEEWAY_MS, REFRESH_MARGIN_MS};
+use super::platform::BoxLocal;
 use super::task::{TaskHandle, cancellable};
 use super::tokens::TokenKey;
-use futures::FutureExt;
 use std::cell::RefCell;
 use std::rc::Rc;
 

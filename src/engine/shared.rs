@@ -5,7 +5,7 @@
 //! part that matters: whichever caller polls drives the future, and its wake-up wakes every
 //! caller, so the result still arrives when the caller that started it has stopped waiting.
 
-use futures::future::LocalBoxFuture;
+use super::platform::LocalBoxFuture;
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;

@@ -2,7 +2,7 @@
 //! [`TaskHandle`] stops the task at once, and the task's own future (with any timer it waits
 //! on) is dropped with it, so nothing stays pending.
 
-use futures::future::LocalBoxFuture;
+use super::platform::LocalBoxFuture;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
@@ -61,6 +61,33 @@ impl Future for Cancellable {
             }
         }
     }
+}
+
+/// Both futures polled together, their outputs when both are done (`futures::join!` for two;
+/// boxed, so the join is one small poll function rather than a state machine of its own).
+pub fn join<A: Future, B: Future>(a: A, b: B) -> impl Future<Output = (A::Output, B::Output)> {
+    let (mut a, mut b) = (Box::pin(a), Box::pin(b));
+    let (mut a_out, mut b_out) = (None, None);
+    std::future::poll_fn(move |cx| {
+        // A finished future is not polled again.
+        if a_out.is_none()
+            && let Poll::Ready(out) = a.as_mut().poll(cx)
+        {
+            a_out = Some(out);
+        }
+        if b_out.is_none()
+            && let Poll::Ready(out) = b.as_mut().poll(cx)
+        {
+            b_out = Some(out);
+        }
+        match (a_out.take(), b_out.take()) {
+            (Some(a), Some(b)) => Poll::Ready((a, b)),
+            (a, b) => {
+                (a_out, b_out) = (a, b);
+                Poll::Pending
+            }
+        }
+    })
 }
 
 #[cfg(test)]

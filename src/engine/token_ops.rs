@@ -5,9 +5,9 @@ use super::clerk::*;
 use super::error::{ClerkError, Result, codes};
 use super::fapi::{Retry, Verb};
 use super::json::Json;
+use super::platform::BoxLocal;
 use super::text::decimal;
 use super::tokens::{CachedToken, Leeway, Minted, TokenKey, cached_token};
-use futures::FutureExt;
 
 impl Clerk {
     // ---- tokens -------------------------------------------------------------------------------

@@ -8,10 +8,10 @@
 
 use super::error::{ClerkError, Result};
 use super::json::{DecodeError, Fields, Json};
+use super::platform::BoxLocal;
+use super::platform::LocalBoxFuture;
 use super::shared::LocalShared;
 use super::small_map::SmallMap;
-use futures::FutureExt;
-use futures::future::LocalBoxFuture;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
@@ -156,7 +156,7 @@ impl TokenCache {
     ) -> LocalBoxFuture<'static, Result<CachedToken>> {
         if !skip_cache {
             if let Some(token) = self.fresh(&key, now_ms, leeway) {
-                return futures::future::ready(Ok(token)).boxed_local();
+                return std::future::ready(Ok(token)).boxed_local();
             }
             if let Some(Entry::InFlight { future, .. } | Entry::Refreshing { future, .. }) = self.entries.borrow().get(&key) {
                 return future.clone().boxed_local();

@@ -1,11 +1,11 @@
 //! `Engine`: the only class the wasm exports, a [`Machine`] behind a few entry points. Each input
 //! (`call`, `response`, `failure`, `timer`, `beforeEmitSettled`, `tabMessage`) carries the time
-//! and the tab's state and returns the commands it produced as one JSON text, which the object
+//! and returns the commands it produced as one JSON text, which the object
 //! layer's driver performs (`pkg-template/src/driver.ts`). Operations are numbers
 //! ([`crate::engine::Call`], [`crate::engine::Query`]), and errors are the JSON of
 //! [`ClerkError::to_json`], which the object layer turns into clerk-js's error classes.
 
-use super::host::{Host, HostCookies, console_error_with, thrown_message};
+use super::host::{Host, HostPage, console_error_with, thrown_message};
 use super::install_panic_hook;
 use crate::engine::{Call, ClerkError, ClerkOptions, HttpResponse, Machine, Query};
 use std::rc::Rc;
@@ -20,24 +20,14 @@ fn error_js(error: &ClerkError) -> JsValue {
     JsValue::from_str(&error.to_json().to_text())
 }
 
-/// The tab as the driver reports it: 1 focused, 2 visible, 3 hidden, 0 no page.
-fn tab_state(code: u8) -> Option<&'static str> {
-    match code {
-        1 => Some("focused"),
-        2 => Some("visible"),
-        3 => Some("hidden"),
-        _ => None,
-    }
-}
-
 impl Engine {
     pub fn machine(&self) -> &Machine {
         &self.machine
     }
 
-    /// Every input starts here: the time and the tab, then the input, then its commands.
-    fn input(&self, now: f64, tab: u8, input: impl FnOnce(&Machine)) -> String {
-        self.machine.at(now as u64, tab_state(tab));
+    /// Every input starts here: the time, then the input, then its commands.
+    fn input(&self, now: f64, input: impl FnOnce(&Machine)) -> String {
+        self.machine.at(now as u64);
         input(&self.machine);
         self.machine.take()
     }
@@ -50,19 +40,15 @@ impl Engine {
     #[wasm_bindgen(constructor)]
     pub fn new(publishable_key: &str, proxy_url: Option<String>, host: Host, now: f64) -> Result<Engine, JsValue> {
         install_panic_hook();
-        let page_origin = host.origin();
-        let host = Rc::new(host);
-        let storage = host.clone();
-        let cookies = Rc::new(HostCookies::new(host));
-        let options = ClerkOptions { proxy_url, page_origin };
-        let machine = Machine::new(publishable_key, options, now as u64, Box::new(move |key| storage.read_storage(key)), cookies)
-            .map_err(|e| error_js(&e))?;
+        let page = Rc::new(HostPage::new(host));
+        let options = ClerkOptions { proxy_url, page_origin: page.origin() };
+        let machine = Machine::new(publishable_key, options, now as u64, page.clone(), page).map_err(|e| error_js(&e))?;
         Ok(Engine { machine })
     }
 
     /// Starts operation `op` as call `id`; it settles by a Resolve or Reject command.
-    pub fn call(&self, now: f64, tab: u8, id: u32, op: u32, args: &str, has_before_emit: bool) -> String {
-        self.input(now, tab, |machine| match Call::from_code(op) {
+    pub fn call(&self, now: f64, id: u32, op: u32, args: &str, has_before_emit: bool) -> String {
+        self.input(now, |machine| match Call::from_code(op) {
             Some(op) => machine.call(id, op, args, has_before_emit),
             None => machine.refuse(id, ClerkError::invalid_argument("Unknown operation")),
         })
@@ -74,7 +60,6 @@ impl Engine {
     pub fn response(
         &self,
         now: f64,
-        tab: u8,
         id: u32,
         status: u16,
         body: String,
@@ -82,27 +67,27 @@ impl Engine {
         retry_after: Option<String>,
     ) -> String {
         let retry_after = retry_after.and_then(|v| v.trim().parse().ok());
-        self.input(now, tab, |machine| machine.response(id, HttpResponse { status, body, dev_browser_jwt, retry_after }))
+        self.input(now, |machine| machine.response(id, HttpResponse { status, body, dev_browser_jwt, retry_after }))
     }
 
     /// Request `id` failed below HTTP; `message` is what `fetch` rejected with.
-    pub fn failure(&self, now: f64, tab: u8, id: u32, message: String) -> String {
-        self.input(now, tab, |machine| machine.failure(id, message))
+    pub fn failure(&self, now: f64, id: u32, message: String) -> String {
+        self.input(now, |machine| machine.failure(id, message))
     }
 
-    pub fn timer(&self, now: f64, tab: u8, id: u32) -> String {
-        self.input(now, tab, |machine| machine.timer_fired(id))
+    pub fn timer(&self, now: f64, id: u32) -> String {
+        self.input(now, |machine| machine.timer_fired(id))
     }
 
     /// `beforeEmit` of slot `slot` settled; `error` is the message of what it threw.
     #[wasm_bindgen(js_name = beforeEmitSettled)]
-    pub fn before_emit_settled(&self, now: f64, tab: u8, slot: u32, error: Option<String>) -> String {
-        self.input(now, tab, |machine| machine.before_emit_settled(slot, error))
+    pub fn before_emit_settled(&self, now: f64, slot: u32, error: Option<String>) -> String {
+        self.input(now, |machine| machine.before_emit_settled(slot, error))
     }
 
     #[wasm_bindgen(js_name = tabMessage)]
-    pub fn tab_message(&self, now: f64, tab: u8, message: &str) -> String {
-        self.input(now, tab, |machine| machine.tab_message(message))
+    pub fn tab_message(&self, now: f64, message: &str) -> String {
+        self.input(now, |machine| machine.tab_message(message))
     }
 
     /// Commands produced outside an input (by a listener that called in, say).

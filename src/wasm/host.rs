@@ -1,8 +1,9 @@
 //! What the page lends the engine synchronously, from the object layer's `host` object
 //! (`pkg-template/src/driver.ts`): its origin and location, the dev-browser token in
-//! `localStorage` at start, and `document.cookie`. Everything asynchronous is a command.
+//! `localStorage` at start, `document.cookie` and the tab's state. Everything asynchronous is a
+//! command.
 
-use crate::engine::{CookieJar, Json, PageLocation};
+use crate::engine::{CookieJar, Json, PageLocation, PageReads};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -10,9 +11,9 @@ extern "C" {
     pub type Host;
     /// `location.origin`, where there is a location.
     #[wasm_bindgen(method, getter)]
-    pub fn origin(this: &Host) -> Option<String>;
+    fn origin(this: &Host) -> Option<String>;
     #[wasm_bindgen(method, js_name = readStorage)]
-    pub fn read_storage(this: &Host, key: &str) -> Option<String>;
+    fn read_storage(this: &Host, key: &str) -> Option<String>;
     /// `document.cookie`, where there is a document.
     #[wasm_bindgen(method, js_name = readCookies)]
     fn read_cookies(this: &Host) -> Option<String>;
@@ -21,6 +22,9 @@ extern "C" {
     /// `[host, hostname, https, secureContext]` as JSON, where there is a document.
     #[wasm_bindgen(method)]
     fn page(this: &Host) -> Option<String>;
+    /// 1 focused, 2 visible, 3 hidden, 0 where there is no document.
+    #[wasm_bindgen(method, js_name = tabState)]
+    fn tab_state(this: &Host) -> u8;
 
     #[wasm_bindgen(js_namespace = console, js_name = error)]
     pub fn console_error(message: &str);
@@ -34,25 +38,45 @@ pub fn thrown_message(thrown: &JsValue) -> Option<String> {
     message.and_then(|m| m.as_string()).or_else(|| thrown.as_string())
 }
 
-/// The page's cookies. Its location is read once: a document's host and scheme never change.
-pub struct HostCookies {
-    host: std::rc::Rc<Host>,
+/// The page as the engine reads it: cookies, stored values, the tab. Its location is read once:
+/// a document's host and scheme never change.
+pub struct HostPage {
+    host: Host,
     page: Option<(String, String, bool, bool)>,
 }
 
-impl HostCookies {
-    pub fn new(host: std::rc::Rc<Host>) -> Self {
+impl HostPage {
+    pub fn new(host: Host) -> Self {
         let page = host.page().and_then(|text| {
             let page = Json::parse(&text).ok()?;
             let text = |i: usize| page.at(i).and_then(Json::as_str).map(str::to_owned);
             let flag = |i: usize| page.at(i).and_then(Json::as_bool).unwrap_or(false);
             Some((text(0)?, text(1)?, flag(2), flag(3)))
         });
-        HostCookies { host, page }
+        HostPage { host, page }
+    }
+
+    pub fn origin(&self) -> Option<String> {
+        self.host.origin()
     }
 }
 
-impl CookieJar for HostCookies {
+impl PageReads for HostPage {
+    fn stored(&self, key: &str) -> Option<String> {
+        self.host.read_storage(key)
+    }
+
+    fn tab_state(&self) -> Option<&'static str> {
+        match self.host.tab_state() {
+            1 => Some("focused"),
+            2 => Some("visible"),
+            3 => Some("hidden"),
+            _ => None,
+        }
+    }
+}
+
+impl CookieJar for HostPage {
     fn write(&self, assignment: &str) {
         self.host.write_cookie(assignment);
     }
