@@ -10,7 +10,7 @@ use super::json::write_string;
 use super::platform::LocalBoxFuture;
 use super::platform::{Body, Broadcast, Clock, HttpRequest, HttpResponse, Method, Spawner, Storage, Transport, TransportError};
 use super::small_map::SmallMap;
-use super::text::decimal;
+use super::text::push_decimal;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
@@ -53,7 +53,7 @@ impl Command {
     /// `JSON.parse` on the JS side for all of it). Bytes (a file upload) go as a string of
     /// Latin-1 characters, one per byte.
     fn write(&self, out: &mut String) {
-        let number = |out: &mut String, n: u64| out.push_str(&decimal(n));
+        let number = push_decimal;
         let text = |out: &mut String, s: Option<&str>| match s {
             Some(s) => write_string(s, out),
             None => out.push_str("null"),
@@ -129,7 +129,15 @@ impl Command {
 
 /// The commands as one JSON array (`""` when there are none, so the host skips the parse).
 pub fn encode(commands: &[Command]) -> String {
-    let mut out = String::new();
+    // Sized once: a settled call's answer (a token, a client) is most of it.
+    let payload: usize = commands
+        .iter()
+        .map(|c| match c {
+            Command::Resolve { json, .. } | Command::Reject { error: json, .. } => json.len(),
+            _ => 0,
+        })
+        .sum();
+    let mut out = String::with_capacity(payload + 32 * commands.len());
     for (i, command) in commands.iter().enumerate() {
         out.push(if i == 0 { '[' } else { ',' });
         command.write(&mut out);
@@ -220,7 +228,11 @@ impl Port {
 
     /// The commands so far, in order, as JSON text (`""` for none).
     pub fn take(&self) -> String {
-        encode(&self.take_commands())
+        // Encoded in place: the outbox keeps its capacity for the next input.
+        let mut outbox = self.0.outbox.borrow_mut();
+        let text = encode(&outbox);
+        outbox.clear();
+        text
     }
 
     pub fn take_commands(&self) -> Vec<Command> {

@@ -4,17 +4,26 @@
 //! and [`decimal`]; `.ci/build-package` fails if `core::fmt` comes back into the wasm.
 //! (Tests, `Display` impls for native callers and debug-only code may format freely.)
 
-/// `n` in decimal.
-pub fn decimal(mut n: u64) -> String {
-    let mut digits = Vec::with_capacity(20);
+/// `n` in decimal, appended to `out` (digits on the stack, no allocation of their own).
+pub fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20]; // u64::MAX has 20
+    let mut start = digits.len();
     loop {
-        digits.push(b'0' + (n % 10) as u8);
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    digits.iter().rev().map(|&d| char::from(d)).collect()
+    out.extend(digits[start..].iter().map(|&d| char::from(d)));
+}
+
+/// `n` in decimal.
+pub fn decimal(n: u64) -> String {
+    let mut text = String::new();
+    push_decimal(&mut text, n);
+    text
 }
 
 #[cfg(test)]

@@ -350,7 +350,7 @@ fn build_cases() -> Vec<Case> {
             rejects!(VerifyError::InvalidSignature),
         ),
         // Base64url that ends in leftover bits is not base64url, on both sides.
-        case("signature cut mid-character", valid[..valid.len() - 4].to_owned(), "token-invalid", rejects!(VerifyError::Malformed(_))),
+        case("signature cut mid-character", cut_mid_character(&valid), "token-invalid", rejects!(VerifyError::Malformed(_))),
         case(
             "signature shortened by a byte",
             {
@@ -647,4 +647,16 @@ fn compare_auth(name: &str, claims: &SessionClaims, auth: &Value, disagreements:
             disagreements.push(format!("{name}: Clerk's {field} is {theirs}, ours is {ours}"));
         }
     }
+}
+
+/// `token` with the end of its signature cut off so that what is left ends in leftover bits that
+/// are not zero. Cut by 4 characters, a 2048-bit signature ends on a character whose 4 low bits
+/// are left over; when they happen to be zero (`A`, `Q`, `g`, `w`: 1 signature in 16) the rest
+/// decodes, and the case became a plain wrong signature (make test failed on it once).
+fn cut_mid_character(token: &str) -> String {
+    let mut end = token.len() - 4;
+    while matches!(token.as_bytes()[end - 1], b'A' | b'Q' | b'g' | b'w') {
+        end -= 4;
+    }
+    token[..end].to_owned()
 }
