@@ -5,14 +5,10 @@
 
 import { Driver, pageHost, type RawEngine } from './driver';
 
-export interface Engine {
+/** The wasm's queries and listeners as they are; calls as promises (the driver's). */
+export interface Engine extends Pick<RawEngine, 'query' | 'listen' | 'unlisten' | 'observe' | 'free'> {
   call(op: number, args: string, beforeEmit?: (sessionId: string | null) => unknown): Promise<any>;
-  query(op: number, args: string): string;
-  listen(listener: () => void): number;
-  unlisten(id: number): void;
-  observe(onChange: () => void): void;
   dispose(): void;
-  free(): void;
 }
 
 export type EngineClass = new (publishableKey: string, proxyUrl: string | undefined, host: typeof pageHost, now: number) => RawEngine;
