@@ -135,10 +135,9 @@ export class Driver {
   /** The engine rejects what is under way and retires; its memory is freed at once. */
   dispose(): void {
     if (this.#freed) return;
+    // Its commands reject the calls under way, cancel every timer and retire the engine.
     this.#perform(this.#raw.dispose());
     if (this.#retired) this.free();
-    for (const timer of this.#timers.values()) clearTimeout(timer);
-    this.#timers.clear();
     if (this.#channel) {
       this.#channel.onmessage = null;
       this.#channel.close();

@@ -51,10 +51,9 @@ impl Clerk {
         Ok(envelope.response)
     }
 
-    pub(crate) fn require_live(&self) -> Result<()> {
+    pub(super) fn require_live(&self) -> Result<()> {
         if self.is_disposed() {
-            return Err(ClerkError::new(codes::DISPOSED, "This Clerk instance was disposed")
-                .with_long_message("dispose() stopped it for good; create a new Clerk instance."));
+            return Err(disposed());
         }
         Ok(())
     }
@@ -251,4 +250,10 @@ impl super::fapi::SignedInObserver for std::rc::Weak<Instance> {
             Clerk(instance).replace_client(client.unwrap_or_default());
         }
     }
+}
+
+/// What every operation of a disposed instance fails with.
+pub(crate) fn disposed() -> ClerkError {
+    ClerkError::new(codes::DISPOSED, "This Clerk instance was disposed")
+        .with_long_message("dispose() stopped it for good; create a new Clerk instance.")
 }

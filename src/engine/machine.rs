@@ -12,13 +12,14 @@
 //!                                                       │
 //!  fetch, setTimeout, clearTimeout, ◀──── take() ───────┘ Send, SetTimer, CancelTimer,
 //!  localStorage, postMessage, run                         Store, Post, BeforeEmit,
-//!  beforeEmit, settle call N                              Resolve, Reject
+//!  beforeEmit, settle call N, free                        Resolve, Reject, Retire
 //! ```
 //!
 //! The synchronous reads a page lends (its cookies, the dev-browser token in storage at start,
 //! the tab's state) stay calls: a [`CookieJar`] and [`PageReads`].
 
 use super::clerk::{BeforeEmit, Clerk, ClerkOptions, Platform};
+use super::client_ops::disposed;
 use super::cookies::CookieJar;
 use super::error::{ClerkError, Result, codes};
 use super::ops::Call;
@@ -147,14 +148,12 @@ impl Machine {
             return;
         }
         self.clerk.dispose();
-        let calls = std::mem::take(&mut *self.calls.borrow_mut());
-        if let Err(disposed) = self.clerk.require_live() {
-            let error = disposed.to_json().to_text();
-            for call in calls {
-                self.port.push(Command::Reject { call, error: error.clone() });
-            }
-            self.port.push(Command::Retire { snapshot: self.clerk.snapshot(), error });
+        let error = disposed().to_json().to_text();
+        for call in std::mem::take(&mut *self.calls.borrow_mut()) {
+            self.port.push(Command::Reject { call, error: error.clone() });
         }
+        self.port.push(Command::Retire { snapshot: self.clerk.snapshot(), error });
+        // Dropping the tasks drops their waits: each pending timer commands its CancelTimer.
         self.port.stop();
     }
 }

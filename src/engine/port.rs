@@ -54,7 +54,7 @@ impl Command {
     /// Latin-1 characters, one per byte.
     fn write(&self, out: &mut String) {
         let number = push_decimal;
-        let text = |out: &mut String, s: Option<&str>| match s {
+        let text_or_null = |out: &mut String, s: Option<&str>| match s {
             Some(s) => write_string(s, out),
             None => out.push_str("null"),
         };
@@ -64,20 +64,20 @@ impl Command {
                 out.push_str("0,");
                 number(out, u64::from(*request));
                 out.push_str(if http.method == Method::Post { ",1," } else { ",0," });
-                text(out, Some(&http.url));
+                write_string(&http.url, out);
                 out.push(',');
                 match &http.body {
                     None => out.push_str("null,null"),
                     Some(Body::Form(form)) => {
-                        text(out, Some("application/x-www-form-urlencoded"));
+                        write_string("application/x-www-form-urlencoded", out);
                         out.push(',');
-                        text(out, Some(form));
+                        write_string(form, out);
                     }
                     Some(Body::Bytes { content_type, bytes }) => {
-                        text(out, Some(content_type));
+                        write_string(content_type, out);
                         out.push(',');
                         let latin1: String = bytes.iter().map(|&b| char::from(b)).collect();
-                        text(out, Some(&latin1));
+                        write_string(&latin1, out);
                         out.push_str(",1");
                     }
                 }
@@ -94,13 +94,13 @@ impl Command {
             }
             Command::Store { key, value } => {
                 out.push_str("3,");
-                text(out, Some(key));
+                write_string(key, out);
                 out.push(',');
-                text(out, value.as_deref());
+                text_or_null(out, value.as_deref());
             }
             Command::Post { message } => {
                 out.push_str("4,");
-                text(out, Some(message));
+                write_string(message, out);
             }
             Command::BeforeEmit { slot, call, session } => {
                 out.push_str("5,");
@@ -108,11 +108,11 @@ impl Command {
                 out.push(',');
                 number(out, u64::from(*call));
                 out.push(',');
-                text(out, session.as_deref());
+                text_or_null(out, session.as_deref());
             }
             Command::Retire { snapshot, error } => {
                 out.push_str("8,");
-                text(out, Some(snapshot));
+                write_string(snapshot, out);
                 out.push(',');
                 out.push_str(error);
             }
@@ -188,7 +188,7 @@ pub trait PageReads {
     fn tab_state(&self) -> Option<&'static str>;
 }
 
-pub(crate) struct PortState {
+struct PortState {
     now: Cell<u64>,
     next_id: Cell<u32>,
     outbox: RefCell<Vec<Command>>,
@@ -202,7 +202,7 @@ pub(crate) struct PortState {
 
 /// The platform of an engine driven by inputs. Cloned into each of the engine's trait objects.
 #[derive(Clone)]
-pub struct Port(pub(crate) Rc<PortState>);
+pub struct Port(Rc<PortState>);
 
 impl Port {
     pub fn new(now_ms: u64, page: Rc<dyn PageReads>) -> Port {

@@ -21,10 +21,6 @@ fn error_js(error: &ClerkError) -> JsValue {
 }
 
 impl Engine {
-    pub fn machine(&self) -> &Machine {
-        &self.machine
-    }
-
     /// Every input starts here: the time, then the input, then its commands.
     fn input(&self, now: f64, input: impl FnOnce(&Machine)) -> String {
         self.machine.at(now as u64);
