@@ -2,7 +2,6 @@
 
 mod support;
 
-use clerk_rs::engine::*;
 use serde_json::json;
 use support::*;
 

@@ -3,7 +3,6 @@
 
 mod support;
 
-use clerk_rs::engine::*;
 use serde_json::json;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -57,7 +56,7 @@ fn setup() -> (Rc<FakeFapi>, Rc<FakeJar>, Clerk) {
     let fake = FakeFapi::two_sessions();
     fake.client.borrow_mut()["updated_at"] = json!(1_700_000_123_456i64);
     let jar = Rc::new(FakeJar::default());
-    let clerk = FakeFapi::clerk_on(Platform { cookies: jar.clone(), ..fake.platform() });
+    let clerk = fake.clerk_with(jar.clone(), None);
     (fake, jar, clerk)
 }
 

@@ -4,7 +4,6 @@
 
 mod support;
 
-use clerk_rs::engine::*;
 use support::*;
 
 #[test]

@@ -4,7 +4,7 @@
 
 mod support;
 
-use clerk_rs::engine::{Call, ClerkOptions, Command, HttpRequest, Machine, NoCookies, PageReads, Transport};
+use clerk_rs::engine::{Call, ClerkOptions, Command, HttpRequest, Machine, NoCookies, PageReads};
 use futures::FutureExt;
 use std::rc::Rc;
 use support::*;
@@ -124,7 +124,7 @@ fn load_is_requests_out_and_answers_in_until_the_call_resolves() {
     assert!(driver.machine.clerk().loaded());
     assert_eq!(driver.sends("/dev_browser"), 1, "a development instance gets its dev browser first");
     assert!(driver.sends("/v1/client?") >= 1 && driver.sends("/v1/environment?") == 1);
-    assert_eq!(driver.machine.task_count(), 0, "no token yet, so no refresh-ahead either");
+    assert_eq!(driver.machine.pending_count(), 0, "no token yet, so no refresh-ahead either");
     assert!(driver.timers.is_empty());
 }
 
@@ -234,7 +234,7 @@ fn dispose_rejects_calls_under_way_cancels_timers_and_ignores_late_answers() {
     assert_eq!(&retire_error, error, "later calls get the same error");
     assert!(snapshot.contains(r#""session":"sess_a""#), "the last state stays readable: {snapshot}");
     assert!(driver.timers.is_empty(), "the refresh timer was cancelled");
-    assert_eq!(driver.machine.task_count(), 0);
+    assert_eq!(driver.machine.pending_count(), 0);
     driver.release();
     assert!(driver.machine.take_commands().is_empty(), "the late answer changes nothing");
     driver.call(3, Call::GetToken, TOKEN);

@@ -3,7 +3,6 @@
 
 mod support;
 
-use clerk_rs::engine::*;
 use std::rc::Rc;
 use support::*;
 

@@ -4,7 +4,6 @@
 
 mod support;
 
-use clerk_rs::engine::*;
 use serde_json::json;
 use support::*;
 

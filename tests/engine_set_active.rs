@@ -2,7 +2,6 @@
 
 mod support;
 
-use clerk_rs::engine::*;
 use futures::FutureExt;
 use futures::channel::oneshot;
 use futures::executor::LocalPool;
@@ -40,7 +39,7 @@ fn a_frontend_api_at_the_pages_own_origin_needs_no_dev_browser() {
     let fake = FakeFapi::two_sessions();
     let options = ClerkOptions { proxy_url: Some(PROXY.into()), page_origin: Some(PROXY.trim_end_matches('/').into()) };
     // A development key whose Frontend API is not one of Clerk's own hosts (clerk.example.com).
-    let clerk = Clerk::new("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k", options, fake.platform()).unwrap();
+    let clerk = fake.try_clerk("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k", options).unwrap();
     block_on(clerk.load()).unwrap();
     let requests = fake.requests.borrow();
     let paths: Vec<_> = requests.iter().map(|r| r.path.as_str()).collect();
@@ -172,7 +171,8 @@ fn a_failing_before_emit_rejects_but_completes_the_switch() {
     let log = recorder(&clerk);
     let failing: BeforeEmit = Box::new(|_| async { Err(ClerkError::new("navigation_failed", "router threw")) }.boxed_local());
     let err = block_on(clerk.set_active(Selection::Id("sess_b".into()), Selection::Keep, Some(failing))).unwrap_err();
-    assert_eq!(err.code, "navigation_failed");
+    // What the callback threw reaches the engine as its message (the host runs the callback).
+    assert_eq!((err.code.as_str(), err.message.as_str()), ("before_emit_failed", "router threw"));
     // Documented choice: the server already made sess_b active, so the client follows it.
     assert_eq!(*log.borrow(), ["sess_a:null", "undefined:undefined", "sess_b:null"]);
     assert_eq!(clerk.client().unwrap().last_active_session_id.as_deref(), Some("sess_b"));
@@ -297,13 +297,13 @@ fn malformed_touch_answer_leaves_state_unchanged() {
 fn invalid_publishable_keys_and_proxy_urls_are_typed_errors() {
     let fake = FakeFapi::two_sessions();
     for key in ["", "sk_test_abc", "pk_test_!!!", "pk_test_bG9jYWxob3N0JA=="] {
-        let err = Clerk::new(key, ClerkOptions::default(), fake.platform()).err().unwrap();
+        let err = fake.try_clerk(key, ClerkOptions::default()).err().unwrap();
         assert_eq!(err.code, "invalid_publishable_key", "{key}");
         assert!(err.long_message.is_some());
     }
-    let err = Clerk::new(PK_DEV, ClerkOptions { proxy_url: Some("ftp://x".into()), ..Default::default() }, fake.platform()).err().unwrap();
+    let err = fake.try_clerk(PK_DEV, ClerkOptions { proxy_url: Some("ftp://x".into()), ..Default::default() }).err().unwrap();
     assert_eq!(err.code, "invalid_argument");
-    let clerk = Clerk::new(PK_DEV, ClerkOptions::default(), fake.platform()).unwrap();
+    let clerk = fake.try_clerk(PK_DEV, ClerkOptions::default()).unwrap();
     assert_eq!(clerk.fapi_base_url(), "https://clerk.example.accounts.dev/v1");
 }
 
@@ -314,16 +314,16 @@ fn invalid_publishable_keys_and_proxy_urls_are_typed_errors() {
 fn a_relative_proxy_url_is_resolved_against_the_page_origin() {
     let fake = FakeFapi::two_sessions();
     let relative = |proxy: &str, origin: Option<&str>| ClerkOptions { proxy_url: Some(proxy.into()), page_origin: origin.map(Into::into) };
-    let clerk = Clerk::new(PK_DEV, relative("/__clerk", Some("http://localhost:3000")), fake.platform()).unwrap();
+    let clerk = fake.try_clerk(PK_DEV, relative("/__clerk", Some("http://localhost:3000"))).unwrap();
     assert_eq!(clerk.proxy_url(), Some("http://localhost:3000/__clerk"));
     assert_eq!(clerk.fapi_base_url(), "http://localhost:3000/__clerk/v1");
     // A trailing slash on either side makes no double slash.
-    let clerk = Clerk::new(PK_DEV, relative("/api/clerk/", Some("https://app.example.com/")), fake.platform()).unwrap();
+    let clerk = fake.try_clerk(PK_DEV, relative("/api/clerk/", Some("https://app.example.com/"))).unwrap();
     assert_eq!(clerk.fapi_base_url(), "https://app.example.com/api/clerk/v1");
     // An absolute one is kept as it is, whatever the page.
-    let clerk = Clerk::new(PK_DEV, relative("http://127.0.0.1:4000", Some("http://localhost:3000")), fake.platform()).unwrap();
+    let clerk = fake.try_clerk(PK_DEV, relative("http://127.0.0.1:4000", Some("http://localhost:3000"))).unwrap();
     assert_eq!(clerk.fapi_base_url(), "http://127.0.0.1:4000/v1");
-    let err = Clerk::new(PK_DEV, relative("/__clerk", None), fake.platform()).err().unwrap();
+    let err = fake.try_clerk(PK_DEV, relative("/__clerk", None)).err().unwrap();
     assert_eq!(err.code, "invalid_argument");
     assert!(err.message.contains("/__clerk"), "{}", err.message);
 }

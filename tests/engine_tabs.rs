@@ -3,7 +3,6 @@
 
 mod support;
 
-use clerk_rs::engine::*;
 use serde_json::json;
 use support::*;
 

@@ -3,7 +3,6 @@
 
 mod support;
 
-use clerk_rs::engine::*;
 use futures::executor::LocalPool;
 use futures::task::LocalSpawnExt;
 use std::cell::RefCell;
@@ -360,21 +359,11 @@ fn server_errors_keep_their_status_and_envelope() {
     assert_eq!(describe(&clerk.resources()), "sess_a:null");
 }
 
-/// A tab the user is looking at.
-struct FocusedTab;
-
-impl Broadcast for FocusedTab {
-    fn post(&self, _message: &str) {}
-    fn tab_state(&self) -> Option<&'static str> {
-        Some("focused")
-    }
-}
-
 #[test]
 fn token_requests_tell_the_tab_state_and_a_forced_one_says_skip_cache() {
     let fake = FakeFapi::two_sessions();
-    let platform = Platform { broadcast: Rc::new(FocusedTab), ..fake.platform() };
-    let clerk = FakeFapi::clerk_on(platform);
+    // A tab the user is looking at.
+    let clerk = fake.clerk_with(Rc::new(NoCookies), Some("focused"));
     block_on(clerk.load()).unwrap();
     token(&clerk, "sess_a", GetTokenOptions::default()).unwrap();
     token(&clerk, "sess_a", GetTokenOptions { skip_cache: true, ..Default::default() }).unwrap();

@@ -5,7 +5,7 @@
 
 mod support;
 
-use clerk_rs::engine::{Body, HttpRequest, Method, Transport};
+use clerk_rs::engine::{Body, HttpRequest, Method};
 use clerk_rs::wasm::Engine;
 use std::rc::Rc;
 use support::*;
@@ -197,7 +197,7 @@ fn js_clerk(fake: &Rc<FakeFapi>) -> JsValue {
             let method = if method == "POST" { Method::Post } else { Method::Get };
             let sent = transport.send(HttpRequest { method, url, body: body.map(Body::Form) });
             wasm_bindgen_futures::future_to_promise(async move {
-                let response = sent.await.map_err(|e| JsValue::from_str(&e.0))?;
+                let response = sent.await.map_err(|e| JsValue::from_str(&e))?;
                 let answer = js_sys::Array::new();
                 answer.push(&response.status.into());
                 answer.push(&response.body.into());

@@ -19,7 +19,7 @@ export interface RawEngine {
   beforeEmitSettled(now: number, slot: number, error?: string): string;
   tabMessage(now: number, message: string): string;
   take(): string;
-  query(op: number, args: string): string;
+  query(now: number, op: number, args: string): string;
   listen(listener: () => void): number;
   unlisten(id: number): void;
   observe(onChange: () => void): void;
@@ -112,7 +112,13 @@ export class Driver {
   }
 
   query(op: number, args: string): string {
-    if (!this.#retired) return this.#raw.query(op, args);
+    if (!this.#retired) {
+      const answer = this.#raw.query(Date.now(), op, args);
+      // A query that changed the client (resetSignIn) may have commanded something: a state
+      // for the other tabs, the refresh timer.
+      if (op !== Query.Snapshot) this.#perform(this.#raw.take());
+      return answer;
+    }
     if (op === Query.Snapshot) return this.#retired.snapshot;
     throw makeError(this.#retired.error);
   }

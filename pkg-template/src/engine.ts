@@ -5,8 +5,9 @@
 
 import { Driver, pageHost, type RawEngine } from './driver';
 
-/** The wasm's queries and listeners as they are; calls as promises (the driver's). */
-export interface Engine extends Pick<RawEngine, 'query' | 'listen' | 'unlisten' | 'observe' | 'free'> {
+/** The wasm's listeners as they are; queries with the time and calls as promises (the driver's). */
+export interface Engine extends Pick<RawEngine, 'listen' | 'unlisten' | 'observe' | 'free'> {
+  query(op: number, args: string): string;
   call(op: number, args: string, beforeEmit?: (sessionId: string | null) => unknown): Promise<any>;
   dispose(): void;
 }

@@ -1,12 +1,11 @@
 //! Sign-in, sign-up and signed-in user (passkey, backup code) requests, and the attempts kept for the objects the app holds.
 //!
-//! Each operation only builds its path (no await); the one `mutation` future sends it and keeps
-//! the client it answers with, so the wasm carries one async state machine for all of them.
+//! Each operation only builds its path; one purpose (`Purpose::Response`) keeps the client the
+//! answer carries and answers its `response`, for all of them.
 
 use super::clerk::*;
 use super::error::{ClerkError, Result};
-use super::fapi::{Retry, Verb};
-use super::json::Json;
+use super::fapi::Verb;
 use super::resources::str_field;
 
 impl Clerk {
@@ -47,11 +46,5 @@ impl Clerk {
                 ["/client/", collection, "/", &id, "/", step].concat()
             }
         })
-    }
-
-    /// Sends a mutation; keeps the client it answers with and returns its `response`.
-    pub async fn mutation(&self, verb: Verb, path: &str, form: &[(&str, &str)]) -> Result<Json> {
-        let body = self.0.fapi.request(verb, path, form, Retry::Once).await?;
-        self.absorb(body, Emit::Now)
     }
 }

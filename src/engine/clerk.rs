@@ -2,15 +2,14 @@
 //! operations that change it, and listener emission.
 //!
 //! Everything runs on one thread (the browser's): state lives in `RefCell`s that are never
-//! borrowed across an `.await` or while a listener runs, so listeners may call back in.
+//! borrowed while a listener runs or a step commands the next, so listeners may call back in.
 
 use super::error::{ClerkError, Result, codes};
 use super::fapi::{self, FrontendApi};
+use super::flow::Flows;
 use super::json::{DecodeError, object};
 use super::listeners::Listeners;
-use super::platform::BoxLocal;
-use super::platform::LocalBoxFuture;
-use super::platform::{Broadcast, Clock, Spawner, Storage, Transport};
+use super::port::Port;
 use super::refresh::RefreshSchedule;
 use super::resources::{Client, Json, Session, str_field};
 use super::state::State;
@@ -59,12 +58,10 @@ pub struct Resources {
     pub organization: Slot<Json>,
 }
 
+/// `undefined` / `null` / an id, for the `session` and `organization` of `setActive`.
 /// A listener's failure is reported and then ignored: it must not stop the others.
 pub type Listener = Rc<dyn Fn(&Resources) -> std::result::Result<(), String>>;
-/// Runs between the "session is undefined" and the "new session is set" emissions.
-pub type BeforeEmit = Box<dyn FnOnce(Option<Session>) -> LocalBoxFuture<'static, Result<()>>>;
 
-/// `undefined` / `null` / an id, for the `session` and `organization` of `setActive`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Selection {
     Keep,
@@ -100,22 +97,14 @@ impl Default for GetTokenOptions {
     }
 }
 
-pub struct Platform {
-    pub transport: Rc<dyn Transport>,
-    pub clock: Rc<dyn Clock>,
-    pub storage: Rc<dyn Storage>,
-    pub spawner: Rc<dyn Spawner>,
-    pub broadcast: Rc<dyn Broadcast>,
-    /// The page's cookies, which the app's own server reads (see cookies.rs).
-    pub cookies: Rc<dyn super::cookies::CookieJar>,
-}
-
 /// The fields of one instance, grouped by concern; each group's rules live in its own module.
 pub(crate) struct Instance {
     pub(super) identity: Identity,
     pub(super) fapi: FrontendApi,
-    pub(super) clock: Rc<dyn Clock>,
-    pub(super) spawner: Rc<dyn Spawner>,
+    /// Where commands go, and the time of the current input.
+    pub(super) port: Port,
+    /// What every request, timer and multi-step call under way is for.
+    pub(super) flows: RefCell<Flows>,
     /// Changed only through [`Clerk::apply`] (state.rs).
     pub(super) state: RefCell<State>,
     pub(super) listeners: Listeners,
@@ -149,7 +138,7 @@ impl WeakClerk {
 }
 
 impl Clerk {
-    pub fn new(publishable_key: &str, options: ClerkOptions, platform: Platform) -> Result<Clerk> {
+    pub fn new(publishable_key: &str, options: ClerkOptions, port: Port, cookies: Rc<dyn super::cookies::CookieJar>) -> Result<Clerk> {
         let key = clerk_token::parse_publishable_key(publishable_key).map_err(|e| {
             ClerkError::new(codes::INVALID_PUBLISHABLE_KEY, "The publishable key is not valid")
                 .with_long_message([&e.message(), ". Copy the key from your instance settings (pk_test_… or pk_live_…)."].concat())
@@ -162,24 +151,23 @@ impl Clerk {
         let base_url = fapi::base_url(&key.frontend_api, proxy_url.as_deref())?;
         let uses_dev_browser = key.instance_type == InstanceType::Development
             && fapi::needs_dev_browser(&key.frontend_api, &base_url, options.page_origin.as_deref());
-        let refresh = RefreshSchedule::new(platform.clock.now_ms());
-        let fapi = FrontendApi::new(base_url, uses_dev_browser, platform.transport, platform.clock.clone(), platform.storage);
+        let refresh = RefreshSchedule::new(port.now_ms());
+        let fapi = FrontendApi::new(base_url, uses_dev_browser, port.clone());
         let clerk = Clerk(Rc::new(Instance {
             identity: Identity { publishable_key: publishable_key.to_owned(), key, proxy_url },
             fapi,
-            clock: platform.clock,
-            spawner: platform.spawner,
+            port: port.clone(),
+            flows: RefCell::default(),
             state: RefCell::default(),
             listeners: Listeners::default(),
-            tabs: TabSync::new(platform.broadcast),
+            tabs: TabSync::new(port),
             refresh,
             set_active_generation: Cell::new(0),
             tokens: TokenCache::new(),
             view: ObjectView::default(),
-            cookies: super::cookies::PageCookies::new(platform.cookies, publishable_key),
+            cookies: super::cookies::PageCookies::new(cookies, publishable_key),
             disposed: Cell::new(false),
         }));
-        let _ = clerk.0.fapi.observer.set(Box::new(Rc::downgrade(&clerk.0)));
         Ok(clerk)
     }
 
@@ -214,7 +202,7 @@ impl Clerk {
     }
 
     pub fn now_ms(&self) -> u64 {
-        self.0.clock.now_ms()
+        self.0.port.now_ms()
     }
 
     /// `{publishable_key, frontend_api, proxy_url, instance_type, version}`.
@@ -239,11 +227,11 @@ impl Clerk {
         if self.0.disposed.replace(true) {
             return;
         }
-        self.0.refresh.cancel();
+        self.cancel_refresh();
+        self.abandon_flows();
         self.0.listeners.clear();
         self.0.view.stop();
         self.0.tokens.clear();
-        self.0.tabs.broadcast.close();
     }
 
     pub fn is_disposed(&self) -> bool {
@@ -340,10 +328,6 @@ impl Clerk {
 
     pub fn transitioning(&self) -> bool {
         self.0.state.borrow().transitioning
-    }
-
-    pub(crate) fn spawn(&self, task: impl std::future::Future<Output = ()> + 'static) {
-        self.0.spawner.spawn(task.boxed_local());
     }
 
     pub(crate) fn prime_token(&self, key: TokenKey, token: CachedToken) {

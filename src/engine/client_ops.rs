@@ -4,34 +4,60 @@
 use super::authz::{AuthorizationParams, check_authorization};
 use super::clerk::*;
 use super::error::{ClerkError, Result, codes};
-use super::fapi::{Retry, Verb};
+use super::exchange::Outcome;
+use super::fapi::{Request, Retry, Verb};
+use super::flow::{LoadJoin, LoadStep, Purpose, Then};
 use super::json::Json;
 use super::resources::{Client, Session, client_from_body};
 use super::state::Change;
 use clerk_token::InstanceType;
 
+const NULL: &str = "null";
+
 impl Clerk {
     // ---- loading and the client ---------------------------------------------------------------
 
-    /// Fetches the environment and the client, then picks the client's last active session.
-    pub async fn load(&self) -> Result<()> {
+    /// `load()`: a dev-browser token if one is needed, then the environment and the client
+    /// side by side; the client's last active session becomes the active one.
+    pub(super) fn start_load(&self, call: u32) -> Result<()> {
         self.require_live()?;
-        self.0.fapi.ensure_dev_browser().await?;
-        let environment_verb = match self.instance_type() {
-            // Development instances "touch" the environment, as clerk-js does.
-            InstanceType::Development => Verb::Patch,
-            InstanceType::Production => Verb::Get,
-        };
-        let environment_retry = if environment_verb == Verb::Get { Retry::Idempotent } else { Retry::Once };
-        let (environment, client) = super::task::join(
-            self.0.fapi.request(environment_verb, "/environment", &[], environment_retry),
-            self.0.fapi.request(Verb::Get, "/client", &[], Retry::Idempotent),
-        )
-        .await;
-        let environment = environment?;
-        let client = client_from_body(&client?).map_err(unexpected)?;
-        self.apply(Change::Loaded { environment, client: client.unwrap_or_default() });
+        self.0.flows.borrow_mut().loads.insert(call, LoadJoin::default());
+        self.ensure_dev_browser(Then::Call(call, Purpose::Load(LoadStep::DevBrowser)));
         Ok(())
+    }
+
+    pub(super) fn load_step(&self, call: u32, step: LoadStep, outcome: Outcome) {
+        if step == LoadStep::DevBrowser {
+            if let Err(error) = outcome {
+                self.0.flows.borrow_mut().loads.remove(&call);
+                return self.settle(call, Err(error));
+            }
+            let (environment_verb, environment_retry) = match self.instance_type() {
+                // Development instances "touch" the environment, as clerk-js does.
+                InstanceType::Development => (Verb::Patch, Retry::Once),
+                InstanceType::Production => (Verb::Get, Retry::Idempotent),
+            };
+            let environment = Request::form(environment_verb, "/environment".into(), &[], environment_retry);
+            self.send(environment, Then::Call(call, Purpose::Load(LoadStep::Environment)));
+            let client = Request::form(Verb::Get, "/client".into(), &[], Retry::Idempotent);
+            return self.send(client, Then::Call(call, Purpose::Load(LoadStep::Client)));
+        }
+        let both = {
+            let mut flows = self.0.flows.borrow_mut();
+            let Some(join) = flows.loads.get_mut(&call) else { return };
+            match step {
+                LoadStep::Environment => join.environment = Some(outcome),
+                _ => join.client = Some(outcome),
+            }
+            if join.environment.is_some() && join.client.is_some() { flows.loads.remove(&call) } else { None }
+        };
+        let Some(LoadJoin { environment: Some(environment), client: Some(client) }) = both else { return };
+        let loaded = environment.and_then(|environment| {
+            let client = client_from_body(&client?).map_err(unexpected)?;
+            self.apply(Change::Loaded { environment, client: client.unwrap_or_default() });
+            Ok(NULL.to_owned())
+        });
+        self.settle(call, loaded);
     }
 
     /// Installs a newer client and emits.
@@ -68,51 +94,33 @@ impl Clerk {
         }
     }
 
-    /// Fetches the client again from the server.
-    pub async fn client_reload(&self) -> Result<()> {
-        self.client_request(Verb::Get, &[], Retry::Idempotent).await
-    }
-
-    /// `client.reload({rotatingTokenNonce})`: the server rotates the client cookie when the
-    /// nonce is given (clerk-js sends it as `rotating_token_nonce`).
-    pub async fn client_reload_rotating(&self, nonce: &str) -> Result<()> {
-        self.client_request(Verb::Get, &[("rotating_token_nonce", nonce)], Retry::Idempotent).await
-    }
-
-    /// Creates a new client on the server (PUT /client).
-    pub async fn client_create(&self) -> Result<()> {
-        self.client_request(Verb::Put, &[], Retry::Once).await
-    }
-
-    /// `/client`, answered with the client (or `null`), which replaces ours.
-    async fn client_request(&self, verb: Verb, query: &[(&str, &str)], retry: Retry) -> Result<()> {
+    /// `/client` (`client.reload()`, `create()`), answered with the client (or `null`), which
+    /// replaces ours.
+    pub(super) fn start_client_request(&self, call: u32, verb: Verb, query: &[(&str, &str)], retry: Retry) -> Result<()> {
         self.require_loaded()?;
-        let body = self.0.fapi.request_with_query(verb, "/client", query, &[], retry).await?;
-        let client = client_from_body(&body).map_err(unexpected)?;
-        self.replace_client(client.unwrap_or_default());
+        self.send(Request::form(verb, "/client".into(), &[], retry).with_query(query), Then::Call(call, Purpose::Client));
         Ok(())
     }
 
-    /// Destroys the client on the server: every session is signed out, every token forgotten.
-    pub async fn client_destroy(&self) -> Result<()> {
+    /// Removes every session of the client (`sign_out`: as `signOut()`, forgetting every token).
+    pub(super) fn start_remove_sessions(&self, call: u32, sign_out: bool) -> Result<()> {
         self.require_loaded()?;
-        self.0.fapi.request(Verb::Delete, "/client", &[], Retry::Once).await?;
-        self.0.tokens.clear();
-        self.apply(Change::Client(Client::default()));
+        let request = Request::form(Verb::Delete, "/client/sessions".into(), &[], Retry::Once);
+        self.send(request, Then::Call(call, Purpose::SessionsRemoved { sign_out }));
         Ok(())
     }
 
-    /// Removes every session of the client.
-    pub async fn client_remove_sessions(&self) -> Result<()> {
-        self.require_loaded()?;
-        let body = self.0.fapi.request(Verb::Delete, "/client/sessions", &[], Retry::Once).await?;
+    pub(super) fn sessions_removed(&self, body: Json, sign_out: bool) -> Result<String> {
         let response = self.absorb(body, Emit::Now)?;
         // Some servers answer with the client as the response itself.
         if response.get("object").and_then(Json::as_str) == Some("client") {
             let client = Client::from_json(&response).map_err(unexpected)?;
             self.replace_client(client);
         }
-        Ok(())
+        if sign_out {
+            self.0.tokens.clear();
+        }
+        Ok(NULL.into())
     }
 
     /// Forgets every cached token.
@@ -177,26 +185,23 @@ impl Clerk {
 
     // ---- sessions -----------------------------------------------------------------------------
 
-    /// POST `/client/sessions/{id}/{action}`; returns the session from the answer.
-    pub(super) async fn session_request(&self, session_id: &str, action: &str, form: &[(&str, &str)], emit: Emit) -> Result<Json> {
+    /// POST `/client/sessions/{id}/{action}`, for `then`.
+    pub(super) fn session_request(&self, session_id: &str, action: &str, form: &[(&str, &str)], then: Then) -> Result<()> {
         validate_path_segment("session id", session_id)?;
-        let body = self.0.fapi.request(Verb::Post, &["/client/sessions/", session_id, "/", action].concat(), form, Retry::Once).await?;
-        self.absorb(body, emit)
+        let path = ["/client/sessions/", session_id, "/", action].concat();
+        self.send(Request::form(Verb::Post, path, form, Retry::Once), then);
+        Ok(())
     }
 
-    /// Ends the session on the server; its tokens are forgotten.
-    pub async fn session_end(&self, session_id: &str) -> Result<Session> {
-        self.session_lifecycle(session_id, "end").await
-    }
-
-    /// Removes the session from the client; its tokens are forgotten.
-    pub async fn session_remove(&self, session_id: &str) -> Result<Session> {
-        self.session_lifecycle(session_id, "remove").await
-    }
-
-    async fn session_lifecycle(&self, session_id: &str, action: &str) -> Result<Session> {
+    /// Ends (`end`) or removes (`remove`) the session on the server; its tokens are forgotten.
+    pub(super) fn start_lifecycle(&self, call: u32, session_id: &str, action: &str, sign_out: bool) -> Result<()> {
         self.require_loaded()?;
-        let response = self.session_request(session_id, action, &[], Emit::Now).await?;
+        let purpose = Purpose::Lifecycle { session: session_id.to_owned(), sign_out };
+        self.session_request(session_id, action, &[], Then::Call(call, purpose))
+    }
+
+    pub(super) fn session_ended(&self, session_id: &str, body: Json) -> Result<Session> {
+        let response = self.absorb(body, Emit::Now)?;
         self.0.tokens.clear_session(session_id);
         let session = Session::from_json(&response).map_err(unexpected)?;
         // Servers may leave ended and removed sessions out of the client: the answer is then
@@ -211,12 +216,11 @@ impl Clerk {
     }
 
     /// Marks the session as active now, keeping its organization.
-    pub async fn session_touch(&self, session_id: &str) -> Result<Session> {
+    pub(super) fn start_touch(&self, call: u32, session_id: &str) -> Result<()> {
         self.require_loaded()?;
         let org = self.session(session_id).and_then(|s| s.last_active_organization_id);
-        let response =
-            self.session_request(session_id, "touch", &[("active_organization_id", org.as_deref().unwrap_or(""))], Emit::Now).await?;
-        Session::from_json(&response).map_err(unexpected)
+        let form = [("active_organization_id", org.as_deref().unwrap_or(""))];
+        self.session_request(session_id, "touch", &form, Then::Call(call, Purpose::Session))
     }
 
     pub fn check_authorization(&self, session_id: &str, params: &AuthorizationParams) -> bool {
@@ -224,8 +228,8 @@ impl Clerk {
     }
 
     /// Reverification: `/verify` (start, with `level`) and `/verify/{prepare,attempt}_{first,second}_factor`.
-    /// Returns the `session_verification` object.
-    pub async fn session_verification(&self, session_id: &str, step: Option<&str>, form: &[(&str, &str)]) -> Result<Json> {
+    /// Answers the `session_verification` object.
+    pub(super) fn start_session_verification(&self, call: u32, session_id: &str, step: Option<&str>, form: &[(&str, &str)]) -> Result<()> {
         self.require_loaded()?;
         let action = match step {
             None => "verify".to_owned(),
@@ -234,21 +238,7 @@ impl Clerk {
                 ["verify/", step].concat()
             }
         };
-        self.session_request(session_id, &action, form, Emit::Now).await
-    }
-}
-
-/// The instance hears of the client its Frontend API read again after a 401.
-impl super::fapi::SignedInObserver for std::rc::Weak<Instance> {
-    fn signed_in(&self) -> bool {
-        self.upgrade().is_some_and(|i| i.state.borrow().active_session_id.is_some() && !i.disposed.get())
-    }
-
-    fn client_read(&self, body: Json) {
-        let Some(instance) = self.upgrade() else { return };
-        if let Ok(client) = client_from_body(&body) {
-            Clerk(instance).replace_client(client.unwrap_or_default());
-        }
+        self.session_request(session_id, &action, form, Then::Call(call, Purpose::Response))
     }
 }
 

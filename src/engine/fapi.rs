@@ -1,19 +1,20 @@
-//! The Frontend API over a [`Transport`]: URL building, method tunnelling, dev-browser identity,
-//! envelopes, typed errors and retries of idempotent requests.
+//! The Frontend API's rules that need no waiting: URL building, method tunnelling, the
+//! dev-browser identity, envelopes, typed errors and the back-off of idempotent requests. How
+//! a request goes through them, attempt by attempt, is [`super::exchange`].
 
-use super::error::{ClerkError, Result, is_retryable_status};
+use super::error::{ClerkError, Result};
 use super::form;
 use super::json::Json;
 pub use super::platform::Body;
-use super::platform::{Clock, HttpRequest, HttpResponse, Method, Storage, Transport};
+use super::platform::{HttpRequest, HttpResponse, Method};
+use super::port::Port;
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 
 /// The API version we speak, sent on every request as clerk-js does.
 pub const API_VERSION: &str = "2026-08-20";
 const DEV_BROWSER_UNAUTHENTICATED: &str = "dev_browser_unauthenticated";
 /// Attempts for idempotent requests (GETs and token minting); mutations are sent once.
-const MAX_ATTEMPTS: u32 = 4;
+pub(super) const MAX_ATTEMPTS: u32 = 4;
 const BASE_BACKOFF_MS: u64 = 250;
 const MAX_BACKOFF_MS: u64 = 8_000;
 
@@ -87,12 +88,31 @@ pub enum Retry {
     Once,
 }
 
-/// Who hears of a client read again after a 401 (the instance; see [`FrontendApi::send`]).
-pub(crate) trait SignedInObserver {
-    /// Whether a session is active, so a 401 may mean it ended elsewhere.
-    fn signed_in(&self) -> bool;
-    /// The `GET /client` answer read after the 401.
-    fn client_read(&self, body: Json);
+/// One Frontend API request as an operation names it: sent, retried and renewed by
+/// [`super::exchange`].
+#[derive(Clone, Debug)]
+pub(crate) struct Request {
+    pub(crate) verb: Verb,
+    /// From `/`, after the base URL.
+    pub(crate) path: String,
+    /// Besides what every request carries (the API version, the tunnelled method, the
+    /// dev-browser token).
+    pub(crate) query: Vec<(String, String)>,
+    pub(crate) body: Option<Body>,
+    pub(crate) retry: Retry,
+}
+
+impl Request {
+    /// A request with a form body (none for a GET); `Idempotent` GETs and tokens, `Once` else.
+    pub(crate) fn form(verb: Verb, path: String, form: &[(&str, &str)], retry: Retry) -> Request {
+        let body = (verb != Verb::Get).then(|| Body::Form(super::form::encode(form.iter().copied())));
+        Request { verb, path, query: Vec::new(), body, retry }
+    }
+
+    pub(crate) fn with_query(mut self, query: &[(&str, &str)]) -> Request {
+        self.query = query.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        self
+    }
 }
 
 pub struct FrontendApi {
@@ -103,36 +123,16 @@ pub struct FrontendApi {
     uses_dev_browser: bool,
     dev_browser_token: RefCell<Option<String>>,
     storage_key: String,
-    transport: Rc<dyn Transport>,
-    clock: Rc<dyn Clock>,
-    storage: Rc<dyn Storage>,
+    port: Port,
     jitter_seed: Cell<u64>,
-    /// Set once, right after the instance exists (it holds this).
-    pub(crate) observer: std::cell::OnceCell<Box<dyn SignedInObserver>>,
 }
 
 impl FrontendApi {
-    pub fn new(
-        base_url: String,
-        uses_dev_browser: bool,
-        transport: Rc<dyn Transport>,
-        clock: Rc<dyn Clock>,
-        storage: Rc<dyn Storage>,
-    ) -> Self {
+    pub fn new(base_url: String, uses_dev_browser: bool, port: Port) -> Self {
         let storage_key = ["clerk_db_jwt:", &base_url].concat();
-        let stored = if uses_dev_browser { storage.get(&storage_key) } else { None };
-        let seed = clock.now_ms() | 1;
-        FrontendApi {
-            base_url,
-            uses_dev_browser,
-            dev_browser_token: RefCell::new(stored),
-            storage_key,
-            transport,
-            clock,
-            storage,
-            jitter_seed: Cell::new(seed),
-            observer: std::cell::OnceCell::new(),
-        }
+        let stored = if uses_dev_browser { port.stored(&storage_key) } else { None };
+        let seed = port.now_ms() | 1;
+        FrontendApi { base_url, uses_dev_browser, dev_browser_token: RefCell::new(stored), storage_key, port, jitter_seed: Cell::new(seed) }
     }
 
     pub fn base_url(&self) -> &str {
@@ -156,14 +156,18 @@ impl FrontendApi {
         [&self.base_url, path, "?", &query].concat()
     }
 
-    /// Makes sure a development instance has a dev-browser token before the first request.
-    pub async fn ensure_dev_browser(&self) -> Result<()> {
-        if !self.uses_dev_browser || self.dev_browser_token.borrow().is_some() {
-            return Ok(());
-        }
-        let request = HttpRequest { method: Method::Post, url: [&self.base_url, "/dev_browser"].concat(), body: None };
-        let response = self.send_with_retries(request, Retry::Idempotent).await?;
-        let body = parse_success(&response)?;
+    /// Whether a request must wait for a dev-browser token first (`POST /v1/dev_browser`).
+    pub(super) fn needs_dev_browser_token(&self) -> bool {
+        self.uses_dev_browser && self.dev_browser_token.borrow().is_none()
+    }
+
+    pub(super) fn dev_browser_request(&self) -> HttpRequest {
+        HttpRequest { method: Method::Post, url: [&self.base_url, "/dev_browser"].concat(), body: None }
+    }
+
+    /// Keeps the token a `POST /v1/dev_browser` answered with.
+    pub(super) fn accept_dev_browser(&self, response: &HttpResponse) -> Result<()> {
+        let body = parse_success(response)?;
         let token = body
             .get("id")
             .or_else(|| body.get("token"))
@@ -174,92 +178,42 @@ impl FrontendApi {
         Ok(())
     }
 
-    fn store_dev_browser_token(&self, token: Option<String>) {
-        match &token {
-            Some(t) => self.storage.set(&self.storage_key, t),
-            None => self.storage.remove(&self.storage_key),
+    /// A 401 that says the server forgot our dev browser (its database was reset, say): the
+    /// token is dropped, and the caller gets a new one, once.
+    pub(super) fn forgot_dev_browser(&self, response: &HttpResponse) -> bool {
+        let forgot = self.uses_dev_browser && is_dev_browser_unauthenticated(response);
+        if forgot {
+            self.store_dev_browser_token(None);
         }
+        forgot
+    }
+
+    /// A token the server sent in the `Clerk-Db-Jwt` header replaces ours.
+    pub(super) fn received(&self, response: &HttpResponse) {
+        if let Some(token) = response.dev_browser_jwt.clone().filter(|t| !t.is_empty()) {
+            self.store_dev_browser_token(Some(token));
+        }
+    }
+
+    fn store_dev_browser_token(&self, token: Option<String>) {
+        self.port.store(&self.storage_key, token.as_deref());
         *self.dev_browser_token.borrow_mut() = token;
     }
 
-    /// Sends one FAPI request and returns the parsed JSON body of a 2xx answer.
-    pub async fn request(&self, verb: Verb, path: &str, form: &[(&str, &str)], retry: Retry) -> Result<Json> {
-        self.request_with_query(verb, path, &[], form, retry).await
-    }
-
-    /// [`Self::request`] with extra query parameters.
-    pub async fn request_with_query(
-        &self,
-        verb: Verb,
-        path: &str,
-        query: &[(&str, &str)],
-        form: &[(&str, &str)],
-        retry: Retry,
-    ) -> Result<Json> {
-        let body = (verb != Verb::Get).then(|| Body::Form(form::encode(form.iter().copied())));
-        self.send(verb, path, query, body, retry).await
-    }
-
-    /// Sends one FAPI request with any body (a GET never has one: fetch would refuse it).
-    pub async fn send(&self, verb: Verb, path: &str, query: &[(&str, &str)], body: Option<Body>, retry: Retry) -> Result<Json> {
-        self.ensure_dev_browser().await?;
-        let build = |fapi: &Self| HttpRequest {
-            method: if verb == Verb::Get { Method::Get } else { Method::Post },
-            url: fapi.url(path, verb, query),
-            body: if verb == Verb::Get { None } else { body.clone() },
-        };
-        let response = self.send_with_retries(build(self), retry).await?;
-        if self.uses_dev_browser && is_dev_browser_unauthenticated(&response) {
-            // The server forgot our dev browser (e.g. its database was reset): get a new one, once.
-            self.store_dev_browser_token(None);
-            self.ensure_dev_browser().await?;
-            let response = self.send_with_retries(build(self), retry).await?;
-            return parse_success(&response);
-        }
-        let signed_in_observer = || self.observer.get().filter(|o| o.signed_in());
-        if let Some(observer) = (path != "/client" && is_signed_out(&response)).then(signed_in_observer).flatten() {
-            // clerk-js's handleUnauthenticated: the session may have ended elsewhere (another tab
-            // or device, or a sign-out whose answer was lost after the server had done it). Read
-            // the client again before the caller hears of the 401, so a session the server no
-            // longer has is no longer active by then. A failed read changes nothing.
-            let read = HttpRequest { method: Method::Get, url: self.url("/client", Verb::Get, &[]), body: None };
-            if let Ok(body) = self.send_with_retries(read, Retry::Idempotent).await.and_then(|r| parse_success(&r)) {
-                observer.client_read(body);
-            }
-        }
-        parse_success(&response)
-    }
-
-    async fn send_with_retries(&self, request: HttpRequest, retry: Retry) -> Result<HttpResponse> {
-        let mut attempt = 1;
-        loop {
-            let outcome = self.transport.send(request.clone()).await;
-            let error = match outcome {
-                Ok(response) => {
-                    if let Some(token) = response.dev_browser_jwt.clone().filter(|t| !t.is_empty()) {
-                        self.store_dev_browser_token(Some(token));
-                    }
-                    if !is_retryable_status(response.status) || retry == Retry::Once || attempt >= MAX_ATTEMPTS {
-                        return Ok(response);
-                    }
-                    ClerkError::from_response(response.status, &response.body, response.retry_after)
-                }
-                Err(e) => {
-                    let error = ClerkError::network(["The request to the Frontend API failed: ", &e.0].concat());
-                    if retry == Retry::Once || attempt >= MAX_ATTEMPTS {
-                        return Err(error);
-                    }
-                    error
-                }
-            };
-            let delay = self.backoff_ms(attempt, error.retry_after);
-            self.clock.sleep(delay).await;
-            attempt += 1;
+    /// The HTTP request of `request` as it is to be sent now (with the current dev-browser token).
+    pub(super) fn http(&self, request: &Request) -> HttpRequest {
+        let get = request.verb == Verb::Get;
+        let query: Vec<(&str, &str)> = request.query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        HttpRequest {
+            method: if get { Method::Get } else { Method::Post },
+            url: self.url(&request.path, request.verb, &query),
+            // A GET never has a body: fetch would refuse it.
+            body: if get { None } else { request.body.clone() },
         }
     }
 
     /// Exponential back-off with full jitter, never shorter than the server's `Retry-After`.
-    fn backoff_ms(&self, attempt: u32, retry_after: Option<u32>) -> u64 {
+    pub(super) fn backoff_ms(&self, attempt: u32, retry_after: Option<u32>) -> u64 {
         let ceiling = (BASE_BACKOFF_MS << (attempt - 1).min(6)).min(MAX_BACKOFF_MS);
         // xorshift64: enough randomness to de-synchronise tabs, no RNG dependency.
         let mut x = self.jitter_seed.get();
@@ -288,12 +242,12 @@ fn is_dev_browser_unauthenticated(response: &HttpResponse) -> bool {
 }
 
 /// A 401 that may mean "signed out": not a dev-browser one, nor a captcha demand.
-fn is_signed_out(response: &HttpResponse) -> bool {
+pub(super) fn is_signed_out(response: &HttpResponse) -> bool {
     unauthenticated_code(response).is_some_and(|code| code != DEV_BROWSER_UNAUTHENTICATED && code != "requires_captcha")
 }
 
 /// The JSON body of a 2xx response, or the typed error the response stands for.
-fn parse_success(response: &HttpResponse) -> Result<Json> {
+pub(super) fn parse_success(response: &HttpResponse) -> Result<Json> {
     if !(200..300).contains(&response.status) {
         return Err(ClerkError::from_response(response.status, &response.body, response.retry_after));
     }

@@ -18,22 +18,19 @@
 //! The synchronous reads a page lends (its cookies, the dev-browser token in storage at start,
 //! the tab's state) stay calls: a [`CookieJar`] and [`PageReads`].
 
-use super::clerk::{BeforeEmit, Clerk, ClerkOptions, Platform};
+use super::clerk::{Clerk, ClerkOptions};
 use super::client_ops::disposed;
 use super::cookies::CookieJar;
-use super::error::{ClerkError, Result, codes};
+use super::error::{ClerkError, Result};
+use super::flow::Input;
 use super::ops::Call;
-use super::platform::{HttpResponse, TransportError};
-use super::port::{Command, PageReads, Port, Reply};
-use super::resources::Session;
-use std::cell::RefCell;
+use super::platform::HttpResponse;
+use super::port::{Command, PageReads, Port};
 use std::rc::Rc;
 
 pub struct Machine {
     clerk: Clerk,
     port: Port,
-    /// Calls not settled yet: a dispose rejects them.
-    calls: Rc<RefCell<Vec<u32>>>,
 }
 
 impl Machine {
@@ -45,16 +42,8 @@ impl Machine {
         cookies: Rc<dyn CookieJar>,
     ) -> Result<Machine> {
         let port = Port::new(now_ms, page);
-        let platform = Platform {
-            transport: Rc::new(port.clone()),
-            clock: Rc::new(port.clone()),
-            storage: Rc::new(port.clone()),
-            spawner: Rc::new(port.clone()),
-            broadcast: Rc::new(port.clone()),
-            cookies,
-        };
-        let clerk = Clerk::new(publishable_key, options, platform)?;
-        Ok(Machine { clerk, port, calls: Rc::default() })
+        let clerk = Clerk::new(publishable_key, options, port.clone(), cookies)?;
+        Ok(Machine { clerk, port })
     }
 
     pub fn clerk(&self) -> &Clerk {
@@ -69,61 +58,36 @@ impl Machine {
     /// Starts call `id`; it settles with a `Resolve` or `Reject` command, at once when it needs
     /// no I/O (a cached token). `has_before_emit`: a setActive whose `beforeEmit` the host holds.
     pub fn call(&self, id: u32, op: Call, args: &str, has_before_emit: bool) {
-        let before_emit = has_before_emit.then(|| {
-            let port = self.port.clone();
-            let callback: BeforeEmit = Box::new(move |session: Option<Session>| {
-                let waiting = port.before_emit(id, session.map(|s| s.id));
-                Box::pin(async move {
-                    match waiting.await {
-                        Reply::Settled(Some(message)) => Err(ClerkError::new(codes::BEFORE_EMIT_FAILED, message)),
-                        _ => Ok(()),
-                    }
-                })
-            });
-            callback
-        });
-        // Listed before it runs: the call leaves the list when it settles, at once or later.
-        self.calls.borrow_mut().push(id);
-        let (clerk, port, calls, args) = (self.clerk.clone(), self.port.clone(), self.calls.clone(), args.to_owned());
-        use super::platform::Spawner;
-        self.port.spawn(Box::pin(async move {
-            let outcome = clerk.call(op, &args, before_emit).await;
-            calls.borrow_mut().retain(|c| *c != id);
-            port.push(settle(id, outcome));
-        }));
-        // A call the cache answers is done in this first run: its Resolve is in this input's
-        // commands.
-        self.port.run();
+        self.clerk.call(id, op, args, has_before_emit);
     }
 
     /// Refuses call `id` before it starts (an operation this engine does not know).
     pub fn refuse(&self, id: u32, error: ClerkError) {
-        self.port.push(settle(id, Err(error)));
+        self.port.settle(id, Err(error));
     }
 
     /// The answer to request `request`.
     pub fn response(&self, request: u32, response: HttpResponse) {
-        self.port.reply(request, Reply::Http(Ok(response)));
+        self.clerk.input(request, Input::Response(response));
     }
 
     /// Request `request` failed below HTTP (no connection, CORS, aborted): `message` says how.
     pub fn failure(&self, request: u32, message: String) {
-        self.port.reply(request, Reply::Http(Err(TransportError(message))));
+        self.clerk.input(request, Input::Failure(message));
     }
 
     pub fn timer_fired(&self, timer: u32) {
-        self.port.reply(timer, Reply::Fired);
+        self.clerk.input(timer, Input::Timer);
     }
 
     /// A `beforeEmit` finished: `error` is the message of what it threw, if it did.
     pub fn before_emit_settled(&self, slot: u32, error: Option<String>) {
-        self.port.reply(slot, Reply::Settled(error));
+        self.clerk.input(slot, Input::BeforeEmitSettled(error));
     }
 
     /// A message another tab posted.
     pub fn tab_message(&self, message: &str) {
         self.clerk.receive_broadcast(message);
-        self.port.run();
     }
 
     /// The commands since the last take, as one JSON array (`""` for none).
@@ -135,9 +99,9 @@ impl Machine {
         self.port.take_commands()
     }
 
-    /// Unsettled tasks (operations and the background refresh); tests check none is left.
-    pub fn task_count(&self) -> usize {
-        self.port.task_count()
+    /// Requests, timers and `beforeEmit`s the engine still waits on; tests check none is left.
+    pub fn pending_count(&self) -> usize {
+        self.clerk.pending_count()
     }
 
     /// Stops the instance for good (see [`Clerk::dispose`]): calls under way reject with
@@ -149,25 +113,9 @@ impl Machine {
         }
         self.clerk.dispose();
         let error = disposed().to_json().to_text();
-        for call in std::mem::take(&mut *self.calls.borrow_mut()) {
+        for call in self.port.take_open_calls() {
             self.port.push(Command::Reject { call, error: error.clone() });
         }
         self.port.push(Command::Retire { snapshot: self.clerk.snapshot(), error });
-        // Dropping the tasks drops their waits: each pending timer commands its CancelTimer.
-        self.port.stop();
-    }
-}
-
-impl Drop for Machine {
-    /// The tasks hold the instance: dropping them frees it.
-    fn drop(&mut self) {
-        self.port.stop();
-    }
-}
-
-fn settle(call: u32, outcome: Result<String>) -> Command {
-    match outcome {
-        Ok(json) => Command::Resolve { call, json },
-        Err(error) => Command::Reject { call, error: error.to_json().to_text() },
     }
 }

@@ -1,4 +1,4 @@
-//! The framework-free core: no JS types, time and HTTP behind traits.
+//! The framework-free core: no JS types and no I/O; inputs in, commands out ([`machine`]).
 
 // `ClerkError` carries the server's whole error envelope (it is what JS receives); errors are
 // rare and the wasm target is 32-bit, so it is returned by value rather than boxed.
@@ -10,7 +10,9 @@ pub mod clerk;
 mod client_ops;
 pub mod cookies;
 pub mod error;
+mod exchange;
 pub mod fapi;
+mod flow;
 mod form;
 pub mod json;
 mod listeners;
@@ -23,27 +25,23 @@ mod refresh;
 pub mod resource;
 pub mod resources;
 mod set_active;
-mod shared;
 pub mod small_map;
 mod snapshot;
 mod state;
 mod sync;
-mod task;
 pub mod text;
 mod token_ops;
 pub mod tokens;
 pub mod view;
 
 pub use authz::{AuthorizationParams, FactorLevel, Reverification};
-pub use clerk::{BeforeEmit, Clerk, ClerkOptions, GetTokenOptions, Listener, Platform, Resources, Selection, Slot};
+pub use clerk::{Clerk, ClerkOptions, GetTokenOptions, Listener, Resources, Selection, Slot};
 pub use cookies::{CookieJar, NoCookies, PageLocation};
 pub use error::{ApiErrorItem, ClerkError, Result};
 pub use fapi::Verb;
 pub use machine::Machine;
 pub use ops::{Call, Query};
-pub use platform::{
-    Body, Broadcast, Clock, HttpRequest, HttpResponse, MemoryStorage, Method, NoBroadcast, Spawner, Storage, Transport, TransportError,
-};
+pub use platform::{Body, HttpRequest, HttpResponse, Method};
 pub use port::{Command, PageReads};
 pub use resources::{Client, Json, Session};
 

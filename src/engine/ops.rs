@@ -1,15 +1,18 @@
 //! The engine's operations as the object layer calls them: a number naming the operation and
 //! its arguments as one JSON text, answered with one JSON text. This is the whole surface the
 //! wasm boundary forwards (`call` for what may wait on the network, `query` for what answers at
-//! once), so every rule behind it is tested natively.
+//! once), so every rule behind it is tested natively. A call's first step is here; its later
+//! ones are continued by the inputs that answer it ([`super::flow`]).
 
-use super::clerk::{BeforeEmit, Clerk};
+use super::clerk::{Clerk, Emit, unexpected};
 use super::error::{ClerkError, Result};
-use super::fapi::Verb;
+use super::fapi::{Request, Retry, Verb};
+use super::flow::{Purpose, Then};
 use super::json::Json;
 use super::params::{self, default_field, optional_string, parse_args, selection};
 use super::resource::ResourceRequest;
-use super::resources::Session;
+use super::resources::{Client, Session, client_from_body};
+use super::state::Change;
 use super::view::AttemptKind;
 
 /// Operations that may wait on the network; each resolves to a JSON text.
@@ -225,46 +228,62 @@ fn form_refs(form: &[(String, String)]) -> Vec<(&str, &str)> {
 const NULL: &str = "null";
 
 impl Clerk {
-    /// Runs an operation that may wait on the network. `before_emit` is only used by
-    /// [`Call::SetActive`].
-    pub async fn call(&self, op: Call, args: &str, before_emit: Option<BeforeEmit>) -> Result<String> {
+    /// Starts call `id`: an operation that may wait on the network. It settles with a
+    /// `Resolve` or `Reject` command, in this input when it needs no request (a cached token,
+    /// bad arguments). `has_before_emit`: a setActive whose `beforeEmit` the host holds.
+    pub fn call(&self, id: u32, op: Call, args: &str, has_before_emit: bool) {
+        self.0.port.open(id);
+        match self.start(id, op, args, has_before_emit) {
+            Ok(Some(answer)) => self.settle(id, Ok(answer)),
+            Ok(None) => {} // a later input settles it
+            Err(error) => self.settle(id, Err(error)),
+        }
+    }
+
+    /// The first step of call `id`: `Some(answer)` when it is done already.
+    fn start(&self, id: u32, op: Call, args: &str, has_before_emit: bool) -> Result<Option<String>> {
         let args = parse_args(args)?;
+        let then = |purpose| Then::Call(id, purpose);
         match op {
-            Call::Load => self.load().await.map(|()| NULL.into()),
+            Call::Load => self.start_load(id)?,
             Call::SetActive => {
                 if args.get("beforeEmit").is_some_and(|t| t.as_str() != Some("function")) {
                     return Err(ClerkError::invalid_argument("beforeEmit must be a function"));
                 }
                 let (session, organization) = (selection(&args, "session")?, selection(&args, "organization")?);
-                self.set_active(session, organization, before_emit).await.map(|()| NULL.into())
+                self.start_set_active(id, session, organization, has_before_emit)?;
             }
-            Call::SignOut => self.sign_out(optional_string(&args, "sessionId")?.as_deref()).await.map(|()| NULL.into()),
+            Call::SignOut => self.start_sign_out(id, optional_string(&args, "sessionId")?.as_deref())?,
             Call::GetToken => {
                 let options = params::token_options(args.get("options").unwrap_or(&Json::Null))?;
-                let token = self.get_token(&required_string(&args, "session")?, &options).await?;
-                Ok(Json::String(token).to_text())
+                return self.start_get_token(id, &required_string(&args, "session")?, &options);
             }
-            Call::EndSession => session_text(self.session_end(&required_string(&args, "session")?).await),
-            Call::RemoveSession => session_text(self.session_remove(&required_string(&args, "session")?).await),
-            Call::TouchSession => session_text(self.session_touch(&required_string(&args, "session")?).await),
+            Call::EndSession | Call::RemoveSession => {
+                let action = if op == Call::EndSession { "end" } else { "remove" };
+                self.start_lifecycle(id, &required_string(&args, "session")?, action, false)?;
+            }
+            Call::TouchSession => self.start_touch(id, &required_string(&args, "session")?)?,
             Call::VerifySession => {
                 let step = FactorStep::parse(&required_string(&args, "step")?, "start")?;
                 let mut form = params::form(args.get("params"))?;
                 default_field(&mut form, "strategy", step.default_strategy());
                 let session = required_string(&args, "session")?;
-                Ok(self.session_verification(&session, step.path(), &form_refs(&form)).await?.to_text())
+                self.start_session_verification(id, &session, step.path(), &form_refs(&form))?;
             }
-            Call::CreateClient => self.client_create().await.map(|()| NULL.into()),
-            Call::DestroyClient => self.client_destroy().await.map(|()| NULL.into()),
+            Call::CreateClient => self.start_client_request(id, Verb::Put, &[], Retry::Once)?,
+            Call::DestroyClient => {
+                self.require_loaded()?;
+                self.send(Request::form(Verb::Delete, "/client".into(), &[], Retry::Once), then(Purpose::ClientDestroyed));
+            }
             Call::ReloadClient => match optional_string(&args, "rotatingTokenNonce")? {
-                Some(nonce) => self.client_reload_rotating(&nonce).await.map(|()| NULL.into()),
-                None => self.client_reload().await.map(|()| NULL.into()),
+                Some(nonce) => self.start_client_request(id, Verb::Get, &[("rotating_token_nonce", &nonce)], Retry::Idempotent)?,
+                None => self.start_client_request(id, Verb::Get, &[], Retry::Idempotent)?,
             },
-            Call::RemoveSessions => self.client_remove_sessions().await.map(|()| NULL.into()),
+            Call::RemoveSessions => self.start_remove_sessions(id, false)?,
             Call::SignIn | Call::SignUp if optional_string(&args, "step")?.as_deref() == Some("reload") => {
                 let collection = if op == Call::SignIn { "sign_ins" } else { "sign_ups" };
                 let path = self.attempt_path(collection, Some(&required_string(&args, "id")?), Verb::Get)?;
-                Ok(self.mutation(Verb::Get, &path, &[]).await?.to_text())
+                self.send(Request::form(Verb::Get, path, &[], Retry::Once), then(Purpose::Response));
             }
             Call::SignIn => {
                 let step = FactorStep::parse(&required_string(&args, "step")?, "create")?;
@@ -277,17 +296,46 @@ impl Clerk {
                     default_field(&mut form, "timezone", optional_string(&args, "timezone")?.as_deref());
                 }
                 let path = self.attempt_path("sign_ins", step.path(), Verb::Post)?;
-                Ok(self.mutation(Verb::Post, &path, &form_refs(&form)).await?.to_text())
+                self.send(Request::form(Verb::Post, path, &form_refs(&form), Retry::Once), then(Purpose::Response));
             }
             Call::SignUp => {
                 let (path, verb, strategy) = SignUpStep::parse(&required_string(&args, "step")?)?.request();
                 let mut form = params::form(args.get("params"))?;
                 default_field(&mut form, "strategy", strategy);
                 let path = self.attempt_path("sign_ups", path, verb)?;
-                Ok(self.mutation(verb, &path, &form_refs(&form)).await?.to_text())
+                self.send(Request::form(verb, path, &form_refs(&form), Retry::Once), then(Purpose::Response));
             }
-            // Boxed: a rare call need not enlarge every operation's future.
-            Call::Resource => Ok(Box::pin(self.resource(ResourceRequest::parse(&args)?)).await?.to_text()),
+            Call::Resource => self.start_resource(id, ResourceRequest::parse(&args)?)?,
+        }
+        Ok(None)
+    }
+
+    /// The last step of a single-request call: what its answer `body` means.
+    pub(super) fn conclude(&self, purpose: Purpose, body: Json) -> Result<String> {
+        match purpose {
+            Purpose::Client => {
+                let client = client_from_body(&body).map_err(unexpected)?;
+                self.replace_client(client.unwrap_or_default());
+                Ok(NULL.into())
+            }
+            Purpose::ClientDestroyed => {
+                self.0.tokens.clear();
+                self.apply(Change::Client(Client::default()));
+                Ok(NULL.into())
+            }
+            Purpose::SessionsRemoved { sign_out } => self.sessions_removed(body, sign_out),
+            Purpose::Lifecycle { session, sign_out } => {
+                let session = self.session_ended(&session, body)?;
+                Ok(if sign_out { NULL.into() } else { session.to_json().to_text() })
+            }
+            Purpose::Session => {
+                let response = self.absorb(body, Emit::Now)?;
+                Ok(Session::from_json(&response).map_err(unexpected)?.to_json().to_text())
+            }
+            Purpose::Response => Ok(self.absorb(body, Emit::Now)?.to_text()),
+            Purpose::Resource { session, mutating, list } => Ok(self.resource_answered(body, session, mutating, list)?.to_text()),
+            // Their steps are concluded by `finish` itself.
+            Purpose::Load(_) | Purpose::SetActive(_) => Ok(NULL.into()),
         }
     }
 
@@ -364,10 +412,6 @@ fn component_unavailable(component: &str) -> ClerkError {
     );
     error.meta = Some(super::json::object([("component", Json::String(component.to_owned()))]));
     error
-}
-
-fn session_text(session: Result<Session>) -> Result<String> {
-    Ok(session?.to_json().to_text())
 }
 
 #[cfg(test)]

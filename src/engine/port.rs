@@ -3,21 +3,15 @@
 //! host (the object layer's driver in a browser, a loop in the native tests) takes the commands,
 //! performs them and feeds back what came of them (see [`super::machine::Machine`]).
 //!
-//! The operations are still `async fn`s, so a small run loop polls them after each input. It
-//! polls only tasks whose waker fired, and every waker fires from an input, so it never spins.
+//! No operation waits inside the engine: each step of one ends by commanding what it needs
+//! (a request, a timer, a `beforeEmit`) and is continued by the input that answers it
+//! ([`super::flow`]), so there is no executor, no future and no waker here.
 
 use super::json::write_string;
-use super::platform::LocalBoxFuture;
-use super::platform::{Body, Broadcast, Clock, HttpRequest, HttpResponse, Method, Spawner, Storage, Transport, TransportError};
-use super::small_map::SmallMap;
+use super::platform::{Body, HttpRequest, Method};
 use super::text::push_decimal;
 use std::cell::{Cell, RefCell};
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
 
 /// What the engine asks its host to do. Each has a number on the wire (see [`Command::write`]),
 /// which `pkg-template/src/driver.ts` switches on.
@@ -148,59 +142,26 @@ pub fn encode(commands: &[Command]) -> String {
     out
 }
 
-/// What an input brings to a pending request, timer or `beforeEmit`.
-pub(crate) enum Reply {
-    Http(Result<HttpResponse, TransportError>),
-    Fired,
-    /// `beforeEmit` finished: `None`, or the message of what it threw.
-    Settled(Option<String>),
-}
-
-#[derive(Default)]
-struct Pending {
-    reply: Option<Reply>,
-    waker: Option<Waker>,
-}
-
-/// A task's waker: it marks the task for the run loop's next pass.
-#[derive(Default)]
-struct Woken(AtomicBool);
-
-impl Wake for Woken {
-    fn wake(self: Arc<Self>) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-}
-
-struct Task {
-    future: LocalBoxFuture<'static, ()>,
-    woken: Arc<Woken>,
-}
-
 /// What the host lends synchronously: the dev-browser token in storage (read once, at start)
 /// and how the user sees the tab (read when a token request is built: clerk-js sends it).
 pub trait PageReads {
     fn stored(&self, key: &str) -> Option<String>;
-    /// `focused`, `visible` or `hidden`; `None` where there is no page.
     fn tab_state(&self) -> Option<&'static str>;
 }
 
 struct PortState {
+    /// The time of the input being handled.
     now: Cell<u64>,
+    /// Requests, timers and `beforeEmit` slots share one numbering: an input names one.
     next_id: Cell<u32>,
     outbox: RefCell<Vec<Command>>,
-    pending: RefCell<SmallMap<u32, Pending>>,
-    /// Taken out while polled, so a task may spawn others (pushed at the end); compacted only
-    /// by the outermost run, since a listener may call in while a task is polled.
-    tasks: RefCell<Vec<Option<Task>>>,
-    depth: Cell<u32>,
+    /// Calls started and not settled yet: a dispose rejects them.
+    open_calls: RefCell<Vec<u32>>,
     page: Rc<dyn PageReads>,
 }
 
-/// The platform of an engine driven by inputs. Cloned into each of the engine's trait objects.
+/// The outbox the engine writes its commands to, with the time of the current input. Cheap to
+/// clone (one `Rc`).
 #[derive(Clone)]
 pub struct Port(Rc<PortState>);
 
@@ -210,14 +171,12 @@ impl Port {
             now: Cell::new(now_ms),
             next_id: Cell::new(0),
             outbox: RefCell::default(),
-            pending: RefCell::default(),
-            tasks: RefCell::default(),
-            depth: Cell::new(0),
+            open_calls: RefCell::default(),
             page,
         }))
     }
 
-    /// Every input brings the time.
+    /// The time of the input about to be handled.
     pub fn at(&self, now_ms: u64) {
         self.0.now.set(now_ms);
     }
@@ -226,7 +185,7 @@ impl Port {
         self.0.outbox.borrow_mut().push(command);
     }
 
-    /// The commands so far, in order, as JSON text (`""` for none).
+    /// The commands since the last take, as one JSON array (`""` for none).
     pub fn take(&self) -> String {
         // Encoded in place: the outbox keeps its capacity for the next input.
         let mut outbox = self.0.outbox.borrow_mut();
@@ -235,6 +194,7 @@ impl Port {
         text
     }
 
+    /// The commands since the last take, as values (native drivers).
     pub fn take_commands(&self) -> Vec<Command> {
         std::mem::take(&mut *self.0.outbox.borrow_mut())
     }
@@ -245,175 +205,70 @@ impl Port {
         id
     }
 
-    /// A future for the reply to `id` (a request, timer or `beforeEmit` just commanded).
-    pub(crate) fn wait(&self, id: u32, timer: bool) -> Waiting {
-        self.0.pending.borrow_mut().insert(id, Pending::default());
-        Waiting { port: self.clone(), id, timer }
-    }
-
-    /// Fills the reply to `id` and runs what waited on it. A reply nobody waits for any more
-    /// (a request of a disposed instance, a cancelled timer) is dropped.
-    pub(crate) fn reply(&self, id: u32, reply: Reply) {
-        let waker = {
-            let mut pending = self.0.pending.borrow_mut();
-            let Some(slot) = pending.get_mut(&id) else { return };
-            slot.reply = Some(reply);
-            slot.waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-        self.run();
-    }
-
-    /// Polls every woken task until none is left woken.
-    pub fn run(&self) {
-        let state = &self.0;
-        state.depth.set(state.depth.get() + 1);
-        loop {
-            let mut ran = false;
-            let mut index = 0;
-            while index < state.tasks.borrow().len() {
-                let task = {
-                    let mut tasks = state.tasks.borrow_mut();
-                    let woken = tasks[index].as_ref().is_some_and(|t| t.woken.0.swap(false, Ordering::Relaxed));
-                    if woken { tasks[index].take() } else { None }
-                };
-                if let Some(mut task) = task {
-                    ran = true;
-                    let waker = Waker::from(task.woken.clone());
-                    if task.future.as_mut().poll(&mut Context::from_waker(&waker)).is_pending() {
-                        // A dispose while it ran emptied the list: the task goes with the others.
-                        if let Some(place) = state.tasks.borrow_mut().get_mut(index) {
-                            *place = Some(task);
-                        }
-                    }
-                }
-                index += 1;
-            }
-            if !ran {
-                break;
-            }
-        }
-        state.depth.set(state.depth.get() - 1);
-        if state.depth.get() == 0 {
-            state.tasks.borrow_mut().retain(Option::is_some);
-        }
-    }
-
-    /// Drops every task (and so every wait: timers are cancelled) and every pending reply.
-    pub fn stop(&self) {
-        let tasks = std::mem::take(&mut *self.0.tasks.borrow_mut());
-        drop(tasks);
-        self.0.pending.borrow_mut().clear();
-    }
-
-    /// Tasks not finished yet (for tests: nothing may be left behind).
-    pub fn task_count(&self) -> usize {
-        self.0.tasks.borrow().iter().flatten().count()
-    }
-}
-
-/// Waits for the reply to one request, timer or `beforeEmit`. Dropped before it came, it is
-/// forgotten, and a timer is cancelled (a cancelled refresh leaves no timer pending).
-pub(crate) struct Waiting {
-    port: Port,
-    id: u32,
-    timer: bool,
-}
-
-impl Future for Waiting {
-    type Output = Reply;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Reply> {
-        let mut pending = self.port.0.pending.borrow_mut();
-        let Some(slot) = pending.get_mut(&self.id) else { return Poll::Pending };
-        match slot.reply.take() {
-            Some(reply) => {
-                pending.remove(&self.id);
-                Poll::Ready(reply)
-            }
-            None => {
-                slot.waker = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
-    }
-}
-
-impl Drop for Waiting {
-    fn drop(&mut self) {
-        let was_pending = self.port.0.pending.borrow_mut().remove(&self.id).is_some();
-        if was_pending && self.timer {
-            self.port.push(Command::CancelTimer { timer: self.id });
-        }
-    }
-}
-
-impl Transport for Port {
-    fn send(&self, http: HttpRequest) -> LocalBoxFuture<'static, Result<HttpResponse, TransportError>> {
+    /// Commands `fetch(http)`; the answer comes back as an input naming the returned id.
+    pub(crate) fn send(&self, http: HttpRequest) -> u32 {
         let request = self.next_id();
         self.push(Command::Send { request, http });
-        let waiting = self.wait(request, false);
-        Box::pin(async move {
-            match waiting.await {
-                Reply::Http(outcome) => outcome,
-                _ => Err(TransportError("no response".into())),
-            }
-        })
+        request
     }
-}
 
-impl Clock for Port {
-    fn now_ms(&self) -> u64 {
+    /// Commands a timer of `ms`; it fires as an input naming the returned id.
+    pub(crate) fn set_timer(&self, ms: u64) -> u32 {
+        let timer = self.next_id();
+        self.push(Command::SetTimer { timer, ms });
+        timer
+    }
+
+    pub(crate) fn cancel_timer(&self, timer: u32) {
+        self.push(Command::CancelTimer { timer });
+    }
+
+    /// Commands call `call`'s `beforeEmit`; its settling comes back naming the returned slot.
+    pub(crate) fn before_emit(&self, call: u32, session: Option<String>) -> u32 {
+        let slot = self.next_id();
+        self.push(Command::BeforeEmit { slot, call, session });
+        slot
+    }
+
+    pub(crate) fn open(&self, call: u32) {
+        self.0.open_calls.borrow_mut().push(call);
+    }
+
+    /// Call `call` is done: `Resolve` with its JSON text or `Reject` with the error's JSON.
+    pub(crate) fn settle(&self, call: u32, outcome: super::error::Result<String>) {
+        self.0.open_calls.borrow_mut().retain(|c| *c != call);
+        self.push(match outcome {
+            Ok(json) => Command::Resolve { call, json },
+            Err(error) => Command::Reject { call, error: error.to_json().to_text() },
+        });
+    }
+
+    /// The calls not settled yet, which stop being open.
+    pub(crate) fn take_open_calls(&self) -> Vec<u32> {
+        std::mem::take(&mut *self.0.open_calls.borrow_mut())
+    }
+
+    pub(crate) fn tab_state(&self) -> Option<&'static str> {
+        self.0.page.tab_state()
+    }
+
+    /// Milliseconds since the Unix epoch, as the current input said.
+    pub fn now_ms(&self) -> u64 {
         self.0.now.get()
     }
 
-    fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()> {
-        let timer = self.next_id();
-        self.push(Command::SetTimer { timer, ms });
-        let waiting = self.wait(timer, true);
-        Box::pin(async move {
-            waiting.await;
-        })
-    }
-}
-
-impl Spawner for Port {
-    /// A task, first polled by the next `run`.
-    fn spawn(&self, future: LocalBoxFuture<'static, ()>) {
-        let woken = Arc::new(Woken(AtomicBool::new(true)));
-        self.0.tasks.borrow_mut().push(Some(Task { future, woken }));
-    }
-}
-
-impl Storage for Port {
-    fn get(&self, key: &str) -> Option<String> {
+    /// What `localStorage` held under `key` when the page lent it (the host reads it).
+    pub(crate) fn stored(&self, key: &str) -> Option<String> {
         self.0.page.stored(key)
     }
-    fn set(&self, key: &str, value: &str) {
-        self.push(Command::Store { key: key.into(), value: Some(value.into()) });
-    }
-    fn remove(&self, key: &str) {
-        self.push(Command::Store { key: key.into(), value: None });
-    }
-}
 
-impl Broadcast for Port {
-    fn post(&self, message: &str) {
+    /// `localStorage.setItem(key, value)`, or `removeItem(key)` for `None`.
+    pub(crate) fn store(&self, key: &str, value: Option<&str>) {
+        self.push(Command::Store { key: key.into(), value: value.map(Into::into) });
+    }
+
+    /// A message to the other tabs of this origin.
+    pub(crate) fn post(&self, message: &str) {
         self.push(Command::Post { message: message.into() });
-    }
-
-    fn tab_state(&self) -> Option<&'static str> {
-        self.0.page.tab_state()
-    }
-}
-
-impl Port {
-    /// A `beforeEmit` for call `call`: it commands the host to run the callback and waits.
-    pub(crate) fn before_emit(&self, call: u32, session: Option<String>) -> Waiting {
-        let slot = self.next_id();
-        self.push(Command::BeforeEmit { slot, call, session });
-        self.wait(slot, false)
     }
 }

@@ -8,11 +8,12 @@
 //! active session, a GET may be retried, the `client` piggy-backed on the answer replaces ours
 //! and is emitted, and a change to the account or an organization forgets the active session's
 //! cached tokens (their claims may be stale: `org_role`, `org_permissions`, the user's fields in
-//! a JWT template). A hundred methods thus cost one async function in the wasm, not a hundred.
+//! a JWT template). A hundred methods thus cost one request purpose in the wasm, not a hundred.
 
 use super::clerk::*;
 use super::error::{ClerkError, Result};
-use super::fapi::{Body, Retry, Verb};
+use super::fapi::{Body, Request, Retry, Verb};
+use super::flow::{Purpose, Then};
 use super::json::Json;
 use super::params::{optional_string, snake_case};
 
@@ -148,32 +149,36 @@ fn multipart(name: &str, content_type: &str, bytes: &[u8], seed: u64) -> Body {
 }
 
 impl Clerk {
-    /// Sends `request` for the active session and answers its `response`.
-    pub async fn resource(&self, request: ResourceRequest) -> Result<Json> {
+    /// Sends `request` for the active session; the call answers its `response`.
+    pub(super) fn start_resource(&self, call: u32, request: ResourceRequest) -> Result<()> {
         self.require_loaded()?;
         let session = self.0.state.borrow().active_session_id.clone();
-        let mut query: Vec<(&str, &str)> = request.query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut query = request.query;
         if let Some(id) = &session {
-            query.push(("_clerk_session_id", id));
+            query.push(("_clerk_session_id".into(), id.clone()));
         }
-        let body = match &request.body {
-            _ if request.verb == Verb::Get => None,
+        let get = request.verb == Verb::Get;
+        let body = match request.body {
+            _ if get => None,
             ResourceBody::Form(form) => Some(Body::Form(super::form::encode(form.iter().map(|(k, v)| (k.as_str(), v.as_str()))))),
-            ResourceBody::File { name, content_type, bytes } => Some(multipart(name, content_type, bytes, self.now_ms())),
-            ResourceBody::Raw(raw) => {
-                Some(Body::Bytes { content_type: "application/octet-stream".into(), bytes: raw.clone().into_bytes() })
-            }
+            ResourceBody::File { name, content_type, bytes } => Some(multipart(&name, &content_type, &bytes, self.now_ms())),
+            ResourceBody::Raw(raw) => Some(Body::Bytes { content_type: "application/octet-stream".into(), bytes: raw.into_bytes() }),
         };
-        let retry = if request.verb == Verb::Get { Retry::Idempotent } else { Retry::Once };
-        let answer = self.0.fapi.send(request.verb, &request.path, &query, body, retry).await?;
-        if request.verb != Verb::Get
-            && let Some(id) = &session
-        {
+        let retry = if get { Retry::Idempotent } else { Retry::Once };
+        let purpose = Purpose::Resource { session, mutating: !get, list: request.list };
+        self.send(Request { verb: request.verb, path: request.path, query, body, retry }, Then::Call(call, purpose));
+        Ok(())
+    }
+
+    /// A resource request's answer: the client it carries is kept, and its `response` is the
+    /// call's answer.
+    pub(super) fn resource_answered(&self, answer: Json, session: Option<String>, mutating: bool, list: bool) -> Result<Json> {
+        if let (true, Some(id)) = (mutating, &session) {
             self.0.tokens.clear_session(id);
         }
         // A few answers are bare lists with no envelope (`GET /me/sessions/active`, as clerk-js reads it).
         let response = if matches!(answer, Json::Array(_)) { answer } else { self.absorb(answer, Emit::Now)? };
-        if request.list && response.get("data").and_then(Json::as_array).is_none() {
+        if list && response.get("data").and_then(Json::as_array).is_none() {
             return Err(ClerkError::unexpected_response(200, "the list has no data"));
         }
         Ok(response)

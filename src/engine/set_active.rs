@@ -2,16 +2,19 @@
 //! what happens on the server first.
 
 use super::clerk::*;
+use super::client_ops::disposed;
 use super::error::{ClerkError, Result, codes};
-use super::resources::Session;
+use super::exchange::Outcome;
+use super::fapi::{Request, Retry, Verb};
+use super::flow::{Pending, Purpose, Then};
+use super::resources::{Session, client_from_body};
 use super::state::Change;
 
 impl Clerk {
     // ---- setActive ----------------------------------------------------------------------------
 
     /// The session and organization a `setActive` selects, as the client shows them now.
-    #[allow(clippy::type_complexity)]
-    fn selection(&self, session: &Selection, organization: &Selection) -> Result<(Option<Session>, Option<Option<String>>)> {
+    fn selection(&self, session: &Selection, organization: &Selection) -> Result<Target> {
         let client = self.client().unwrap_or_default();
         let target: Option<Session> = match session {
             Selection::Keep => self.resources().session.value().cloned().or_else(|| {
@@ -42,79 +45,134 @@ impl Clerk {
 
     /// Makes `session` (and `organization`) active, in three steps that listeners observe:
     /// 1. session, user and organization become `undefined`;
-    /// 2. `before_emit` runs and is awaited;
+    /// 2. `beforeEmit` runs in the host and is awaited (`Command::BeforeEmit`);
     /// 3. the new session, its user and organization are set and emitted.
     ///
     /// The session is touched on the server first; if that fails nothing changes. A later call
     /// supersedes this one: once it has started, this call never emits its session. If
-    /// `before_emit` fails, the switch is still completed (the server already made the session
+    /// `beforeEmit` fails, the switch is still completed (the server already made the session
     /// active, so undoing it locally would disagree with the server) and then the error is returned.
-    pub async fn set_active(&self, session: Selection, organization: Selection, before_emit: Option<BeforeEmit>) -> Result<()> {
+    pub(super) fn start_set_active(&self, call: u32, session: Selection, organization: Selection, has_before_emit: bool) -> Result<()> {
         self.require_loaded()?;
-        let (target, organization_id) = match self.selection(&session, &organization) {
+        let mut flow = SetActiveFlow { session, organization, has_before_emit, target: None, generation: 0, not_found: None };
+        match self.selection(&flow.session, &flow.organization) {
             // The client's memberships may be older than the server's (an admin added the user,
             // an invitation was accepted in another tab): read the client again, once, and decide
             // on that. If the read fails, the organization is as unknown as it was.
-            Err(e) if e.code == codes::ORGANIZATION_NOT_FOUND => match self.client_reload().await {
-                Ok(()) => self.selection(&session, &organization)?,
-                Err(_) => return Err(e),
-            },
-            other => other?,
-        };
+            Err(e) if e.code == codes::ORGANIZATION_NOT_FOUND => {
+                flow.not_found = Some(e);
+                self.0.flows.borrow_mut().set_actives.insert(call, flow);
+                let request = Request::form(Verb::Get, "/client".into(), &[], Retry::Idempotent);
+                self.send(request, Then::Call(call, Purpose::SetActive(SetActiveStep::Reloaded)));
+            }
+            selected => self.set_active_selected(call, flow, selected?),
+        }
+        Ok(())
+    }
 
-        let generation = self.0.set_active_generation.get() + 1;
-        self.0.set_active_generation.set(generation);
-        let superseded = || self.0.set_active_generation.get() != generation;
-
+    /// The selection is known: the server hears of it first.
+    fn set_active_selected(&self, call: u32, mut flow: SetActiveFlow, (target, organization_id): Target) {
+        flow.generation = self.0.set_active_generation.get() + 1;
+        self.0.set_active_generation.set(flow.generation);
         // `session: null` signs the current session out of this client on the server, as Clerk
         // documents it ("removed from the client"), so a reload does not bring it back.
         let current = self.0.state.borrow().active_session_id.clone();
-        if let (None, Some(current)) = (&target, current) {
-            let removed = self.session_request(&current, "remove", &[], Emit::Later).await;
-            if let Err(e) = removed {
-                if !superseded() {
-                    self.end_transition();
-                }
-                return Err(e);
+        let request = match (&target, current) {
+            (None, Some(current)) => Some((current.clone(), "remove", Vec::new(), SetActiveStep::Removed(current))),
+            (Some(session), current) => {
+                let org = organization_id.clone().unwrap_or_else(|| session.last_active_organization_id.clone());
+                // As clerk-js tells the server: switching only the organization is `select_org`.
+                let intent = if current.as_deref() == Some(session.id.as_str()) && organization_id.is_some() {
+                    "select_org"
+                } else {
+                    "select_session"
+                };
+                let form = vec![("active_organization_id", org.unwrap_or_default()), ("intent", intent.to_owned())];
+                Some((session.id.clone(), "touch", form, SetActiveStep::Touched))
             }
-            self.0.tokens.clear_session(&current);
-        }
-        if let Some(session) = &target {
-            let org = organization_id.clone().unwrap_or_else(|| session.last_active_organization_id.clone());
-            // As clerk-js tells the server: switching only the organization is `select_org`.
-            let current = self.0.state.borrow().active_session_id.clone();
-            let intent =
-                if current.as_deref() == Some(session.id.as_str()) && organization_id.is_some() { "select_org" } else { "select_session" };
-            let form = [("active_organization_id", org.as_deref().unwrap_or("")), ("intent", intent)];
-            // Quietly: the client changes, but listeners hear of it with the new session (step 1 on).
-            let touched = self.session_request(&session.id, "touch", &form, Emit::Later).await;
-            if let Err(e) = touched {
-                if !superseded() {
-                    self.end_transition();
-                }
-                return Err(e);
+            (None, None) => None,
+        };
+        flow.target = target;
+        let Some((session_id, action, form, step)) = request else { return self.set_active_emit(call, flow) };
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        // Quietly (`Emit::Later`): the client changes, but listeners hear of it with the new
+        // session (step 1 on).
+        let sent = self.session_request(&session_id, action, &form, Then::Call(call, Purpose::SetActive(step)));
+        match sent {
+            Ok(()) => {
+                self.0.flows.borrow_mut().set_actives.insert(call, flow);
             }
+            Err(error) => self.settle(call, Err(error)),
         }
-        if superseded() {
-            return Ok(());
-        }
+    }
 
-        // Step 1: the current session becomes undefined.
+    pub(super) fn set_active_step(&self, call: u32, step: SetActiveStep, outcome: Outcome) {
+        let Some(flow) = self.0.flows.borrow_mut().set_actives.remove(&call) else { return };
+        let superseded = self.0.set_active_generation.get() != flow.generation;
+        let applied = outcome.and_then(|body| match step {
+            SetActiveStep::Reloaded => {
+                let client = client_from_body(&body).map_err(unexpected)?;
+                self.replace_client(client.unwrap_or_default());
+                Ok(())
+            }
+            _ => self.absorb(body, Emit::Later).map(drop),
+        });
+        match (step, applied) {
+            (SetActiveStep::Reloaded, Err(_)) => {
+                let error = flow.not_found.clone().unwrap_or_else(disposed);
+                self.settle(call, Err(error));
+            }
+            (SetActiveStep::Reloaded, Ok(())) => match self.selection(&flow.session, &flow.organization) {
+                Ok(selected) => self.set_active_selected(call, flow, selected),
+                Err(error) => self.settle(call, Err(error)),
+            },
+            (_, Err(error)) => {
+                if !superseded {
+                    self.end_transition();
+                }
+                self.settle(call, Err(error));
+            }
+            (SetActiveStep::Removed(current), Ok(())) => {
+                self.0.tokens.clear_session(&current);
+                self.set_active_emit(call, flow);
+            }
+            (SetActiveStep::Touched, Ok(())) => self.set_active_emit(call, flow),
+        }
+    }
+
+    /// Steps 1 and 2: `undefined`, then `beforeEmit` (or straight to step 3 without one).
+    fn set_active_emit(&self, call: u32, flow: SetActiveFlow) {
+        if self.0.set_active_generation.get() != flow.generation {
+            return self.settle(call, Ok(NULL.into()));
+        }
         self.apply(Change::TransitionStarted);
+        if !flow.has_before_emit {
+            return self.set_active_done(call, flow, Ok(()));
+        }
+        // With the session as it is now.
+        let session = flow.target.as_ref().and_then(|s| self.signed_in_session(&s.id)).map(|s| s.id);
+        let slot = self.0.port.before_emit(call, session);
+        let mut flows = self.0.flows.borrow_mut();
+        flows.pending.insert(slot, Pending::BeforeEmit(call));
+        flows.set_actives.insert(call, flow);
+    }
 
-        // Step 2: beforeEmit, with the session as it is now.
-        let new_session = target.as_ref().and_then(|s| self.signed_in_session(&s.id));
-        let before_emit_outcome = match before_emit {
-            Some(callback) => callback(new_session.clone()).await,
+    pub(super) fn before_emit_settled(&self, call: u32, error: Option<String>) {
+        let Some(flow) = self.0.flows.borrow_mut().set_actives.remove(&call) else { return };
+        let outcome = match error {
+            Some(message) => Err(ClerkError::new(codes::BEFORE_EMIT_FAILED, message)),
             None => Ok(()),
         };
-        if superseded() {
-            return before_emit_outcome;
-        }
+        self.set_active_done(call, flow, outcome);
+    }
 
-        // Step 3: the new session.
-        self.apply(Change::Activated(new_session.map(|s| s.id)));
-        before_emit_outcome
+    /// Step 3: the new session, unless a newer call superseded this one meanwhile.
+    fn set_active_done(&self, call: u32, flow: SetActiveFlow, before_emit: Result<()>) {
+        if self.0.set_active_generation.get() == flow.generation {
+            let session = flow.target.as_ref().and_then(|s| self.signed_in_session(&s.id));
+            self.apply(Change::Activated(session.map(|s| s.id)));
+        }
+        self.settle(call, before_emit.map(|()| NULL.into()));
     }
 
     /// Makes a `setActive` under way count as superseded: it will not emit its session.
@@ -134,15 +192,38 @@ impl Clerk {
     /// history and the device's `__client` cookie survive; `client.destroy()` is the way to
     /// drop it). The new client already says who is signed in, so no `setActive` step follows:
     /// removing the current session leaves `session` null, removing another one leaves it as it was.
-    pub async fn sign_out(&self, session_id: Option<&str>) -> Result<()> {
+    pub(super) fn start_sign_out(&self, call: u32, session_id: Option<&str>) -> Result<()> {
         self.require_loaded()?;
         match session_id {
-            Some(id) => self.session_remove(id).await.map(drop),
-            None => {
-                self.client_remove_sessions().await?;
-                self.0.tokens.clear();
-                Ok(())
-            }
+            Some(id) => self.start_lifecycle(call, id, "remove", true),
+            None => self.start_remove_sessions(call, true),
         }
     }
 }
+
+/// A `setActive` between its steps.
+pub(crate) struct SetActiveFlow {
+    session: Selection,
+    organization: Selection,
+    has_before_emit: bool,
+    target: Option<Session>,
+    /// Of this call (`set_active_generation`): a newer one supersedes it.
+    generation: u64,
+    /// The organization was unknown before the client was read again: the error, if it still is.
+    not_found: Option<ClerkError>,
+}
+
+/// The request of a `setActive` an answer is for.
+pub(crate) enum SetActiveStep {
+    /// The client was read again (an organization was unknown).
+    Reloaded,
+    /// `session: null`: the current session (this one) was removed.
+    Removed(String),
+    /// The new session was touched.
+    Touched,
+}
+
+/// The session a `setActive` selects and, when it names one, the organization.
+type Target = (Option<Session>, Option<Option<String>>);
+
+const NULL: &str = "null";

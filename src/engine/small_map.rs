@@ -68,6 +68,11 @@ impl<K: PartialEq, V> SmallMap<K, V> {
         self.0.iter().map(|(_, v)| v)
     }
 
+    /// Every entry, leaving the map empty.
+    pub fn drain(&mut self) -> Vec<(K, V)> {
+        std::mem::take(&mut self.0)
+    }
+
     /// Drops the entry inserted first (of those never removed and re-inserted), to bound the map.
     pub fn remove_oldest(&mut self) {
         if !self.0.is_empty() {

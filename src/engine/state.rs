@@ -104,7 +104,7 @@ impl Clerk {
             if self.0.tokens.prime(key.clone(), token)
                 && let Some(message) = Self::token_message(&key, jwt)
             {
-                self.0.tabs.broadcast.post(&message); // other tabs need not ask for it
+                self.0.port.post(&message); // other tabs need not ask for it
             }
         }
         if let Some(previous) = previous {

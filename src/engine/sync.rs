@@ -2,17 +2,20 @@
 //! session or organization switch, or a new token in one tab is posted to the others, which
 //! apply it without asking the server (except to learn a session they have never seen).
 
-use super::clerk::Clerk;
+use super::clerk::{Clerk, unexpected};
+use super::exchange::Outcome;
+use super::fapi::{Request, Retry, Verb};
+use super::flow::Then;
 use super::json::{Fields, Json, object};
-use super::platform::Broadcast;
+use super::port::Port;
+use super::resources::client_from_body;
 use super::state::Change;
 use super::tokens::{Minted, TokenKey, cached_token};
 use std::cell::RefCell;
-use std::rc::Rc;
 
 /// This tab's side of the channel to the other tabs of the origin.
 pub(super) struct TabSync {
-    pub(super) broadcast: Rc<dyn Broadcast>,
+    port: Port,
     /// The last state this tab posted or received, so the same state is not posted back, and
     /// an echo of it is recognised.
     last_state: RefCell<Option<String>>,
@@ -22,8 +25,8 @@ pub(super) struct TabSync {
 }
 
 impl TabSync {
-    pub(super) fn new(broadcast: Rc<dyn Broadcast>) -> Self {
-        TabSync { broadcast, last_state: RefCell::default(), awaiting_reload: RefCell::default() }
+    pub(super) fn new(port: Port) -> Self {
+        TabSync { port, last_state: RefCell::default(), awaiting_reload: RefCell::default() }
     }
 
     /// Notes a state received from another tab, so it is not posted back.
@@ -40,7 +43,7 @@ impl TabSync {
     pub(super) fn post_state(&self, message: String) {
         let mut last = self.last_state.borrow_mut();
         if last.as_deref() != Some(message.as_str()) {
-            self.broadcast.post(&message);
+            self.port.post(&message);
             *last = Some(message);
         }
     }
@@ -121,16 +124,11 @@ impl Clerk {
             if self.0.tabs.awaiting_reload.borrow_mut().replace(message.to_owned()).is_some() {
                 return; // a reload is already under way
             }
-            let clerk = self.clone();
-            self.spawn(async move {
-                let reloaded = clerk.client_reload().await.is_ok();
-                let Some(latest) = clerk.0.tabs.awaiting_reload.borrow_mut().take() else { return };
-                let Some(TabMessage::State { sessions, .. }) = parse_message(&latest) else { return };
-                let known = clerk.client().is_some_and(|c| sessions.iter().all(|(id, _)| c.session(id).is_some()));
-                if reloaded && known {
-                    clerk.receive_broadcast(&latest);
-                }
-            });
+            if self.require_loaded().is_err() {
+                self.0.tabs.awaiting_reload.borrow_mut().take();
+                return;
+            }
+            self.send(Request::form(Verb::Get, "/client".into(), &[], Retry::Idempotent), Then::TabReload);
             return;
         }
         let mut updated = (*client).clone();
@@ -154,6 +152,22 @@ impl Clerk {
             // supersede a `setActive` under way. The sessions' statuses still count: one that
             // ended there is ended here too, which drops it if it was ours.
             None => self.apply(Change::Client(updated)),
+        }
+    }
+}
+
+impl Clerk {
+    /// The client read for a session another tab signed in came back: the client replaces ours,
+    /// and the newest state that tab posted meanwhile applies once every session in it is known.
+    pub(super) fn tab_reloaded(&self, outcome: Outcome) {
+        let reloaded = outcome.and_then(|body| client_from_body(&body).map_err(unexpected)).map(|client| {
+            self.replace_client(client.unwrap_or_default());
+        });
+        let Some(latest) = self.0.tabs.awaiting_reload.borrow_mut().take() else { return };
+        let Some(TabMessage::State { sessions, .. }) = parse_message(&latest) else { return };
+        let known = self.client().is_some_and(|c| sessions.iter().all(|(id, _)| c.session(id).is_some()));
+        if reloaded.is_ok() && known {
+            self.receive_broadcast(&latest);
         }
     }
 }

@@ -3,27 +3,53 @@
 
 use super::clerk::*;
 use super::error::{ClerkError, Result, codes};
-use super::fapi::{Retry, Verb};
+use super::exchange::Outcome;
+use super::fapi::{Request, Retry, Verb};
+use super::flow::{Then, Waiter};
 use super::json::Json;
-use super::platform::BoxLocal;
 use super::text::decimal;
-use super::tokens::{CachedToken, Leeway, Minted, TokenKey, cached_token};
+use super::tokens::{CachedToken, Leeway, Lookup, Minted, TokenKey, cached_token};
 
 impl Clerk {
     // ---- tokens -------------------------------------------------------------------------------
 
-    /// A session token: from the cache when fresh, else from one request shared by every
-    /// concurrent caller asking for the same session, template and organization.
-    /// With `throw_on_error: false` a failure resolves to an empty string, as Clerk documents.
-    pub async fn get_token(&self, session_id: &str, options: &GetTokenOptions) -> Result<String> {
-        match self.get_token_or_error(session_id, options).await {
-            Ok(jwt) => Ok(jwt),
-            Err(_) if !options.throw_on_error => Ok(String::new()),
-            Err(e) => Err(e),
+    /// A session token: from the cache when fresh (answered in this input), else from one
+    /// request shared by every concurrent caller asking for the same session, template and
+    /// organization. With `throw_on_error: false` a failure resolves to an empty string, as
+    /// Clerk documents.
+    pub(super) fn start_get_token(&self, call: u32, session_id: &str, options: &GetTokenOptions) -> Result<Option<String>> {
+        let quiet = |error| if options.throw_on_error { Err(error) } else { Ok(Some(EMPTY_TOKEN.into())) };
+        let (key, leeway) = match self.token_key(session_id, options) {
+            Ok(found) => found,
+            Err(error) => return quiet(error),
+        };
+        let waiter = Waiter::Call { call, throw_on_error: options.throw_on_error, forced: options.skip_cache };
+        match self.0.tokens.lookup(&key, self.now_ms(), leeway, options.skip_cache) {
+            Lookup::Fresh(token) => match self.hand_out(&key, &token, options.skip_cache) {
+                Ok(jwt) => Ok(Some(Json::String(jwt).to_text())),
+                Err(error) => quiet(error),
+            },
+            Lookup::InFlight(request) => {
+                let mut flows = self.0.flows.borrow_mut();
+                match flows.minting.get_mut(&request) {
+                    Some(waiters) => waiters.push(waiter),
+                    None => {
+                        flows.minting.insert(request, vec![waiter]);
+                    }
+                }
+                Ok(None)
+            }
+            Lookup::Miss => {
+                let request = self.0.tokens.begin(key.clone());
+                self.0.flows.borrow_mut().minting.insert(request, vec![waiter]);
+                self.mint(key, request, options.skip_cache);
+                Ok(None)
+            }
         }
     }
 
-    async fn get_token_or_error(&self, session_id: &str, options: &GetTokenOptions) -> Result<String> {
+    /// The cache key and leeway of a `getToken()`, once its arguments and session are checked.
+    fn token_key(&self, session_id: &str, options: &GetTokenOptions) -> Result<(TokenKey, Leeway)> {
         self.require_loaded()?;
         let active_organization = self.require_signed_in(session_id)?;
         if let Some(leeway_secs) = options.leeway_secs.filter(|l| *l >= MAX_LEEWAY_SECS && options.template.is_none()) {
@@ -46,23 +72,69 @@ impl Clerk {
             Selection::Clear => None,
             Selection::Id(id) => Some(id.clone()),
         };
-        let key = TokenKey { session_id: session_id.to_owned(), template: options.template.clone(), organization_id };
-        let key_for_view = key.clone();
-        let this = self.clone();
-        let fetch_key = key.clone();
-        let skip_cache = options.skip_cache;
-        let token = self
-            .0
-            .tokens
-            .get_or_fetch(key, self.now_ms(), leeway, options.skip_cache, move || {
-                async move { this.mint_token(&fetch_key, skip_cache).await }.boxed_local()
-            })
-            .await?;
-        // The session may have ended while the request was under way.
-        self.require_signed_in(session_id)?;
+        Ok((TokenKey { session_id: session_id.to_owned(), template: options.template.clone(), organization_id }, leeway))
+    }
+
+    /// A token for `key` goes to a caller: the session must still be signed in (it may have
+    /// ended while the request was under way), and the active one shows it.
+    fn hand_out(&self, key: &TokenKey, token: &CachedToken, forced: bool) -> Result<String> {
+        self.require_signed_in(&key.session_id)?;
         self.schedule_refresh();
-        self.token_arrived(&key_for_view, &token.jwt, skip_cache);
+        self.token_arrived(key, &token.jwt, forced);
         Ok(String::from(&*token.jwt))
+    }
+
+    /// Sends the cache's request `request` for `key`.
+    pub(super) fn mint(&self, key: TokenKey, request: u64, skip_cache: bool) {
+        let path = match &key.template {
+            Some(template) => ["/client/sessions/", &key.session_id, "/tokens/", template].concat(),
+            None => ["/client/sessions/", &key.session_id, "/tokens"].concat(),
+        };
+        // Template tokens too: the cache keys them by organization, so the server must be told
+        // which one (clerk-js leaves it out and gets the session's active organization).
+        let mut form = vec![("organization_id", key.organization_id.as_deref().unwrap_or_default())];
+        if key.template.is_none()
+            && let Some(tab_state) = self.0.port.tab_state()
+        {
+            form.push(("tab_state", tab_state));
+        }
+        // `skip_cache`: the caller asked for a fresh token, which clerk-js tells the server as
+        // `?debug=skip_cache`.
+        let query: &[(&str, &str)] = if skip_cache { &[("debug", "skip_cache")] } else { &[] };
+        let http = Request::form(Verb::Post, path, &form, Retry::Idempotent).with_query(query);
+        self.send(http, Then::Mint { key, request });
+    }
+
+    /// The cache's request `request` for `key` was answered: the cache keeps the token, and
+    /// every caller that waited on the request hears of it.
+    pub(super) fn minted(&self, key: TokenKey, request: u64, outcome: Outcome) {
+        let token = outcome.and_then(|body| self.check_minted(&key, &body));
+        self.0.tokens.settle(&key, request, &token);
+        let waiters = self.0.flows.borrow_mut().minting.remove(&request).unwrap_or_default();
+        for waiter in waiters {
+            match waiter {
+                Waiter::Call { call, throw_on_error, forced } => {
+                    let answer = token.clone().and_then(|token| self.hand_out(&key, &token, forced));
+                    let answer = match answer {
+                        Ok(jwt) => Ok(Json::String(jwt).to_text()),
+                        Err(_) if !throw_on_error => Ok(EMPTY_TOKEN.into()),
+                        Err(error) => Err(error),
+                    };
+                    self.settle(call, answer);
+                }
+                // A failure keeps the old token; the next getToken() after it expires asks the
+                // server itself.
+                Waiter::Refresh => {
+                    if let Ok(token) = &token {
+                        if self.signed_in_session(&key.session_id).is_none() {
+                            self.0.tokens.clear_session(&key.session_id);
+                        }
+                        self.schedule_refresh();
+                        self.token_arrived(&key, &token.jwt, false);
+                    }
+                }
+            }
+        }
     }
 
     /// A token for `key` was handed out. When it is the active session's default token, the
@@ -117,24 +189,9 @@ impl Clerk {
         })
     }
 
-    /// Asks the server for a token and checks it is for the session and organization asked for.
-    /// `skip_cache`: the caller asked for a fresh token, which clerk-js tells the server as
-    /// `?debug=skip_cache`.
-    pub(super) async fn mint_token(&self, key: &TokenKey, skip_cache: bool) -> Result<CachedToken> {
-        let path = match &key.template {
-            Some(template) => ["/client/sessions/", &key.session_id, "/tokens/", template].concat(),
-            None => ["/client/sessions/", &key.session_id, "/tokens"].concat(),
-        };
-        // Template tokens too: the cache keys them by organization, so the server must be told
-        // which one (clerk-js leaves it out and gets the session's active organization).
-        let mut form = vec![("organization_id", key.organization_id.as_deref().unwrap_or_default())];
-        if key.template.is_none()
-            && let Some(tab_state) = self.0.tabs.broadcast.tab_state()
-        {
-            form.push(("tab_state", tab_state));
-        }
-        let query: &[(&str, &str)] = if skip_cache { &[("debug", "skip_cache")] } else { &[] };
-        let body = self.0.fapi.request_with_query(Verb::Post, &path, query, &form, Retry::Idempotent).await?;
+    /// Checks a token answer is for the session and organization asked for, and tells the
+    /// other tabs of it.
+    fn check_minted(&self, key: &TokenKey, body: &Json) -> Result<CachedToken> {
         // A bare `{object: "token", jwt}`; tolerate the `{response: …}` envelope too.
         let jwt = body
             .get("jwt")
@@ -149,8 +206,11 @@ impl Clerk {
             return Err(ClerkError::unexpected_response(200, "the server sent a token for another organization"));
         }
         if let Some(message) = Self::token_message(key, jwt) {
-            self.0.tabs.broadcast.post(&message);
+            self.0.port.post(&message);
         }
         Ok(token)
     }
 }
+
+/// What `getToken()` answers with `throwOnError: false` when it failed: `""`, as JSON.
+const EMPTY_TOKEN: &str = "\"\"";

@@ -8,12 +8,9 @@
 
 use super::error::{ClerkError, Result};
 use super::json::{DecodeError, Fields, Json};
-use super::platform::BoxLocal;
-use super::platform::LocalBoxFuture;
-use super::shared::LocalShared;
 use super::small_map::SmallMap;
 use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenKey {
@@ -51,20 +48,25 @@ pub struct Leeway {
     pub default_ms: u64,
 }
 
-type TokenFuture = LocalShared<Result<CachedToken>>;
+/// What a `getToken()` finds in the cache ([`TokenCache::lookup`]).
+pub enum Lookup {
+    Fresh(CachedToken),
+    /// The number of the request under way to wait on.
+    InFlight(u64),
+    Miss,
+}
 
 enum Entry {
     Ready(CachedToken),
+    /// Request `request_id` is under way; its callers wait in [`super::flow::Flows::minting`].
     InFlight {
         request_id: u64,
-        future: TokenFuture,
     },
     /// A background refresh is under way; `token` serves callers while it is still fresh,
     /// later callers join the refresh instead of starting another request.
     Refreshing {
         token: CachedToken,
         request_id: u64,
-        future: TokenFuture,
     },
 }
 
@@ -109,68 +111,40 @@ impl TokenCache {
         id
     }
 
-    /// Wraps a request so that its outcome is stored exactly once, even if every caller
-    /// stops waiting.
-    fn shared_request(
-        self: &Rc<Self>,
-        key: TokenKey,
-        request_id: u64,
-        request: LocalBoxFuture<'static, Result<CachedToken>>,
-    ) -> TokenFuture {
-        let cache: Weak<Self> = Rc::downgrade(self);
-        LocalShared::new(
-            async move {
-                let outcome = request.await;
-                if let Some(cache) = cache.upgrade() {
-                    cache.settle(&key, request_id, &outcome);
-                }
-                outcome
-            }
-            .boxed_local(),
-        )
+    /// What a `getToken()` for `key` finds: a fresh token, a request to wait on, or nothing
+    /// (it starts a request with [`Self::begin`]). `skip_cache` always finds nothing.
+    pub fn lookup(&self, key: &TokenKey, now_ms: u64, leeway: Leeway, skip_cache: bool) -> Lookup {
+        if skip_cache {
+            return Lookup::Miss;
+        }
+        match self.entries.borrow().get(key) {
+            Some(Entry::Ready(token) | Entry::Refreshing { token, .. }) if token.is_fresh(now_ms, leeway) => Lookup::Fresh(token.clone()),
+            Some(Entry::InFlight { request_id } | Entry::Refreshing { request_id, .. }) => Lookup::InFlight(*request_id),
+            _ => Lookup::Miss,
+        }
     }
 
-    /// Starts a background refresh of a ready token: it keeps serving callers meanwhile.
-    /// Returns the refresh's outcome, or `None` when there is nothing ready to refresh.
-    pub fn refresh(
-        self: &Rc<Self>,
-        key: &TokenKey,
-        fetch: impl FnOnce() -> LocalBoxFuture<'static, Result<CachedToken>>,
-    ) -> Option<LocalBoxFuture<'static, Result<CachedToken>>> {
+    /// A request for `key` starts; its number names it to [`Self::settle`]. It replaces any
+    /// entry (a `skipCache` call replaces a fresh token).
+    pub fn begin(&self, key: TokenKey) -> u64 {
+        let request_id = self.next_request_id();
+        self.entries.borrow_mut().insert(key, Entry::InFlight { request_id });
+        request_id
+    }
+
+    /// Starts a background refresh of the cached token under `key`: the token keeps serving
+    /// callers while it is fresh, and later callers wait on the refresh. `None` when there is no
+    /// cached token (or a request is already under way).
+    pub fn begin_refresh(&self, key: &TokenKey) -> Option<u64> {
         let token = self.ready(key)?;
         let request_id = self.next_request_id();
-        let future = self.shared_request(key.clone(), request_id, fetch());
-        self.entries.borrow_mut().insert(key.clone(), Entry::Refreshing { token, request_id, future: future.clone() });
-        Some(future.boxed_local())
-    }
-
-    /// The cached token, the request already under way, or a new request made with `fetch`.
-    /// `skip_cache` always starts a new request, which then replaces the entry.
-    pub fn get_or_fetch(
-        self: &Rc<Self>,
-        key: TokenKey,
-        now_ms: u64,
-        leeway: Leeway,
-        skip_cache: bool,
-        fetch: impl FnOnce() -> LocalBoxFuture<'static, Result<CachedToken>>,
-    ) -> LocalBoxFuture<'static, Result<CachedToken>> {
-        if !skip_cache {
-            if let Some(token) = self.fresh(&key, now_ms, leeway) {
-                return std::future::ready(Ok(token)).boxed_local();
-            }
-            if let Some(Entry::InFlight { future, .. } | Entry::Refreshing { future, .. }) = self.entries.borrow().get(&key) {
-                return future.clone().boxed_local();
-            }
-        }
-        let request_id = self.next_request_id();
-        let future = self.shared_request(key.clone(), request_id, fetch());
-        self.entries.borrow_mut().insert(key, Entry::InFlight { request_id, future: future.clone() });
-        future.boxed_local()
+        self.entries.borrow_mut().insert(key.clone(), Entry::Refreshing { token, request_id });
+        Some(request_id)
     }
 
     /// Records a request's outcome, unless the entry was dropped or replaced while it ran.
     /// A failed refresh puts back the token it was refreshing.
-    fn settle(&self, key: &TokenKey, request_id: u64, outcome: &Result<CachedToken>) {
+    pub fn settle(&self, key: &TokenKey, request_id: u64, outcome: &Result<CachedToken>) {
         let mut entries = self.entries.borrow_mut();
         let previous = match entries.get(key) {
             Some(Entry::InFlight { request_id: id, .. }) if *id == request_id => None,

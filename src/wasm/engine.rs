@@ -92,7 +92,9 @@ impl Engine {
     }
 
     /// Runs an operation that answers at once; throws the error JSON.
-    pub fn query(&self, op: u32, args: &str) -> Result<String, JsValue> {
+    /// A query answers at once; it carries the time as inputs do (`isEligibleForTouch` reads it).
+    pub fn query(&self, now: f64, op: u32, args: &str) -> Result<String, JsValue> {
+        self.machine.at(now as u64);
         let op = Query::from_code(op).ok_or_else(|| error_js(&ClerkError::invalid_argument("Unknown operation")))?;
         self.machine.clerk().query(op, args).map_err(|e| error_js(&e))
     }

@@ -1,19 +1,25 @@
-//! Test doubles for the core: a Frontend API simulator behind the `Transport` trait and a
-//! clock the test moves by hand. The simulator keeps a real client model (sessions, statuses,
+//! Test doubles for the core: a Frontend API simulator the test host ([`driven`]) sends the
+//! engine's requests to, and a clock the test moves by hand. The simulator keeps a real client model (sessions, statuses,
 //! organizations) and mints unsigned JWTs with real claims, so the core is exercised against
 //! the same shapes the real server sends; the real server is exercised by the e2e tests.
 #![allow(dead_code)]
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use clerk_rs::engine::*;
+mod driven;
+
+pub use clerk_rs::engine::*;
+pub use driven::*;
 use futures::FutureExt;
 use futures::channel::oneshot;
-use futures::future::LocalBoxFuture;
+pub use futures::future::LocalBoxFuture;
 use serde_json::{Value, json};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
+
+/// The tests' `Clerk`: the engine behind its test host.
+pub type Clerk = Driven;
 
 pub const PK_DEV: &str = "pk_test_Y2xlcmsuZXhhbXBsZS5hY2NvdW50cy5kZXYk"; // clerk.example.accounts.dev
 pub const PROXY: &str = "http://127.0.0.1:4000";
@@ -64,12 +70,12 @@ impl FakeClock {
     }
 }
 
-impl Clock for FakeClock {
-    fn now_ms(&self) -> u64 {
+impl FakeClock {
+    pub fn now_ms(&self) -> u64 {
         self.now.get()
     }
 
-    fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()> {
+    pub fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()> {
         self.sleeps.borrow_mut().push(ms);
         if self.auto_advance.get() {
             self.now.set(self.now.get() + ms);
@@ -124,17 +130,22 @@ pub struct FakeFapi {
     held: RefCell<Vec<oneshot::Sender<()>>>,
     pub token_ttl_secs: Cell<i64>,
     minted: Cell<u64>,
-    /// Background tasks the library spawned; they run when the test calls `run_background`.
-    background: RefCell<futures::executor::LocalPool>,
-    /// A handle that spawns into `background` even while it runs.
-    background_spawner: RefCell<Option<futures::executor::LocalSpawner>>,
+    /// The host's work for the engine (requests, timers, `beforeEmit`s).
+    background: Background,
+    /// The operations waiting on the engine, woken when the background makes progress.
+    pub nudges: Nudges,
+    /// The instances over this fake, for `run_background`.
+    hosts: RefCell<Vec<Weak<driven::Host>>>,
 }
 
-impl Spawner for FakeFapi {
-    fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
-        use futures::task::LocalSpawnExt;
-        let mut spawner = self.background_spawner.borrow_mut();
-        spawner.get_or_insert_with(|| self.background.borrow().spawner()).spawn_local(task).unwrap();
+impl FakeFapi {
+    pub fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
+        self.background.spawn(task);
+    }
+
+    /// Runs the host's work for the engine until it all waits (on time or the network).
+    pub fn drive(&self) {
+        self.background.run_until_stalled();
     }
 }
 
@@ -161,7 +172,6 @@ impl FakeFapi {
     /// `sess_b` (user_b), `sess_a` last active.
     pub fn two_sessions() -> Rc<Self> {
         let fake = FakeFapi { token_ttl_secs: Cell::new(60), ..Default::default() };
-        *fake.background_spawner.borrow_mut() = Some(fake.background.borrow().spawner());
         fake.clock.now.set(1_700_000_000_000);
         let a = session("sess_a", user("user_a", &[("org_1", "org:admin", &["org:sys_memberships:manage"]), ("org_2", "org:member", &[])]));
         let b = session("sess_b", user("user_b", &[]));
@@ -177,38 +187,43 @@ impl FakeFapi {
         fake
     }
 
-    pub fn platform(self: &Rc<Self>) -> Platform {
-        Platform {
-            transport: self.clone(),
-            clock: self.clock.clone(),
-            storage: Rc::new(MemoryStorage::default()),
-            spawner: self.clone(),
-            broadcast: Rc::new(NoBroadcast),
-            cookies: Rc::new(NoCookies),
-        }
-    }
-
     /// A Clerk in another "tab": same server, same client, messages through `hub`.
     pub fn tab(self: &Rc<Self>, hub: &Rc<TabHub>) -> Clerk {
         let tab_id = hub.tabs.borrow().len();
-        let platform = Platform { broadcast: Rc::new(HubPort { hub: hub.clone(), from: tab_id }), ..self.platform() };
-        let clerk = Self::clerk_on(platform);
+        let clerk = Driven::new(self, PK_DEV, Self::options(), Rc::new(NoCookies), None, Some((hub.clone(), tab_id))).unwrap();
         hub.tabs.borrow_mut().push(clerk.clone());
         clerk
     }
 
-    /// Runs the library's background tasks until they all wait (on time or on the network).
+    /// Runs the background (the refresh-ahead timers too) until it all waits (on time or on
+    /// the network).
     pub fn run_background(&self) {
-        self.background.borrow_mut().run_until_stalled();
+        let hosts: Vec<_> = self.hosts.borrow().iter().filter_map(Weak::upgrade).collect();
+        for host in hosts {
+            Driven::from_host(host).start_deferred();
+        }
+        self.background.run_until_stalled();
+        nudge(&self.nudges);
     }
 
     pub fn clerk(self: &Rc<Self>) -> Clerk {
-        Self::clerk_on(self.platform())
+        self.clerk_with(Rc::new(NoCookies), None)
     }
 
-    /// The tests' `Clerk` (development key, this fake as proxy) over `platform`.
-    pub fn clerk_on(platform: Platform) -> Clerk {
-        Clerk::new(PK_DEV, ClerkOptions { proxy_url: Some(PROXY.into()), ..Default::default() }, platform).unwrap()
+    /// The tests' `Clerk` (development key, this fake as proxy) with these page cookies and
+    /// tab state.
+    pub fn clerk_with(self: &Rc<Self>, cookies: Rc<dyn CookieJar>, tab_state: Option<&'static str>) -> Clerk {
+        Driven::new(self, PK_DEV, Self::options(), cookies, tab_state, None).unwrap()
+    }
+
+    /// A `Clerk` of another key and options, or the error creating it gives.
+    #[allow(clippy::result_large_err)] // see src/engine/mod.rs
+    pub fn try_clerk(self: &Rc<Self>, key: &str, options: ClerkOptions) -> Result<Clerk, ClerkError> {
+        Driven::new(self, key, options, Rc::new(NoCookies), None, None)
+    }
+
+    fn options() -> ClerkOptions {
+        ClerkOptions { proxy_url: Some(PROXY.into()), ..Default::default() }
     }
 
     /// The next request whose path ends with `path_suffix` gets this answer instead.
@@ -325,8 +340,9 @@ fn parse_pairs(s: &str) -> HashMap<String, String> {
     form_urlencoded::parse(s.as_bytes()).into_owned().collect()
 }
 
-impl Transport for FakeFapi {
-    fn send(&self, request: HttpRequest) -> LocalBoxFuture<'static, Result<HttpResponse, TransportError>> {
+impl FakeFapi {
+    /// Answers `request` as the Frontend API would (or holds it until `release()`).
+    pub fn send(&self, request: HttpRequest) -> LocalBoxFuture<'static, Result<HttpResponse, String>> {
         let url = request.url.strip_prefix(PROXY).expect("requests go to the proxy URL");
         let (path, query) = url.split_once('?').unwrap_or((url, ""));
         let query = parse_pairs(query);
@@ -367,6 +383,60 @@ impl Transport for FakeFapi {
         } else {
             futures::future::ready(Ok(response)).boxed_local()
         }
+    }
+}
+
+/// A small single-threaded executor for the host's work: unlike `LocalPool`, it may run inside
+/// `block_on` (an operation drives it while the test's executor polls the operation), and a
+/// task may spawn others while it runs.
+#[derive(Default)]
+struct Background {
+    tasks: RefCell<Vec<(LocalBoxFuture<'static, ()>, std::sync::Arc<Woken>)>>,
+    /// Spawned while the tasks run.
+    incoming: RefCell<Vec<(LocalBoxFuture<'static, ()>, std::sync::Arc<Woken>)>>,
+    running: Cell<bool>,
+}
+
+#[derive(Default)]
+struct Woken(std::sync::atomic::AtomicBool);
+
+impl std::task::Wake for Woken {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Background {
+    fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
+        let woken = std::sync::Arc::new(Woken(std::sync::atomic::AtomicBool::new(true)));
+        self.incoming.borrow_mut().push((task, woken));
+    }
+
+    /// Polls woken tasks until none is; a nested call (from a task) leaves it to the outer one.
+    fn run_until_stalled(&self) {
+        if self.running.replace(true) {
+            return;
+        }
+        loop {
+            self.tasks.borrow_mut().append(&mut self.incoming.borrow_mut());
+            let ready: Vec<_> = {
+                let mut tasks = self.tasks.borrow_mut();
+                let (ready, waiting) =
+                    std::mem::take(&mut *tasks).into_iter().partition(|(_, w)| w.0.swap(false, std::sync::atomic::Ordering::SeqCst));
+                *tasks = waiting;
+                ready
+            };
+            if ready.is_empty() && self.incoming.borrow().is_empty() {
+                break;
+            }
+            for (mut task, woken) in ready {
+                let waker = std::task::Waker::from(woken.clone());
+                if task.as_mut().poll(&mut std::task::Context::from_waker(&waker)).is_pending() {
+                    self.tasks.borrow_mut().push((task, woken));
+                }
+            }
+        }
+        self.running.set(false);
     }
 }
 
@@ -435,31 +505,22 @@ impl TabHub {
             let tabs: Vec<Clerk> = self.tabs.borrow().clone();
             for (from, message) in batch {
                 for (i, tab) in tabs.iter().enumerate() {
-                    if i != from {
-                        tab.receive_broadcast(&message);
+                    // A disposed tab's channel is closed: messages no longer reach it.
+                    if i != from && !self.closed.borrow().contains(&i) {
+                        tab.tab_message(&message);
                     }
                 }
             }
         }
     }
-}
 
-struct HubPort {
-    hub: Rc<TabHub>,
-    from: usize,
-}
-
-impl Broadcast for HubPort {
-    fn post(&self, message: &str) {
-        if self.hub.closed.borrow().contains(&self.from) {
-            panic!("tab {} posted after its channel was closed", self.from);
+    /// Tab `from` posted `message`.
+    pub fn post(&self, from: usize, message: &str) {
+        if self.closed.borrow().contains(&from) {
+            panic!("tab {from} posted after its channel was closed");
         }
-        self.hub.posted.borrow_mut().push(message.to_owned());
-        self.hub.queue.borrow_mut().push((self.from, message.to_owned()));
-    }
-
-    fn close(&self) {
-        self.hub.closed.borrow_mut().push(self.from);
+        self.posted.borrow_mut().push(message.to_owned());
+        self.queue.borrow_mut().push((from, message.to_owned()));
     }
 }
 
