@@ -63,6 +63,11 @@ impl Driver {
                     Command::SetTimer { timer, ms } => self.timers.push((timer, self.now + ms)),
                     Command::CancelTimer { timer } => self.timers.retain(|(t, _)| *t != timer),
                     Command::Resolve { call, json } => self.settled.push((call, Ok(json))),
+                    // The same string as the last one resolved (see `a_cached_token_…`).
+                    Command::Again { call } => {
+                        let last = self.settled.iter().rev().find_map(|(_, o)| o.as_ref().ok().filter(|j| j.starts_with('"')));
+                        self.settled.push((call, Ok(last.expect("a string was resolved before").clone())));
+                    }
                     Command::Reject { call, error } => self.settled.push((call, Err(error))),
                     Command::Store { .. } | Command::Post { .. } | Command::BeforeEmit { .. } | Command::Retire { .. } => {}
                 }
@@ -137,8 +142,16 @@ fn a_cached_token_is_answered_in_the_same_input_with_no_request() {
     let minted = fake.minted();
     driver.machine.at(driver.now);
     driver.machine.call(3, Call::GetToken, TOKEN, false);
-    assert_eq!(driver.machine.take_commands(), vec![Command::Resolve { call: 3, json: first }]);
+    // The same token as the last string resolved: `Again`, so the JWT is not sent again.
+    assert_eq!(driver.machine.take_commands(), vec![Command::Again { call: 3 }]);
     assert_eq!(fake.minted(), minted);
+    // A call answering another string resolves with it in full.
+    driver.machine.call(4, Call::GetToken, r#"{"session":"sess_a","options":{"template":"demo"}}"#, false);
+    driver.perform();
+    let Some(Ok(demo)) = driver.outcome(4).cloned() else { panic!("{:?}", driver.outcome(4)) };
+    assert!(demo.starts_with('"') && demo != first, "{demo}");
+    driver.call(5, Call::GetToken, TOKEN);
+    assert_eq!(driver.outcome(5), Some(&Ok(first)));
 }
 
 #[test]

@@ -72,11 +72,13 @@ export class Core {
     return this.#state;
   }
 
-  async call(op: Call, args: unknown, beforeEmit?: (sessionId: string | null) => unknown): Promise<any> {
+  // Not async: the driver's promise is returned as it is (its rejections are ClerkErrors
+  // already), which spares every getToken() a promise and a microtask.
+  call(op: Call, args: unknown, beforeEmit?: (sessionId: string | null) => unknown): Promise<any> {
     try {
-      return await this.engine.call(op, JSON.stringify(args) ?? 'null', beforeEmit);
+      return this.engine.call(op, JSON.stringify(args) ?? 'null', beforeEmit);
     } catch (e) {
-      throw toError(e);
+      return Promise.reject(toError(e));
     }
   }
 

@@ -89,6 +89,8 @@ export class Driver {
   /** What the engine left when it retired (its `Retire` command): its last snapshot and the
    * error every later call and query gets. */
   #retired?: { snapshot: string; error: ErrorJson };
+  /** The last string a call resolved with, which the engine's `Again` repeats. */
+  #lastString = '';
 
   /** `fetch` replaces the global one (the project's browser tests script the Frontend API). */
   constructor(raw: RawEngine, publishableKey: string, fetch?: Fetch) {
@@ -202,10 +204,14 @@ export class Driver {
           this.#retired = { snapshot: c[1], error: c[2] };
           break;
         default: {
+          // 6 Resolve, 9 the same string as the last string resolved (a cached token), 7 Reject.
           const call = this.#calls.get(c[1]);
           this.#calls.delete(c[1]);
-          if (c[0] === 6) call?.resolve(c[2]);
-          else call?.reject(makeError(c[2] as ErrorJson));
+          if (c[0] === 7) call?.reject(makeError(c[2] as ErrorJson));
+          else {
+            if (c[0] === 6 && typeof c[2] === 'string') this.#lastString = c[2];
+            call?.resolve(c[0] === 6 ? c[2] : this.#lastString);
+          }
         }
       }
     }

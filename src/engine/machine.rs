@@ -6,13 +6,13 @@
 //!  ─────────────────────────────────────────────        ───────────────────────────
 //!  a call from the object layer ──── call(id, op) ────▶ ┐
 //!  fetch answered / failed ───── response / failure ──▶ │ state changes, rules run
-//!  setTimeout fired ─────────────────── timer_fired ──▶ │ (state.rs, tokens.rs,
-//!  beforeEmit settled ───────── before_emit_settled ──▶ │  set_active.rs, fapi.rs …)
+//!  setTimeout fired ─────────────────── timer_fired ──▶ │ (flow.rs: what the id is for,
+//!  beforeEmit settled ───────── before_emit_settled ──▶ │  exchange.rs, tokens.rs, …)
 //!  BroadcastChannel message ─────────── tab_message ──▶ ┘
 //!                                                       │
 //!  fetch, setTimeout, clearTimeout, ◀──── take() ───────┘ Send, SetTimer, CancelTimer,
 //!  localStorage, postMessage, run                         Store, Post, BeforeEmit,
-//!  beforeEmit, settle call N, free                        Resolve, Reject, Retire
+//!  beforeEmit, settle call N, free                        Resolve, Again, Reject, Retire
 //! ```
 //!
 //! The synchronous reads a page lends (its cookies, the dev-browser token in storage at start,

@@ -33,6 +33,10 @@ pub enum Command {
     BeforeEmit { slot: u32, call: u32, session: Option<String> },
     /// Call `call` resolved with this JSON text.
     Resolve { call: u32, json: String },
+    /// Call `call` resolved with the same JSON string as the last `Resolve` whose JSON was a
+    /// string (the same cached token again, [`Port::settle_token`]): the ~700 bytes of a JWT
+    /// need not be written, cross and be decoded for every `getToken()`. On the wire: `[9, call]`.
+    Again { call: u32 },
     /// Call `call` rejected with this error JSON ([`super::ClerkError::to_json`]).
     Reject { call: u32, error: String },
     /// The instance was disposed: free it now. What it still shows is `snapshot`, and every
@@ -110,6 +114,10 @@ impl Command {
                 out.push(',');
                 out.push_str(error);
             }
+            Command::Again { call } => {
+                out.push_str("9,");
+                number(out, u64::from(*call));
+            }
             Command::Resolve { call, json } | Command::Reject { call, error: json } => {
                 out.push_str(if matches!(self, Command::Resolve { .. }) { "6," } else { "7," });
                 number(out, u64::from(*call));
@@ -157,6 +165,9 @@ struct PortState {
     outbox: RefCell<Vec<Command>>,
     /// Calls started and not settled yet: a dispose rejects them.
     open_calls: RefCell<Vec<u32>>,
+    /// The token the last call answered with a string resolved with, while it was a token
+    /// (`settle_token`), which an `Again` repeats.
+    last_token: RefCell<Option<Rc<str>>>,
     page: Rc<dyn PageReads>,
 }
 
@@ -172,6 +183,7 @@ impl Port {
             next_id: Cell::new(0),
             outbox: RefCell::default(),
             open_calls: RefCell::default(),
+            last_token: RefCell::default(),
             page,
         }))
     }
@@ -236,11 +248,35 @@ impl Port {
 
     /// Call `call` is done: `Resolve` with its JSON text or `Reject` with the error's JSON.
     pub(crate) fn settle(&self, call: u32, outcome: super::error::Result<String>) {
-        self.0.open_calls.borrow_mut().retain(|c| *c != call);
+        self.close(call);
         self.push(match outcome {
-            Ok(json) => Command::Resolve { call, json },
+            Ok(json) => {
+                if json.starts_with('"') {
+                    // Another string: an `Again` now would repeat it, not the last token.
+                    self.0.last_token.borrow_mut().take();
+                }
+                Command::Resolve { call, json }
+            }
             Err(error) => Command::Reject { call, error: error.to_json().to_text() },
         });
+    }
+
+    /// Call `call` resolved with the token `jwt`: `Again` when it is the very token the last
+    /// string answer was (a cached one), else the token in full.
+    pub(crate) fn settle_token(&self, call: u32, jwt: &Rc<str>) {
+        self.close(call);
+        let again = self.0.last_token.borrow_mut().replace(jwt.clone()).is_some_and(|last| Rc::ptr_eq(&last, jwt));
+        self.push(if again {
+            Command::Again { call }
+        } else {
+            let mut json = String::with_capacity(jwt.len() + 2);
+            write_string(jwt, &mut json);
+            Command::Resolve { call, json }
+        });
+    }
+
+    fn close(&self, call: u32) {
+        self.0.open_calls.borrow_mut().retain(|c| *c != call);
     }
 
     /// The calls not settled yet, which stop being open.

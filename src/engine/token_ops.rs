@@ -26,7 +26,10 @@ impl Clerk {
         let waiter = Waiter::Call { call, throw_on_error: options.throw_on_error, forced: options.skip_cache };
         match self.0.tokens.lookup(&key, self.now_ms(), leeway, options.skip_cache) {
             Lookup::Fresh(token) => match self.hand_out(&key, &token, options.skip_cache) {
-                Ok(jwt) => Ok(Some(Json::String(jwt).to_text())),
+                Ok(()) => {
+                    self.0.port.settle_token(call, &token.jwt);
+                    Ok(None)
+                }
                 Err(error) => quiet(error),
             },
             Lookup::InFlight(request) => {
@@ -77,11 +80,11 @@ impl Clerk {
 
     /// A token for `key` goes to a caller: the session must still be signed in (it may have
     /// ended while the request was under way), and the active one shows it.
-    fn hand_out(&self, key: &TokenKey, token: &CachedToken, forced: bool) -> Result<String> {
+    fn hand_out(&self, key: &TokenKey, token: &CachedToken, forced: bool) -> Result<()> {
         self.require_signed_in(&key.session_id)?;
         self.schedule_refresh();
         self.token_arrived(key, &token.jwt, forced);
-        Ok(String::from(&*token.jwt))
+        Ok(())
     }
 
     /// Sends the cache's request `request` for `key`.
@@ -114,13 +117,11 @@ impl Clerk {
         for waiter in waiters {
             match waiter {
                 Waiter::Call { call, throw_on_error, forced } => {
-                    let answer = token.clone().and_then(|token| self.hand_out(&key, &token, forced));
-                    let answer = match answer {
-                        Ok(jwt) => Ok(Json::String(jwt).to_text()),
-                        Err(_) if !throw_on_error => Ok(EMPTY_TOKEN.into()),
-                        Err(error) => Err(error),
-                    };
-                    self.settle(call, answer);
+                    match token.clone().and_then(|token| self.hand_out(&key, &token, forced).map(|()| token)) {
+                        Ok(token) => self.0.port.settle_token(call, &token.jwt),
+                        Err(_) if !throw_on_error => self.settle(call, Ok(EMPTY_TOKEN.into())),
+                        Err(error) => self.settle(call, Err(error)),
+                    }
                 }
                 // A failure keeps the old token; the next getToken() after it expires asks the
                 // server itself.

@@ -55,6 +55,8 @@ pub struct Host {
     timers: RefCell<HashMap<u32, AbortHandle>>,
     /// Refresh-ahead timers not started yet: `(timer, ms)`.
     deferred: RefCell<Vec<(u32, u64)>>,
+    /// The last JSON string a call resolved with, which `Again` repeats (as the driver does).
+    last_string: RefCell<String>,
 }
 
 impl Deref for Driven {
@@ -124,6 +126,7 @@ impl Driven {
             before_emits: RefCell::default(),
             timers: RefCell::default(),
             deferred: RefCell::default(),
+            last_string: RefCell::default(),
         };
         let driven = Driven(Rc::new(host));
         fake.hosts.borrow_mut().push(Rc::downgrade(&driven.0));
@@ -212,6 +215,14 @@ impl Driven {
                 });
             }
             Command::Resolve { call, json } => {
+                if json.starts_with('"') {
+                    self.0.last_string.borrow_mut().clone_from(&json);
+                }
+                self.0.settled.borrow_mut().insert(call, Ok(json));
+                nudge(&fake.nudges);
+            }
+            Command::Again { call } => {
+                let json = self.0.last_string.borrow().clone();
                 self.0.settled.borrow_mut().insert(call, Ok(json));
                 nudge(&fake.nudges);
             }
