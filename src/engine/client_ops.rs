@@ -22,7 +22,7 @@ impl Clerk {
     pub(super) fn start_load(&self, call: u32) -> Result<()> {
         self.require_live()?;
         self.0.flows.borrow_mut().loads.insert(call, LoadJoin::default());
-        self.ensure_dev_browser(Then::Call(call, Purpose::Load(LoadStep::DevBrowser)));
+        self.ensure_dev_browser(Then::Load(call, LoadStep::DevBrowser));
         Ok(())
     }
 
@@ -38,9 +38,8 @@ impl Clerk {
                 InstanceType::Production => (Verb::Get, Retry::Idempotent),
             };
             let environment = Request::form(environment_verb, "/environment".into(), &[], environment_retry);
-            self.send(environment, Then::Call(call, Purpose::Load(LoadStep::Environment)));
-            let client = Request::form(Verb::Get, "/client".into(), &[], Retry::Idempotent);
-            return self.send(client, Then::Call(call, Purpose::Load(LoadStep::Client)));
+            self.send(environment, Then::Load(call, LoadStep::Environment));
+            return self.read_client(Then::Load(call, LoadStep::Client));
         }
         let both = {
             let mut flows = self.0.flows.borrow_mut();
@@ -58,6 +57,18 @@ impl Clerk {
             Ok(NULL.to_owned())
         });
         self.settle(call, loaded);
+    }
+
+    /// `GET /client`, for `then`.
+    pub(super) fn read_client(&self, then: Then) {
+        self.send(Request::form(Verb::Get, "/client".into(), &[], Retry::Idempotent), then);
+    }
+
+    /// An answer that is the client (or `null`, none yet): it replaces ours.
+    pub(super) fn client_answered(&self, body: &Json) -> Result<()> {
+        let client = client_from_body(body).map_err(unexpected)?;
+        self.replace_client(client.unwrap_or_default());
+        Ok(())
     }
 
     /// Installs a newer client and emits.

@@ -20,7 +20,6 @@ use super::fapi::{MAX_ATTEMPTS, Request, Retry, is_signed_out, parse_success};
 use super::flow::{Pending, Then};
 use super::json::Json;
 use super::platform::{HttpRequest, HttpResponse, Method};
-use super::resources::client_from_body;
 
 pub(crate) struct Exchange {
     /// `None`: only make sure of the dev-browser token (`load()` does, before its two requests).
@@ -136,9 +135,7 @@ impl Clerk {
             }
             Phase::Reread(original) => {
                 // A failed read changes nothing.
-                if let Ok(Ok(client)) = parse_success(&response).map(|body| client_from_body(&body)) {
-                    self.replace_client(client.unwrap_or_default());
-                }
+                let _ = parse_success(&response).and_then(|body| self.client_answered(&body));
                 self.finish(exchange.then, parse_success(&original));
             }
         }

@@ -24,15 +24,20 @@ pub(crate) enum Pending {
 
 /// What an exchange's outcome is for.
 pub(crate) enum Then {
-    /// A step of call N.
+    /// The last step of single-request call N.
     Call(u32, Purpose),
+    /// A step of `load()` call N.
+    Load(u32, LoadStep),
+    /// A step of `setActive` call N.
+    SetActive(u32, super::set_active::SetActiveStep),
     /// The token cache's request `request` for `key`: every caller waiting on it hears of it.
     Mint { key: TokenKey, request: u64 },
     /// Another tab signed a session in: the client read again to learn it ([`super::sync`]).
     TabReload,
 }
 
-/// The step of a call an exchange answers: each has one function that concludes it.
+/// What the answer to a single-request call means: each has one function that concludes it
+/// (`Clerk::conclude`).
 pub(crate) enum Purpose {
     /// The answer is the client (or `null`), which replaces ours: `client.reload()`, `create()`.
     Client,
@@ -56,8 +61,6 @@ pub(crate) enum Purpose {
         mutating: bool,
         list: bool,
     },
-    Load(LoadStep),
-    SetActive(super::set_active::SetActiveStep),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -121,8 +124,8 @@ impl Clerk {
     /// An exchange is done: its outcome goes where it was meant to.
     pub(super) fn finish(&self, then: Then, outcome: Outcome) {
         match then {
-            Then::Call(call, Purpose::Load(step)) => self.load_step(call, step, outcome),
-            Then::Call(call, Purpose::SetActive(step)) => self.set_active_step(call, step, outcome),
+            Then::Load(call, step) => self.load_step(call, step, outcome),
+            Then::SetActive(call, step) => self.set_active_step(call, step, outcome),
             Then::Call(call, purpose) => {
                 let answer = outcome.and_then(|body| self.conclude(purpose, body));
                 self.settle(call, answer);

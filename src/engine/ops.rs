@@ -11,7 +11,7 @@ use super::flow::{Purpose, Then};
 use super::json::Json;
 use super::params::{self, default_field, optional_string, parse_args, selection};
 use super::resource::ResourceRequest;
-use super::resources::{Client, Session, client_from_body};
+use super::resources::{Client, Session};
 use super::state::Change;
 use super::view::AttemptKind;
 
@@ -233,15 +233,14 @@ impl Clerk {
     /// bad arguments). `has_before_emit`: a setActive whose `beforeEmit` the host holds.
     pub fn call(&self, id: u32, op: Call, args: &str, has_before_emit: bool) {
         self.0.port.open(id);
-        match self.start(id, op, args, has_before_emit) {
-            Ok(Some(answer)) => self.settle(id, Ok(answer)),
-            Ok(None) => {} // a later input settles it
-            Err(error) => self.settle(id, Err(error)),
+        // Otherwise the step settled it already (a cached token) or a later input will.
+        if let Err(error) = self.start(id, op, args, has_before_emit) {
+            self.settle(id, Err(error));
         }
     }
 
-    /// The first step of call `id`: `Some(answer)` when it is done already.
-    fn start(&self, id: u32, op: Call, args: &str, has_before_emit: bool) -> Result<Option<String>> {
+    /// The first step of call `id`: an error refuses the call before anything was sent.
+    fn start(&self, id: u32, op: Call, args: &str, has_before_emit: bool) -> Result<()> {
         let args = parse_args(args)?;
         let then = |purpose| Then::Call(id, purpose);
         match op {
@@ -256,7 +255,7 @@ impl Clerk {
             Call::SignOut => self.start_sign_out(id, optional_string(&args, "sessionId")?.as_deref())?,
             Call::GetToken => {
                 let options = params::token_options(args.get("options").unwrap_or(&Json::Null))?;
-                return self.start_get_token(id, &required_string(&args, "session")?, &options);
+                self.start_get_token(id, &required_string(&args, "session")?, &options);
             }
             Call::EndSession | Call::RemoveSession => {
                 let action = if op == Call::EndSession { "end" } else { "remove" };
@@ -307,17 +306,13 @@ impl Clerk {
             }
             Call::Resource => self.start_resource(id, ResourceRequest::parse(&args)?)?,
         }
-        Ok(None)
+        Ok(())
     }
 
     /// The last step of a single-request call: what its answer `body` means.
     pub(super) fn conclude(&self, purpose: Purpose, body: Json) -> Result<String> {
         match purpose {
-            Purpose::Client => {
-                let client = client_from_body(&body).map_err(unexpected)?;
-                self.replace_client(client.unwrap_or_default());
-                Ok(NULL.into())
-            }
+            Purpose::Client => self.client_answered(&body).map(|()| NULL.into()),
             Purpose::ClientDestroyed => {
                 self.0.tokens.clear();
                 self.apply(Change::Client(Client::default()));
@@ -334,8 +329,6 @@ impl Clerk {
             }
             Purpose::Response => Ok(self.absorb(body, Emit::Now)?.to_text()),
             Purpose::Resource { session, mutating, list } => Ok(self.resource_answered(body, session, mutating, list)?.to_text()),
-            // Their steps are concluded by `finish` itself.
-            Purpose::Load(_) | Purpose::SetActive(_) => Ok(NULL.into()),
         }
     }
 

@@ -2,12 +2,10 @@
 //! what happens on the server first.
 
 use super::clerk::*;
-use super::client_ops::disposed;
 use super::error::{ClerkError, Result, codes};
 use super::exchange::Outcome;
-use super::fapi::{Request, Retry, Verb};
-use super::flow::{Pending, Purpose, Then};
-use super::resources::{Session, client_from_body};
+use super::flow::{Pending, Then};
+use super::resources::Session;
 use super::state::Change;
 
 impl Clerk {
@@ -54,16 +52,14 @@ impl Clerk {
     /// active, so undoing it locally would disagree with the server) and then the error is returned.
     pub(super) fn start_set_active(&self, call: u32, session: Selection, organization: Selection, has_before_emit: bool) -> Result<()> {
         self.require_loaded()?;
-        let mut flow = SetActiveFlow { session, organization, has_before_emit, target: None, generation: 0, not_found: None };
+        let flow = SetActiveFlow { session, organization, has_before_emit, target: None, generation: 0 };
         match self.selection(&flow.session, &flow.organization) {
             // The client's memberships may be older than the server's (an admin added the user,
             // an invitation was accepted in another tab): read the client again, once, and decide
             // on that. If the read fails, the organization is as unknown as it was.
             Err(e) if e.code == codes::ORGANIZATION_NOT_FOUND => {
-                flow.not_found = Some(e);
                 self.0.flows.borrow_mut().set_actives.insert(call, flow);
-                let request = Request::form(Verb::Get, "/client".into(), &[], Retry::Idempotent);
-                self.send(request, Then::Call(call, Purpose::SetActive(SetActiveStep::Reloaded)));
+                self.read_client(Then::SetActive(call, SetActiveStep::Reloaded(Box::new(e))));
             }
             selected => self.set_active_selected(call, flow, selected?),
         }
@@ -97,7 +93,7 @@ impl Clerk {
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         // Quietly (`Emit::Later`): the client changes, but listeners hear of it with the new
         // session (step 1 on).
-        let sent = self.session_request(&session_id, action, &form, Then::Call(call, Purpose::SetActive(step)));
+        let sent = self.session_request(&session_id, action, &form, Then::SetActive(call, step));
         match sent {
             Ok(()) => {
                 self.0.flows.borrow_mut().set_actives.insert(call, flow);
@@ -110,19 +106,13 @@ impl Clerk {
         let Some(flow) = self.0.flows.borrow_mut().set_actives.remove(&call) else { return };
         let superseded = self.0.set_active_generation.get() != flow.generation;
         let applied = outcome.and_then(|body| match step {
-            SetActiveStep::Reloaded => {
-                let client = client_from_body(&body).map_err(unexpected)?;
-                self.replace_client(client.unwrap_or_default());
-                Ok(())
-            }
+            SetActiveStep::Reloaded(_) => self.client_answered(&body),
             _ => self.absorb(body, Emit::Later).map(drop),
         });
         match (step, applied) {
-            (SetActiveStep::Reloaded, Err(_)) => {
-                let error = flow.not_found.clone().unwrap_or_else(disposed);
-                self.settle(call, Err(error));
-            }
-            (SetActiveStep::Reloaded, Ok(())) => match self.selection(&flow.session, &flow.organization) {
+            // The read failed: the organization is as unknown as it was.
+            (SetActiveStep::Reloaded(not_found), Err(_)) => self.settle(call, Err(*not_found)),
+            (SetActiveStep::Reloaded(_), Ok(())) => match self.selection(&flow.session, &flow.organization) {
                 Ok(selected) => self.set_active_selected(call, flow, selected),
                 Err(error) => self.settle(call, Err(error)),
             },
@@ -209,14 +199,12 @@ pub(crate) struct SetActiveFlow {
     target: Option<Session>,
     /// Of this call (`set_active_generation`): a newer one supersedes it.
     generation: u64,
-    /// The organization was unknown before the client was read again: the error, if it still is.
-    not_found: Option<ClerkError>,
 }
 
 /// The request of a `setActive` an answer is for.
 pub(crate) enum SetActiveStep {
-    /// The client was read again (an organization was unknown).
-    Reloaded,
+    /// The client was read again: the organization was unknown, with this error if it still is.
+    Reloaded(Box<ClerkError>),
     /// `session: null`: the current session (this one) was removed.
     Removed(String),
     /// The new session was touched.

@@ -2,13 +2,11 @@
 //! session or organization switch, or a new token in one tab is posted to the others, which
 //! apply it without asking the server (except to learn a session they have never seen).
 
-use super::clerk::{Clerk, unexpected};
+use super::clerk::Clerk;
 use super::exchange::Outcome;
-use super::fapi::{Request, Retry, Verb};
 use super::flow::Then;
 use super::json::{Fields, Json, object};
 use super::port::Port;
-use super::resources::client_from_body;
 use super::state::Change;
 use super::tokens::{Minted, TokenKey, cached_token};
 use std::cell::RefCell;
@@ -128,7 +126,7 @@ impl Clerk {
                 self.0.tabs.awaiting_reload.borrow_mut().take();
                 return;
             }
-            self.send(Request::form(Verb::Get, "/client".into(), &[], Retry::Idempotent), Then::TabReload);
+            self.read_client(Then::TabReload);
             return;
         }
         let mut updated = (*client).clone();
@@ -160,9 +158,7 @@ impl Clerk {
     /// The client read for a session another tab signed in came back: the client replaces ours,
     /// and the newest state that tab posted meanwhile applies once every session in it is known.
     pub(super) fn tab_reloaded(&self, outcome: Outcome) {
-        let reloaded = outcome.and_then(|body| client_from_body(&body).map_err(unexpected)).map(|client| {
-            self.replace_client(client.unwrap_or_default());
-        });
+        let reloaded = outcome.and_then(|body| self.client_answered(&body));
         let Some(latest) = self.0.tabs.awaiting_reload.borrow_mut().take() else { return };
         let Some(TabMessage::State { sessions, .. }) = parse_message(&latest) else { return };
         let known = self.client().is_some_and(|c| sessions.iter().all(|(id, _)| c.session(id).is_some()));

@@ -17,21 +17,18 @@ impl Clerk {
     /// request shared by every concurrent caller asking for the same session, template and
     /// organization. With `throw_on_error: false` a failure resolves to an empty string, as
     /// Clerk documents.
-    pub(super) fn start_get_token(&self, call: u32, session_id: &str, options: &GetTokenOptions) -> Result<Option<String>> {
-        let quiet = |error| if options.throw_on_error { Err(error) } else { Ok(Some(EMPTY_TOKEN.into())) };
+    pub(super) fn start_get_token(&self, call: u32, session_id: &str, options: &GetTokenOptions) {
         let (key, leeway) = match self.token_key(session_id, options) {
             Ok(found) => found,
-            Err(error) => return quiet(error),
+            Err(error) => return self.answer_token(call, options.throw_on_error, Err(error)),
         };
         let waiter = Waiter::Call { call, throw_on_error: options.throw_on_error, forced: options.skip_cache };
         match self.0.tokens.lookup(&key, self.now_ms(), leeway, options.skip_cache) {
-            Lookup::Fresh(token) => match self.hand_out(&key, &token, options.skip_cache) {
-                Ok(()) => {
-                    self.0.port.settle_token(call, &token.jwt);
-                    Ok(None)
-                }
-                Err(error) => quiet(error),
-            },
+            // `token_key` checked the session in this very input.
+            Lookup::Fresh(token) => {
+                self.hand_out(&key, &token, options.skip_cache);
+                self.answer_token(call, options.throw_on_error, Ok(token));
+            }
             Lookup::InFlight(request) => {
                 let mut flows = self.0.flows.borrow_mut();
                 match flows.minting.get_mut(&request) {
@@ -40,14 +37,22 @@ impl Clerk {
                         flows.minting.insert(request, vec![waiter]);
                     }
                 }
-                Ok(None)
             }
             Lookup::Miss => {
                 let request = self.0.tokens.begin(key.clone());
                 self.0.flows.borrow_mut().minting.insert(request, vec![waiter]);
                 self.mint(key, request, options.skip_cache);
-                Ok(None)
             }
+        }
+    }
+
+    /// Settles `getToken()` call `call`: with `throw_on_error: false` a failure resolves to an
+    /// empty string.
+    fn answer_token(&self, call: u32, throw_on_error: bool, token: Result<CachedToken>) {
+        match token {
+            Ok(token) => self.0.port.settle_token(call, &token.jwt),
+            Err(_) if !throw_on_error => self.settle(call, Ok(EMPTY_TOKEN.into())),
+            Err(error) => self.settle(call, Err(error)),
         }
     }
 
@@ -78,13 +83,10 @@ impl Clerk {
         Ok((TokenKey { session_id: session_id.to_owned(), template: options.template.clone(), organization_id }, leeway))
     }
 
-    /// A token for `key` goes to a caller: the session must still be signed in (it may have
-    /// ended while the request was under way), and the active one shows it.
-    fn hand_out(&self, key: &TokenKey, token: &CachedToken, forced: bool) -> Result<()> {
-        self.require_signed_in(&key.session_id)?;
+    /// A token for `key` goes to a caller of a signed-in session: the active one shows it.
+    fn hand_out(&self, key: &TokenKey, token: &CachedToken, forced: bool) {
         self.schedule_refresh();
         self.token_arrived(key, &token.jwt, forced);
-        Ok(())
     }
 
     /// Sends the cache's request `request` for `key`.
@@ -117,11 +119,13 @@ impl Clerk {
         for waiter in waiters {
             match waiter {
                 Waiter::Call { call, throw_on_error, forced } => {
-                    match token.clone().and_then(|token| self.hand_out(&key, &token, forced).map(|()| token)) {
-                        Ok(token) => self.0.port.settle_token(call, &token.jwt),
-                        Err(_) if !throw_on_error => self.settle(call, Ok(EMPTY_TOKEN.into())),
-                        Err(error) => self.settle(call, Err(error)),
-                    }
+                    // The session may have ended while the request was under way.
+                    let handed = token.clone().and_then(|token| {
+                        self.require_signed_in(&key.session_id)?;
+                        self.hand_out(&key, &token, forced);
+                        Ok(token)
+                    });
+                    self.answer_token(call, throw_on_error, handed);
                 }
                 // A failure keeps the old token; the next getToken() after it expires asks the
                 // server itself.
